@@ -1,0 +1,78 @@
+"""At the hospital: check-in (arrived), no-shows, and the automatic ban after repeated
+no-shows (default: 3 within 90 days → 90 days without booking)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking.appointments import Appointment, AppointmentStatus
+from booking.book import where_held
+from booking.clock import Clock
+from booking.errors import NotFound, PastDeadline, WrongStatus
+from booking.patients import BlacklistEntry, BlacklistSource
+from booking.ports import UnitOfWorkFactory
+from booking.schedule import local_now
+
+
+async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -> Appointment:
+    now = clock.now()
+    async with uows() as uow:
+        appointment = await uow.appointments.get(booking_no)
+        if appointment is None:
+            raise NotFound("no booking with this number", what="booking")
+        session = await uow.sessions.get(appointment.session_id)
+        assert session is not None
+        hospital, _ = await where_held(uow, session)
+        if local_now(now, hospital.timezone).date() != session.visit_date:
+            raise PastDeadline("check-in is on the visit day only", visit_date=str(session.visit_date))
+        if not await uow.appointments.set_status(appointment.id, AppointmentStatus.ARRIVED, now):
+            raise WrongStatus(f"this booking is {appointment.status.value}")
+        await uow.logs.booking_event(now, "arrived", booking_no, {"session_id": session.id})
+        await uow.commit()
+    return appointment
+
+
+async def mark_noshow(
+    uows: UnitOfWorkFactory, clock: Clock, booking_no: str
+) -> BlacklistEntry | None:
+    """Mark a booking as not attended; returns the ban it triggered, if any."""
+    now = clock.now()
+    async with uows() as uow:
+        appointment = await uow.appointments.get(booking_no)
+        if appointment is None:
+            raise NotFound("no booking with this number", what="booking")
+        session = await uow.sessions.get(appointment.session_id)
+        assert session is not None
+        if now < session.starts_at:
+            raise PastDeadline("a no-show can be marked once the session has begun")
+        if not await uow.appointments.set_status(appointment.id, AppointmentStatus.NOSHOW, now):
+            raise WrongStatus(f"this booking is {appointment.status.value}")
+        await uow.logs.booking_event(now, "noshow", booking_no, {"session_id": session.id})
+        hospital, _ = await where_held(uow, session)
+        policy = hospital.policy
+        today = local_now(now, hospital.timezone).date()
+        patient = await uow.patients.get(appointment.patient_id, lock=True)
+        assert patient is not None
+        ban = None
+        since = today - timedelta(days=policy.noshow_lookback_days)
+        if await uow.appointments.noshows_since(patient.id, since) >= policy.noshow_ban_threshold:
+            current = [
+                e
+                for e in await uow.blacklist.entries(patient.id_hash)
+                if e.source is BlacklistSource.NOSHOW and e.blocks(today)
+            ]
+            if not current:
+                ban = BlacklistEntry(
+                    id_hash=patient.id_hash,
+                    source=BlacklistSource.NOSHOW,
+                    reason=f"{policy.noshow_ban_threshold} no-shows within "
+                    f"{policy.noshow_lookback_days} days",
+                    starts_on=today,
+                    until=today + timedelta(days=policy.noshow_ban_days),
+                )
+                await uow.blacklist.add(ban, now)
+                await uow.logs.booking_event(
+                    now, "banned", booking_no, {"until": ban.until.isoformat() if ban.until else None}
+                )
+        await uow.commit()
+    return ban

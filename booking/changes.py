@@ -1,0 +1,177 @@
+"""Changes to a booking: the patient cancels (退号) or transfers (转号), the hospital stops a
+session (停诊)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from booking.appointments import Appointment, AppointmentStatus, CancelReason
+from booking.book import where_held, check_bookable, check_patient_may_book
+from booking.clock import Clock
+from booking.errors import (
+    DifferentDepartment,
+    NotFound,
+    NotYourBooking,
+    PastDeadline,
+    SlotFull,
+    WrongStatus,
+)
+from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
+from booking.schedule import ClinicSession, local_now
+
+
+async def _owned_appointment(
+    uow: UnitOfWork, booking_no: str, account: tuple[str, str] | None, clock: Clock
+) -> tuple[Appointment, ClinicSession]:
+    appointment = await uow.appointments.get(booking_no)
+    if appointment is None:
+        raise NotFound("no booking with this number", what="booking")
+    if account is not None:
+        acct = await uow.patients.account(account[0], account[1], clock.now())
+        if not await uow.patients.is_linked(acct.id, appointment.patient_id):
+            # Told as "not found" so that booking numbers cannot be probed from another account.
+            raise NotFound("no booking with this number", what="booking")
+    session = await uow.sessions.get(appointment.session_id)
+    assert session is not None  # an appointment always belongs to a session
+    if appointment.status is not AppointmentStatus.BOOKED:
+        raise WrongStatus(
+            f"this booking is {appointment.status.value}", status=appointment.status.value
+        )
+    return appointment, session
+
+
+async def cancel(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    booking_no: str,
+    *,
+    account: tuple[str, str] | None = None,
+    reason: CancelReason = CancelReason.PATIENT,
+) -> Appointment:
+    """退号: allowed until the session starts; the place is free again at once."""
+    now = clock.now()
+    async with uows() as uow:
+        appointment, session = await _owned_appointment(uow, booking_no, account, clock)
+        if now >= session.starts_at:
+            raise PastDeadline(
+                "a booking can be cancelled only until the session starts",
+                deadline=session.starts_at.isoformat(),
+            )
+        if not await uow.appointments.set_status(
+            appointment.id,
+            AppointmentStatus.CANCELLED,
+            now,
+            cancel_reason=reason.value,
+            refund_due=True,
+        ):
+            raise WrongStatus("this booking was changed meanwhile", status="changed")
+        await uow.sessions.release_place(session.id, appointment.queue_no)
+        await uow.logs.booking_event(
+            now, "cancelled", booking_no, {"session_id": session.id, "reason": reason.value}
+        )
+        await uow.commit()
+    return appointment
+
+
+@dataclass(frozen=True)
+class TransferReceipt:
+    appointment: Appointment
+    from_session: ClinicSession
+    to_session: ClinicSession
+    place: ClaimedPlace
+
+
+async def transfer(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    booking_no: str,
+    to_session_id: int,
+    *,
+    account: tuple[str, str] | None = None,
+) -> TransferReceipt:
+    """转号: move a booking to another session of the same department, until the end of the
+    day before the visit; on the visit day a booking can only be cancelled."""
+    now = clock.now()
+    async with uows() as uow:
+        appointment, current = await _owned_appointment(uow, booking_no, account, clock)
+        target = await uow.sessions.get(to_session_id, for_booking=True)
+        if target is None:
+            raise NotFound("no such session", what="session")
+        if (target.hospital_code, target.department_code) != (
+            current.hospital_code,
+            current.department_code,
+        ):
+            raise DifferentDepartment("a booking can move only within its department")
+        if target.id == current.id:
+            raise WrongStatus("the booking is already in this session", status="same_session")
+        hospital, department = await where_held(uow, target)
+        today = local_now(now, hospital.timezone).date()
+        last_day = current.visit_date - timedelta(days=hospital.policy.transfer_days_before)
+        if today > last_day:
+            raise PastDeadline(
+                "a booking can be moved only until the day before the visit",
+                deadline=last_day.isoformat(),
+            )
+        check_bookable(target, hospital, department, now)
+        await check_patient_may_book(
+            uow,
+            hospital,
+            appointment.patient_id,
+            target.visit_date,
+            target.department_code,
+            target.id,
+            now,
+            excluding=appointment.id,
+        )
+        place = await uow.sessions.claim_place(target.id, now, None)
+        if place is None:
+            raise SlotFull("that session is fully booked", session_id=target.id)
+        if not await uow.appointments.move(appointment.id, current.id, target, place, now):
+            raise WrongStatus("this booking was changed meanwhile", status="changed")
+        await uow.sessions.release_place(current.id, appointment.queue_no)
+        await uow.logs.booking_event(
+            now,
+            "transferred",
+            booking_no,
+            {"from_session_id": current.id, "to_session_id": target.id, "queue_no": place.queue_no},
+        )
+        await uow.commit()
+    return TransferReceipt(appointment, current, target, place)
+
+
+async def stop_session(
+    uows: UnitOfWorkFactory, clock: Clock, session_id: int, reason: str
+) -> list[Appointment]:
+    """停诊: the hospital stops a session; every booking on it is cancelled with the reason and
+    its registration fee is marked for refund. Returns the bookings cancelled."""
+    now = clock.now()
+    reason = " ".join(reason.split())[:200]
+    if not reason:
+        raise WrongStatus("a stop needs a reason for the patients", status="no_reason")
+    async with uows() as uow:
+        session = await uow.sessions.get(session_id)
+        if session is None:
+            raise NotFound("no such session", what="session")
+        if not await uow.sessions.stop(session_id, reason):
+            raise WrongStatus("this session is already stopped", status="stopped")
+        cancelled = []
+        for appointment in await uow.appointments.holding_places(session_id):
+            if await uow.appointments.set_status(
+                appointment.id,
+                AppointmentStatus.CANCELLED,
+                now,
+                expected=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+                cancel_reason=CancelReason.HOSPITAL_STOP.value,
+                refund_due=True,
+            ):
+                cancelled.append(appointment)
+                await uow.logs.booking_event(
+                    now, "cancelled", appointment.booking_no,
+                    {"session_id": session_id, "reason": CancelReason.HOSPITAL_STOP.value},
+                )
+        await uow.logs.booking_event(
+            now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}
+        )
+        await uow.commit()
+    return cancelled

@@ -1,0 +1,86 @@
+"""Domain errors. Each carries a machine-readable ``reason`` that the bot turns into a polite
+sentence in the patient's language, and ``details`` that never hold personal data."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BookingError(Exception):
+    reason: ClassVar[str] = "booking_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "message": self.message, **self.details}
+
+
+class NotFound(BookingError):
+    reason = "not_found"
+
+
+class InvalidInput(BookingError):
+    reason = "invalid_input"
+
+
+class InvalidIdNumber(InvalidInput):
+    reason = "invalid_id_number"
+
+
+class InvalidPhone(InvalidInput):
+    reason = "invalid_phone"
+
+
+class InvalidName(InvalidInput):
+    reason = "invalid_name"
+
+
+class SlotFull(BookingError):
+    reason = "slot_full"
+
+
+class SessionStopped(BookingError):
+    reason = "session_stopped"
+
+
+class NotBookable(BookingError):
+    reason = "not_bookable"
+
+
+class OutsideWindow(BookingError):
+    reason = "outside_window"
+
+
+class QuotaExceeded(BookingError):
+    reason = "quota_exceeded"
+
+
+class AlreadyBooked(BookingError):
+    reason = "already_booked"
+
+
+class Blacklisted(BookingError):
+    reason = "blacklisted"
+
+
+class PastDeadline(BookingError):
+    reason = "past_deadline"
+
+
+class WrongStatus(BookingError):
+    reason = "wrong_status"
+
+
+class AccountFull(BookingError):
+    reason = "account_full"
+
+
+class NotYourBooking(BookingError):
+    reason = "not_your_booking"
+
+
+class DifferentDepartment(BookingError):
+    reason = "different_department"

@@ -1,0 +1,47 @@
+"""Patients (就诊人), the chat accounts that manage them, and the blacklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from booking.identity import Sex
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    name: str
+    id_masked: str
+    id_hash: str
+    birth_date: date
+    sex: Sex
+    phone_masked: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Account:
+    """A chat identity (channel + user id) that may hold several patients (family members)."""
+
+    id: int
+    channel: str
+    user_id: str
+
+
+class BlacklistSource(StrEnum):
+    HOSPITAL = "hospital"  # synchronised from the hospital's list, never edited here
+    NOSHOW = "noshow"  # automatic ban after repeated no-shows
+
+
+@dataclass(frozen=True)
+class BlacklistEntry:
+    id_hash: str
+    source: BlacklistSource
+    reason: str
+    starts_on: date
+    until: date | None  # None: until the hospital removes it
+
+    def blocks(self, on: date) -> bool:
+        return self.starts_on <= on and (self.until is None or on <= self.until)

@@ -1,0 +1,200 @@
+"""The ports of the domain: a unit of work and the small repositories it carries.
+
+``booking.store`` implements them on SQLAlchemy; the use cases see only these protocols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from booking.appointments import Appointment, AppointmentStatus, BookingView, QuotaUse
+from booking.catalogue import Catalogue, Department, Hospital, Part
+from booking.patients import Account, BlacklistEntry, Patient
+from booking.schedule import ClinicSession, PlannedSession
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    hospitals: int = 0
+    departments: int = 0
+    doctors: int = 0
+    templates: int = 0
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    hospital_code: str | None = None
+    department_code: str | None = None
+    doctor_work_nos: tuple[str, ...] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    part: Part | None = None
+    open_only: bool = True
+
+
+@dataclass(frozen=True)
+class SessionAvailability:
+    session: ClinicSession
+    free: int  # places still free whose time is ahead
+
+
+@dataclass(frozen=True)
+class ClaimedPlace:
+    place_id: int
+    queue_no: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    name: str
+    id_hash: str
+    id_cipher: str
+    id_masked: str
+    birth_date: date
+    sex: str
+    phone_hash: str
+    phone_cipher: str
+    phone_masked: str
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    booking_no: str | None = None
+    account_id: int | None = None
+    patient_id_hash: str | None = None
+    phone_hash: str | None = None
+    patient_name: str | None = None
+    doctor_work_no: str | None = None
+    department_code: str | None = None
+    hospital_code: str | None = None
+    booked_between: tuple[datetime, datetime] | None = None  # [start, end)
+    visit_date: date | None = None
+    statuses: tuple[AppointmentStatus, ...] | None = None
+    limit: int = 500
+
+
+class CatalogueRepository(Protocol):
+    async def load(self) -> Catalogue: ...
+    async def hospital_and_department(
+        self, hospital_code: str, department_code: str
+    ) -> tuple[Hospital, Department] | None: ...
+    async def upsert(self, catalogue: Catalogue) -> ImportReport: ...
+
+
+class SessionRepository(Protocol):
+    async def ensure(
+        self,
+        hospital_code: str,
+        doctor_work_no: str,
+        planned: list[PlannedSession],
+        now: datetime,
+    ) -> int: ...
+    async def get(self, session_id: int, *, for_booking: bool = False) -> ClinicSession | None: ...
+    async def find(
+        self, hospital_code: str | None, doctor_work_no: str, visit_date: date, part: Part
+    ) -> list[ClinicSession]: ...
+    async def search(self, f: SessionFilter, after: datetime) -> list[SessionAvailability]: ...
+    async def free_places(self, session_id: int, after: datetime) -> int: ...
+    async def claim_place(
+        self, session_id: int, after: datetime, queue_no: int | None
+    ) -> ClaimedPlace | None: ...
+    async def place_times(self, session_id: int, queue_no: int) -> ClaimedPlace | None: ...
+    async def release_place(self, session_id: int, queue_no: int) -> None: ...
+    async def stop(self, session_id: int, reason: str) -> bool: ...
+    async def busy_places(self, session_id: int) -> int: ...
+
+
+class PatientRepository(Protocol):
+    async def add(self, patient: NewPatient, now: datetime) -> Patient: ...
+    async def get(self, patient_id: int, *, lock: bool = False) -> Patient | None: ...
+    async def by_id_hash(self, id_hash: str) -> Patient | None: ...
+    async def by_phone_hash(self, phone_hash: str) -> list[Patient]: ...
+    async def update_phone(
+        self, patient_id: int, phone_hash: str, phone_cipher: str, phone_masked: str
+    ) -> None: ...
+    async def account(self, channel: str, user_id: str, now: datetime) -> Account: ...
+    async def of_account(self, account_id: int) -> list[Patient]: ...
+    async def link(self, account_id: int, patient_id: int, now: datetime) -> None: ...
+    async def is_linked(self, account_id: int, patient_id: int) -> bool: ...
+
+
+class BlacklistRepository(Protocol):
+    async def entries(self, id_hash: str) -> list[BlacklistEntry]: ...
+    async def add(self, entry: BlacklistEntry, now: datetime) -> None: ...
+
+
+class AppointmentRepository(Protocol):
+    async def add(
+        self,
+        *,
+        patient_id: int,
+        account_id: int | None,
+        channel: str,
+        session: ClinicSession,
+        place: ClaimedPlace,
+        now: datetime,
+    ) -> Appointment: ...
+    async def get(self, booking_no: str) -> Appointment | None: ...
+    async def quota_uses(
+        self, patient_id: int, first: date, last: date, excluding: int | None = None
+    ) -> list[QuotaUse]: ...
+    async def holds_place(self, patient_id: int, session_id: int) -> bool: ...
+    async def set_status(
+        self,
+        appointment_id: int,
+        status: AppointmentStatus,
+        now: datetime,
+        *,
+        expected: tuple[AppointmentStatus, ...] = (AppointmentStatus.BOOKED,),
+        cancel_reason: str | None = None,
+        refund_due: bool = False,
+    ) -> bool: ...
+    async def move(
+        self,
+        appointment_id: int,
+        from_session_id: int,
+        session: ClinicSession,
+        place: ClaimedPlace,
+        now: datetime,
+    ) -> bool: ...
+    async def holding_places(self, session_id: int) -> list[Appointment]: ...
+    async def noshows_since(self, patient_id: int, since: date) -> int: ...
+    async def views(self, f: BookingFilter) -> list[BookingView]: ...
+
+
+class LogRepository(Protocol):
+    async def booking_event(
+        self, now: datetime, event: str, booking_no: str | None, detail: dict[str, Any]
+    ) -> None: ...
+    async def operation_error(
+        self, now: datetime, operation: str, reason: str, detail: dict[str, Any]
+    ) -> None: ...
+    async def purge(self, before: datetime) -> tuple[int, int]: ...
+
+
+class UnitOfWork(Protocol):
+    catalogue: CatalogueRepository
+    sessions: SessionRepository
+    patients: PatientRepository
+    blacklist: BlacklistRepository
+    appointments: AppointmentRepository
+    logs: LogRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...

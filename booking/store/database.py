@@ -1,0 +1,142 @@
+"""Engines and the unit of work.
+
+SQLite: WAL, durable commits (synchronous=FULL), and writers serialised in-process on one
+connection that starts its transactions with BEGIN IMMEDIATE, so that writers never fight over
+the file lock; readers use their own connections. PostgreSQL: one pooled engine, READ
+COMMITTED, with row locks taken by the repositories where the rules need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from booking.store.appointments_repo import SqlAppointments
+from booking.store.catalogue_repo import SqlCatalogue
+from booking.store.logs_repo import SqlLogs
+from booking.store.patients_repo import SqlBlacklist, SqlPatients
+from booking.store.sessions_repo import SqlSessions
+
+
+def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=1 if writer else pool_size,
+        max_overflow=0 if writer else pool_size,
+        connect_args={"timeout": 30},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # We emit BEGIN ourselves (below), as SQLAlchemy's SQLite documentation recommends.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=30000",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """What a process holds on to: engines, session makers and the SQLite writers' queue."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.write_engine = _sqlite_engine(url, writer=True, pool_size=pool_size)
+            self.read_engine = _sqlite_engine(url, writer=False, pool_size=pool_size)
+            self.writer_lock: asyncio.Lock | None = asyncio.Lock()
+        else:
+            self.write_engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, echo=echo
+            )
+            self.read_engine = self.write_engine
+            self.writer_lock = None
+        self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, readonly=readonly)
+
+    def new_session(self, *, readonly: bool) -> AsyncSession:
+        return (self._readers if readonly else self._writers)()
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+class SqlUnitOfWork:
+    def __init__(self, db: Database, *, readonly: bool) -> None:
+        self._db = db
+        self._readonly = readonly
+        self._locked = False
+
+    async def __aenter__(self) -> Self:
+        lock = self._db.writer_lock
+        if lock is not None and not self._readonly:
+            await lock.acquire()
+            self._locked = True
+        try:
+            self.session = self._db.new_session(readonly=self._readonly)
+            s = self.session
+            self.catalogue = SqlCatalogue(s)
+            self.sessions = SqlSessions(s, postgres=self._db.dialect == "postgresql")
+            self.patients = SqlPatients(s)
+            self.blacklist = SqlBlacklist(s)
+            self.appointments = SqlAppointments(s)
+            self.logs = SqlLogs(s)
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._locked and self._db.writer_lock is not None:
+            self._db.writer_lock.release()
+            self._locked = False
+
+    async def commit(self) -> None:
+        if self._readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

@@ -1,0 +1,36 @@
+"""Schema changes go through Alembic (``guahao db upgrade``); tests may build the schema
+straight from the rows and check that it matches the migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from booking.store.database import Database
+from booking.store.tables import Base
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "alembic"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` up to ``revision``. Call it outside a running event loop."""
+    command.upgrade(alembic_config(url), revision)
+
+
+async def create_schema(db: Database) -> None:
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+
+async def drop_schema(db: Database) -> None:
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)

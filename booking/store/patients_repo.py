@@ -1,0 +1,147 @@
+"""Patients, chat accounts and the blacklist in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.identity import Sex
+from booking.patients import Account, BlacklistEntry, BlacklistSource, Patient
+from booking.ports import NewPatient
+from booking.store.tables import AccountPatientRow, AccountRow, BlacklistRow, PatientRow
+
+
+def patient_of(row: PatientRow) -> Patient:
+    return Patient(
+        id=row.id,
+        name=row.name,
+        id_masked=row.id_masked,
+        id_hash=row.id_hash,
+        birth_date=row.birth_date,
+        sex=Sex(row.sex),
+        phone_masked=row.phone_masked,
+        created_at=row.created_at,
+    )
+
+
+class SqlPatients:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, patient: NewPatient, now: datetime) -> Patient:
+        row = PatientRow(
+            name=patient.name,
+            id_hash=patient.id_hash,
+            id_cipher=patient.id_cipher,
+            id_masked=patient.id_masked,
+            birth_date=patient.birth_date,
+            sex=patient.sex,
+            phone_hash=patient.phone_hash,
+            phone_cipher=patient.phone_cipher,
+            phone_masked=patient.phone_masked,
+            created_at=now,
+            version=0,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return patient_of(row)
+
+    async def get(self, patient_id: int, *, lock: bool = False) -> Patient | None:
+        if lock:
+            # Every booking transaction of one patient writes this row first, so on
+            # PostgreSQL they queue up here and each sees the previous one's bookings.
+            await self.s.execute(
+                update(PatientRow)
+                .where(PatientRow.id == patient_id)
+                .values(version=PatientRow.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+        row = await self.s.get(PatientRow, patient_id, populate_existing=lock)
+        return patient_of(row) if row else None
+
+    async def by_id_hash(self, id_hash: str) -> Patient | None:
+        row = await self.s.scalar(select(PatientRow).where(PatientRow.id_hash == id_hash))
+        return patient_of(row) if row else None
+
+    async def by_phone_hash(self, phone_hash: str) -> list[Patient]:
+        rows = await self.s.scalars(select(PatientRow).where(PatientRow.phone_hash == phone_hash))
+        return [patient_of(r) for r in rows.all()]
+
+    async def update_phone(
+        self, patient_id: int, phone_hash: str, phone_cipher: str, phone_masked: str
+    ) -> None:
+        await self.s.execute(
+            update(PatientRow)
+            .where(PatientRow.id == patient_id)
+            .values(phone_hash=phone_hash, phone_cipher=phone_cipher, phone_masked=phone_masked)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    async def account(self, channel: str, user_id: str, now: datetime) -> Account:
+        query = select(AccountRow).where(AccountRow.channel == channel, AccountRow.user_id == user_id)
+        row = await self.s.scalar(query)
+        if row is None:
+            try:
+                async with self.s.begin_nested():
+                    row = AccountRow(channel=channel, user_id=user_id, created_at=now)
+                    self.s.add(row)
+            except IntegrityError:  # created meanwhile by another message of the same user
+                row = await self.s.scalar(query)
+                assert row is not None
+        return Account(id=row.id, channel=row.channel, user_id=row.user_id)
+
+    async def of_account(self, account_id: int) -> list[Patient]:
+        rows = await self.s.scalars(
+            select(PatientRow)
+            .join(AccountPatientRow, AccountPatientRow.patient_id == PatientRow.id)
+            .where(AccountPatientRow.account_id == account_id)
+            .order_by(AccountPatientRow.created_at, PatientRow.id)
+        )
+        return [patient_of(r) for r in rows.all()]
+
+    async def link(self, account_id: int, patient_id: int, now: datetime) -> None:
+        self.s.add(AccountPatientRow(account_id=account_id, patient_id=patient_id, created_at=now))
+        await self.s.flush()
+
+    async def is_linked(self, account_id: int, patient_id: int) -> bool:
+        found = await self.s.scalar(
+            select(func.count()).where(
+                AccountPatientRow.account_id == account_id,
+                AccountPatientRow.patient_id == patient_id,
+            )
+        )
+        return bool(found)
+
+
+class SqlBlacklist:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def entries(self, id_hash: str) -> list[BlacklistEntry]:
+        rows = await self.s.scalars(select(BlacklistRow).where(BlacklistRow.id_hash == id_hash))
+        return [
+            BlacklistEntry(
+                id_hash=r.id_hash,
+                source=BlacklistSource(r.source),
+                reason=r.reason,
+                starts_on=r.starts_on,
+                until=r.until,
+            )
+            for r in rows.all()
+        ]
+
+    async def add(self, entry: BlacklistEntry, now: datetime) -> None:
+        self.s.add(
+            BlacklistRow(
+                id_hash=entry.id_hash,
+                source=entry.source.value,
+                reason=entry.reason,
+                starts_on=entry.starts_on,
+                until=entry.until,
+                created_at=now,
+            )
+        )
+        await self.s.flush()

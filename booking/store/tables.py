@@ -1,0 +1,267 @@
+"""The database rows. Only ``booking.store`` knows they exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class HospitalRow(Base):
+    __tablename__ = "hospitals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    aliases: Mapped[list[str]]
+    policy: Mapped[dict[str, Any]]
+    part_hours: Mapped[dict[str, Any]]
+
+
+class ClinicTypeRow(Base):
+    __tablename__ = "clinic_types"
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(100))
+    registration_fee_fen: Mapped[int]
+    consultation_fee_fen: Mapped[int]
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]]
+    bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DoctorRow(Base):
+    __tablename__ = "doctors"
+    __table_args__ = (UniqueConstraint("hospital_id", "work_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    work_no: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(50))
+    clinic_type_id: Mapped[int] = mapped_column(ForeignKey("clinic_types.id"))
+    specialties: Mapped[list[str]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DutyTemplateRow(Base):
+    __tablename__ = "duty_templates"
+    __table_args__ = (UniqueConstraint("doctor_id", "weekday", "part"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    weekday: Mapped[int]
+    part: Mapped[str] = mapped_column(String(8))
+    capacity: Mapped[int]
+
+
+class ClinicSessionRow(Base):
+    __tablename__ = "clinic_sessions"
+    __table_args__ = (
+        UniqueConstraint("doctor_id", "visit_date", "part"),
+        Index("ix_clinic_sessions_department_date", "department_id", "visit_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    visit_date: Mapped[date] = mapped_column(Date, index=True)
+    part: Mapped[str] = mapped_column(String(8))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    stop_reason: Mapped[str | None] = mapped_column(String(200))
+    clinic_type: Mapped[str] = mapped_column(String(16))
+    registration_fee_fen: Mapped[int]
+    consultation_fee_fen: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class PlaceRow(Base):
+    """One place in a session: queue number n and its time window (a FHIR Slot)."""
+
+    __tablename__ = "places"
+    __table_args__ = (
+        UniqueConstraint("session_id", "queue_no"),
+        Index("ix_places_session_status", "session_id", "status", "queue_no"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinic_sessions.id"))
+    queue_no: Mapped[int]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(24))
+
+
+class PatientRow(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_cipher: Mapped[str] = mapped_column(Text)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(8))
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_cipher: Mapped[str] = mapped_column(Text)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    # Bumped by every booking transaction of this patient, so that they queue up on PostgreSQL.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class AccountPatientRow(Base):
+    __tablename__ = "account_patients"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class BlacklistRow(Base):
+    __tablename__ = "blacklist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+_ACTIVE = text("status <> 'cancelled'")
+
+
+class AppointmentRow(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # The last word on "one place, one patient": a backstop under the conditional claim.
+        Index(
+            "uq_appointments_session_queue_active",
+            "session_id",
+            "queue_no",
+            unique=True,
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+        Index(
+            "uq_appointments_session_patient_active",
+            "session_id",
+            "patient_id",
+            unique=True,
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+        Index("ix_appointments_patient_visit", "patient_id", "visit_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_no: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinic_sessions.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    visit_date: Mapped[date] = mapped_column(Date, index=True)
+    queue_no: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    registration_fee_fen: Mapped[int]
+    consultation_fee_fen: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    refund_due: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BookingLogRow(Base):
+    """What happened to bookings, kept for the retention period. No personal data."""
+
+    __tablename__ = "booking_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    booking_no: Mapped[str | None] = mapped_column(String(20), index=True)
+    detail: Mapped[dict[str, Any]]
+
+
+class OperationErrorRow(Base):
+    """Refused or failed operations, kept for the retention period. No personal data."""
+
+    __tablename__ = "operation_errors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
