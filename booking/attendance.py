@@ -24,7 +24,9 @@ async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -
         assert session is not None
         hospital, _ = await where_held(uow, session)
         if local_now(now, hospital.timezone).date() != session.visit_date:
-            raise PastDeadline("check-in is on the visit day only", visit_date=str(session.visit_date))
+            raise PastDeadline(
+                "check-in is on the visit day only", visit_date=str(session.visit_date)
+            )
         if not await uow.appointments.set_status(appointment.id, AppointmentStatus.ARRIVED, now):
             raise WrongStatus(f"this booking is {appointment.status.value}")
         await uow.logs.booking_event(now, "arrived", booking_no, {"session_id": session.id})
@@ -72,7 +74,10 @@ async def mark_noshow(
                 )
                 await uow.blacklist.add(ban, now)
                 await uow.logs.booking_event(
-                    now, "banned", booking_no, {"until": ban.until.isoformat() if ban.until else None}
+                    now,
+                    "banned",
+                    booking_no,
+                    {"until": ban.until.isoformat() if ban.until else None},
                 )
         await uow.commit()
     return ban

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from booking.appointments import Appointment, AppointmentStatus, CancelReason
-from booking.book import where_held, check_bookable, check_patient_may_book
+from booking.book import check_bookable, check_patient_may_book, where_held
 from booking.clock import Clock
 from booking.errors import (
     DifferentDepartment,
     NotFound,
-    NotYourBooking,
     PastDeadline,
     SlotFull,
     WrongStatus,
@@ -167,7 +166,9 @@ async def stop_session(
             ):
                 cancelled.append(appointment)
                 await uow.logs.booking_event(
-                    now, "cancelled", appointment.booking_no,
+                    now,
+                    "cancelled",
+                    appointment.booking_no,
                     {"session_id": session_id, "reason": CancelReason.HOSPITAL_STOP.value},
                 )
         await uow.logs.booking_event(

@@ -9,7 +9,9 @@ from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 
 
-async def purge_logs(uows: UnitOfWorkFactory, clock: Clock, retention_days: int = 365) -> tuple[int, int]:
+async def purge_logs(
+    uows: UnitOfWorkFactory, clock: Clock, retention_days: int = 365
+) -> tuple[int, int]:
     """Delete log rows older than the retention period; returns (booking log, error log) counts."""
     before = clock.now() - timedelta(days=retention_days)
     async with uows() as uow:

@@ -36,9 +36,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
-        if self.env == "production":
-            if not self.secret_key or len(self.secret_key) < 32:
-                raise ValueError("GUAHAO_SECRET_KEY must be set (32+ characters) in production")
+        if self.env == "production" and (not self.secret_key or len(self.secret_key) < 32):
+            raise ValueError("GUAHAO_SECRET_KEY must be set (32+ characters) in production")
         if self.secret_key is not None and len(self.secret_key) < 16:
             raise ValueError("GUAHAO_SECRET_KEY must have at least 16 characters")
         return self

@@ -171,7 +171,9 @@ class SqlCatalogue:
         for doc in catalogue.doctors:
             hid = hospital_ids[doc.hospital_code]
             row_doc = await self.s.scalar(
-                select(DoctorRow).where(DoctorRow.hospital_id == hid, DoctorRow.work_no == doc.work_no)
+                select(DoctorRow).where(
+                    DoctorRow.hospital_id == hid, DoctorRow.work_no == doc.work_no
+                )
             )
             if row_doc is None:
                 row_doc = DoctorRow(hospital_id=hid, work_no=doc.work_no)
@@ -195,17 +197,19 @@ class SqlCatalogue:
             for key, trow_old in existing.items():
                 if key not in wanted:
                     await self.s.delete(trow_old)
-            for key, t in wanted.items():
+            for key, duty in wanted.items():
                 tpl = existing.get(key)
                 if tpl is None:
                     self.s.add(
                         DutyTemplateRow(
-                            doctor_id=row_doc.id, weekday=t.weekday, part=t.part.value,
-                            capacity=t.capacity,
+                            doctor_id=row_doc.id,
+                            weekday=duty.weekday,
+                            part=duty.part.value,
+                            capacity=duty.capacity,
                         )
                     )
                 else:
-                    tpl.capacity = t.capacity
+                    tpl.capacity = duty.capacity
                 counts["templates"] += 1
         await self.s.flush()
         return ImportReport(**counts)

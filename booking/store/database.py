@@ -63,7 +63,9 @@ def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
 class Database:
     """What a process holds on to: engines, session makers and the SQLite writers' queue."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False
+    ) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
@@ -71,8 +73,16 @@ class Database:
             self.read_engine = _sqlite_engine(url, writer=False, pool_size=pool_size)
             self.writer_lock: asyncio.Lock | None = asyncio.Lock()
         else:
+            connect_args: dict[str, Any] = {}
+            if schema:
+                connect_args["server_settings"] = {"search_path": schema}
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, echo=echo
+                url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_pre_ping=True,
+                echo=echo,
+                connect_args=connect_args,
             )
             self.read_engine = self.write_engine
             self.writer_lock = None

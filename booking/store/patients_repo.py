@@ -81,7 +81,9 @@ class SqlPatients:
         )
 
     async def account(self, channel: str, user_id: str, now: datetime) -> Account:
-        query = select(AccountRow).where(AccountRow.channel == channel, AccountRow.user_id == user_id)
+        query = select(AccountRow).where(
+            AccountRow.channel == channel, AccountRow.user_id == user_id
+        )
         row = await self.s.scalar(query)
         if row is None:
             try:

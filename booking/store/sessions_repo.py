@@ -33,7 +33,7 @@ from booking.store.tables import (
 CLAIM_RETRIES = 5
 
 
-def _session_query() -> Select[Any]:
+def _session_query() -> Select[ClinicSessionRow, str, str, str]:
     return (
         select(ClinicSessionRow, HospitalRow.code, DepartmentRow.code, DoctorRow.work_no)
         .join(HospitalRow, HospitalRow.id == ClinicSessionRow.hospital_id)

@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "guahao needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, load the demo hospital on SQLite, and show today's duty roster.
+run: install
+	$(BIN)/guahao db upgrade
+	$(BIN)/guahao demo load
+	$(BIN)/guahao roster
+
+## Set up, then lint, type-check, check the dependency rule and run every test
+## (on SQLite and on the PostgreSQL server at GUAHAO_TEST_POSTGRES_URL).
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+## Booking benchmark; writes docs/benchmarks.md.
+bench: install
+	$(BIN)/python bench/booking.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

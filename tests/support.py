@@ -1,0 +1,81 @@
+"""Helpers shared by the tests: valid resident ID numbers, databases, the demo hospital."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import yaml
+from stdnum.cn import ric
+
+from booking.catalogue import Catalogue
+from booking.catalogue_file import catalogue_from_data
+from booking.store import Database, create_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_FILE = ROOT / "data" / "demo_hospital.yaml"
+POSTGRES_URL = os.environ.get(
+    "GUAHAO_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+SECRET = "test-secret-key-that-is-long-enough"
+# Monday 23 November 2026, 09:00 in Shanghai (01:00 UTC): after the 07:00 release.
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def id_number(n: int, born: date = date(1980, 5, 17), region: str = "110105") -> str:
+    """The n-th valid resident ID number (n < 1000) for people born on one day."""
+    body = f"{region}{born:%Y%m%d}{n % 1000:03d}"
+    return body + ric.calc_check_digit(body)
+
+
+def many_id_numbers(count: int) -> list[str]:
+    """``count`` distinct valid ID numbers."""
+    numbers = []
+    day = date(1950, 1, 1)
+    while len(numbers) < count:
+        numbers.extend(id_number(n, born=day) for n in range(min(999, count - len(numbers))))
+        day = date.fromordinal(day.toordinal() + 1)
+    return numbers
+
+
+def demo_catalogue() -> Catalogue:
+    return catalogue_from_data(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")))
+
+
+@asynccontextmanager
+async def sqlite_database(path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await create_schema(db)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
+async def postgres_database(pool_size: int = 10) -> AsyncIterator[Database]:
+    """A database in a schema of its own, dropped afterwards, so test runs never collide."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    raw = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(raw)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await conn.close()
+    db = Database(POSTGRES_URL, pool_size=pool_size, schema=schema)
+    try:
+        await create_schema(db)
+        yield db
+    finally:
+        await db.dispose()
+        conn = await asyncpg.connect(raw)
+        try:
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        finally:
+            await conn.close()
