@@ -130,7 +130,7 @@ class SqlAppointments:
         )
         if excluding is not None:
             query = query.where(AppointmentRow.id != excluding)
-        return [QuotaUse(d, code) for d, code in (await self.s.execute(query)).tuples()]
+        return [QuotaUse(d, code) for d, code in (await self.s.execute(query)).all()]
 
     async def holds_place(self, patient_id: int, session_id: int) -> bool:
         found = await self.s.scalar(

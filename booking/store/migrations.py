@@ -14,16 +14,19 @@ from booking.store.tables import Base
 MIGRATIONS = Path(__file__).resolve().parents[2] / "alembic"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, schema: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # PostgreSQL: alembic/env.py works inside this schema (search_path), as Database does.
+    config.attributes["schema"] = schema
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision``. Call it outside a running event loop."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
+    """Bring the database at ``url`` (and, on PostgreSQL, ``schema``) up to ``revision``.
+    Call it outside a running event loop."""
+    command.upgrade(alembic_config(url, schema), revision)
 
 
 async def create_schema(db: Database) -> None:

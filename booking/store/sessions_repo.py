@@ -94,7 +94,7 @@ class SqlSessions:
                         ClinicSessionRow.visit_date >= min(p.visit_date for p in planned),
                     )
                 )
-            ).tuples()
+            ).all()
         )
         created = 0
         for plan in planned:
