@@ -67,6 +67,7 @@ class Database:
         self, url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False
     ) -> None:
         self.url = url
+        self.schema = schema
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             self.write_engine = _sqlite_engine(url, writer=True, pool_size=pool_size)
