@@ -171,6 +171,10 @@ async def stop_session(
                     appointment.booking_no,
                     {"session_id": session_id, "reason": CancelReason.HOSPITAL_STOP.value},
                 )
+        # Places last: every change takes an appointment's row before its place's row, so
+        # that a stop, a cancellation and a transfer on PostgreSQL never wait on each other
+        # in a circle.
+        await uow.sessions.withdraw_places(session_id)
         await uow.logs.booking_event(
             now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}
         )

@@ -84,3 +84,10 @@ class NotYourBooking(BookingError):
 
 class DifferentDepartment(BookingError):
     reason = "different_department"
+
+
+class TryAgain(BookingError):
+    """The database could not finish the change (lost connection, deadlock, restart): nothing
+    was saved, and the same request can be sent again."""
+
+    reason = "try_again"

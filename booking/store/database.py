@@ -14,6 +14,7 @@ from typing import Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from booking.errors import TryAgain
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.catalogue_repo import SqlCatalogue
 from booking.store.logs_repo import SqlLogs
@@ -136,8 +138,14 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()
             await self.session.close()
+        except DBAPIError:
+            if exc is None:
+                raise
         finally:
             self._release()
+        if isinstance(exc, DBAPIError):
+            # Told as a domain error, so every caller gets a definite answer: nothing was saved.
+            raise TryAgain("the booking system is busy, please try again") from exc
 
     def _release(self) -> None:
         if self._locked and self._db.writer_lock is not None:

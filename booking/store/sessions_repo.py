@@ -259,15 +259,15 @@ class SqlSessions:
                 .execution_options(synchronize_session=False)
             )
         ).first()
-        if stopped is None:
-            return False
+        return stopped is not None
+
+    async def withdraw_places(self, session_id: int) -> None:
         await self.s.execute(
             update(PlaceRow)
             .where(PlaceRow.session_id == session_id)
             .values(status=PlaceStatus.BUSY_UNAVAILABLE.value)
             .execution_options(synchronize_session=False)
         )
-        return True
 
     async def busy_places(self, session_id: int) -> int:
         count = await self.s.scalar(

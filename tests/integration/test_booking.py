@@ -374,3 +374,20 @@ async def test_logs_are_kept_a_year_then_purged(
     assert await purge_logs(demo, clock) == (0, 0)
     clock.advance(timedelta(days=2))
     assert await purge_logs(demo, clock) == (1, 1)
+
+
+async def test_a_database_failure_is_a_definite_try_again_and_saves_nothing(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    from booking.errors import TryAgain
+
+    p = await patient(demo, protector, clock, 1)
+    with pytest.raises(TryAgain):
+        async with demo() as uow:
+            await uow.logs.booking_event(clock.now(), "x", None, {})
+            await uow.session.execute(text("SELECT * FROM no_such_table"))  # type: ignore[attr-defined]
+    sid = await session_id(demo, clock, "00868", WED, Part.PM)
+    await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
+    async with demo(readonly=True) as uow:
+        events = (await uow.session.execute(text("SELECT event FROM booking_log"))).all()  # type: ignore[attr-defined]
+    assert [e[0] for e in events] == ["booked"]
