@@ -37,7 +37,15 @@ def do_run_migrations(connection: Connection) -> None:
 async def run_async_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    # The schema a PostgreSQL database works in (GUAHAO_DB_SCHEMA), given by
+    # booking.store.migrations.upgrade or by `alembic -x schema=...`.
+    schema = config.attributes.get("schema") or context.get_x_argument(as_dictionary=True).get(
+        "schema"
+    )
+    connect_args: dict[str, object] = {}
+    if schema and url.startswith("postgresql"):
+        connect_args["server_settings"] = {"search_path": schema}
+    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await engine.dispose()

@@ -16,6 +16,7 @@ from booking.errors import (
     NotFound,
     NotYourBooking,
     OutsideWindow,
+    PlaceTaken,
     SessionStopped,
     SlotFull,
 )
@@ -129,6 +130,12 @@ async def book(
             uow, hospital, patient_id, session.visit_date, session.department_code, session.id, now
         )
         place = await uow.sessions.claim_place(session_id, now, queue_no)
+        if place is None and queue_no is not None:
+            raise PlaceTaken(
+                f"queue number {queue_no} is not free; choose another place",
+                session_id=session_id,
+                queue_no=queue_no,
+            )
         if place is None:
             raise SlotFull("this session is fully booked", session_id=session_id)
         appointment = await uow.appointments.add(

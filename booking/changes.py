@@ -11,6 +11,7 @@ from booking.book import check_bookable, check_patient_may_book, where_held
 from booking.clock import Clock
 from booking.errors import (
     DifferentDepartment,
+    InvalidInput,
     NotFound,
     PastDeadline,
     SlotFull,
@@ -147,7 +148,7 @@ async def stop_session(
     now = clock.now()
     reason = " ".join(reason.split())[:200]
     if not reason:
-        raise WrongStatus("a stop needs a reason for the patients", status="no_reason")
+        raise InvalidInput("a stop needs a reason to tell the patients", field="reason")
     async with uows() as uow:
         session = await uow.sessions.get(session_id)
         if session is None:

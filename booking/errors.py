@@ -42,6 +42,12 @@ class SlotFull(BookingError):
     reason = "slot_full"
 
 
+class PlaceTaken(BookingError):
+    """The queue number asked for is taken or its time has passed; others may be free."""
+
+    reason = "place_taken"
+
+
 class SessionStopped(BookingError):
     reason = "session_stopped"
 

@@ -17,6 +17,12 @@ from booking.schedule import ClinicSession, is_released
 SPECIALTY_MATCH = 80
 
 
+async def load_catalogue(uows: UnitOfWorkFactory) -> Catalogue:
+    """The whole catalogue: hospitals, departments, doctors with their weekly duties."""
+    async with uows(readonly=True) as uow:
+        return await uow.catalogue.load()
+
+
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 

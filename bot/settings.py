@@ -1,13 +1,30 @@
 """Settings from environment variables or a ``.env`` file. Unsafe defaults are refused
-outside development."""
+outside development.
+
+=====================  ==========================================================================
+DATABASE_URL           ``sqlite+aiosqlite:///path`` (default: ``data/guahao.sqlite3``) or
+                       ``postgresql+asyncpg://user@host:5432/db``
+GUAHAO_SECRET_KEY      16+ characters (32+ in production); derives the keys that encrypt and hash
+                       ID and phone numbers. In development a random key is kept in ``data/``.
+GUAHAO_ENV             ``development`` (default) or ``production``
+GUAHAO_DB_POOL_SIZE    connections per process (default 10)
+GUAHAO_DB_SCHEMA       PostgreSQL only: the schema to work in (``search_path``); default: the
+                       server's default (``public``)
+GUAHAO_NOW             fixes the clock at this ISO 8601 time with an offset, e.g.
+                       ``2026-11-23T09:00:00+08:00``, for tests and demos; refused in production
+GUAHAO_LOG_LEVEL       DEBUG, INFO (default), WARNING, ERROR
+GUAHAO_DEMO_FILE       the catalogue ``guahao demo load`` reads (``data/demo_hospital.yaml``)
+=====================  ==========================================================================
+"""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +43,25 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="GUAHAO_DB_POOL_SIZE")
+    db_schema: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", validation_alias="GUAHAO_DB_SCHEMA"
+    )
     # Derives the keys that encrypt ID and phone numbers and hash them for look-up.
     # Losing it makes the stored numbers unreadable: keep it in the hospital's secret store.
     secret_key: str | None = Field(default=None, validation_alias="GUAHAO_SECRET_KEY")
-    log_level: str = Field(default="INFO", validation_alias="GUAHAO_LOG_LEVEL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="GUAHAO_LOG_LEVEL"
+    )
+    # A fixed "now" for tests and demos; the system clock when unset.
+    fixed_now: datetime | None = Field(default=None, validation_alias="GUAHAO_NOW")
     demo_file: Path = Field(
         default=DATA_DIR / "demo_hospital.yaml", validation_alias="GUAHAO_DEMO_FILE"
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
@@ -40,6 +69,10 @@ class Settings(BaseSettings):
             raise ValueError("GUAHAO_SECRET_KEY must be set (32+ characters) in production")
         if self.secret_key is not None and len(self.secret_key) < 16:
             raise ValueError("GUAHAO_SECRET_KEY must have at least 16 characters")
+        if self.fixed_now is not None and self.fixed_now.tzinfo is None:
+            raise ValueError("GUAHAO_NOW needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
+        if self.env == "production" and self.fixed_now is not None:
+            raise ValueError("GUAHAO_NOW (a fixed clock) is refused in production")
         return self
 
     def resolved_secret_key(self) -> str:

@@ -24,6 +24,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from booking.errors import TryAgain
+from booking.ports import (
+    AppointmentRepository,
+    BlacklistRepository,
+    CatalogueRepository,
+    LogRepository,
+    PatientRepository,
+    SessionRepository,
+)
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.catalogue_repo import SqlCatalogue
 from booking.store.logs_repo import SqlLogs
@@ -105,6 +113,14 @@ class Database:
 
 
 class SqlUnitOfWork:
+    catalogue: CatalogueRepository
+    sessions: SessionRepository
+    patients: PatientRepository
+    blacklist: BlacklistRepository
+    appointments: AppointmentRepository
+    logs: LogRepository
+    session: AsyncSession
+
     def __init__(self, db: Database, *, readonly: bool) -> None:
         self._db = db
         self._readonly = readonly

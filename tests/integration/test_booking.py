@@ -24,6 +24,7 @@ from booking.errors import (
     AlreadyBooked,
     Blacklisted,
     DifferentDepartment,
+    InvalidInput,
     InvalidName,
     NotFound,
     OutsideWindow,
@@ -391,3 +392,20 @@ async def test_a_database_failure_is_a_definite_try_again_and_saves_nothing(
     async with demo(readonly=True) as uow:
         events = (await uow.session.execute(text("SELECT event FROM booking_log"))).all()  # type: ignore[attr-defined]
     assert [e[0] for e in events] == ["booked"]
+
+
+async def test_asking_for_a_taken_queue_number_is_not_told_as_full(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    from booking.errors import PlaceTaken
+
+    first, second = (
+        await patient(demo, protector, clock, 1),
+        await patient(demo, protector, clock, 2),
+    )
+    sid = await session_id(demo, clock, "00868", WED, Part.PM)
+    await book(demo, clock, patient_id=first.id, session_id=sid, channel="web", queue_no=3)
+    with pytest.raises(PlaceTaken):
+        await book(demo, clock, patient_id=second.id, session_id=sid, channel="web", queue_no=3)
+    with pytest.raises(InvalidInput):
+        await stop_session(demo, clock, sid, "   ")

@@ -1,0 +1,284 @@
+"""The ``guahao`` command line: the database, the demo hospital, doctors, sessions and logs.
+The duty roster is in ``bot.cli_roster``, patients and bookings in ``bot.cli_bookings``,
+printing in ``bot.cli_output``.
+
+Every command runs in its own event loop and prints exactly one ``error: reason: message``
+line on stderr (exit code 1) when it is refused; ``--json`` prints JSON for scripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from booking.catalogue import Catalogue, Part
+from booking.catalogue_file import catalogue_from_data
+from booking.changes import stop_session
+from booking.errors import InvalidInput
+from booking.retention import purge_logs
+from booking.roster import generate_sessions, import_catalogue
+from booking.search import search_doctors
+from booking.search import search_sessions as find_sessions
+from bot import cli_bookings, cli_roster
+from bot.cli_lookup import check_places
+from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
+from bot.cli_runtime import (
+    DepartmentOpt,
+    HospitalOpt,
+    InvalidDate,
+    Json,
+    load_catalogue,
+    parse_day,
+    run,
+)
+from bot.wiring import Services
+
+app = typer.Typer(
+    name="guahao",
+    help="Hospital outpatient booking (预约挂号): schedule, patients and bookings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo hospital.", no_args_is_help=True)
+doctors_app = typer.Typer(help="Doctors.", no_args_is_help=True)
+sessions_app = typer.Typer(help="Clinic sessions (出诊).", no_args_is_help=True)
+logs_app = typer.Typer(help="The booking and error logs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(doctors_app, name="doctors")
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(cli_bookings.patients_app, name="patients")
+app.add_typer(cli_bookings.bookings_app, name="bookings")
+app.add_typer(logs_app, name="logs")
+app.command("roster")(cli_roster.roster)
+app.command("book")(cli_bookings.book)
+app.command("cancel")(cli_bookings.cancel)
+app.command("transfer")(cli_bookings.transfer)
+
+SpecialtyOpt = Annotated[str | None, typer.Option(help="A specialty, e.g. 高血压 (fuzzy).")]
+
+
+def main() -> None:
+    app()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the database schema (Alembic migrations)."""
+
+    async def work(s: Services) -> None:
+        emit(f"database schema is up to date ({s.db.dialect})")
+
+    run(work, migrate_first=True)
+
+
+def read_catalogue(path: Path) -> Catalogue:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InvalidInput(f"{path} is not valid YAML: {first}", field="file") from None
+    return catalogue_from_data(data)
+
+
+@demo_app.command("load")
+def demo_load(
+    file: Annotated[
+        Path | None, typer.Option(help="Catalogue YAML (default: GUAHAO_DEMO_FILE).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Load the demo hospital and generate its sessions; safe to run again."""
+
+    async def work(s: Services) -> None:
+        path = file or s.settings.demo_file
+        report = await import_catalogue(s.uows, read_catalogue(path))
+        created = await generate_sessions(s.uows, s.clock)
+        counts = {
+            "hospitals": report.hospitals,
+            "departments": report.departments,
+            "doctors": report.doctors,
+            "templates": report.templates,
+            "sessions_created": created,
+        }
+        if as_json:
+            emit_json({"file": str(path), **counts})
+            return
+        emit(
+            f"loaded {path.name}: {report.hospitals} hospitals, {report.departments} departments, "
+            f"{report.doctors} doctors, {report.templates} weekly duties; "
+            f"{created} new sessions"
+        )
+
+    run(work, migrate_first=True)
+
+
+@doctors_app.command("search")
+def doctors_search(
+    name: Annotated[str | None, typer.Option(help="Doctor's name or work number (工号).")] = None,
+    department: DepartmentOpt = None,
+    specialty: SpecialtyOpt = None,
+    hospital: HospitalOpt = None,
+    as_json: Json = False,
+) -> None:
+    """Find doctors by name or work number, department, specialty and hospital."""
+
+    async def work(s: Services) -> None:
+        catalogue = await load_catalogue(s)
+        check_places(catalogue, hospital, department)
+        found = search_doctors(
+            catalogue,
+            name_or_work_no=name,
+            department=department,
+            specialty=specialty,
+            hospital=hospital,
+        )
+        if as_json:
+            emit_json([doctor_dict(d, catalogue) for d in found])
+            return
+        rows = []
+        for d in found:
+            info = doctor_dict(d, catalogue)
+            rows.append(
+                [
+                    d.work_no,
+                    d.name,
+                    d.title,
+                    f"{d.hospital_code} {info['department_name_zh']}",
+                    info["clinic_type_name_zh"],
+                    f"{info['registration_fee']}+{info['consultation_fee']}",
+                    weekly_text(d),
+                    "、".join(d.specialties),
+                ]
+            )
+        headers = ["work no", "name", "title", "department", "clinic", "fees", "weekly", "spec."]
+        emit(table(headers, rows) if rows else "no doctor found")
+
+    run(work)
+
+
+@sessions_app.command("list")
+def sessions_list(
+    doctor: Annotated[str | None, typer.Option(help="Doctor's name or work number.")] = None,
+    department: DepartmentOpt = None,
+    specialty: SpecialtyOpt = None,
+    hospital: HospitalOpt = None,
+    date_: Annotated[str | None, typer.Option("--date", help="One day, YYYY-MM-DD.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    part: Annotated[Part | None, typer.Option(help="Part of the day.")] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also stopped and past sessions.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """List clinic sessions with their free places and fees."""
+
+    async def work(s: Services) -> None:
+        day = parse_day(date_, "--date")
+        first = parse_day(date_from, "--from") or day
+        last = parse_day(date_to, "--to") or day
+        if day and (date_from or date_to):
+            raise InvalidDate("give either --date or --from/--to", option="--date")
+        catalogue = await load_catalogue(s)
+        check_places(catalogue, hospital, department)
+        offers = await find_sessions(
+            s.uows,
+            s.clock,
+            doctor=doctor,
+            department=department,
+            specialty=specialty,
+            hospital=hospital,
+            date_from=first,
+            date_to=last,
+            part=part,
+            include_closed=show_all,
+        )
+        now = s.clock.now()
+        if as_json:
+            emit_json([offer_dict(o, now) for o in offers])
+            return
+        headers = [
+            "id",
+            "date",
+            "part",
+            "time",
+            "doctor",
+            "title",
+            "clinic",
+            "fees",
+            "free",
+            "state",
+        ]
+        rows = [offer_row(o, now) for o in offers]
+        emit(table(headers, rows) if rows else "no sessions found")
+
+    run(work)
+
+
+@sessions_app.command("generate")
+def sessions_generate(
+    extra_days: Annotated[
+        int, typer.Option(min=0, max=365, help="Days beyond the booking window.")
+    ] = 0,
+) -> None:
+    """Create the sessions of the duty templates for the booking window (and more)."""
+
+    async def work(s: Services) -> None:
+        emit(f"{await generate_sessions(s.uows, s.clock, extra_days)} new sessions")
+
+    run(work)
+
+
+@sessions_app.command("stop")
+def sessions_stop(
+    session_id: Annotated[int, typer.Argument(help="The session's id.")],
+    reason: Annotated[str, typer.Option(help="Told to the patients, e.g. 医生临时出差.")],
+    as_json: Json = False,
+) -> None:
+    """停诊: stop a session; every booking on it is cancelled and marked for refund."""
+
+    async def work(s: Services) -> None:
+        cancelled = await stop_session(s.uows, s.clock, session_id, reason)
+        numbers = [a.booking_no for a in cancelled]
+        if as_json:
+            emit_json(
+                {
+                    "session_id": session_id,
+                    "status": "stopped",
+                    "cancelled": len(numbers),
+                    "cancelled_bookings": numbers,
+                }
+            )
+            return
+        emit(
+            f"session {session_id} stopped; {len(numbers)} booking(s) cancelled, marked for refund"
+        )
+        for number in numbers:
+            emit(f"  {number}")
+
+    run(work, operation="stop_session")
+
+
+@logs_app.command("purge")
+def logs_purge(
+    days: Annotated[int, typer.Option(min=1, help="Keep this many days of logs.")] = 365,
+) -> None:
+    """Delete booking and error log entries older than the retention period."""
+
+    async def work(s: Services) -> None:
+        bookings, errors = await purge_logs(s.uows, s.clock, days)
+        emit(f"purged {bookings} booking log and {errors} error log entries older than {days} days")
+
+    run(work)
+
+
+if __name__ == "__main__":
+    main()
