@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from booking.store.database import Database
 from booking.store.tables import Base
 
