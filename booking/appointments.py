@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from booking.catalogue import Part
 from booking.errors import QuotaExceeded
-from booking.policy import BookingPolicy
+from booking.policy import MAX_PERIOD_DAYS, BookingPolicy
 
 
 class AppointmentStatus(StrEnum):
@@ -92,6 +92,8 @@ class QuotaUse:
 
     visit_date: date
     department_code: str
+    session_id: int = 0
+    appointment_id: int = 0
 
 
 def check_quotas(
@@ -129,6 +131,12 @@ def check_quotas(
 def quota_range(policy: BookingPolicy, visit_date: date) -> tuple[date, date]:
     """The visit dates whose bookings can matter for a booking on ``visit_date``."""
     span = timedelta(days=max(policy.period_days - 1, 0))
+    return visit_date - span, visit_date + span
+
+
+def quota_horizon(visit_date: date) -> tuple[date, date]:
+    """Visit dates wide enough for any hospital's quota period (at most 31 days)."""
+    span = timedelta(days=MAX_PERIOD_DAYS - 1)
     return visit_date - span, visit_date + span
 
 

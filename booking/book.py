@@ -4,14 +4,22 @@ by a conditional update inside the booking transaction, never by a read-then-wri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from booking.appointments import Appointment, check_quotas, quota_range
+from booking.appointments import (
+    Appointment,
+    AppointmentStatus,
+    QuotaUse,
+    check_quotas,
+    new_booking_no,
+    quota_horizon,
+)
 from booking.catalogue import Department, Hospital
 from booking.clock import Clock
 from booking.errors import (
     AlreadyBooked,
     Blacklisted,
+    BookingNumberTaken,
     NotBookable,
     NotFound,
     NotYourBooking,
@@ -19,7 +27,10 @@ from booking.errors import (
     PlaceTaken,
     SessionStopped,
     SlotFull,
+    TryAgain,
 )
+from booking.patients import BlacklistEntry
+from booking.policy import MAX_PERIOD_DAYS
 from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
 from booking.schedule import ClinicSession, SessionStatus, last_released_date, local_now
 
@@ -62,33 +73,50 @@ def check_bookable(
         )
 
 
-async def check_patient_may_book(
-    uow: UnitOfWork,
+def check_patient(
     hospital: Hospital,
-    patient_id: int,
-    visit_date: date,
-    department_code: str,
-    session_id: int,
+    bans: list[BlacklistEntry],
+    uses: list[QuotaUse],
+    session: ClinicSession,
     now: datetime,
     excluding: int | None = None,
 ) -> None:
-    """Blacklist, double booking and quotas. The caller holds the patient's lock."""
-    patient = await uow.patients.get(patient_id, lock=True)
-    if patient is None:
-        raise NotFound("no such patient", what="patient")
+    """Blacklist, double booking and quotas, over the patient's bans and bookings."""
     today = local_now(now, hospital.timezone).date()
-    for entry in await uow.blacklist.entries(patient.id_hash):
+    for entry in bans:
         if entry.blocks(today):
             raise Blacklisted(
                 "this patient may not book at the moment",
                 source=entry.source.value,
                 until=entry.until.isoformat() if entry.until else None,
             )
-    if await uow.appointments.holds_place(patient_id, session_id):
+    uses = [u for u in uses if u.appointment_id != excluding]
+    if any(u.session_id == session.id for u in uses):
         raise AlreadyBooked("this patient already has a place in this session")
-    first, last = quota_range(hospital.policy, visit_date)
-    uses = await uow.appointments.quota_uses(patient_id, first, last, excluding=excluding)
-    check_quotas(hospital.policy, uses, visit_date, department_code)
+    check_quotas(hospital.policy, uses, session.visit_date, session.department_code)
+
+
+async def check_patient_may_book(
+    uow: UnitOfWork,
+    hospital: Hospital,
+    patient_id: int,
+    session: ClinicSession,
+    now: datetime,
+    excluding: int | None = None,
+) -> None:
+    """check_patient, reading the bans and bookings; takes the patient's lock first."""
+    patient = await uow.patients.get(patient_id, lock=True)
+    if patient is None:
+        raise NotFound("no such patient", what="patient")
+    first, last = quota_horizon(session.visit_date)
+    check_patient(
+        hospital,
+        await uow.blacklist.entries(patient.id_hash),
+        await uow.appointments.quota_uses(patient_id, first, last),
+        session,
+        now,
+        excluding,
+    )
 
 
 async def book(
@@ -103,54 +131,77 @@ async def book(
 ) -> BookingReceipt:
     """Book a place in a session for a patient; with ``account``, the patient must be one of
     that account's patients. ``queue_no`` asks for a particular place, else the first free."""
-    now = clock.now()
-    # A read outside the writers' queue turns most attempts on a full session away cheaply;
-    # the conditional claim below still decides.
-    async with uows(readonly=True) as uow:
-        session = await uow.sessions.get(session_id)
-        if session is None:
-            raise NotFound("no such session", what="session")
-        hospital, department = await where_held(uow, session)
-        check_bookable(session, hospital, department, now)
-        if await uow.sessions.free_places(session_id, now) == 0:
-            raise SlotFull("this session is fully booked", session_id=session_id)
+    for _ in range(3):
+        try:
+            return await _book(uows, clock, patient_id, session_id, channel, account, queue_no)
+        except BookingNumberTaken:
+            continue  # a fresh random number next time; nothing was saved
+    raise TryAgain("the booking system is busy, please try again")
 
+
+async def _book(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    patient_id: int,
+    session_id: int,
+    channel: str,
+    account: tuple[str, str] | None,
+    queue_no: int | None,
+) -> BookingReceipt:
+    now = clock.now()
     async with uows() as uow:
-        session = await uow.sessions.get(session_id, for_booking=True)
-        if session is None:
+        # The visit date is not known before this read: take every booking from a quota
+        # period before today on (only those can matter for a visit today or later).
+        horizon = (now.date() - timedelta(days=MAX_PERIOD_DAYS + 1), date.max)
+        context = await uow.bookings.context(session_id, patient_id, now, horizon)
+        if context is None:
             raise NotFound("no such session", what="session")
-        check_bookable(session, hospital, department, now)
+        session, hospital = context.session, context.hospital
+        check_bookable(session, hospital, context.department, now)
+        if context.free == 0:
+            raise SlotFull("this session is fully booked", session_id=session_id)
+        if not context.patient_found:
+            raise NotFound("no such patient", what="patient")
         account_id = None
         if account is not None:
             acct = await uow.patients.account(account[0], account[1], now)
             if not await uow.patients.is_linked(acct.id, patient_id):
                 raise NotYourBooking("this patient is not registered on this account")
             account_id = acct.id
-        await check_patient_may_book(
-            uow, hospital, patient_id, session.visit_date, session.department_code, session.id, now
+        check_patient(hospital, context.bans, context.uses, session, now)
+        booking_no = new_booking_no(session.visit_date)
+        taken = await uow.bookings.take(
+            session=session,
+            patient_id=patient_id,
+            account_id=account_id,
+            channel=channel,
+            after=now,
+            queue_no=queue_no,
+            booking_no=booking_no,
+            now=now,
         )
-        place = await uow.sessions.claim_place(session_id, now, queue_no)
-        if place is None and queue_no is not None:
+        if taken is None and queue_no is not None:
             raise PlaceTaken(
                 f"queue number {queue_no} is not free; choose another place",
                 session_id=session_id,
                 queue_no=queue_no,
             )
-        if place is None:
+        if taken is None:
             raise SlotFull("this session is fully booked", session_id=session_id)
-        appointment = await uow.appointments.add(
-            patient_id=patient_id,
-            account_id=account_id,
-            channel=channel,
-            session=session,
-            place=place,
-            now=now,
-        )
-        await uow.logs.booking_event(
-            now,
-            "booked",
-            appointment.booking_no,
-            {"session_id": session.id, "queue_no": place.queue_no, "channel": channel},
-        )
         await uow.commit()
-    return BookingReceipt(appointment, session, place, department, hospital)
+    appointment = Appointment(
+        id=taken.appointment_id,
+        booking_no=booking_no,
+        patient_id=patient_id,
+        account_id=account_id,
+        channel=channel,
+        session_id=session.id,
+        department_code=session.department_code,
+        visit_date=session.visit_date,
+        queue_no=taken.place.queue_no,
+        status=AppointmentStatus.BOOKED,
+        registration_fee_fen=session.registration_fee_fen,
+        consultation_fee_fen=session.consultation_fee_fen,
+        created_at=now,
+    )
+    return BookingReceipt(appointment, session, taken.place, context.department, hospital)

@@ -115,14 +115,7 @@ async def transfer(
             )
         check_bookable(target, hospital, department, now)
         await check_patient_may_book(
-            uow,
-            hospital,
-            appointment.patient_id,
-            target.visit_date,
-            target.department_code,
-            target.id,
-            now,
-            excluding=appointment.id,
+            uow, hospital, appointment.patient_id, target, now, excluding=appointment.id
         )
         place = await uow.sessions.claim_place(target.id, now, None)
         if place is None:

@@ -97,3 +97,7 @@ class TryAgain(BookingError):
     was saved, and the same request can be sent again."""
 
     reason = "try_again"
+
+
+class BookingNumberTaken(TryAgain):
+    """The random booking number drawn was already in use; the booking is tried again."""

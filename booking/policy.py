@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import time
 from typing import Any
 
+MAX_PERIOD_DAYS = 31
+
 
 @dataclass(frozen=True)
 class BookingPolicy:
@@ -43,4 +45,6 @@ class BookingPolicy:
             value = getattr(policy, f.name)
             if isinstance(value, int) and value < 0:
                 raise ValueError(f"policy setting {f.name} must not be negative")
+        if not 1 <= policy.period_days <= MAX_PERIOD_DAYS:
+            raise ValueError(f"period_days must be between 1 and {MAX_PERIOD_DAYS}")
         return policy

@@ -50,6 +50,54 @@ class ClaimedPlace:
 
 
 @dataclass(frozen=True)
+class BookingContext:
+    """Everything one booking decision needs, read in one go inside the booking transaction
+    (on PostgreSQL the session is held shared and the patient's row is taken)."""
+
+    session: ClinicSession
+    hospital: Hospital
+    department: Department
+    free: int
+    patient_found: bool
+    bans: list[BlacklistEntry]
+    uses: list[QuotaUse]  # the patient's bookings within quota_horizon of the visit
+
+
+@dataclass(frozen=True)
+class TakenPlace:
+    appointment_id: int
+    place: ClaimedPlace
+
+
+class BookingRepository(Protocol):
+    """The hot path of booking, in as few statements as the database allows."""
+
+    async def context(
+        self, session_id: int, patient_id: int, after: datetime, horizon: tuple[date, date]
+    ) -> BookingContext | None:
+        """None when there is no such session. May raise SlotFull at once for a session
+        found full moments ago."""
+        ...
+
+    async def take(
+        self,
+        *,
+        session: ClinicSession,
+        patient_id: int,
+        account_id: int | None,
+        channel: str,
+        after: datetime,
+        queue_no: int | None,
+        booking_no: str,
+        now: datetime,
+    ) -> TakenPlace | None:
+        """Claim a free place (the first, or ``queue_no``), insert the appointment and its
+        'booked' log entry. None when no such place is free; BookingNumberTaken when the
+        number is in use."""
+        ...
+
+
+@dataclass(frozen=True)
 class NewPatient:
     name: str
     id_hash: str
@@ -130,21 +178,8 @@ class BlacklistRepository(Protocol):
 
 
 class AppointmentRepository(Protocol):
-    async def add(
-        self,
-        *,
-        patient_id: int,
-        account_id: int | None,
-        channel: str,
-        session: ClinicSession,
-        place: ClaimedPlace,
-        now: datetime,
-    ) -> Appointment: ...
     async def get(self, booking_no: str) -> Appointment | None: ...
-    async def quota_uses(
-        self, patient_id: int, first: date, last: date, excluding: int | None = None
-    ) -> list[QuotaUse]: ...
-    async def holds_place(self, patient_id: int, session_id: int) -> bool: ...
+    async def quota_uses(self, patient_id: int, first: date, last: date) -> list[QuotaUse]: ...
     async def set_status(
         self,
         appointment_id: int,
@@ -179,6 +214,7 @@ class LogRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
+    bookings: BookingRepository
     catalogue: CatalogueRepository
     sessions: SessionRepository
     patients: PatientRepository

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments import (
@@ -15,10 +14,8 @@ from booking.appointments import (
     AppointmentStatus,
     BookingView,
     QuotaUse,
-    new_booking_no,
 )
 from booking.catalogue import Part
-from booking.errors import AlreadyBooked, SlotFull
 from booking.ports import BookingFilter, ClaimedPlace
 from booking.schedule import ClinicSession
 from booking.store.tables import (
@@ -64,47 +61,6 @@ class SqlAppointments:
         assert found is not None
         return found
 
-    async def add(
-        self,
-        *,
-        patient_id: int,
-        account_id: int | None,
-        channel: str,
-        session: ClinicSession,
-        place: ClaimedPlace,
-        now: datetime,
-    ) -> Appointment:
-        booking_no = new_booking_no(session.visit_date)
-        while await self.s.scalar(
-            select(AppointmentRow.id).where(AppointmentRow.booking_no == booking_no)
-        ):
-            booking_no = new_booking_no(session.visit_date)
-        row = AppointmentRow(
-            booking_no=booking_no,
-            patient_id=patient_id,
-            account_id=account_id,
-            channel=channel,
-            session_id=session.id,
-            department_id=await self._department_id(session),
-            visit_date=session.visit_date,
-            queue_no=place.queue_no,
-            status=AppointmentStatus.BOOKED.value,
-            registration_fee_fen=session.registration_fee_fen,
-            consultation_fee_fen=session.consultation_fee_fen,
-            created_at=now,
-            updated_at=now,
-            refund_due=False,
-        )
-        self.s.add(row)
-        try:
-            await self.s.flush()
-        except IntegrityError as exc:
-            # Backstops under the checks made before; they should never fire.
-            if "patient" in str(exc.orig):
-                raise AlreadyBooked("this patient already has a place in this session") from exc
-            raise SlotFull("this place was just taken", session_id=session.id) from exc
-        return _appointment(row, session.department_code)
-
     async def get(self, booking_no: str) -> Appointment | None:
         row = (
             await self.s.execute(
@@ -115,11 +71,14 @@ class SqlAppointments:
         ).first()
         return _appointment(row[0], row[1]) if row else None
 
-    async def quota_uses(
-        self, patient_id: int, first: date, last: date, excluding: int | None = None
-    ) -> list[QuotaUse]:
+    async def quota_uses(self, patient_id: int, first: date, last: date) -> list[QuotaUse]:
         query = (
-            select(AppointmentRow.visit_date, DepartmentRow.code)
+            select(
+                AppointmentRow.visit_date,
+                DepartmentRow.code,
+                AppointmentRow.session_id,
+                AppointmentRow.id,
+            )
             .join(DepartmentRow, DepartmentRow.id == AppointmentRow.department_id)
             .where(
                 AppointmentRow.patient_id == patient_id,
@@ -128,19 +87,9 @@ class SqlAppointments:
                 AppointmentRow.status.in_(_ACTIVE_VALUES),
             )
         )
-        if excluding is not None:
-            query = query.where(AppointmentRow.id != excluding)
-        return [QuotaUse(d, code) for d, code in (await self.s.execute(query)).all()]
-
-    async def holds_place(self, patient_id: int, session_id: int) -> bool:
-        found = await self.s.scalar(
-            select(func.count()).where(
-                AppointmentRow.patient_id == patient_id,
-                AppointmentRow.session_id == session_id,
-                AppointmentRow.status.in_(_ACTIVE_VALUES),
-            )
-        )
-        return bool(found)
+        return [
+            QuotaUse(d, code, sid, aid) for d, code, sid, aid in (await self.s.execute(query)).all()
+        ]
 
     async def set_status(
         self,

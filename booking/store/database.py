@@ -27,13 +27,16 @@ from booking.errors import TryAgain
 from booking.ports import (
     AppointmentRepository,
     BlacklistRepository,
+    BookingRepository,
     CatalogueRepository,
     LogRepository,
     PatientRepository,
     SessionRepository,
 )
 from booking.store.appointments_repo import SqlAppointments
+from booking.store.booking_repo import SqlBookings
 from booking.store.catalogue_repo import SqlCatalogue
+from booking.store.hints import SoldOutHints
 from booking.store.logs_repo import SqlLogs
 from booking.store.patients_repo import SqlBlacklist, SqlPatients
 from booking.store.sessions_repo import SqlSessions
@@ -43,7 +46,7 @@ def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
         url,
         pool_size=1 if writer else pool_size,
-        max_overflow=0 if writer else pool_size,
+        max_overflow=0,
         connect_args={"timeout": 30},
     )
 
@@ -91,12 +94,16 @@ class Database:
                 url,
                 pool_size=pool_size,
                 max_overflow=0,
-                pool_pre_ping=True,
                 echo=echo,
                 connect_args=connect_args,
             )
             self.read_engine = self.write_engine
             self.writer_lock = None
+        # SQLAlchemy's async pool lets a newcomer take a returned connection ahead of a task
+        # already waiting, which then goes to the back; under sustained load some wait until
+        # the pool's timeout. This gate admits units of work strictly in arrival order.
+        self.gate = asyncio.Semaphore(pool_size)
+        self.sold_out = SoldOutHints()
         self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -113,6 +120,7 @@ class Database:
 
 
 class SqlUnitOfWork:
+    bookings: BookingRepository
     catalogue: CatalogueRepository
     sessions: SessionRepository
     patients: PatientRepository
@@ -125,17 +133,25 @@ class SqlUnitOfWork:
         self._db = db
         self._readonly = readonly
         self._locked = False
+        self._admitted = False
+        self._freed: set[int] = set()
 
     async def __aenter__(self) -> Self:
         lock = self._db.writer_lock
         if lock is not None and not self._readonly:
+            # SQLite's writers queue on this lock (and one connection), so not at the gate.
             await lock.acquire()
             self._locked = True
+        else:
+            await self._db.gate.acquire()
+            self._admitted = True
         try:
             self.session = self._db.new_session(readonly=self._readonly)
             s = self.session
+            postgres = self._db.dialect == "postgresql"
+            self.bookings = SqlBookings(s, postgres=postgres, hints=self._db.sold_out)
             self.catalogue = SqlCatalogue(s)
-            self.sessions = SqlSessions(s, postgres=self._db.dialect == "postgresql")
+            self.sessions = SqlSessions(s, postgres=postgres, freed=self._freed)
             self.patients = SqlPatients(s)
             self.blacklist = SqlBlacklist(s)
             self.appointments = SqlAppointments(s)
@@ -167,11 +183,15 @@ class SqlUnitOfWork:
         if self._locked and self._db.writer_lock is not None:
             self._db.writer_lock.release()
             self._locked = False
+        if self._admitted:
+            self._db.gate.release()
+            self._admitted = False
 
     async def commit(self) -> None:
         if self._readonly:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self.session.commit()
+        self._db.sold_out.forget(self._freed)
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -63,9 +63,10 @@ def session_of(row: Any) -> ClinicSession:
 
 
 class SqlSessions:
-    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession, *, postgres: bool, freed: set[int]) -> None:
         self.s = session
         self.postgres = postgres
+        self.freed = freed  # sessions with places freed in this unit of work
 
     async def ensure(
         self,
@@ -235,6 +236,7 @@ class SqlSessions:
         return ClaimedPlace(row[0], row[1], row[2], row[3]) if row else None
 
     async def release_place(self, session_id: int, queue_no: int) -> None:
+        self.freed.add(session_id)
         await self.s.execute(
             update(PlaceRow)
             .where(
@@ -262,6 +264,7 @@ class SqlSessions:
         return stopped is not None
 
     async def withdraw_places(self, session_id: int) -> None:
+        self.freed.add(session_id)  # so that bookings are told "stopped", not "full"
         await self.s.execute(
             update(PlaceRow)
             .where(PlaceRow.session_id == session_id)
