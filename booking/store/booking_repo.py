@@ -9,12 +9,12 @@ writers are already serialised, three short ones do. The statements are built on
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     BindParameter,
     Date,
     Integer,
@@ -30,18 +30,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments import AppointmentStatus, QuotaUse
-from booking.catalogue import Part
+from booking.catalogue import Department, Hospital, Part
 from booking.errors import BookingNumberTaken, SlotFull
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.ports import BookingContext, ClaimedPlace, TakenPlace
 from booking.schedule import ClinicSession, PlaceStatus, SessionStatus
-from booking.store.catalogue_repo import department_of, hospital_of
+from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
 from booking.store.tables import (
     AppointmentRow,
     BookingLogRow,
     ClinicSessionRow,
-    DepartmentRow,
     HospitalRow,
     PlaceRow,
     UtcDateTime,
@@ -76,12 +75,6 @@ _CONTEXT_TYPES: dict[str, Any] = {
     "visit_date": Date(),
     "starts_at": UtcDateTime(),
     "ends_at": UtcDateTime(),
-    "h_aliases": JSON(),
-    "policy": JSON(),
-    "part_hours": JSON(),
-    "d_aliases": JSON(),
-    "bans": JSON(),
-    "uses": JSON(),
 }
 
 
@@ -216,6 +209,11 @@ _STATEMENTS = {
 _SQLITE_CLAIM = (_sqlite_claim_statement(False), _sqlite_claim_statement(True))
 
 
+def _raw(value: Any) -> str:
+    """JSON as stored: text (it is the cache key), whatever the driver returns."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def _json_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -224,29 +222,72 @@ def _json_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _context_of(row: Any) -> BookingContext:
-    hospital = hospital_of(
+@functools.lru_cache(maxsize=256)
+def _hospital(
+    hospital_id: int,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    timezone: str,
+    aliases: str,
+    policy: str,
+    part_hours: str,
+) -> Hospital:
+    # Cached on the stored values themselves, so an edited hospital is read afresh.
+    return hospital_of(
         HospitalRow(
-            id=row.h_id,
-            code=row.h_code,
-            name_zh=row.h_zh,
-            name_en=row.h_en,
-            timezone=row.timezone,
-            aliases=row.h_aliases,
-            policy=row.policy,
-            part_hours=row.part_hours,
+            id=hospital_id,
+            code=code,
+            name_zh=name_zh,
+            name_en=name_en,
+            timezone=timezone,
+            aliases=json.loads(aliases),
+            policy=json.loads(policy),
+            part_hours=json.loads(part_hours),
         )
     )
-    department = department_of(
-        DepartmentRow(
-            id=row.d_id,
-            code=row.d_code,
-            name_zh=row.d_zh,
-            name_en=row.d_en,
-            aliases=row.d_aliases,
-            bookable=bool(row.bookable),
-        ),
+
+
+@functools.lru_cache(maxsize=1024)
+def _department(
+    department_id: int,
+    hospital_code: str,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    aliases: str,
+    bookable: bool,
+) -> Department:
+    return Department(
+        id=department_id,
+        hospital_code=hospital_code,
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        aliases=tuple(json.loads(aliases)),
+        bookable=bookable,
+    )
+
+
+def _context_of(row: Any) -> BookingContext:
+    hospital = _hospital(
+        row.h_id,
         row.h_code,
+        row.h_zh,
+        row.h_en,
+        row.timezone,
+        _raw(row.h_aliases),
+        _raw(row.policy),
+        _raw(row.part_hours),
+    )
+    department = _department(
+        row.d_id,
+        row.h_code,
+        row.d_code,
+        row.d_zh,
+        row.d_en,
+        _raw(row.d_aliases),
+        bool(row.bookable),
     )
     session = ClinicSession(
         id=row.id,
@@ -301,8 +342,9 @@ class SqlBookings:
         if self.hints.is_sold_out(session_id):
             raise SlotFull("this session is fully booked", session_id=session_id)
         statement = _STATEMENTS[self.postgres][0]
+        connection = await self.s.connection()
         row = (
-            await self.s.execute(
+            await connection.execute(
                 statement,
                 {
                     "session_id": session_id,
@@ -367,7 +409,8 @@ class SqlBookings:
         if queue_no is not None:
             params["queue_no"] = queue_no
         statement = _STATEMENTS[True][2 if queue_no is not None else 1]
-        row = (await self.s.execute(statement, params)).first()
+        connection = await self.s.connection()
+        row = (await connection.execute(statement, params)).first()
         if row is None:
             return None
         if row.appointment_id is None:
@@ -390,11 +433,14 @@ class SqlBookings:
         claim_params: dict[str, Any] = {"claim_session": session.id, "claim_after": after}
         if queue_no is not None:
             claim_params["claim_queue_no"] = queue_no
-        claimed = (await self.s.execute(_SQLITE_CLAIM[queue_no is not None], claim_params)).first()
+        connection = await self.s.connection()
+        claimed = (
+            await connection.execute(_SQLITE_CLAIM[queue_no is not None], claim_params)
+        ).first()
         if claimed is None:
             return None
         place = ClaimedPlace(claimed[0], claimed[1], claimed[2], claimed[3])
-        appointment_id = await self.s.scalar(
+        appointment_id = await connection.scalar(
             _SQLITE_INSERT,
             {
                 "for_session": session.id,
@@ -413,7 +459,7 @@ class SqlBookings:
         )
         if appointment_id is None:
             raise BookingNumberTaken("booking number in use", booking_no_clash=True)
-        await self.s.execute(
+        await connection.execute(
             _LOG_INSERT,
             {
                 "at": now,
