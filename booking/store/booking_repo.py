@@ -11,38 +11,29 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     Date,
     Integer,
     String,
-    Table,
     bindparam,
-    insert,
-    select,
     text,
-    update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments import AppointmentStatus, QuotaUse
+from booking.appointments import QuotaUse
 from booking.catalogue import Department, Hospital, Part
 from booking.errors import BookingNumberTaken, SlotFull
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.ports import BookingContext, ClaimedPlace, TakenPlace
-from booking.schedule import ClinicSession, PlaceStatus, SessionStatus
+from booking.schedule import ClinicSession, SessionStatus
 from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
 from booking.store.tables import (
-    AppointmentRow,
-    BookingLogRow,
-    ClinicSessionRow,
     HospitalRow,
-    PlaceRow,
     UtcDateTime,
 )
 
@@ -160,53 +151,55 @@ def _pg_take_statement(by_queue_no: bool) -> Any:
     return text(sql).bindparams(*params).columns(starts_at=UtcDateTime(), ends_at=UtcDateTime())
 
 
-places = cast(Table, PlaceRow.__table__)
-_free_place = (
-    select(places.c.id)
-    .where(
-        places.c.session_id == bindparam("claim_session"),
-        places.c.status == PlaceStatus.FREE.value,
-        places.c.starts_at > bindparam("claim_after", type_=UtcDateTime()),
-    )
-    .order_by(places.c.queue_no)
-    .limit(1)
+_PG_CONTEXT = _context_statement(postgres=True)
+_PG_TAKES = (_pg_take_statement(False), _pg_take_statement(True))
+
+# SQLite runs its hot statements on the aiosqlite connection itself: SQLAlchemy's adapter
+# makes about four thread hops per statement, the driver one, and SQLite's writers are
+# serialised, so hops are what limits bookings per second.
+_SQLITE_CONTEXT = _CONTEXT.format(
+    with_patient="",
+    patient_hash="(SELECT id_hash FROM patients WHERE id = :patient_id)",
+    agg="json_group_array",
+    array="json_array",
+    lock="",
 )
-
-
-def _sqlite_claim_statement(by_queue_no: bool) -> Any:
-    pick = (
-        _free_place.where(places.c.queue_no == bindparam("claim_queue_no"))
-        if by_queue_no
-        else _free_place
-    )
-    return (
-        update(places)
-        .where(places.c.id == pick.scalar_subquery())
-        .values(status=PlaceStatus.BUSY.value)
-        .returning(places.c.id, places.c.queue_no, places.c.starts_at, places.c.ends_at)
-    )
-
-
-sessions_t = cast(Table, ClinicSessionRow.__table__)
-appointments_t = cast(Table, AppointmentRow.__table__)
-_SQLITE_INSERT = (
-    sqlite_insert(appointments_t)
-    .values(
-        department_id=select(sessions_t.c.department_id)
-        .where(sessions_t.c.id == bindparam("for_session"))
-        .scalar_subquery(),
-        status=AppointmentStatus.BOOKED.value,
-        refund_due=False,
-    )
-    .on_conflict_do_nothing(index_elements=["booking_no"])
-    .returning(appointments_t.c.id)
+_SQLITE_CLAIM = """
+UPDATE places SET status = 'busy'
+ WHERE id = (SELECT id FROM places
+              WHERE session_id = :session_id AND status = 'free' AND starts_at > :after
+                    {which}
+              ORDER BY queue_no LIMIT 1)
+RETURNING id, queue_no, starts_at, ends_at
+"""
+_SQLITE_CLAIMS = (
+    _SQLITE_CLAIM.format(which=""),
+    _SQLITE_CLAIM.format(which="AND queue_no = :queue_no"),
 )
-_LOG_INSERT = insert(cast(Table, BookingLogRow.__table__))
-_STATEMENTS = {
-    postgres: (_context_statement(postgres), _pg_take_statement(False), _pg_take_statement(True))
-    for postgres in (True, False)
-}
-_SQLITE_CLAIM = (_sqlite_claim_statement(False), _sqlite_claim_statement(True))
+_SQLITE_INSERT = """
+INSERT INTO appointments (booking_no, patient_id, account_id, channel, session_id,
+    department_id, visit_date, queue_no, status, registration_fee_fen, consultation_fee_fen,
+    created_at, updated_at, refund_due)
+SELECT :booking_no, :patient_id, :account_id, :channel, s.id, s.department_id, s.visit_date,
+       :queue_no, 'booked', s.registration_fee_fen, s.consultation_fee_fen, :now, :now, 0
+  FROM clinic_sessions s WHERE s.id = :session_id
+ON CONFLICT (booking_no) DO NOTHING
+RETURNING id
+"""
+_SQLITE_LOG = """
+INSERT INTO booking_log (at, event, booking_no, detail)
+VALUES (:now, 'booked', :booking_no,
+        json_object('session_id', :session_id, 'queue_no', :queue_no, 'channel', :channel))
+"""
+
+
+def sqlite_time(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite (naive UTC), so that both compare."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _from_sqlite_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _raw(value: Any) -> str:
@@ -341,20 +334,22 @@ class SqlBookings:
     ) -> BookingContext | None:
         if self.hints.is_sold_out(session_id):
             raise SlotFull("this session is fully booked", session_id=session_id)
-        statement = _STATEMENTS[self.postgres][0]
-        connection = await self.s.connection()
-        row = (
-            await connection.execute(
-                statement,
-                {
-                    "session_id": session_id,
-                    "patient_id": patient_id,
-                    "after": after,
-                    "first": horizon[0],
-                    "last": horizon[1],
-                },
+        params: dict[str, Any] = {
+            "session_id": session_id,
+            "patient_id": patient_id,
+            "after": after,
+            "first": horizon[0],
+            "last": horizon[1],
+        }
+        if self.postgres:
+            connection = await self.s.connection()
+            row: Any = (await connection.execute(_PG_CONTEXT, params)).first()
+        else:
+            params.update(
+                after=sqlite_time(after), first=horizon[0].isoformat(), last=horizon[1].isoformat()
             )
-        ).first()
+            rows = await (await self._driver()).execute_fetchall(_SQLITE_CONTEXT, params)
+            row = _SqliteRow(rows[0]) if rows else None
         if row is None:
             return None
         context = _context_of(row)
@@ -408,7 +403,7 @@ class SqlBookings:
         }
         if queue_no is not None:
             params["queue_no"] = queue_no
-        statement = _STATEMENTS[True][2 if queue_no is not None else 1]
+        statement = _PG_TAKES[queue_no is not None]
         connection = await self.s.connection()
         row = (await connection.execute(statement, params)).first()
         if row is None:
@@ -418,6 +413,10 @@ class SqlBookings:
         return TakenPlace(
             row.appointment_id, ClaimedPlace(row.id, row.queue_no, row.starts_at, row.ends_at)
         )
+
+    async def _driver(self) -> Any:
+        connection = await self.s.connection()
+        return (await connection.get_raw_connection()).driver_connection
 
     async def _take_sqlite(
         self,
@@ -430,46 +429,78 @@ class SqlBookings:
         booking_no: str,
         now: datetime,
     ) -> TakenPlace | None:
-        claim_params: dict[str, Any] = {"claim_session": session.id, "claim_after": after}
+        driver = await self._driver()
+        params: dict[str, Any] = {"session_id": session.id, "after": sqlite_time(after)}
         if queue_no is not None:
-            claim_params["claim_queue_no"] = queue_no
-        connection = await self.s.connection()
-        claimed = (
-            await connection.execute(_SQLITE_CLAIM[queue_no is not None], claim_params)
-        ).first()
-        if claimed is None:
+            params["queue_no"] = queue_no
+        claimed = await driver.execute_fetchall(_SQLITE_CLAIMS[queue_no is not None], params)
+        if not claimed:
             return None
-        place = ClaimedPlace(claimed[0], claimed[1], claimed[2], claimed[3])
-        appointment_id = await connection.scalar(
-            _SQLITE_INSERT,
-            {
-                "for_session": session.id,
-                "session_id": session.id,
-                "booking_no": booking_no,
-                "patient_id": patient_id,
-                "account_id": account_id,
-                "channel": channel,
-                "visit_date": session.visit_date,
-                "queue_no": place.queue_no,
-                "registration_fee_fen": session.registration_fee_fen,
-                "consultation_fee_fen": session.consultation_fee_fen,
-                "created_at": now,
-                "updated_at": now,
-            },
+        place_id, taken_no, starts_at, ends_at = claimed[0]
+        place = ClaimedPlace(
+            place_id, taken_no, _from_sqlite_time(starts_at), _from_sqlite_time(ends_at)
         )
-        if appointment_id is None:
+        params = {
+            "session_id": session.id,
+            "booking_no": booking_no,
+            "patient_id": patient_id,
+            "account_id": account_id,
+            "channel": channel,
+            "queue_no": place.queue_no,
+            "now": sqlite_time(now),
+        }
+        inserted = await driver.execute_fetchall(_SQLITE_INSERT, params)
+        if not inserted:
             raise BookingNumberTaken("booking number in use", booking_no_clash=True)
-        await connection.execute(
-            _LOG_INSERT,
-            {
-                "at": now,
-                "event": "booked",
-                "booking_no": booking_no,
-                "detail": {
-                    "session_id": session.id,
-                    "queue_no": place.queue_no,
-                    "channel": channel,
-                },
-            },
-        )
-        return TakenPlace(appointment_id, place)
+        await driver.execute_fetchall(_SQLITE_LOG, params)
+        return TakenPlace(inserted[0][0], place)
+
+
+_CONTEXT_COLUMNS = [
+    "id",
+    "visit_date",
+    "part",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "status",
+    "stop_reason",
+    "clinic_type",
+    "registration_fee_fen",
+    "consultation_fee_fen",
+    "h_id",
+    "h_code",
+    "h_zh",
+    "h_en",
+    "timezone",
+    "h_aliases",
+    "policy",
+    "part_hours",
+    "d_id",
+    "d_code",
+    "d_zh",
+    "d_en",
+    "d_aliases",
+    "bookable",
+    "work_no",
+    "free",
+    "id_hash",
+    "bans",
+    "uses",
+]
+
+
+class _SqliteRow:
+    """A driver row of the context statement read by column name, converted as SQLAlchemy
+    would."""
+
+    def __init__(self, row: Any) -> None:
+        self._values = dict(zip(_CONTEXT_COLUMNS, row, strict=True))
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._values[name]
+        if name in ("starts_at", "ends_at"):
+            return _from_sqlite_time(value)
+        if name == "visit_date":
+            return date.fromisoformat(value)
+        return value
