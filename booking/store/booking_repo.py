@@ -9,24 +9,21 @@ writers are already serialised, three short ones do. The statements are built on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import re
+import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    Date,
-    Integer,
-    String,
-    bindparam,
-    text,
-)
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments import QuotaUse
 from booking.catalogue import Department, Hospital, Part
-from booking.errors import BookingNumberTaken, SlotFull
+from booking.errors import BookingNumberTaken, SlotFull, TryAgain
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.ports import BookingContext, ClaimedPlace, TakenPlace
 from booking.schedule import ClinicSession, SessionStatus
@@ -34,7 +31,6 @@ from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
 from booking.store.tables import (
     HospitalRow,
-    UtcDateTime,
 )
 
 _CONTEXT = """
@@ -62,46 +58,36 @@ WHERE s.id = :session_id
 {lock}
 """
 
-_CONTEXT_TYPES: dict[str, Any] = {
-    "visit_date": Date(),
-    "starts_at": UtcDateTime(),
-    "ends_at": UtcDateTime(),
-}
+
+def _positional(sql: str, names: list[tuple[str, str]]) -> str:
+    """Named parameters to asyncpg's $n, each with a cast (asyncpg cannot always infer)."""
+    for n, (name, kind) in enumerate(names, start=1):
+        sql = re.sub(rf":{name}\b", f"${n}::{kind}", sql)
+    return sql
 
 
-def _context_statement(postgres: bool) -> Any:
-    sql = _CONTEXT.format(
-        # On PostgreSQL every booking of one patient writes the patient's row first, so they
-        # queue up there and each sees the bookings of the one before when checking quotas.
-        with_patient=(
-            "WITH pat AS (UPDATE patients SET version = version + 1"
-            " WHERE id = :patient_id RETURNING id_hash)"
-            if postgres
-            else ""
-        ),
-        patient_hash=(
-            "(SELECT id_hash FROM pat)"
-            if postgres
-            else "(SELECT id_hash FROM patients WHERE id = :patient_id)"
-        ),
-        agg="json_agg" if postgres else "json_group_array",
-        array="json_build_array" if postgres else "json_array",
+_PG_CONTEXT_PARAMS = [
+    ("session_id", "integer"),
+    ("patient_id", "integer"),
+    ("after", "timestamptz"),
+    ("first", "date"),
+    ("last", "date"),
+]
+_PG_CONTEXT = _positional(
+    _CONTEXT.format(
+        # Every booking of one patient writes the patient's row first, so they queue up
+        # there and each sees the bookings of the one before when checking quotas.
+        with_patient="WITH pat AS (UPDATE patients SET version = version + 1"
+        " WHERE id = :patient_id RETURNING id_hash)",
+        patient_hash="(SELECT id_hash FROM pat)",
+        agg="json_agg",
+        array="json_build_array",
         # A stop (停诊) takes the session row alone: no booking slips in between the stop
         # and the cancellation of the session's bookings.
-        lock="FOR SHARE OF s" if postgres else "",
-    )
-    return (
-        text(sql)
-        .bindparams(
-            bindparam("after", type_=UtcDateTime()),
-            bindparam("first", type_=Date()),
-            bindparam("last", type_=Date()),
-            bindparam("patient_id", type_=Integer()),
-            bindparam("session_id", type_=Integer()),
-        )
-        .columns(**_CONTEXT_TYPES)
-    )
-
+        lock="FOR SHARE OF s",
+    ),
+    _PG_CONTEXT_PARAMS,
+)
 
 _PG_TAKE = """
 WITH claimed AS (
@@ -135,24 +121,20 @@ SELECT c.id, c.queue_no, c.starts_at, c.ends_at, (SELECT id FROM booked) AS appo
 """
 
 
-def _pg_take_statement(by_queue_no: bool) -> Any:
-    sql = _PG_TAKE.format(which="AND queue_no = :queue_no" if by_queue_no else "")
-    params: list[BindParameter[Any]] = [
-        bindparam("session_id", type_=Integer()),
-        bindparam("after", type_=UtcDateTime()),
-        bindparam("booking_no", type_=String()),
-        bindparam("patient_id", type_=Integer()),
-        bindparam("account_id", type_=Integer()),
-        bindparam("channel", type_=String()),
-        bindparam("now", type_=UtcDateTime()),
-    ]
-    if by_queue_no:
-        params.append(bindparam("queue_no", type_=Integer()))
-    return text(sql).bindparams(*params).columns(starts_at=UtcDateTime(), ends_at=UtcDateTime())
-
-
-_PG_CONTEXT = _context_statement(postgres=True)
-_PG_TAKES = (_pg_take_statement(False), _pg_take_statement(True))
+_PG_TAKE_PARAMS = [
+    ("session_id", "integer"),
+    ("after", "timestamptz"),
+    ("booking_no", "varchar"),
+    ("patient_id", "integer"),
+    ("account_id", "integer"),
+    ("channel", "varchar"),
+    ("now", "timestamptz"),
+    ("queue_no", "integer"),
+]
+_PG_TAKES = tuple(
+    _positional(_PG_TAKE.format(which="AND queue_no = :queue_no" if by_no else ""), _PG_TAKE_PARAMS)
+    for by_no in (False, True)
+)
 
 # SQLite runs its hot statements on the aiosqlite connection itself: SQLAlchemy's adapter
 # makes about four thread hops per statement, the driver one, and SQLite's writers are
@@ -341,14 +323,18 @@ class SqlBookings:
             "first": horizon[0],
             "last": horizon[1],
         }
+        row: Any
         if self.postgres:
-            connection = await self.s.connection()
-            row: Any = (await connection.execute(_PG_CONTEXT, params)).first()
+            args = [params[name] for name, _ in _PG_CONTEXT_PARAMS]
+            async with _driver_errors():
+                found = await (await self._driver()).fetchrow(_PG_CONTEXT, *args)
+            row = _PgRow(found) if found is not None else None
         else:
             params.update(
                 after=sqlite_time(after), first=horizon[0].isoformat(), last=horizon[1].isoformat()
             )
-            rows = await (await self._driver()).execute_fetchall(_SQLITE_CONTEXT, params)
+            async with _driver_errors():
+                rows = await (await self._driver()).execute_fetchall(_SQLITE_CONTEXT, params)
             row = _SqliteRow(rows[0]) if rows else None
         if row is None:
             return None
@@ -401,24 +387,39 @@ class SqlBookings:
             "channel": channel,
             "now": now,
         }
-        if queue_no is not None:
-            params["queue_no"] = queue_no
-        statement = _PG_TAKES[queue_no is not None]
-        connection = await self.s.connection()
-        row = (await connection.execute(statement, params)).first()
+        params["queue_no"] = queue_no
+        count = len(_PG_TAKE_PARAMS) - (queue_no is None)
+        args = [params[name] for name, _ in _PG_TAKE_PARAMS[:count]]
+        async with _driver_errors():
+            row = await (await self._driver()).fetchrow(_PG_TAKES[queue_no is not None], *args)
         if row is None:
             return None
-        if row.appointment_id is None:
+        if row["appointment_id"] is None:
             raise BookingNumberTaken("booking number in use", booking_no_clash=True)
-        return TakenPlace(
-            row.appointment_id, ClaimedPlace(row.id, row.queue_no, row.starts_at, row.ends_at)
-        )
+        place = ClaimedPlace(row["id"], row["queue_no"], row["starts_at"], row["ends_at"])
+        return TakenPlace(row["appointment_id"], place)
 
     async def _driver(self) -> Any:
         connection = await self.s.connection()
         return (await connection.get_raw_connection()).driver_connection
 
     async def _take_sqlite(
+        self,
+        session: ClinicSession,
+        patient_id: int,
+        account_id: int | None,
+        channel: str,
+        after: datetime,
+        queue_no: int | None,
+        booking_no: str,
+        now: datetime,
+    ) -> TakenPlace | None:
+        async with _driver_errors():
+            return await self._take_sqlite_statements(
+                session, patient_id, account_id, channel, after, queue_no, booking_no, now
+            )
+
+    async def _take_sqlite_statements(
         self,
         session: ClinicSession,
         patient_id: int,
@@ -454,6 +455,26 @@ class SqlBookings:
             raise BookingNumberTaken("booking number in use", booking_no_clash=True)
         await driver.execute_fetchall(_SQLITE_LOG, params)
         return TakenPlace(inserted[0][0], place)
+
+
+@contextlib.asynccontextmanager
+async def _driver_errors() -> AsyncIterator[None]:
+    """Errors of the drivers used directly, told like those that pass through SQLAlchemy."""
+    try:
+        yield
+    except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise TryAgain("the booking system is busy, please try again") from exc
+
+
+class _PgRow:
+    """An asyncpg row of the context statement, read by column name."""
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._row[name]
+        return value.astimezone(UTC) if name in ("starts_at", "ends_at") else value
 
 
 _CONTEXT_COLUMNS = [

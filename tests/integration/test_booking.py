@@ -409,3 +409,25 @@ async def test_asking_for_a_taken_queue_number_is_not_told_as_full(
         await book(demo, clock, patient_id=second.id, session_id=sid, channel="web", queue_no=3)
     with pytest.raises(InvalidInput):
         await stop_session(demo, clock, sid, "   ")
+
+
+async def test_a_failure_between_claim_and_log_saves_nothing(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    from booking.errors import TryAgain
+
+    p = await patient(demo, protector, clock, 1)
+    sid = await session_id(demo, clock, "00868", WED, Part.PM)
+    async with demo() as uow:  # the booking log goes missing: the last step of a booking fails
+        await uow.session.execute(text("ALTER TABLE booking_log RENAME TO booking_log_away"))  # type: ignore[attr-defined]
+        await uow.commit()
+    with pytest.raises(TryAgain):
+        await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
+    async with demo() as uow:
+        await uow.session.execute(text("ALTER TABLE booking_log_away RENAME TO booking_log"))  # type: ignore[attr-defined]
+        await uow.commit()
+    async with demo(readonly=True) as uow:
+        assert await uow.sessions.busy_places(sid) == 0
+    assert await find_bookings(demo, protector, doctor_work_no="00868") == []
+    receipt = await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
+    assert receipt.place.queue_no == 1
