@@ -355,29 +355,6 @@ class SqlBookings:
         booking_no: str,
         now: datetime,
     ) -> TakenPlace | None:
-        if self.postgres:
-            taken = await self._take_postgres(
-                session, patient_id, account_id, channel, after, queue_no, booking_no, now
-            )
-        else:
-            taken = await self._take_sqlite(
-                session, patient_id, account_id, channel, after, queue_no, booking_no, now
-            )
-        if taken is None and queue_no is None:
-            self.hints.mark(session.id)
-        return taken
-
-    async def _take_postgres(
-        self,
-        session: ClinicSession,
-        patient_id: int,
-        account_id: int | None,
-        channel: str,
-        after: datetime,
-        queue_no: int | None,
-        booking_no: str,
-        now: datetime,
-    ) -> TakenPlace | None:
         params: dict[str, Any] = {
             "session_id": session.id,
             "after": after,
@@ -386,12 +363,24 @@ class SqlBookings:
             "account_id": account_id,
             "channel": channel,
             "now": now,
+            "queue_no": queue_no,
         }
-        params["queue_no"] = queue_no
-        count = len(_PG_TAKE_PARAMS) - (queue_no is None)
-        args = [params[name] for name, _ in _PG_TAKE_PARAMS[:count]]
+        take = self._take_postgres if self.postgres else self._take_sqlite
         async with _driver_errors():
-            row = await (await self._driver()).fetchrow(_PG_TAKES[queue_no is not None], *args)
+            taken = await take(await self._driver(), params)
+        if taken is None and queue_no is None:
+            self.hints.mark(session.id)
+        return taken
+
+    async def _driver(self) -> Any:
+        connection = await self.s.connection()
+        return (await connection.get_raw_connection()).driver_connection
+
+    @staticmethod
+    async def _take_postgres(driver: Any, params: dict[str, Any]) -> TakenPlace | None:
+        by_no = params["queue_no"] is not None
+        names = _PG_TAKE_PARAMS if by_no else _PG_TAKE_PARAMS[:-1]
+        row = await driver.fetchrow(_PG_TAKES[by_no], *(params[name] for name, _ in names))
         if row is None:
             return None
         if row["appointment_id"] is None:
@@ -399,57 +388,23 @@ class SqlBookings:
         place = ClaimedPlace(row["id"], row["queue_no"], row["starts_at"], row["ends_at"])
         return TakenPlace(row["appointment_id"], place)
 
-    async def _driver(self) -> Any:
-        connection = await self.s.connection()
-        return (await connection.get_raw_connection()).driver_connection
-
-    async def _take_sqlite(
-        self,
-        session: ClinicSession,
-        patient_id: int,
-        account_id: int | None,
-        channel: str,
-        after: datetime,
-        queue_no: int | None,
-        booking_no: str,
-        now: datetime,
-    ) -> TakenPlace | None:
-        async with _driver_errors():
-            return await self._take_sqlite_statements(
-                session, patient_id, account_id, channel, after, queue_no, booking_no, now
-            )
-
-    async def _take_sqlite_statements(
-        self,
-        session: ClinicSession,
-        patient_id: int,
-        account_id: int | None,
-        channel: str,
-        after: datetime,
-        queue_no: int | None,
-        booking_no: str,
-        now: datetime,
-    ) -> TakenPlace | None:
-        driver = await self._driver()
-        params: dict[str, Any] = {"session_id": session.id, "after": sqlite_time(after)}
-        if queue_no is not None:
-            params["queue_no"] = queue_no
-        claimed = await driver.execute_fetchall(_SQLITE_CLAIMS[queue_no is not None], params)
+    @staticmethod
+    async def _take_sqlite(driver: Any, params: dict[str, Any]) -> TakenPlace | None:
+        params = {
+            **params,
+            "after": sqlite_time(params["after"]),
+            "now": sqlite_time(params["now"]),
+        }
+        claimed = await driver.execute_fetchall(
+            _SQLITE_CLAIMS[params["queue_no"] is not None], params
+        )
         if not claimed:
             return None
-        place_id, taken_no, starts_at, ends_at = claimed[0]
+        place_id, queue_no, starts_at, ends_at = claimed[0]
         place = ClaimedPlace(
-            place_id, taken_no, _from_sqlite_time(starts_at), _from_sqlite_time(ends_at)
+            place_id, queue_no, _from_sqlite_time(starts_at), _from_sqlite_time(ends_at)
         )
-        params = {
-            "session_id": session.id,
-            "booking_no": booking_no,
-            "patient_id": patient_id,
-            "account_id": account_id,
-            "channel": channel,
-            "queue_no": place.queue_no,
-            "now": sqlite_time(now),
-        }
+        params["queue_no"] = queue_no
         inserted = await driver.execute_fetchall(_SQLITE_INSERT, params)
         if not inserted:
             raise BookingNumberTaken("booking number in use", booking_no_clash=True)
