@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -56,26 +57,46 @@ async def sqlite_database(path: Path) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-@asynccontextmanager
-async def postgres_database(pool_size: int = 10) -> AsyncIterator[Database]:
-    """A database in a schema of its own, dropped afterwards, so test runs never collide."""
+async def on_postgres(sql: str) -> None:
+    """Run one statement on the test server, outside any schema."""
     import asyncpg  # type: ignore[import-untyped]
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    raw = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
-    conn = await asyncpg.connect(raw)
+    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
     try:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        await conn.execute(sql)
     finally:
         await conn.close()
-    db = Database(POSTGRES_URL, pool_size=pool_size, schema=schema)
+
+
+@asynccontextmanager
+async def postgres_schema(prefix: str = "t") -> AsyncIterator[str]:
+    """A schema of its own on the test server, dropped afterwards: test runs never collide."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await on_postgres(f'CREATE SCHEMA "{schema}"')
     try:
-        await create_schema(db)
-        yield db
+        yield schema
     finally:
-        await db.dispose()
-        conn = await asyncpg.connect(raw)
+        await on_postgres(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def postgres_schema_outside_loop(prefix: str = "t") -> Iterator[str]:
+    """postgres_schema for code that runs its own event loops (the CLI, Alembic)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(on_postgres(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema
+    finally:
+        asyncio.run(on_postgres(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@asynccontextmanager
+async def postgres_database(pool_size: int = 10) -> AsyncIterator[Database]:
+    """A database in a schema of its own (see postgres_schema)."""
+    async with postgres_schema() as schema:
+        db = Database(POSTGRES_URL, pool_size=pool_size, schema=schema)
         try:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            await create_schema(db)
+            yield db
         finally:
-            await conn.close()
+            await db.dispose()

@@ -66,10 +66,6 @@ class SqlPatients:
         row = await self.s.scalar(select(PatientRow).where(PatientRow.id_hash == id_hash))
         return patient_of(row) if row else None
 
-    async def by_phone_hash(self, phone_hash: str) -> list[Patient]:
-        rows = await self.s.scalars(select(PatientRow).where(PatientRow.phone_hash == phone_hash))
-        return [patient_of(r) for r in rows.all()]
-
     async def update_phone(
         self, patient_id: int, phone_hash: str, phone_cipher: str, phone_masked: str
     ) -> None:

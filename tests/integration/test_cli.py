@@ -6,13 +6,11 @@ subprocess costs about a second, so each test walks through a whole story.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import POSTGRES_URL, SECRET, id_number
+from tests.support import POSTGRES_URL, SECRET, id_number, postgres_schema_outside_loop
 
 GUAHAO = Path(sys.executable).parent / "guahao"
 NOW = "2026-11-23T09:00:00+08:00"
@@ -213,24 +211,8 @@ def test_cli_refusals_on_sqlite(sqlite_cli: Cli, tmp_path: Path) -> None:
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
-    """A schema of its own on the test server, dropped afterwards."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    schema = f"cli_{uuid.uuid4().hex[:12]}"
-    raw = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
-
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(raw)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with postgres_schema_outside_loop("cli") as schema:
         yield schema
-    finally:
-        asyncio.run(execute(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.mark.postgres

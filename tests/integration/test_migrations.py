@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from booking.store import upgrade
 from booking.store.tables import Base
-from tests.support import POSTGRES_URL
+from tests.support import POSTGRES_URL, postgres_schema_outside_loop
 
 
 def _differences(url: str, schema: str | None = None) -> list[Any]:
@@ -44,21 +43,6 @@ def test_sqlite_migrations_match_the_rows(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_migrations_match_the_rows() -> None:
-    import asyncpg  # type: ignore[import-untyped]
-
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    raw = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
-
-    async def sql(statement: str) -> None:
-        conn = await asyncpg.connect(raw)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(sql(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with postgres_schema_outside_loop("m") as schema:
         upgrade(POSTGRES_URL, schema=schema)
         assert _differences(POSTGRES_URL, schema) == []
-    finally:
-        asyncio.run(sql(f'DROP SCHEMA "{schema}" CASCADE'))
