@@ -27,7 +27,9 @@ async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -
             raise PastDeadline(
                 "check-in is on the visit day only", visit_date=str(session.visit_date)
             )
-        if not await uow.appointments.set_status(appointment.id, AppointmentStatus.ARRIVED, now):
+        if not await uow.appointments.set_status(
+            appointment.id, AppointmentStatus.ARRIVED, now, place=(session.id, appointment.queue_no)
+        ):
             raise WrongStatus(f"this booking is {appointment.status.value}")
         await uow.logs.booking_event(now, "arrived", booking_no, {"session_id": session.id})
         await uow.commit()
@@ -47,7 +49,9 @@ async def mark_noshow(
         assert session is not None
         if now < session.starts_at:
             raise PastDeadline("a no-show can be marked once the session has begun")
-        if not await uow.appointments.set_status(appointment.id, AppointmentStatus.NOSHOW, now):
+        if not await uow.appointments.set_status(
+            appointment.id, AppointmentStatus.NOSHOW, now, place=(session.id, appointment.queue_no)
+        ):
             raise WrongStatus(f"this booking is {appointment.status.value}")
         await uow.logs.booking_event(now, "noshow", booking_no, {"session_id": session.id})
         hospital, _ = await where_held(uow, session)

@@ -62,6 +62,7 @@ async def cancel(
             appointment.id,
             AppointmentStatus.CANCELLED,
             now,
+            place=(session.id, appointment.queue_no),
             cancel_reason=reason.value,
             refund_due=True,
         ):
@@ -155,6 +156,7 @@ async def stop_session(
                 AppointmentStatus.CANCELLED,
                 now,
                 expected=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED),
+                place=(session_id, appointment.queue_no),
                 cancel_reason=CancelReason.HOSPITAL_STOP.value,
                 refund_due=True,
             ):

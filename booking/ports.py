@@ -186,9 +186,14 @@ class AppointmentRepository(Protocol):
         now: datetime,
         *,
         expected: tuple[AppointmentStatus, ...] = (AppointmentStatus.BOOKED,),
+        place: tuple[int, int] | None = None,
         cancel_reason: str | None = None,
         refund_due: bool = False,
-    ) -> bool: ...
+    ) -> bool:
+        """Change the status if it is still one of ``expected`` (and, with ``place``, the
+        booking still holds that (session id, queue number)); False if it was changed."""
+        ...
+
     async def move(
         self,
         appointment_id: int,

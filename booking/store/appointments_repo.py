@@ -98,19 +98,25 @@ class SqlAppointments:
         now: datetime,
         *,
         expected: tuple[AppointmentStatus, ...] = (AppointmentStatus.BOOKED,),
+        place: tuple[int, int] | None = None,
         cancel_reason: str | None = None,
         refund_due: bool = False,
     ) -> bool:
         values: dict[str, Any] = {"status": status.value, "updated_at": now}
         if status is AppointmentStatus.CANCELLED:
             values.update(cancelled_at=now, cancel_reason=cancel_reason, refund_due=refund_due)
+        where = [
+            AppointmentRow.id == appointment_id,
+            AppointmentRow.status.in_([s.value for s in expected]),
+        ]
+        if place is not None:
+            # A transfer may have moved the booking since it was read: then its place is
+            # another one, and this change must not go through.
+            where += [AppointmentRow.session_id == place[0], AppointmentRow.queue_no == place[1]]
         done = (
             await self.s.execute(
                 update(AppointmentRow)
-                .where(
-                    AppointmentRow.id == appointment_id,
-                    AppointmentRow.status.in_([s.value for s in expected]),
-                )
+                .where(*where)
                 .values(**values)
                 .returning(AppointmentRow.id)
                 .execution_options(synchronize_session=False)

@@ -16,9 +16,10 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments import QuotaUse
@@ -29,12 +30,9 @@ from booking.ports import BookingContext, ClaimedPlace, TakenPlace
 from booking.schedule import ClinicSession, SessionStatus
 from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
-from booking.store.tables import (
-    HospitalRow,
-)
+from booking.store.tables import HospitalRow, PatientRow
 
 _CONTEXT = """
-{with_patient}
 SELECT s.id, s.visit_date, s.part, s.starts_at, s.ends_at, s.capacity, s.status,
        s.stop_reason, s.clinic_type, s.registration_fee_fen, s.consultation_fee_fen,
        h.id AS h_id, h.code AS h_code, h.name_zh AS h_zh, h.name_en AS h_en, h.timezone,
@@ -72,14 +70,11 @@ _PG_CONTEXT_PARAMS = [
     ("after", "timestamptz"),
     ("first", "date"),
     ("last", "date"),
+    ("id_hash", "varchar"),
 ]
 _PG_CONTEXT = _positional(
     _CONTEXT.format(
-        # Every booking of one patient writes the patient's row first, so they queue up
-        # there and each sees the bookings of the one before when checking quotas.
-        with_patient="WITH pat AS (UPDATE patients SET version = version + 1"
-        " WHERE id = :patient_id RETURNING id_hash)",
-        patient_hash="(SELECT id_hash FROM pat)",
+        patient_hash=":id_hash",
         agg="json_agg",
         array="json_build_array",
         # A stop (停诊) takes the session row alone: no booking slips in between the stop
@@ -87,6 +82,17 @@ _PG_CONTEXT = _positional(
         lock="FOR SHARE OF s",
     ),
     _PG_CONTEXT_PARAMS,
+)
+# Every booking of one patient takes the patient's row first, in a statement of its own:
+# the next statement's snapshot then sees the bookings of whoever held the row before (a
+# statement's snapshot is taken when it starts, before any lock it waits for). Sent through
+# SQLAlchemy, it also opens the transaction, which the asyncpg adapter defers until then.
+_patients = cast(Table, PatientRow.__table__)
+_PG_LOCK_PATIENT = (
+    update(_patients)
+    .where(_patients.c.id == bindparam("lock_patient"))
+    .values(version=_patients.c.version + 1)
+    .returning(_patients.c.id_hash)
 )
 
 _PG_TAKE = """
@@ -140,7 +146,6 @@ _PG_TAKES = tuple(
 # makes about four thread hops per statement, the driver one, and SQLite's writers are
 # serialised, so hops are what limits bookings per second.
 _SQLITE_CONTEXT = _CONTEXT.format(
-    with_patient="",
     patient_hash="(SELECT id_hash FROM patients WHERE id = :patient_id)",
     agg="json_group_array",
     array="json_array",
@@ -325,6 +330,10 @@ class SqlBookings:
         }
         row: Any
         if self.postgres:
+            connection = await self.s.connection()
+            params["id_hash"] = await connection.scalar(
+                _PG_LOCK_PATIENT, {"lock_patient": patient_id}
+            )
             args = [params[name] for name, _ in _PG_CONTEXT_PARAMS]
             async with _driver_errors():
                 found = await (await self._driver()).fetchrow(_PG_CONTEXT, *args)

@@ -170,8 +170,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self.session.rollback()
-            await self.session.close()
+            try:
+                await self.session.rollback()
+            finally:
+                await self.session.close()  # returns the connection even if rollback failed
         except DBAPIError:
             if exc is None:
                 raise

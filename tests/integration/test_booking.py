@@ -7,6 +7,7 @@ Tuesday and Thursday mornings.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -431,3 +432,64 @@ async def test_a_failure_between_claim_and_log_saves_nothing(
     assert await find_bookings(demo, protector, doctor_work_no="00868") == []
     receipt = await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
     assert receipt.place.queue_no == 1
+
+
+async def test_a_clashing_booking_number_leaves_no_place_taken(
+    demo: Database, clock: FixedClock, protector: Protector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import booking.book
+
+    first, second = (
+        await patient(demo, protector, clock, 1),
+        await patient(demo, protector, clock, 2),
+    )
+    sid = await session_id(demo, clock, "00868", WED, Part.PM)
+    taken = (
+        await book(demo, clock, patient_id=first.id, session_id=sid, channel="web")
+    ).appointment
+    numbers = iter([taken.booking_no, taken.booking_no, "26112500000001"])
+    monkeypatch.setattr(booking.book, "new_booking_no", lambda _day: next(numbers))
+    receipt = await book(demo, clock, patient_id=second.id, session_id=sid, channel="web")
+    assert receipt.appointment.booking_no == "26112500000001"
+    async with demo(readonly=True) as uow:
+        assert await uow.sessions.busy_places(sid) == 2
+        assert len(await uow.appointments.holding_places(sid)) == 2
+
+
+async def test_one_patient_booking_twice_at_once_keeps_the_quotas(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    p = await patient(demo, protector, clock, 1)
+    cardiology_wednesday = [
+        await session_id(demo, clock, "00868", WED, Part.PM),
+        await session_id(demo, clock, "00902", WED, Part.AM),
+    ]
+    for _ in range(10):
+        results = await asyncio.gather(
+            *(
+                book(demo, clock, patient_id=p.id, session_id=s, channel="web")
+                for s in cardiology_wednesday
+            ),
+            return_exceptions=True,
+        )
+        booked = [r for r in results if not isinstance(r, BaseException)]
+        assert len(booked) == 1, results
+        assert isinstance(next(r for r in results if isinstance(r, BaseException)), QuotaExceeded)
+        await cancel(demo, clock, booked[0].appointment.booking_no)
+
+
+async def test_a_change_to_a_booking_that_moved_meanwhile_does_not_go_through(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    p = await patient(demo, protector, clock, 1)
+    wed_pm = await session_id(demo, clock, "00868", WED, Part.PM)
+    wed_am = await session_id(demo, clock, "00902", WED, Part.AM)
+    number = (
+        await book(demo, clock, patient_id=p.id, session_id=wed_pm, channel="web")
+    ).appointment
+    stale = number  # what a cancellation read before the transfer below
+    await transfer(demo, clock, number.booking_no, wed_am)
+    async with demo() as uow:
+        assert not await uow.appointments.set_status(
+            stale.id, AppointmentStatus.CANCELLED, clock.now(), place=(wed_pm, stale.queue_no)
+        )
