@@ -348,7 +348,10 @@ class SqlBookings:
         if row is None:
             return None
         context = _context_of(row)
-        if context.free == 0:
+        session = context.session
+        # Only a session that could take a booking is "full"; a stopped or ended one must
+        # keep being told as such.
+        if context.free == 0 and session.status is SessionStatus.OPEN and session.ends_at > after:
             self.hints.mark(session_id)
         return context
 

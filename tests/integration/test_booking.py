@@ -493,3 +493,14 @@ async def test_a_change_to_a_booking_that_moved_meanwhile_does_not_go_through(
         assert not await uow.appointments.set_status(
             stale.id, AppointmentStatus.CANCELLED, clock.now(), place=(wed_pm, stale.queue_no)
         )
+
+
+async def test_a_stopped_session_is_told_stopped_every_time(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    p = await patient(demo, protector, clock, 1)
+    sid = await session_id(demo, clock, "00868", WED, Part.PM)
+    await stop_session(demo, clock, sid, "医生临时停诊")
+    for _ in range(2):
+        with pytest.raises(SessionStopped):
+            await book(demo, clock, patient_id=p.id, session_id=sid, channel="sms")
