@@ -128,12 +128,6 @@ def check_quotas(
             )
 
 
-def quota_range(policy: BookingPolicy, visit_date: date) -> tuple[date, date]:
-    """The visit dates whose bookings can matter for a booking on ``visit_date``."""
-    span = timedelta(days=max(policy.period_days - 1, 0))
-    return visit_date - span, visit_date + span
-
-
 def quota_horizon(visit_date: date) -> tuple[date, date]:
     """Visit dates wide enough for any hospital's quota period (at most 31 days)."""
     span = timedelta(days=MAX_PERIOD_DAYS - 1)
