@@ -9,7 +9,16 @@ from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.roster import generate_sessions, import_catalogue
 from booking.store import Database
-from tests.support import MONDAY_9AM, SECRET, demo_catalogue, postgres_database, sqlite_database
+from bot.nlu_setup import build_builtin
+from nlu.engine import BuiltinNlu
+from tests.support import (
+    MONDAY_9AM,
+    NLU_DATA,
+    SECRET,
+    demo_catalogue,
+    postgres_database,
+    sqlite_database,
+)
 
 
 @pytest.fixture
@@ -39,3 +48,9 @@ async def demo(db: Database, clock: FixedClock) -> Database:
     await import_catalogue(db, demo_catalogue())
     await generate_sessions(db, clock)
     return db
+
+
+@pytest.fixture(scope="session")
+def nlu() -> BuiltinNlu:
+    """The built-in NLU trained on data/nlu with the demo catalogue, once per test run."""
+    return build_builtin(demo_catalogue(), NLU_DATA)

@@ -19,6 +19,9 @@ from booking.store import Database, create_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_FILE = ROOT / "data" / "demo_hospital.yaml"
+NLU_DATA = ROOT / "data" / "nlu"
+# The held-out NLU split's dates are relative to Wednesday 25 November 2026, 10:00 in Shanghai.
+WEDNESDAY_10AM = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get(
     "GUAHAO_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -1,0 +1,128 @@
+"""The built-in NLU: emergency signs first, then numbers, dates, names and the intent."""
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from nlu.classifier import IntentClassifier, mask
+from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
+from nlu.extraction import Extractor, Found
+from nlu.quick_command import parse_quick_command
+from nlu.result import Entity, IntentScore, Parse
+from nlu.text import ANALYSED_CHARS, detect_language, normalise
+from nlu.training_data import TrainingData, load_directory
+from nlu.vocabulary import Vocabulary
+
+_CONTENT = re.compile(r"[0-9a-z\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_EMOJI_INTENTS = {"👍": "affirm", "👌": "affirm", "🙏": "thanks", "👋": "greet", "👎": "deny"}
+# Below this share of known words a Latin-only message with nothing recognised is gibberish.
+_KNOWN_WORDS_NEEDED = 0.5
+_TRAINING_DAY = date(2026, 1, 5)
+SpanMap = Callable[
+    [int, int], tuple[int, int]
+]  # any day: dates only need to be masked, not resolved
+
+
+class BuiltinNlu:
+    """In-process, no network: trained at start-up from the Rasa-format data and the catalogue."""
+
+    def __init__(self, vocabulary: Vocabulary, training: TrainingData) -> None:
+        self.vocabulary = vocabulary
+        self._zone = ZoneInfo(vocabulary.timezone)
+        self._extractor = Extractor(vocabulary, training)
+        self._emergency = EmergencySigns(
+            [*BUILT_IN_SIGNS, *vocabulary.emergency_signs, *training.lookups.get("emergency", [])]
+        )
+        texts = [self._masked(normalise(e.text).text, _TRAINING_DAY) for e in training.examples]
+        intents = [example.intent for example in training.examples]
+        self._classifier = IntentClassifier().fit(texts, intents)
+
+    @classmethod
+    def from_directory(cls, vocabulary: Vocabulary, directory: Path) -> "BuiltinNlu":
+        return cls(vocabulary, load_directory(directory))
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self._classifier.intents
+
+    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+        today = now.astimezone(self._zone).date() if now.tzinfo else now.date()
+        head = text[:ANALYSED_CHARS]
+        normalised = normalise(head)
+        language = detect_language(normalised.text, lang_hint)
+        command = parse_quick_command(normalised.text, today)
+        if command is not None:
+            found = self._extractor.from_quick_command(command)
+            problem = command.error
+            if problem is None and not self._extractor.knows_doctor(command.work_no or ""):
+                problem = "doctor"
+            entities = self._entities(head, normalised.span, found)
+            return Parse(
+                text,
+                "book",
+                1.0,
+                language,
+                (IntentScore("book", 1.0),),
+                entities,
+                quick_command=problem or "ok",
+            )
+        found = self._extractor.find(normalised.text, today, normalised.cased)
+        masked = mask(normalised.text, [(f.start, f.end, f.entity) for f in found])
+        ranking = self._classifier.rank(masked)
+        sign, denied = self._emergency.scan(text)
+        if sign is not None:
+            ranking = (
+                IntentScore("emergency", 1.0),
+                *tuple(score for score in ranking if score.name != "emergency"),
+            )
+        elif denied and ranking[0].name == "emergency":
+            # "没有胸痛，只是想复查": the words of an emergency, denied; the next reading stands.
+            ranking = (*ranking[1:], ranking[0])
+        elif not _CONTENT.search(normalised.text):
+            ranking = _without_words(normalised.text)
+        elif not found and self._gibberish(normalised.text):
+            ranking = (
+                IntentScore("out_of_scope", 1.0),
+                *tuple(score for score in ranking if score.name != "out_of_scope"),
+            )
+        intent = ranking[0]
+        found = self._extractor.settle_terms(normalised.text, found, intent.name)
+        entities = self._entities(head, normalised.span, found)
+        return Parse(text, intent.name, intent.confidence, language, ranking, entities)
+
+    def _masked(self, text: str, today: date) -> str:
+        found = self._extractor.find(text, today)
+        return mask(text, [(f.start, f.end, f.entity) for f in found])
+
+    def _gibberish(self, text: str) -> bool:
+        """ "asdkjh", "qwerty zxc": Latin letters and no word the bot has ever seen."""
+        if re.search(r"[\u3400-\u9fff0-9]", text):
+            return False
+        words = _LATIN_WORD.findall(text)
+        known = sum(1 for word in words if word in self._classifier.known_words)
+        return bool(words) and known / len(words) < _KNOWN_WORDS_NEEDED
+
+    @staticmethod
+    def _entities(
+        original: str, to_original: SpanMap, found: Iterable[Found]
+    ) -> tuple[Entity, ...]:
+        entities = []
+        for item in found:
+            start, end = to_original(item.start, item.end)
+            surface = original[start:end]
+            value = surface.strip() if item.entity == "person_name" else item.value
+            entities.append(
+                Entity(item.entity, value, start, end, surface, item.confidence, item.candidates)
+            )
+        return tuple(entities)
+
+
+def _without_words(text: str) -> tuple[IntentScore, ...]:
+    """Emoji and punctuation only: a thumbs-up is a yes; anything else is not for us."""
+    for emoji, intent in _EMOJI_INTENTS.items():
+        if emoji in text:
+            return (IntentScore(intent, 0.9), IntentScore("out_of_scope", 0.1))
+    return (IntentScore("out_of_scope", 1.0),)

@@ -1,0 +1,95 @@
+"""A Rasa server in place of the built-in NLU (its HTTP `POST /model/parse`).
+
+Emergency signs are still checked here first, and when the server cannot be reached the
+built-in model answers: a patient never waits on a down server or misses a "call 120"."""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
+from nlu.result import Entity, IntentScore, Parse, Understanding
+from nlu.text import detect_language, normalise
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(RuntimeError):
+    pass
+
+
+class RasaServerNlu:
+    def __init__(
+        self,
+        url: str,
+        *,
+        fallback: Understanding | None = None,
+        timeout: float = 2.0,
+        check_emergency: bool = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport)
+        self._fallback = fallback
+        self._emergency = EmergencySigns(BUILT_IN_SIGNS) if check_emergency else None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+        try:
+            result = self._ask(text)
+        except RasaUnavailable as problem:
+            if self._fallback is None:
+                raise
+            log.warning("Rasa server unavailable (%s); the built-in NLU answers", problem)
+            return self._fallback.parse(text, now=now, lang_hint=lang_hint)
+        parse = parse_from_rasa(text, result, detect_language(normalise(text).text, lang_hint))
+        if self._emergency is not None and self._emergency.find(text) is not None:
+            ranking = (
+                IntentScore("emergency", 1.0),
+                *tuple(score for score in parse.ranking if score.name != "emergency"),
+            )
+            parse = Parse(text, "emergency", 1.0, parse.language, ranking, parse.entities)
+        return parse
+
+    def _ask(self, text: str) -> dict[str, Any]:
+        try:
+            response = self._client.post("/model/parse", json={"text": text})
+            response.raise_for_status()
+            result = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise RasaUnavailable(type(error).__name__) from None
+        if not isinstance(result, dict):
+            raise RasaUnavailable("unexpected answer")
+        return result
+
+
+def parse_from_rasa(text: str, result: dict[str, Any], language: str) -> Parse:
+    intent = result.get("intent") or {}
+    name = str(intent.get("name") or "out_of_scope")
+    ranking = tuple(
+        IntentScore(str(item.get("name")), float(item.get("confidence") or 0.0))
+        for item in result.get("intent_ranking") or []
+        if isinstance(item, dict)
+    ) or (IntentScore(name, float(intent.get("confidence") or 0.0)),)
+    entities = []
+    for item in result.get("entities") or []:
+        if not isinstance(item, dict):
+            continue
+        start, end = int(item.get("start", 0)), int(item.get("end", 0))
+        entities.append(
+            Entity(
+                str(item.get("entity")),
+                str(item.get("value")),
+                start,
+                end,
+                text[start:end],
+                float(item.get("confidence_entity") or 1.0),
+                extractor=str(item.get("extractor") or "rasa"),
+            )
+        )
+    return Parse(
+        text, name, float(intent.get("confidence") or 0.0), language, ranking, tuple(entities)
+    )

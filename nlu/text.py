@@ -1,0 +1,88 @@
+"""Normalising a message (with a map back to the patient's own offsets) and telling its language."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import opencc
+
+# Only the start of a very long message is analysed: nobody books in the 2,000th character, and
+# the time per message must stay bounded. Emergency signs are still looked for in the whole text.
+ANALYSED_CHARS = 1000
+
+_DROPPED = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """The text in one form for matching: NFKC (full-width digits and letters become ASCII),
+    Latin letters lower-cased, traditional characters simplified (幫我掛號 -> 帮我挂号), control
+    characters turned into spaces, zero-width marks dropped.
+    `origin[i]` is the index in the original text of normalised character i."""
+
+    text: str
+    origin: tuple[int, ...]
+    original_length: int
+    cased: str = ""  # the same text before lower-casing: "Li Lei" is a name, "li" may not be
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text's (start, end) for a non-empty span of the normalised text."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def normalise(text: str) -> Normalised:
+    if text.isascii():
+        cleaned = "".join(" " if (ch < " " or ch == "\x7f") else ch for ch in text)
+        return Normalised(cleaned.lower(), tuple(range(len(text))), len(text), cleaned)
+    pieces: list[str] = []
+    cased: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char in _DROPPED:
+            continue
+        category = unicodedata.category(char)
+        if category[0] == "C" and category != "Co":  # control, format, unassigned, surrogate
+            kept = folded = " "
+        else:
+            kept = unicodedata.normalize("NFKC", char)
+            folded = kept.lower()
+            if len(folded) != len(kept):
+                kept = folded
+        pieces.append(folded)
+        cased.append(kept)
+        origin.extend([index] * len(folded))
+    folded = "".join(pieces)
+    if _HAN.search(folded):
+        simplified = _to_simplified().convert(folded)
+        if len(simplified) == len(folded):  # keep the offsets right; it nearly always is
+            folded = simplified
+    return Normalised(folded, tuple(origin), len(text), "".join(cased))
+
+
+@cache
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def han_count(text: str) -> int:
+    return len(_HAN.findall(text))
+
+
+def latin_words(text: str) -> int:
+    return len(_LATIN_WORD.findall(text))
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """Chinese when the message has at least as many Han characters as English words
+    ("帮我book明天的号" is Chinese, "can I book 心内科 tomorrow" English); the hint (the
+    conversation's language) decides messages with neither, such as "1" or "👍"."""
+    hans = han_count(text)
+    words = latin_words(text)
+    if hans and hans >= words:
+        return "zh"
+    if words:
+        return "en"
+    return hint if hint in ("zh", "en") else "zh"

@@ -1,0 +1,283 @@
+"""What a patient's message becomes: the intent, the language, normalised entities with spans
+in the patient's own text, and an answer for any input at all."""
+
+import json
+import random
+from dataclasses import replace
+
+import pytest
+
+from bot.nlu_setup import build_builtin, vocabulary_from_catalogue
+from nlu.engine import BuiltinNlu
+from nlu.result import INTENTS, Parse
+from nlu.training_data import load_directory
+from nlu.vocabulary import DoctorTerms
+from tests.support import NLU_DATA, WEDNESDAY_10AM, demo_catalogue, id_number
+
+
+def parse(nlu: BuiltinNlu, text: str, lang: str | None = None) -> Parse:
+    return nlu.parse(text, now=WEDNESDAY_10AM, lang_hint=lang)
+
+
+def test_one_message_carries_everything(nlu: BuiltinNlu) -> None:
+    found = parse(nlu, "帮我挂明天上午心内科张伟医生的号")
+    assert found.intent == "book"
+    assert found.language == "zh"
+    assert found.confidence > 0.5
+    assert {(e.entity, e.value) for e in found.entities} == {
+        ("date", "2026-11-26"),
+        ("time_of_day", "am"),
+        ("department", "CARD"),
+        ("doctor", "00868"),
+    }
+
+
+def test_spans_point_into_the_patients_own_text(nlu: BuiltinNlu) -> None:
+    text = "幫我掛　１２月１號　皮膚科"  # traditional characters, full-width digits and space
+    found = parse(nlu, text)
+    for entity in found.entities:
+        assert text[entity.start : entity.end] == entity.text
+    assert found.values("date") == ["2026-12-01"]
+    assert found.values("department") == ["DERM"]
+
+
+def test_the_result_has_rasas_parse_shape(nlu: BuiltinNlu) -> None:
+    result = json.loads(json.dumps(parse(nlu, "book cardiology tomorrow").to_rasa()))
+    assert result["text"] == "book cardiology tomorrow"
+    assert result["intent"]["name"] == "book"
+    assert 0 < result["intent"]["confidence"] <= 1
+    ranking = result["intent_ranking"]
+    assert ranking[0]["name"] == "book"
+    assert [r["confidence"] for r in ranking] == sorted(
+        (r["confidence"] for r in ranking), reverse=True
+    )
+    assert {r["name"] for r in ranking} <= set(INTENTS)
+    date = next(e for e in result["entities"] if e["entity"] == "date")
+    assert (date["value"], date["start"], date["end"]) == ("2026-11-26", 16, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("你好", "greet"),
+        ("hello there", "greet"),
+        ("再见", "goodbye"),
+        ("谢谢你", "thanks"),
+        ("thanks a lot", "thanks"),
+        ("你能做什么", "help"),
+        ("我要挂号", "book"),
+        ("I want to make an appointment", "book"),
+        ("我要退号", "cancel"),
+        ("cancel my appointment", "cancel"),
+        ("我想改约到下周", "reschedule"),
+        ("查一下我的预约", "my_appointments"),
+        ("show my bookings", "my_appointments"),
+        ("明天心内科谁出诊", "query_schedule"),
+        ("when does Dr. Li Na work", "query_schedule"),
+        ("头疼应该挂什么科", "triage"),
+        ("I have a toothache, which department should I go to", "triage"),
+        ("我要实名注册", "register"),
+        ("我要投诉", "complaint"),
+        ("我的投诉TS2611240007处理得怎么样了", "complaint_status"),
+        ("好的", "affirm"),
+        ("yes", "affirm"),
+        ("不用了", "deny"),
+        ("no", "deny"),
+        ("明天上午", "inform"),
+        ("English please", "switch_language"),
+        ("说中文", "switch_language"),
+    ],
+)
+def test_everyday_messages_get_their_intent(nlu: BuiltinNlu, text: str, intent: str) -> None:
+    assert parse(nlu, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "胸口剧痛，帮我挂个心内科",
+        "我爸突然昏迷了",
+        "孩子一直抽搐",
+        "我喘不上气",
+        "奶奶口角歪斜，说话不清",
+        "大出血了怎么办",
+        "book cardiology tomorrow, I have chest pain",
+        "my father is unconscious",
+        "she is having a seizure",
+        "I think he's having a stroke",
+        "severe bleeding from the leg",
+        "I can't breathe",
+    ],
+)
+def test_emergency_signs_win_whatever_else_is_asked(nlu: BuiltinNlu, text: str) -> None:
+    found = parse(nlu, text)
+    assert found.intent == "emergency"
+    assert found.confidence == 1.0
+    # What else was asked stays in the ranking, for after the "call 120" answer.
+    assert len(found.ranking) > 1
+
+
+def test_emergency_signs_anywhere_in_a_long_message(nlu: BuiltinNlu) -> None:
+    assert parse(nlu, "我想挂号。" * 2000 + "现在胸口剧痛").intent == "emergency"
+
+
+@pytest.mark.parametrize("text", ["我没有胸痛，只是想复查", "no chest pain, just a check-up"])
+def test_a_denied_sign_is_not_an_emergency(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).intent != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今天天气怎么样",
+        "what's the weather like tomorrow",
+        "给我讲个笑话",
+        "tell me a joke",
+        "帮我订一张去北京的机票",
+        "book me a flight to Shanghai",
+        "asdfghjkl",
+        "qwe rty uiop",
+        "？？？",
+        "🍕🍕🍕",
+    ],
+)
+def test_out_of_scope_is_detected_not_forced(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01\x02\x1b[31m",
+        "😀😀😀",
+        "\ud800 lone surrogate",
+        "a" * 100_000,
+        "挂号" * 50_000,
+        "1" * 100_000,
+        "<script>alert(1)</script>",
+        "'; DROP TABLE bookings; --",
+    ],
+)
+def test_any_input_gets_a_parse(nlu: BuiltinNlu, text: str) -> None:
+    found = parse(nlu, text)
+    assert found.intent in INTENTS
+    assert found.text == text
+    for entity in found.entities:
+        assert 0 <= entity.start < entity.end <= len(text)
+
+
+def test_random_bytes_decoded_as_text_get_a_parse(nlu: BuiltinNlu) -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        raw = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+        text = (
+            raw.decode("utf-8", errors="replace") if rng.random() < 0.5 else raw.decode("latin-1")
+        )
+        assert parse(nlu, text).intent in INTENTS
+
+
+def test_an_id_number_is_returned_only_with_a_valid_checksum(nlu: BuiltinNlu) -> None:
+    valid = id_number(7)
+    wrong = valid[:-1] + ("0" if valid[-1] != "0" else "1")
+    assert parse(nlu, f"我的身份证号是{valid}").values("id_number") == [valid]
+    assert parse(nlu, f"我的身份证号是{wrong}").values("id_number") == []
+    lower_x = "11010220200506090x"
+    assert parse(nlu, f"ID {lower_x}").values("id_number") == ["11010220200506090X"]
+
+
+def test_numbers_patients_type(nlu: BuiltinNlu) -> None:
+    found = parse(nlu, "手机 138 0013 8000，预约号26112712345678，投诉单ts2611240007")
+    assert found.values("phone") == ["13800138000"]
+    assert found.values("booking_no") == ["26112712345678"]
+    assert found.values("complaint_no") == ["TS2611240007"]
+    assert parse(nlu, "my number is +86 139-1234-5678").values("phone") == ["13912345678"]
+    assert parse(nlu, "电话12345678901").values("phone") == []  # not a mobile number
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我叫王小明", "王小明"),
+        ("王小明 110101199003074514", "王小明"),
+        ("姓名：李雷，电话13800138000", "李雷"),
+        ("给我妈加个就诊人，李桂兰，身份证110102194803051234", "李桂兰"),
+        ("帮张三挂明天的号", "张三"),
+        ("my name is Li Lei", "Li Lei"),
+        ("add my daughter Emma Wang as a patient", "Emma Wang"),
+    ],
+)
+def test_patients_names(nlu: BuiltinNlu, text: str, name: str) -> None:
+    assert parse(nlu, text).values("person_name") == [name]
+
+
+def test_the_sms_quick_command(nlu: BuiltinNlu) -> None:
+    found = parse(nlu, "GHDH00868,04300830,张三")
+    assert found.intent == "book"
+    assert found.quick_command == "ok"
+    assert {(e.entity, e.value) for e in found.entities} == {
+        ("doctor", "00868"),
+        ("date", "2027-04-30"),  # 30 April has passed this year
+        ("time", "08:30"),
+        ("person_name", "张三"),
+    }
+    assert parse(nlu, "ghdh00868，12010900，李雷").values("date") == ["2026-12-01"]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong_part"),
+    [
+        ("GHDH", "format"),
+        ("GHDH00868,04300830", "format"),
+        ("GHDH868,04300830,张三", "doctor"),
+        ("GHDH99999,04300830,张三", "doctor"),  # no such doctor
+        ("GHDH00868,0430,张三", "date"),
+        ("GHDH00868,02300830,张三", "date"),  # 30 February
+        ("GHDH00868,04302530,张三", "time"),
+        ("GHDH00868,04300830,", "name"),
+        ("GHDH00868,04300830,123", "name"),
+    ],
+)
+def test_a_wrong_quick_command_says_which_part(nlu: BuiltinNlu, text: str, wrong_part: str) -> None:
+    found = parse(nlu, text)
+    assert found.intent == "book"
+    assert found.quick_command == wrong_part
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "language"),
+    [
+        ("帮我挂号", None, "zh"),
+        ("帮我book明天的号", None, "zh"),
+        ("can I book 心内科 tomorrow", None, "en"),
+        ("hello", "zh", "en"),
+        ("1", "en", "en"),
+        ("1", None, "zh"),
+        ("👍", "en", "en"),
+    ],
+)
+def test_the_language_comes_from_the_message(
+    nlu: BuiltinNlu, text: str, hint: str | None, language: str
+) -> None:
+    assert parse(nlu, text, hint).language == language
+
+
+def test_a_doctor_added_to_the_catalogue_is_understood_without_new_data() -> None:
+    catalogue = demo_catalogue()
+    vocabulary = vocabulary_from_catalogue(catalogue)
+    newcomer = DoctorTerms("00999", "欧阳娜娜", "Ouyang Nana", "CARD", "H01", "主治医师", ("早搏",))
+    vocabulary = replace(vocabulary, doctors=(*vocabulary.doctors, newcomer))
+    nlu = BuiltinNlu(vocabulary, load_directory(NLU_DATA))
+    found = nlu.parse("帮我挂欧阳娜娜医生明天的号", now=WEDNESDAY_10AM)
+    assert found.intent == "book"
+    assert found.values("doctor") == ["00999"]
+    assert nlu.parse("Dr. Ouyang Nana on Friday", now=WEDNESDAY_10AM).values("doctor") == ["00999"]
+    assert nlu.parse("谁擅长看早搏", now=WEDNESDAY_10AM).values("specialty") == ["早搏"]
+
+
+def test_the_same_data_gives_the_same_answers() -> None:
+    first = build_builtin(demo_catalogue(), NLU_DATA)
+    second = build_builtin(demo_catalogue(), NLU_DATA)
+    for text in ("帮我挂号", "what can you do", "明天", "asdf"):
+        assert first.parse(text, now=WEDNESDAY_10AM) == second.parse(text, now=WEDNESDAY_10AM)
