@@ -24,6 +24,7 @@ from booking.search import search_doctors
 from booking.search import search_sessions as find_sessions
 from bot import cli_bookings, cli_roster
 from bot.cli_lookup import check_places
+from bot.cli_nlu import nlu_app
 from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
 from bot.cli_runtime import (
     DepartmentOpt,
@@ -55,6 +56,7 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(cli_bookings.patients_app, name="patients")
 app.add_typer(cli_bookings.bookings_app, name="bookings")
 app.add_typer(logs_app, name="logs")
+app.add_typer(nlu_app, name="nlu")
 app.command("roster")(cli_roster.roster)
 app.command("book")(cli_bookings.book)
 app.command("cancel")(cli_bookings.cancel)

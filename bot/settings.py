@@ -14,6 +14,10 @@ GUAHAO_NOW             fixes the clock at this ISO 8601 time with an offset, e.g
                        ``2026-11-23T09:00:00+08:00``, for tests and demos; refused in production
 GUAHAO_LOG_LEVEL       DEBUG, INFO (default), WARNING, ERROR
 GUAHAO_DEMO_FILE       the catalogue ``guahao demo load`` reads (``data/demo_hospital.yaml``)
+GUAHAO_NLU             ``builtin`` (default: in-process, no network) or ``rasa`` (a Rasa server;
+                       the built-in model answers when it cannot be reached)
+GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:5005``)
+GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
 =====================  ==========================================================================
 """
 
@@ -57,6 +61,12 @@ class Settings(BaseSettings):
     demo_file: Path = Field(
         default=DATA_DIR / "demo_hospital.yaml", validation_alias="GUAHAO_DEMO_FILE"
     )
+
+    nlu: Literal["builtin", "rasa"] = Field(default="builtin", validation_alias="GUAHAO_NLU")
+    rasa_url: str = Field(
+        default="http://127.0.0.1:5005", pattern=r"^https?://", validation_alias="GUAHAO_RASA_URL"
+    )
+    nlu_data: Path = Field(default=DATA_DIR / "nlu", validation_alias="GUAHAO_NLU_DATA")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,0 +1,109 @@
+"""A Rasa server can replace the built-in NLU: over real HTTP on 127.0.0.1, a local server that
+answers `POST /model/parse` as Rasa does. Emergencies are still caught locally, and a server
+that is down, slow or talks nonsense leaves the patient with the built-in model's answer."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+
+from nlu.engine import BuiltinNlu
+from nlu.rasa_server import RasaServerNlu, RasaUnavailable
+from tests.support import WEDNESDAY_10AM
+
+
+class FakeRasa(BaseHTTPRequestHandler):
+    """Answers like Rasa 3.6's /model/parse; a text starting with "!" makes it fail."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeRasa.received.append({"path": self.path, "body": body})
+        text = body["text"]
+        if text.startswith("!"):
+            self.send_response(500)
+            self.end_headers()
+            return
+        if text.startswith("?"):
+            payload = b"<html>not json</html>"
+        else:
+            payload = json.dumps(
+                {
+                    "text": text,
+                    "intent": {"name": "book", "confidence": 0.91},
+                    "intent_ranking": [
+                        {"name": "book", "confidence": 0.91},
+                        {"name": "inform", "confidence": 0.05},
+                    ],
+                    "entities": [
+                        {
+                            "entity": "department",
+                            "value": "CARD",
+                            "start": 2,
+                            "end": 5,
+                            "confidence_entity": 0.99,
+                            "extractor": "DIETClassifier",
+                        }
+                    ],
+                }
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def rasa_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeRasa.received.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_rasa_answer_becomes_a_parse(rasa_url: str) -> None:
+    rasa = RasaServerNlu(rasa_url)
+    found = rasa.parse("我要心内科的号", now=WEDNESDAY_10AM)
+    assert FakeRasa.received == [{"path": "/model/parse", "body": {"text": "我要心内科的号"}}]
+    assert (found.intent, found.confidence, found.language) == ("book", 0.91, "zh")
+    assert [s.name for s in found.ranking] == ["book", "inform"]
+    department = found.first("department")
+    assert department is not None
+    assert (department.value, department.text, department.extractor) == (
+        "CARD",
+        "心内科",
+        "DIETClassifier",
+    )
+
+
+def test_emergencies_are_caught_before_rasas_answer(rasa_url: str) -> None:
+    found = RasaServerNlu(rasa_url).parse("胸口剧痛 我要心内科的号", now=WEDNESDAY_10AM)
+    assert found.intent == "emergency"
+    assert found.ranking[1].name == "book"
+
+
+@pytest.mark.parametrize("text", ["!server error", "?not json"])
+def test_a_failing_server_falls_back_to_the_builtin_model(
+    rasa_url: str, nlu: BuiltinNlu, text: str
+) -> None:
+    rasa = RasaServerNlu(rasa_url, fallback=nlu)
+    assert rasa.parse(text + " 我要挂号", now=WEDNESDAY_10AM) == nlu.parse(
+        text + " 我要挂号", now=WEDNESDAY_10AM
+    )
+
+
+def test_a_server_that_is_down(nlu: BuiltinNlu) -> None:
+    down = "http://127.0.0.1:9"  # the discard port: nothing listens
+    assert RasaServerNlu(down, fallback=nlu).parse("你好", now=WEDNESDAY_10AM).intent == "greet"
+    with pytest.raises(RasaUnavailable):
+        RasaServerNlu(down).parse("你好", now=WEDNESDAY_10AM)
