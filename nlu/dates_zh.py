@@ -32,7 +32,11 @@ _CN = "零〇一二两三四五六七八九十"
 # A number that does not continue a longer one: no digit or numeral before it, nor "12." / "3-".
 # The lookbehinds come after the first character so that every regex starts with a character
 # class, which lets ``re`` skip quickly to the places where an expression can start.
-_NUM = rf"[0-9{_CN}](?<![0-9{_CN}百千万].)(?<![0-9][-/.:].)[0-9{_CN}]{{0,2}}"
+# A weekday just before is fine: 周四8点半 is Thursday at 8:30, not the number 48.
+_NUM = (
+    rf"[0-9{_CN}](?<![周期拜].)(?:(?<=[周期拜][一二三四五六日天七].)|(?<![0-9{_CN}百千万].))"
+    rf"(?<![0-9][-/.:].)[0-9{_CN}]{{0,2}}"
+)
 _NUM_AFTER = rf"[0-9{_CN}]{{1,3}}"  # a number right after 月 / 点
 # A day number (3号) must not name a building, window, metro line, bed, room, ...
 _DAY_END = (
@@ -76,7 +80,9 @@ _WEEK_PREFIX_WORDS = Prefixes(_WEEK_PREFIXES)
 _NOT_LAST_WEEK = frozenset("早晚马楼网线路")  # 早上周五 is "Friday morning"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _WEEKDAY |= {str(n): n - 1 for n in range(1, 8)}
-_WEEKDAY_RE = re.compile(r"(?:周|星期|礼拜|週|禮拜)(?P<d>[一二三四五六日天七1-7])(?![0-9次回遍])")
+_WEEKDAY_RE = re.compile(
+    r"(?:周|星期|礼拜|週|禮拜)(?P<d>[一二三四五六日天七](?![次回遍])|[1-7](?![0-9次回遍]))"
+)
 
 _MONTH_DAY_RE = re.compile(
     rf"(?P<m>{_NUM})月(?P<d>{_NUM_AFTER})(?P<suf>[号日])?(?(suf)|(?![号日]))" + _DAY_END
