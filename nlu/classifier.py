@@ -6,7 +6,11 @@ masked first, so it learns "挂<department>的号", not "挂心内科的号", an
 catalogue needs no new training data."""
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -48,6 +52,16 @@ def mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """One fitted vectorizer's n-grams, as plain lookups for the answering path."""
+
+    analyse: Callable[[str], list[str]]
+    columns: dict[str, int]
+    idf: npt.NDArray[np.float64]
+    offset: int
+
+
 class IntentClassifier:
     def __init__(self, alpha: float = 1e-5) -> None:
         self._chars = TfidfVectorizer(
@@ -64,6 +78,9 @@ class IntentClassifier:
         self._model = SGDClassifier(loss="log_loss", alpha=alpha, max_iter=50, random_state=0)
         self.intents: tuple[str, ...] = ()
         self.known_words: frozenset[str] = frozenset()
+        self._features: tuple[_Features, ...] = ()
+        self._weights: npt.NDArray[np.float64] = np.zeros((0, 0))
+        self._intercepts: npt.NDArray[np.float64] = np.zeros(0)
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> "IntentClassifier":
         chars = self._chars.fit_transform(texts)
@@ -75,13 +92,45 @@ class IntentClassifier:
         self.known_words = frozenset(
             word for word in self._words.vocabulary_ if " " not in word and word.isascii()
         )
+        self._features = tuple(
+            _Features(vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
+            for vectorizer, offset in ((self._chars, 0), (self._words, chars.shape[1]))
+        )
+        self._weights = np.ascontiguousarray(self._model.coef_.T)  # features x intents
+        self._intercepts = self._model.intercept_
         return self
 
-    def rank(self, text: str) -> tuple[IntentScore, ...]:
+    def probabilities(self, text: str) -> npt.NDArray[np.float64]:
+        """What scikit-learn's predict_proba gives for this one text, computed straight from
+        the fitted vocabularies and weights: its input checks cost about 1 ms per call, thirty
+        times the arithmetic (a test checks that both agree)."""
+        scores = self._intercepts.copy()
+        for features in self._features:
+            counts: dict[int, int] = {}
+            for gram in features.analyse(text):
+                column = features.columns.get(gram)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if not counts:
+                continue
+            columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            values = tf * features.idf[columns]
+            values /= np.sqrt(values @ values)
+            scores += values @ self._weights[columns + features.offset]
+        # One-vs-rest logistic outputs, normalised to sum to one, as SGDClassifier does.
+        ones = 1.0 / (1.0 + np.exp(-scores))
+        total = ones.sum()
+        return ones / total if total > 0 else np.full(len(ones), 1.0 / len(ones))
+
+    def sklearn_probabilities(self, text: str) -> npt.NDArray[np.float64]:
         features = hstack([self._chars.transform([text]), self._words.transform([text])])
-        probabilities = self._model.predict_proba(features.tocsr())[0]
+        result: npt.NDArray[np.float64] = self._model.predict_proba(features.tocsr())[0]
+        return result
+
+    def rank(self, text: str) -> tuple[IntentScore, ...]:
         scores = [
             IntentScore(name, float(probability))
-            for name, probability in zip(self.intents, probabilities, strict=True)
+            for name, probability in zip(self.intents, self.probabilities(text), strict=True)
         ]
         return tuple(sorted(scores, key=lambda score: -score.confidence))
