@@ -21,6 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -44,24 +45,34 @@ CATALOGUE = ROOT / "data" / "demo_hospital.yaml"
 BEGIN, END = "<!-- bench:nlu:begin (written by bench/nlu.py) -->", "<!-- bench:nlu:end -->"
 RASA_BEGIN = "<!-- bench:rasa:begin (written by bench/nlu.py --rasa-url) -->"
 RASA_END = "<!-- bench:rasa:end -->"
-# From a bare interpreter to a model that answers: imports, catalogue, training data, training.
+# From a bare interpreter to a model that answers: imports, catalogue, training data, and
+# training (cold) or loading the model saved by an earlier start (warm).
 STARTUP = (
-    "from pathlib import Path; import yaml; "
+    "import sys; from pathlib import Path; import yaml; "
     "from booking.catalogue_file import catalogue_from_data; "
     "from bot.nlu_setup import build_builtin; from datetime import datetime, UTC; "
     "data = yaml.safe_load(Path('data/demo_hospital.yaml').read_text(encoding='utf-8')); "
-    "nlu = build_builtin(catalogue_from_data(data), Path('data/nlu')); "
+    "nlu = build_builtin(catalogue_from_data(data), Path('data/nlu'), Path(sys.argv[1])); "
     "nlu.parse('帮我挂明天心内科的号', now=datetime.now(UTC))"
 )
 
 
-def startup_seconds(times: int) -> list[float]:
-    """Import and train in a fresh interpreter, as the service does when it starts."""
+def startup_seconds(times: int, *, warm: bool) -> list[float]:
+    """A fresh interpreter made ready to answer, as the service does when it starts: cold with
+    no saved model (it trains), warm with the model saved by the previous start."""
     measured = []
-    for _ in range(times):
-        started = perf_counter()
-        subprocess.run([sys.executable, "-c", STARTUP], cwd=ROOT, check=True, capture_output=True)
-        measured.append(perf_counter() - started)
+    with tempfile.TemporaryDirectory() as saved:
+        if warm:
+            subprocess.run([sys.executable, "-c", STARTUP, saved], cwd=ROOT, check=True)
+        for _ in range(times):
+            if not warm:
+                for old in Path(saved).iterdir():
+                    old.unlink()
+            started = perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", STARTUP, saved], cwd=ROOT, check=True, capture_output=True
+            )
+            measured.append(perf_counter() - started)
     return measured
 
 
@@ -133,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     started = perf_counter()
     builtin = build_builtin(read_catalogue(CATALOGUE), DATA)
     in_process_start = perf_counter() - started
-    startups = startup_seconds(args.startups)
+    cold = statistics.median(startup_seconds(args.startups, warm=False))
+    warm = statistics.median(startup_seconds(args.startups, warm=True))
     report = evaluate(builtin, examples, TEST_SPLIT_NOW)
     measured = latencies(builtin, texts, args.rounds)
     huge = "我想挂号" * 25_000 + "胸口剧痛"
@@ -142,11 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     huge_seconds = perf_counter() - started
 
     p50, p99 = percentile(measured, 0.5) * 1000, percentile(measured, 0.99) * 1000
-    startup = statistics.median(startups)
     targets = [
         ("p50 latency ≤ 2 ms", p50 <= 2),
         ("p99 latency ≤ 10 ms", p99 <= 10),
-        ("ready ≤ 3 s at start-up", startup <= 3),
+        ("ready ≤ 3 s at start-up", cold <= 3),
         ("intent accuracy ≥ 95%", report.intent_accuracy >= 0.95),
         ("entity F1 ≥ 0.95", report.entity_overall.f1 >= 0.95),
         ("out-of-scope recall ≥ 0.8", report.out_of_scope_recall >= 0.8),
@@ -161,13 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         "Command: `python bench/nlu.py`",
         "",
         f"Held-out split: {len(examples)} messages (`data/nlu/test/`), never trained on; "
-        f"{args.rounds} timed rounds in one process after a warm-up round.",
+        f"{args.rounds} timed rounds in one process after a warm-up round. Start-ups are "
+        f"medians of {args.startups} fresh processes (imports, catalogue, data, model).",
         "",
-        "| Start-up (fresh process, median) | Train in process | p50 | p99 | max "
-        "| 100 KB message |",
-        "|--:|--:|--:|--:|--:|--:|",
-        f"| {startup:.2f} s | {in_process_start:.2f} s | {p50:.2f} ms | {p99:.2f} ms "
-        f"| {max(measured) * 1000:.1f} ms | {huge_seconds * 1000:.1f} ms |",
+        "| Start-up, cold (trains) | Start-up, warm (saved model) | Build in this process "
+        "| p50 | p99 | max | 100 KB message |",
+        "|--:|--:|--:|--:|--:|--:|--:|",
+        f"| {cold:.2f} s | {warm:.2f} s | {in_process_start:.2f} s | {p50:.2f} ms "
+        f"| {p99:.2f} ms | {max(measured) * 1000:.1f} ms | {huge_seconds * 1000:.1f} ms |",
         "",
         "| NLU | Intent accuracy | Entity F1 (value) | Entity F1 (span) | OOS recall "
         "| In-scope rejected |",

@@ -54,7 +54,9 @@ def _builtin(catalogue: Path | None, data: Path | None) -> Understanding:
     settings = load_settings()
     try:
         return build_builtin(
-            read_catalogue(catalogue or settings.demo_file), data or settings.nlu_data
+            read_catalogue(catalogue or settings.demo_file),
+            data or settings.nlu_data,
+            settings.nlu_models,
         )
     except BookingError as exc:
         fail(exc.reason, exc.message)

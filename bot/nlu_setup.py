@@ -10,7 +10,6 @@ from pathlib import Path
 from booking.catalogue import Catalogue
 from bot.settings import Settings
 from nlu.engine import BuiltinNlu
-from nlu.rasa_server import RasaServerNlu
 from nlu.result import Understanding
 from nlu.vocabulary import DepartmentTerms, DoctorTerms, HospitalTerms, Vocabulary
 
@@ -57,15 +56,21 @@ def vocabulary_from_catalogue(catalogue: Catalogue) -> Vocabulary:
     )
 
 
-def build_builtin(catalogue: Catalogue, data_dir: Path) -> BuiltinNlu:
+def build_builtin(
+    catalogue: Catalogue, data_dir: Path, saved_models: Path | None = None
+) -> BuiltinNlu:
     started = time.perf_counter()
-    nlu = BuiltinNlu.from_directory(vocabulary_from_catalogue(catalogue), data_dir)
+    nlu = BuiltinNlu.from_directory(
+        vocabulary_from_catalogue(catalogue), data_dir, saved_models=saved_models
+    )
     log.info("built-in NLU ready in %.2f s", time.perf_counter() - started)
     return nlu
 
 
 def build_nlu(settings: Settings, catalogue: Catalogue) -> Understanding:
-    builtin = build_builtin(catalogue, settings.nlu_data)
+    builtin = build_builtin(catalogue, settings.nlu_data, settings.nlu_models)
     if settings.nlu == "rasa":
+        from nlu.rasa_server import RasaServerNlu  # httpx only when a Rasa server is used
+
         return RasaServerNlu(settings.rasa_url, fallback=builtin)
     return builtin

@@ -18,6 +18,8 @@ GUAHAO_NLU             ``builtin`` (default: in-process, no network) or ``rasa``
                        the built-in model answers when it cannot be reached)
 GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:5005``)
 GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
+GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
+                       (default ``data/.cache/nlu``); retrained when data or catalogue change
 =====================  ==========================================================================
 """
 
@@ -67,6 +69,9 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:5005", pattern=r"^https?://", validation_alias="GUAHAO_RASA_URL"
     )
     nlu_data: Path = Field(default=DATA_DIR / "nlu", validation_alias="GUAHAO_NLU_DATA")
+    nlu_models: Path = Field(
+        default=DATA_DIR / ".cache" / "nlu", validation_alias="GUAHAO_NLU_MODELS"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

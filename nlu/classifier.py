@@ -1,19 +1,21 @@
 """The intent classifier: TF-IDF over character n-grams (Chinese has no spaces; typos keep most
 n-grams) and Latin word n-grams, into a linear model with logistic loss, whose probabilities are
-the confidences. Trained by SGD: as accurate here as L-BFGS and ten times faster to train, which
-keeps start-up well under its 3 s (measured in docs/benchmarks.md). Names, dates and numbers are
-masked first, so it learns "挂<department>的号", not "挂心内科的号", and a doctor added to the
-catalogue needs no new training data."""
+the confidences. Names, dates and numbers are masked first, so it learns "挂<department>的号",
+not "挂心内科的号", and a doctor added to the catalogue needs no new training data.
 
+scikit-learn fits the model (SGD: as accurate here as L-BFGS and ten times faster); answering
+uses only the fitted numbers, in an `IntentModel` that can be saved and loaded without
+scikit-learn (see nlu.model_store), which keeps start-up and each answer fast."""
+
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
 
 from nlu.result import IntentScore
 
@@ -34,7 +36,8 @@ PLACEHOLDERS = {
 }
 # Symptoms and specialties stay as written: "胸痛" and "哮喘" say a lot about the intent
 # (an emergency, a triage question), and they are everyday words, not the hospital's own names.
-_WORDS = r"[a-z]+|[\ue001-\ue00d]"
+_WORDS = re.compile(r"[a-z]+|[\ue001-\ue00d]")
+_SPACES = re.compile(r"\s\s+")
 
 
 def mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
@@ -51,81 +54,62 @@ def mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
-@dataclass(frozen=True, slots=True)
-class _Features:
-    """One fitted vectorizer's n-grams, as plain lookups for the answering path."""
+def char_ngrams(text: str) -> list[str]:
+    """Character 1-, 2- and 3-grams, runs of white space counted as one space."""
+    text = _SPACES.sub(" ", text)
+    grams = list(text)
+    for size in (2, 3):
+        grams.extend(text[i : i + size] for i in range(len(text) - size + 1))
+    return grams
 
-    analyse: Callable[[str], list[str]]
+
+def word_ngrams(text: str) -> list[str]:
+    """Latin words and placeholders, and pairs of them."""
+    words = _WORDS.findall(text)
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+@dataclass(frozen=True, slots=True)
+class Grams:
+    """One feature set: n-gram -> column, with its inverse document frequencies."""
+
     columns: dict[str, int]
     idf: npt.NDArray[np.float64]
-    offset: int
 
 
-class IntentClassifier:
-    def __init__(self, alpha: float = 1e-5) -> None:
-        self._chars = TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False
-        )
-        self._words = TfidfVectorizer(
-            analyzer="word",
-            token_pattern=_WORDS,
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            lowercase=False,
-        )
-        # A fixed seed: the same data always gives the same model and the same answers.
-        self._model = SGDClassifier(loss="log_loss", alpha=alpha, max_iter=50, random_state=0)
-        self.intents: tuple[str, ...] = ()
-        self.known_words: frozenset[str] = frozenset()
-        self._features: tuple[_Features, ...] = ()
-        self._weights: npt.NDArray[np.float64] = np.zeros((0, 0))
-        self._intercepts: npt.NDArray[np.float64] = np.zeros(0)
+@dataclass(frozen=True, slots=True)
+class IntentModel:
+    intents: tuple[str, ...]
+    chars: Grams
+    words: Grams
+    weights: npt.NDArray[np.float64]  # (char columns + word columns) x intents
+    intercepts: npt.NDArray[np.float64]
 
-    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> "IntentClassifier":
-        chars = self._chars.fit_transform(texts)
-        words = self._words.fit_transform(texts)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence chatter on tiny test data sets
-            self._model.fit(hstack([chars, words]).tocsr(), list(intents))
-        self.intents = tuple(str(name) for name in self._model.classes_)
-        self.known_words = frozenset(
-            word for word in self._words.vocabulary_ if " " not in word and word.isascii()
-        )
-        self._features = tuple(
-            _Features(vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
-            for vectorizer, offset in ((self._chars, 0), (self._words, chars.shape[1]))
-        )
-        self._weights = np.ascontiguousarray(self._model.coef_.T)  # features x intents
-        self._intercepts = self._model.intercept_
-        return self
+    @property
+    def known_words(self) -> frozenset[str]:
+        return frozenset(w for w in self.words.columns if " " not in w and w.isascii())
 
     def probabilities(self, text: str) -> npt.NDArray[np.float64]:
-        """What scikit-learn's predict_proba gives for this one text, computed straight from
-        the fitted vocabularies and weights: its input checks cost about 1 ms per call, thirty
-        times the arithmetic (a test checks that both agree)."""
-        scores = self._intercepts.copy()
-        for features in self._features:
+        """What scikit-learn's predict_proba gives for this text (a test checks it), computed
+        with a few numpy operations: its input checks alone cost about 1 ms per call."""
+        scores = self.intercepts.copy()
+        offset = 0
+        for vocabulary, grams in ((self.chars, char_ngrams(text)), (self.words, word_ngrams(text))):
             counts: dict[int, int] = {}
-            for gram in features.analyse(text):
-                column = features.columns.get(gram)
+            for gram in grams:
+                column = vocabulary.columns.get(gram)
                 if column is not None:
                     counts[column] = counts.get(column, 0) + 1
-            if not counts:
-                continue
-            columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            values = tf * features.idf[columns]
-            values /= np.sqrt(values @ values)
-            scores += values @ self._weights[columns + features.offset]
+            if counts:
+                columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                values = tf * vocabulary.idf[columns]
+                values /= np.sqrt(values @ values)
+                scores += values @ self.weights[columns + offset]
+            offset += len(vocabulary.columns)
         # One-vs-rest logistic outputs, normalised to sum to one, as SGDClassifier does.
-        ones = 1.0 / (1.0 + np.exp(-scores))
-        total = ones.sum()
-        return ones / total if total > 0 else np.full(len(ones), 1.0 / len(ones))
-
-    def sklearn_probabilities(self, text: str) -> npt.NDArray[np.float64]:
-        features = hstack([self._chars.transform([text]), self._words.transform([text])])
-        result: npt.NDArray[np.float64] = self._model.predict_proba(features.tocsr())[0]
-        return result
+        ones: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-scores))
+        return ones / ones.sum()
 
     def rank(self, text: str) -> tuple[IntentScore, ...]:
         scores = [
@@ -133,3 +117,31 @@ class IntentClassifier:
             for name, probability in zip(self.intents, self.probabilities(text), strict=True)
         ]
         return tuple(sorted(scores, key=lambda score: -score.confidence))
+
+
+def fit_sklearn(texts: Sequence[str], intents: Sequence[str]) -> tuple[Any, Any, Any]:
+    """The fitted (character vectorizer, word vectorizer, classifier)."""
+    from scipy.sparse import hstack  # only for training: importing them takes about 1 s
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+
+    chars = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True)
+    words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)
+    # A fixed seed: the same data always gives the same model and the same answers.
+    model = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=50, random_state=0)
+    features = hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter on small data sets
+        model.fit(features, list(intents))
+    return chars, words, model
+
+
+def train_intent_model(texts: Sequence[str], intents: Sequence[str]) -> IntentModel:
+    chars, words, model = fit_sklearn(texts, intents)
+    return IntentModel(
+        intents=tuple(str(name) for name in model.classes_),
+        chars=Grams({str(k): int(v) for k, v in chars.vocabulary_.items()}, chars.idf_),
+        words=Grams({str(k): int(v) for k, v in words.vocabulary_.items()}, words.idf_),
+        weights=np.ascontiguousarray(model.coef_.T, dtype=np.float64),
+        intercepts=np.asarray(model.intercept_, dtype=np.float64),
+    )

@@ -6,13 +6,14 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from nlu.classifier import IntentClassifier, mask
+from nlu.classifier import IntentModel, mask, train_intent_model
 from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
 from nlu.extraction import Extractor, Found
+from nlu.model_store import load_model, model_key, save_model
 from nlu.quick_command import parse_quick_command
 from nlu.result import Entity, IntentScore, Parse
 from nlu.text import ANALYSED_CHARS, detect_language, normalise
-from nlu.training_data import TrainingData, load_directory
+from nlu.training_data import TrainingData, load_directory, training_files
 from nlu.vocabulary import Vocabulary
 
 _CONTENT = re.compile(r"[0-9a-z\u3400-\u9fff]")
@@ -20,33 +21,48 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _EMOJI_INTENTS = {"👍": "affirm", "👌": "affirm", "🙏": "thanks", "👋": "greet", "👎": "deny"}
 # Below this share of known words a Latin-only message with nothing recognised is gibberish.
 _KNOWN_WORDS_NEEDED = 0.5
-_TRAINING_DAY = date(2026, 1, 5)
-SpanMap = Callable[
-    [int, int], tuple[int, int]
-]  # any day: dates only need to be masked, not resolved
+_TRAINING_DAY = date(2026, 1, 5)  # any day: dates only need to be masked, not resolved
+SpanMap = Callable[[int, int], tuple[int, int]]
 
 
 class BuiltinNlu:
-    """In-process, no network: trained at start-up from the Rasa-format data and the catalogue."""
+    """In-process, no network: trained from the Rasa-format data and the catalogue at start-up,
+    or loaded from the model saved by an earlier start with the same data and catalogue."""
 
-    def __init__(self, vocabulary: Vocabulary, training: TrainingData) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, training: TrainingData, model: IntentModel | None = None
+    ) -> None:
         self.vocabulary = vocabulary
         self._zone = ZoneInfo(vocabulary.timezone)
         self._extractor = Extractor(vocabulary, training)
         self._emergency = EmergencySigns(
             [*BUILT_IN_SIGNS, *vocabulary.emergency_signs, *training.lookups.get("emergency", [])]
         )
-        texts = [self._masked(normalise(e.text).text, _TRAINING_DAY) for e in training.examples]
-        intents = [example.intent for example in training.examples]
-        self._classifier = IntentClassifier().fit(texts, intents)
+        if model is None:
+            texts = [self._masked(normalise(e.text).text, _TRAINING_DAY) for e in training.examples]
+            model = train_intent_model(texts, [example.intent for example in training.examples])
+        self.model = model
+        self._known_words = model.known_words
 
     @classmethod
-    def from_directory(cls, vocabulary: Vocabulary, directory: Path) -> "BuiltinNlu":
-        return cls(vocabulary, load_directory(directory))
+    def from_directory(
+        cls, vocabulary: Vocabulary, directory: Path, *, saved_models: Path | None = None
+    ) -> "BuiltinNlu":
+        """Trained on the data in `directory`; with `saved_models`, the model is kept there and
+        reused while the data, the catalogue's words and this code stay the same."""
+        training = load_directory(directory)
+        if saved_models is None:
+            return cls(vocabulary, training)
+        key = model_key(training_files(directory), vocabulary)
+        model = load_model(saved_models, key)
+        nlu = cls(vocabulary, training, model)
+        if model is None:
+            save_model(saved_models, key, nlu.model)
+        return nlu
 
     @property
     def intents(self) -> tuple[str, ...]:
-        return self._classifier.intents
+        return self.model.intents
 
     def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
         today = now.astimezone(self._zone).date() if now.tzinfo else now.date()
@@ -71,7 +87,7 @@ class BuiltinNlu:
             )
         found = self._extractor.find(normalised.text, today, normalised.cased)
         masked = mask(normalised.text, [(f.start, f.end, f.entity) for f in found])
-        ranking = self._classifier.rank(masked)
+        ranking = self.model.rank(masked)
         sign, denied = self._emergency.scan(text)
         if sign is not None:
             ranking = (
@@ -102,7 +118,7 @@ class BuiltinNlu:
         if re.search(r"[\u3400-\u9fff0-9]", text):
             return False
         words = _LATIN_WORD.findall(text)
-        known = sum(1 for word in words if word in self._classifier.known_words)
+        known = sum(1 for word in words if word in self._known_words)
         return bool(words) and known / len(words) < _KNOWN_WORDS_NEEDED
 
     @staticmethod

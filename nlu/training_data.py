@@ -130,10 +130,14 @@ def load_file(path: Path) -> TrainingData:
     return data
 
 
-def load_directory(directory: Path) -> TrainingData:
+def training_files(directory: Path) -> list[Path]:
     """Every *.yml / *.yaml file directly in the folder (not its test/ subfolder)."""
+    return sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
+
+
+def load_directory(directory: Path) -> TrainingData:
     data = TrainingData()
-    files = sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
+    files = training_files(directory)
     if not files:
         raise TrainingDataError(f"{directory}: no training data files (*.yml)")
     for path in files:
