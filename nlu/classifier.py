@@ -109,7 +109,8 @@ class IntentModel:
             offset += len(vocabulary.columns)
         # One-vs-rest logistic outputs, normalised to sum to one, as SGDClassifier does.
         ones: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-scores))
-        return ones / ones.sum()
+        normalised: npt.NDArray[np.float64] = ones / ones.sum()
+        return normalised
 
     def rank(self, text: str) -> tuple[IntentScore, ...]:
         scores = [
