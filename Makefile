@@ -37,9 +37,10 @@ lint: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-## Booking benchmark; writes docs/benchmarks.md.
+## Benchmarks (booking, then NLU); both write their part of docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/nlu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
