@@ -6,6 +6,8 @@ import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.nlu_setup import build_builtin, vocabulary_from_catalogue
 from nlu.engine import BuiltinNlu
@@ -281,3 +283,25 @@ def test_the_same_data_gives_the_same_answers() -> None:
     second = build_builtin(demo_catalogue(), NLU_DATA)
     for text in ("帮我挂号", "what can you do", "明天", "asdf"):
         assert first.parse(text, now=WEDNESDAY_10AM) == second.parse(text, now=WEDNESDAY_10AM)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(
+            list("帮我挂明天上午下午周三号点半心内科张伟维卫医生胸痛不没有的，。 ")
+            + list("0123456789xX:-+")
+            + list("abcdrz ")
+            + ["\u3000", "\ufeff", "１", "😀", "\x00"]
+        ),
+        max_size=60,
+    )
+)
+def test_any_mix_of_the_hard_characters_parses_with_true_spans(nlu: BuiltinNlu, text: str) -> None:
+    found = parse(nlu, text)
+    assert found.intent in INTENTS
+    for entity in found.entities:
+        assert text[entity.start : entity.end] == entity.text
+        assert entity.entity != "id_number" or len(entity.value) == 18
