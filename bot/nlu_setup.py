@@ -72,5 +72,5 @@ def build_nlu(settings: Settings, catalogue: Catalogue) -> Understanding:
     if settings.nlu == "rasa":
         from nlu.rasa_server import RasaServerNlu  # httpx only when a Rasa server is used
 
-        return RasaServerNlu(settings.rasa_url, fallback=builtin)
+        return RasaServerNlu(settings.rasa_url, fallback=builtin, emergency=builtin.emergency)
     return builtin

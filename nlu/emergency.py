@@ -5,6 +5,9 @@ that "胸口剧痛，帮我挂个心内科" is an emergency whatever else it ask
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
+
+from nlu.text import to_simplified
 
 # Signs beyond the hospital's own list (the catalogue's triage.emergency), in the words
 # patients use. Kept short and specific: a false alarm costs a sentence, a miss costs more.
@@ -20,7 +23,7 @@ BUILT_IN_SIGNS = (
     "difficulty breathing", "struggling to breathe", "not breathing", "choking", "short of breath",
     # consciousness
     "昏迷", "昏倒", "晕倒", "晕过去", "意识不清", "不省人事", "叫不醒", "没有意识", "休克",
-    "unconscious", "passed out", "fainted", "won't wake up", "not responding", "unresponsive",
+    "unconscious", "passed out", "fainted", "won't wake up", "unresponsive",
     # seizures
     "抽搐", "癫痫发作", "口吐白沫", "seizure", "seizures", "convulsion", "convulsions",
     # stroke
@@ -37,13 +40,24 @@ BUILT_IN_SIGNS = (
 )  # fmt: skip
 
 _NEGATIONS_ZH = ("不", "没", "没有", "无", "否认", "并没有")
-_NEGATIONS_EN = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|n't)(?:\s+\w+)?\s*$")
+# "no chest pain", "don't have any chest pain"; but "not only chest pain" is not a denial.
+_NEGATIONS_EN = re.compile(
+    r"(?:\bno|\bnot|\bwithout|\bnever had|\b(?:don't|doesn't|didn't) have|\bha(?:ve|s)n't had"
+    r"|\bno signs? of|\bdenies)\s+(?:any\s+)?$"
+)
+# Signs inside ordinary words: 没有意识到 is "did not realise".
+_NOT_A_SIGN_BEFORE = {"没有意识": ("到",), "意识不清": ("楚",)}
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Whatever the message's length, the scan stays bounded: a sign after this many characters
+# (of a message nobody types in a chat) is not looked for.
+_SCANNED_CHARS = 100_000
 
 
 class EmergencySigns:
     def __init__(self, signs: Iterable[str]) -> None:
-        terms = sorted({_fold(sign) for sign in signs if sign.strip()}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_term_pattern(term) for term in terms))
+        self.signs = tuple(sorted({_fold(sign) for sign in signs if sign.strip()}))
+        # One trie-shaped pattern: each position is tried once, not once per sign.
+        self._pattern = re.compile(_trie_pattern(self.signs))
 
     def find(self, text: str) -> str | None:
         """The first sign in the text that is not negated ("没有胸痛", "no chest pain")."""
@@ -54,22 +68,51 @@ class EmergencySigns:
         folded = _fold(text)
         negated = False
         for match in self._pattern.finditer(folded):
-            before = folded[max(0, match.start() - 12) : match.start()]
+            start, end, sign = match.start(), match.end(), match.group(0)
+            if not _whole_words(folded, start, end) or folded.startswith(
+                _NOT_A_SIGN_BEFORE.get(sign, ()), end
+            ):
+                continue
+            before = folded[max(0, start - 24) : start]
             if before.endswith(_NEGATIONS_ZH) or _NEGATIONS_EN.search(before):
                 negated = True
                 continue
-            return match.group(0), negated
+            return sign, negated
         return None, negated
 
 
 def _fold(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).lower().replace("’", "'").split())
+    """The same folding as the rest of the NLU (full-width, case, traditional characters,
+    zero-width marks), without keeping offsets: only whether a sign is there matters."""
+    folded = unicodedata.normalize("NFKC", text[:_SCANNED_CHARS])[:_SCANNED_CHARS]
+    folded = folded.lower().translate(_ZERO_WIDTH)
+    return " ".join(to_simplified(folded).replace("’", "'").split())
 
 
-def _term_pattern(term: str) -> str:
-    escaped = re.escape(term)
-    if term[0].isascii() and term[0].isalnum():
-        escaped = r"(?<![a-z])" + escaped
-    if term[-1].isascii() and term[-1].isalnum():
-        escaped += r"(?![a-z])"
-    return escaped
+def _whole_words(text: str, start: int, end: int) -> bool:
+    """ "stroke" is a sign; the "stroke" in "heatstrokes" is not."""
+    latin_start = text[start].isascii() and text[start].isalpha()
+    latin_end = text[end - 1].isascii() and text[end - 1].isalpha()
+    if latin_start and start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return False
+    return not (latin_end and end < len(text) and text[end].isascii() and text[end].isalpha())
+
+
+def _trie_pattern(terms: Iterable[str]) -> str:
+    trie: dict[str, dict[str, Any]] = {}
+    for term in terms:
+        node = trie
+        for char in term:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _node_pattern(trie) or "(?!)"
+
+
+def _node_pattern(node: dict[str, dict[str, Any]]) -> str:
+    branches = [re.escape(char) + _node_pattern(child) for char, child in node.items() if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:  # a sign ends here, and a longer one may go on: prefer the longer
+        return "(?:" + body + ")?" if len(branches) == 1 else body + "?"
+    return body

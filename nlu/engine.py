@@ -13,7 +13,7 @@ from nlu.model_store import load_model, model_key, save_model
 from nlu.quick_command import parse_quick_command
 from nlu.result import Entity, IntentScore, Parse
 from nlu.text import ANALYSED_CHARS, detect_language, normalise
-from nlu.training_data import TrainingData, load_directory, training_files
+from nlu.training_data import TrainingData, load_sources, read_sources
 from nlu.vocabulary import Vocabulary
 
 _CONTENT = re.compile(r"[0-9a-z\u3400-\u9fff]")
@@ -35,7 +35,7 @@ class BuiltinNlu:
         self.vocabulary = vocabulary
         self._zone = ZoneInfo(vocabulary.timezone)
         self._extractor = Extractor(vocabulary, training)
-        self._emergency = EmergencySigns(
+        self.emergency = EmergencySigns(
             [*BUILT_IN_SIGNS, *vocabulary.emergency_signs, *training.lookups.get("emergency", [])]
         )
         if model is None:
@@ -50,10 +50,11 @@ class BuiltinNlu:
     ) -> "BuiltinNlu":
         """Trained on the data in `directory`; with `saved_models`, the model is kept there and
         reused while the data, the catalogue's words and this code stay the same."""
-        training = load_directory(directory)
+        sources = read_sources(directory)
+        training = load_sources(sources)
         if saved_models is None:
             return cls(vocabulary, training)
-        key = model_key(training_files(directory), vocabulary)
+        key = model_key(sources, vocabulary)
         model = load_model(saved_models, key)
         nlu = cls(vocabulary, training, model)
         if model is None:
@@ -66,8 +67,9 @@ class BuiltinNlu:
 
     def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
         today = now.astimezone(self._zone).date() if now.tzinfo else now.date()
+        sign, denied = self.emergency.scan(text)  # first, and over the whole message
         head = text[:ANALYSED_CHARS]
-        normalised = normalise(head)
+        normalised = normalise(head).head(ANALYSED_CHARS)  # NFKC may lengthen the text
         language = detect_language(normalised.text, lang_hint)
         command = parse_quick_command(normalised.text, today)
         if command is not None:
@@ -75,20 +77,22 @@ class BuiltinNlu:
             problem = command.error
             if problem is None and not self._extractor.knows_doctor(command.work_no or ""):
                 problem = "doctor"
+            ranking: tuple[IntentScore, ...] = (IntentScore("book", 1.0),)
+            if sign is not None:
+                ranking = (IntentScore("emergency", 1.0), *ranking)
             entities = self._entities(head, normalised.span, found)
             return Parse(
                 text,
-                "book",
+                ranking[0].name,
                 1.0,
                 language,
-                (IntentScore("book", 1.0),),
+                ranking,
                 entities,
                 quick_command=problem or "ok",
             )
         found = self._extractor.find(normalised.text, today, normalised.cased)
         masked = mask(normalised.text, [(f.start, f.end, f.entity) for f in found])
         ranking = self.model.rank(masked)
-        sign, denied = self._emergency.scan(text)
         if sign is not None:
             ranking = (
                 IntentScore("emergency", 1.0),

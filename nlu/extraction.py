@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from nlu.dates import find_dates_and_times
-from nlu.gazetteer import Term, build_gazetteer
+from nlu.gazetteer import TITLES_ZH, Term, build_gazetteer
 from nlu.identifiers import find_numbers
 from nlu.names import NameMatch, find_names
 from nlu.people import find_person_names
@@ -21,6 +21,11 @@ _WORK_NO = re.compile(r"^\d{5}$")
 # exact characters (1.0) beat a homophone (0.85); the department named beside it (+0.3) more so.
 _TIE = 0.1
 _KIND_ORDER = ("department", "hospital", "doctor", "symptom", "specialty")
+_TITLE_AFTER = re.compile(r"\s*(?:" + "|".join(TITLES_ZH) + ")")
+
+
+def _free(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return all(end <= lo or start >= hi for lo, hi in taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +67,15 @@ class Extractor:
             blanked[item.start : item.end] = " " * (item.end - item.start)
         for when in find_dates_and_times("".join(blanked), today):
             found.append(Found(when.entity, when.value, when.start, when.end))
+        # A patient's own name comes before the catalogue: in 我叫王芳 or 给王芳挂号, 王芳 is
+        # the patient even though a doctor has the same name ("王芳医生" stays the doctor).
         taken = [(item.start, item.end) for item in found]
-        names = find_names(text, self._gazetteer, taken)
-        found.extend(self._resolve(text, names))
-        taken = [(item.start, item.end) for item in found]
-        ids = [(f.start, f.end) for f in found if f.entity in ("id_number", "phone")]
-        for start, end in find_person_names(text, ids, cased):
-            if all(end <= lo or start >= hi for lo, hi in taken):
+        numbers = [(f.start, f.end) for f in found if f.entity in ("id_number", "phone")]
+        for start, end in find_person_names(text, numbers, cased):
+            if _free(start, end, taken) and not _TITLE_AFTER.match(text, end):
                 found.append(Found("person_name", text[start:end], start, end, 0.8))
                 taken.append((start, end))
+        found.extend(self._resolve(text, find_names(text, self._gazetteer, taken)))
         return sorted(found, key=lambda item: item.start)
 
     def _resolve(self, text: str, names: list[NameMatch]) -> list[Found]:

@@ -55,9 +55,8 @@ def build_gazetteer(vocabulary: Vocabulary) -> Gazetteer:
             _add_name(gazetteer, name, "hospital", hospital.code, sound_from=3)
     for department in vocabulary.departments:
         for name in department.names:
+            # Not two-character names by sound: 耳科 (ear) sounds like 儿科, 顾客 like 骨科.
             _add_name(gazetteer, name, "department", department.code, sound_from=3)
-            if _HAN_ONLY.match(name) and len(name) == 2 and name.endswith("科"):
-                gazetteer.add_sound(name, "department", department.code)
     for doctor in vocabulary.doctors:
         _add_doctor(gazetteer, doctor)
     for specialty in vocabulary.specialties:

@@ -1,18 +1,21 @@
 """Finding the hospital's names in a message: exact forms first, then homophones by pinyin, then
 typos; doctors are resolved to work numbers, with candidates when several fit about equally."""
 
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from nlu.gazetteer import TITLES_ZH, Gazetteer, Term
 from nlu.pinyin import sound_key
 
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
-_LATIN_WORDS = re.compile(r"[a-z]+(?:[ '-][a-z]+)?")
+_LATIN_WORD = re.compile(r"[a-z]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_DR_PREFIX = re.compile(r"(?<![a-z])(?:dr|doctor|doc|prof|professor)\.?\s*([a-z]+)(?![a-z])")
+_DR_PREFIX = re.compile(r"(?<![a-z])(?:professor|doctor|prof|doc|dr)\.?\s*([a-z]+)(?![a-z])")
 _TITLE_AFTER = re.compile("|".join(TITLES_ZH))
 
 
@@ -36,24 +39,32 @@ def _boundary_ok(text: str, start: int, end: int) -> bool:
     )
 
 
+class Coverage:
+    """Which characters of the text are already claimed: linear in the text, however many
+    names a long message repeats."""
+
+    def __init__(self, length: int, taken: Iterable[tuple[int, int]] = ()) -> None:
+        self._claimed = bytearray(length)
+        for start, end in taken:
+            self.claim(start, end)
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(self._claimed[start:end])
+
+    def claim(self, start: int, end: int) -> None:
+        self._claimed[start:end] = b"\x01" * (end - start)
+
+
 def find_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) -> list[NameMatch]:
     """Names in normalised text, outside the spans already `taken` (numbers, dates)."""
     found: list[NameMatch] = []
-    covered = list(taken)
-    for match in _exact(text, gazetteer):
-        if _free(match.start, match.end, covered):
-            found.append(match)
-            covered.append((match.start, match.end))
-    for finder in (_by_sound, _surname_and_title, _latin_typos, _han_typos):
+    coverage = Coverage(len(text), taken)
+    for finder in (_exact, _by_sound, _surname_and_title, _latin_typos, _han_typos):
         for match in finder(text, gazetteer):
-            if _free(match.start, match.end, covered):
+            if coverage.free(match.start, match.end):
                 found.append(match)
-                covered.append((match.start, match.end))
+                coverage.claim(match.start, match.end)
     return sorted(found, key=lambda m: m.start)
-
-
-def _free(start: int, end: int, covered: list[tuple[int, int]]) -> bool:
-    return all(end <= lo or start >= hi for lo, hi in covered)
 
 
 def _exact(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
@@ -80,10 +91,14 @@ def _exact(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
 
 
 def _longest_first(candidates: list[NameMatch]) -> list[NameMatch]:
+    if not candidates:
+        return []
     kept: list[NameMatch] = []
+    coverage = Coverage(max(match.end for match in candidates))
     for match in sorted(candidates, key=lambda m: (m.start - m.end, m.start)):
-        if _free(match.start, match.end, [(k.start, k.end) for k in kept]):
+        if coverage.free(match.start, match.end):
             kept.append(match)
+            coverage.claim(match.start, match.end)
     return kept
 
 
@@ -133,39 +148,47 @@ def _surname_and_title(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
 
 
 def _latin_typos(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
-    """ "cardiolgy" -> Cardiology; only words of five letters or more, where typos are safe."""
+    """ "cardiolgy" -> Cardiology, "genral surgery" -> General Surgery: single words and pairs
+    of words, five letters or more, where typos are safe."""
     if not gazetteer.latin_names:
         return []
+    words = [match.span() for match in _LATIN_WORD.finditer(text)]
+    spans = [span for span in words if span[1] - span[0] >= 5]
+    spans += [
+        (first[0], second[1])
+        for first, second in itertools.pairwise(words)
+        if second[0] == first[1] + 1
+    ]
     found: list[NameMatch] = []
-    for match in _LATIN_WORDS.finditer(text):
-        word = match.group(0)
-        if len(word) < 5:
-            continue
+    for start, end in spans:
         best = process.extractOne(
-            word, gazetteer.latin_names.keys(), scorer=fuzz.ratio, score_cutoff=84
+            text[start:end], gazetteer.latin_names.keys(), scorer=fuzz.ratio, score_cutoff=84
         )
         if best is not None:
-            found.append(
-                NameMatch(
-                    match.start(),
-                    match.end(),
-                    tuple(gazetteer.latin_names[best[0]]),
-                    0.9 * best[1] / 100,
-                )
-            )
-    return found
+            terms = tuple(gazetteer.latin_names[best[0]])
+            found.append(NameMatch(start, end, terms, 0.9 * best[1] / 100))
+    return _longest_first(found)
 
 
 def _han_typos(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
-    """ "心血管肉科" -> 心血管内科: one wrong character in a name of four or more."""
+    """ "心血管肉科" -> 心血管内科: one wrong or missing character inside a name of four or more;
+    the first and last characters must be right, so that 皮肤病吗 is not 皮肤病科."""
     if not gazetteer.han_names or len(text) > 200 or not _HAN.search(text):
         return []
     found: list[NameMatch] = []
     for name, terms in gazetteer.han_names.items():
-        alignment = fuzz.partial_ratio_alignment(name, text, score_cutoff=75)
+        alignment = fuzz.partial_ratio_alignment(name, text, score_cutoff=70)
         if alignment is None or alignment.score >= 100:
             continue
-        start, end = alignment.dest_start, alignment.dest_end
-        if end - start >= len(name) - 1 and all(_HAN.match(c) for c in text[start:end]):
-            found.append(NameMatch(start, end, tuple(terms), 0.8 * alignment.score / 100))
+        for start in range(max(0, alignment.dest_start - 1), alignment.dest_start + 2):
+            for size in (len(name), len(name) - 1):
+                window = text[start : start + size]
+                if (
+                    len(window) == size
+                    and window[0] == name[0]
+                    and window[-1] == name[-1]
+                    and Levenshtein.distance(window, name) == 1
+                    and all(_HAN.match(char) for char in window)
+                ):
+                    found.append(NameMatch(start, start + size, tuple(terms), 0.75))
     return _longest_first(found)

@@ -44,6 +44,10 @@ SURNAMES = set(
     "姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_COMPOUND_SURNAMES = (
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "令狐", "端木", "独孤", "南宫", "西门",
+)  # fmt: skip
 _FOR_SOMEONE = re.compile(
     r"(?:给|帮|替|为)(?=[\u3400-\u9fff]{2,3}(?:挂|约|预约|退|查|改|取消|办|登记|注册|绑定))"
 )
@@ -141,11 +145,16 @@ def _latin_name(text: str, cased: str, start: int, end: int) -> tuple[int, int] 
 
 
 def _han_name_at(text: str, start: int) -> int | None:
-    """The end of a Chinese name starting at `start` (surname first, two or three characters)."""
-    if start >= len(text) or text[start] not in SURNAMES or text.startswith(_TIME_WORDS, start):
+    """The end of a Chinese name starting at `start`: surname first, two or three characters
+    (four with a two-character surname such as 欧阳)."""
+    compound = text.startswith(_COMPOUND_SURNAMES, start)
+    if start >= len(text) or not (compound or text[start] in SURNAMES):
         return None
-    end = start + 1
-    while end < len(text) and end - start < 3 and _HAN.match(text[end]):
+    if text.startswith(_TIME_WORDS, start):
+        return None
+    longest = 4 if compound else 3
+    end = start + (2 if compound else 1)
+    while end < len(text) and end - start < longest and _HAN.match(text[end]):
         if end - start >= 2 and (text[end] in _AFTER_NAME or text.startswith(_TIME_WORDS, end)):
             break
         end += 1

@@ -27,26 +27,30 @@ class RasaServerNlu:
         *,
         fallback: Understanding | None = None,
         timeout: float = 2.0,
+        emergency: EmergencySigns | None = None,
         check_emergency: bool = True,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport)
+        """`emergency`: the signs to check (the built-in model's, with the hospital's own);
+        `check_emergency=False` gives Rasa's answer alone, for comparisons."""
+        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
         self._fallback = fallback
-        self._emergency = EmergencySigns(BUILT_IN_SIGNS) if check_emergency else None
+        self._emergency = (emergency or EmergencySigns(BUILT_IN_SIGNS)) if check_emergency else None
 
     def close(self) -> None:
         self._client.close()
 
     def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+        sign = self._emergency.find(text) if self._emergency is not None else None
         try:
-            result = self._ask(text)
+            parse = parse_from_rasa(
+                text, self._ask(text), detect_language(normalise(text[:1000]).text, lang_hint)
+            )
         except RasaUnavailable as problem:
             if self._fallback is None:
                 raise
             log.warning("Rasa server unavailable (%s); the built-in NLU answers", problem)
             return self._fallback.parse(text, now=now, lang_hint=lang_hint)
-        parse = parse_from_rasa(text, result, detect_language(normalise(text).text, lang_hint))
-        if self._emergency is not None and self._emergency.find(text) is not None:
+        if sign is not None:
             ranking = (
                 IntentScore("emergency", 1.0),
                 *tuple(score for score in parse.ranking if score.name != "emergency"),
@@ -67,6 +71,13 @@ class RasaServerNlu:
 
 
 def parse_from_rasa(text: str, result: dict[str, Any], language: str) -> Parse:
+    try:
+        return _parse_from_rasa(text, result, language)
+    except (TypeError, ValueError, AttributeError):
+        raise RasaUnavailable("an answer not in Rasa's shape") from None
+
+
+def _parse_from_rasa(text: str, result: dict[str, Any], language: str) -> Parse:
     intent = result.get("intent") or {}
     name = str(intent.get("name") or "out_of_scope")
     ranking = tuple(
@@ -76,9 +87,9 @@ def parse_from_rasa(text: str, result: dict[str, Any], language: str) -> Parse:
     ) or (IntentScore(name, float(intent.get("confidence") or 0.0)),)
     entities = []
     for item in result.get("entities") or []:
-        if not isinstance(item, dict):
-            continue
-        start, end = int(item.get("start", 0)), int(item.get("end", 0))
+        start, end = (item.get("start"), item.get("end")) if isinstance(item, dict) else (0, 0)
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            continue  # an entity without a usable span (a regex extractor's, or garbled)
         entities.append(
             Entity(
                 str(item.get("entity")),

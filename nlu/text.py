@@ -28,6 +28,14 @@ class Normalised:
     original_length: int
     cased: str = ""  # the same text before lower-casing: "Li Lei" is a name, "li" may not be
 
+    def head(self, length: int) -> "Normalised":
+        """The first `length` normalised characters, with their map."""
+        if len(self.text) <= length:
+            return self
+        return Normalised(
+            self.text[:length], self.origin[:length], self.original_length, self.cased[:length]
+        )
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original text's (start, end) for a non-empty span of the normalised text."""
         return self.origin[start], self.origin[end - 1] + 1
@@ -56,14 +64,19 @@ def normalise(text: str) -> Normalised:
         origin.extend([index] * len(folded))
     folded = "".join(pieces)
     if _HAN.search(folded):
-        simplified = _to_simplified().convert(folded)
+        simplified = to_simplified(folded)
         if len(simplified) == len(folded):  # keep the offsets right; it nearly always is
             folded = simplified
     return Normalised(folded, tuple(origin), len(text), "".join(cased))
 
 
+def to_simplified(text: str) -> str:
+    """Traditional characters to simplified ones (OpenCC, a few microseconds a message)."""
+    return _converter().convert(text) if _HAN.search(text) else text
+
+
 @cache
-def _to_simplified() -> opencc.OpenCC:
+def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 

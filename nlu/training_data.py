@@ -96,9 +96,11 @@ def _lines(block: Any, where: str) -> list[str]:
     return lines
 
 
-def load_file(path: Path) -> TrainingData:
+def load_file(path: Path, content: bytes | None = None) -> TrainingData:
+    """One file; `content` when its bytes have been read already."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        raw = path.read_bytes() if content is None else content
+        document = yaml.load(raw.decode("utf-8"), Loader=_Loader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise TrainingDataError(f"{path}: cannot read: {error}") from None
     data = TrainingData()
@@ -135,11 +137,23 @@ def training_files(directory: Path) -> list[Path]:
     return sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
 
 
-def load_directory(directory: Path) -> TrainingData:
-    data = TrainingData()
+def read_sources(directory: Path) -> dict[Path, bytes]:
+    """The training files' bytes, read once: what is trained on is what is hashed."""
     files = training_files(directory)
     if not files:
         raise TrainingDataError(f"{directory}: no training data files (*.yml)")
-    for path in files:
-        data.extend(load_file(path))
+    try:
+        return {path: path.read_bytes() for path in files}
+    except OSError as error:
+        raise TrainingDataError(f"{directory}: cannot read: {error}") from None
+
+
+def load_sources(sources: dict[Path, bytes]) -> TrainingData:
+    data = TrainingData()
+    for path, content in sources.items():
+        data.extend(load_file(path, content))
     return data
+
+
+def load_directory(directory: Path) -> TrainingData:
+    return load_sources(read_sources(directory))

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 
 from nlu.engine import BuiltinNlu
-from nlu.rasa_server import RasaServerNlu, RasaUnavailable
+from nlu.rasa_server import RasaServerNlu, RasaUnavailable, parse_from_rasa
 from tests.support import WEDNESDAY_10AM
 
 
@@ -107,3 +107,31 @@ def test_a_server_that_is_down(nlu: BuiltinNlu) -> None:
     assert RasaServerNlu(down, fallback=nlu).parse("你好", now=WEDNESDAY_10AM).intent == "greet"
     with pytest.raises(RasaUnavailable):
         RasaServerNlu(down).parse("你好", now=WEDNESDAY_10AM)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"intent": "book", "entities": []},  # not Rasa's shape
+        {"intent": {"name": "book", "confidence": "high"}},
+    ],
+)
+def test_an_answer_not_in_rasas_shape_falls_back(nlu: BuiltinNlu, answer: dict[str, Any]) -> None:
+    with pytest.raises(RasaUnavailable):
+        parse_from_rasa("hi", answer, "en")
+
+
+def test_entities_without_a_usable_span_are_left_out() -> None:
+    found = parse_from_rasa(
+        "挂心内科",
+        {
+            "intent": {"name": "book", "confidence": 0.9},
+            "entities": [
+                {"entity": "department", "value": "CARD", "start": None, "end": None},
+                {"entity": "department", "value": "CARD", "start": 1, "end": 99},
+                {"entity": "department", "value": "CARD", "start": 1, "end": 4},
+            ],
+        },
+        "zh",
+    )
+    assert [(e.value, e.text) for e in found.entities] == [("CARD", "心内科")]

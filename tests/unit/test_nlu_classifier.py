@@ -11,7 +11,7 @@ from bot.nlu_setup import vocabulary_from_catalogue
 from nlu.classifier import fit_sklearn, mask, train_intent_model
 from nlu.engine import BuiltinNlu
 from nlu.model_store import load_model, model_key, save_model
-from nlu.training_data import load_directory, training_files
+from nlu.training_data import load_directory, read_sources
 from tests.support import NLU_DATA, WEDNESDAY_10AM, demo_catalogue
 
 TEXTS = ["挂 \ue001 的号", "我要退号", "hello there", "book \ue001 \ue004", "今天天气", "bye"]
@@ -51,18 +51,20 @@ def test_a_broken_saved_model_is_ignored(tmp_path: Path, content: bytes) -> None
     assert load_model(tmp_path, "k1") is None
 
 
-def test_the_key_changes_with_the_data_and_the_catalogue(tmp_path: Path) -> None:
+def test_the_key_changes_with_the_data_and_the_catalogue() -> None:
     vocabulary = vocabulary_from_catalogue(demo_catalogue())
-    data = tmp_path / "nlu"
-    data.mkdir()
-    for path in training_files(NLU_DATA):
-        (data / path.name).write_bytes(path.read_bytes())
-    key = model_key(training_files(data), vocabulary)
-    assert model_key(training_files(data), vocabulary) == key
-    assert model_key(training_files(data), replace(vocabulary, symptoms=("头晕",))) != key
-    with (data / "zh.yml").open("a", encoding="utf-8") as extra:
-        extra.write("- intent: greet\n  examples: |\n    - 大家好呀\n")
-    assert model_key(training_files(data), vocabulary) != key
+    sources = read_sources(NLU_DATA)
+    key = model_key(sources, vocabulary)
+    assert model_key(dict(sources), vocabulary) == key
+    assert model_key(sources, replace(vocabulary, symptoms=("头晕",))) != key
+    changed = {path: content + b"\n" for path, content in sources.items()}
+    assert model_key(changed, vocabulary) != key
+
+
+def test_a_model_that_does_not_fit_its_columns_is_ignored(tmp_path: Path) -> None:
+    model = train_intent_model(TEXTS, INTENTS)
+    save_model(tmp_path, "k1", replace(model, weights=model.weights[:-1]))
+    assert load_model(tmp_path, "k1") is None
 
 
 def test_a_restart_reuses_the_saved_model(tmp_path: Path) -> None:

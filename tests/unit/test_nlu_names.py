@@ -123,3 +123,21 @@ def test_specialties_and_symptoms_follow_the_question(nlu: BuiltinNlu) -> None:
     assert which.values("symptom") == ["哮喘"]
     english = parse(nlu, "which doctor treats cataracts")
     assert english.values("specialty") == ["白内障"]
+
+
+@pytest.mark.parametrize("text", ["耳科", "我是顾客", "复课了", "看皮肤病吗", "消化内镜检查"])
+def test_words_near_a_department_name_are_not_departments(nlu: BuiltinNlu, text: str) -> None:
+    # 耳科 sounds like 儿科, 顾客 like 骨科; 皮肤病吗 is one letter from 皮肤病科.
+    assert parse(nlu, text).values("department") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("see neurolgy", "NEUR"), ("i see neurolgy", "NEUR"), ("genral surgery please", "GSUR")],
+)
+def test_english_typos_wherever_they_stand(nlu: BuiltinNlu, text: str, code: str) -> None:
+    assert parse(nlu, text).values("department") == [code]
+
+
+def test_professor_is_a_title(nlu: BuiltinNlu) -> None:
+    assert parse(nlu, "Professor Wang on Monday").values("doctor") == ["01105"]

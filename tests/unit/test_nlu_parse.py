@@ -305,3 +305,57 @@ def test_any_mix_of_the_hard_characters_parses_with_true_spans(nlu: BuiltinNlu, 
     for entity in found.entities:
         assert text[entity.start : entity.end] == entity.text
         assert entity.entity != "id_number" or len(entity.value) == 18
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想自殺",  # traditional characters
+        "我想預約心內科，我爸中風了",
+        "心臟病發作了",
+        "胸\u200b痛得厉害",  # a zero-width mark inside the sign
+        "ghdh 我爸昏迷了怎么办",  # a quick command is no escape
+        "GHDH00868,12010900,张三 我胸痛喘不上气",
+        "Not only chest pain, I also feel dizzy",  # "not only" denies nothing
+    ],
+)
+def test_emergency_signs_in_every_disguise(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).intent == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the booking page is not responding", "我没有意识到要带身份证", "请说明早上几点开门"],
+)
+def test_words_that_only_look_like_signs(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).intent != "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("帮我妈王芳挂号", "王芳"),  # a patient who shares a doctor's name
+        ("姓名：李明", "李明"),
+        ("我叫欧阳娜娜", "欧阳娜娜"),  # a two-character surname
+    ],
+)
+def test_a_patients_name_is_not_read_as_a_doctor(nlu: BuiltinNlu, text: str, name: str) -> None:
+    found = parse(nlu, text)
+    assert found.values("person_name") == [name]
+    assert found.values("doctor") == []
+    assert parse(nlu, f"{name}医生明天出诊吗").values("person_name") == []
+
+
+@pytest.mark.parametrize("text", ["我有三点想问", "第三点是费用", "请说明早上几点开门"])
+def test_numbers_and_words_that_only_look_like_times(nlu: BuiltinNlu, text: str) -> None:
+    found = parse(nlu, text)
+    assert found.values("time") == [] and found.values("date") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["ﷺ" * 1000, "张伟" * 500, "骨科张伟" * 250, "㍱" * 30_000, "no " * 33_333]
+)
+def test_long_repetitive_or_expanding_text_is_cut_short(nlu: BuiltinNlu, text: str) -> None:
+    found = parse(nlu, text)
+    assert found.intent in INTENTS
+    assert len(found.entities) <= 1000
