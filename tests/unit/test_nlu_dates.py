@@ -533,3 +533,44 @@ _PIECES = [
 @given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
 def test_any_text_gives_sorted_non_overlapping_entities(text: str) -> None:
     _check_shape(text, find_dates_and_times(text, TODAY))
+
+
+# --- every form the issue lists, exactly as written there -------------------------------------
+
+ISSUE_FORMS = [
+    ("今天", [("date", "2026-11-25", "今天")]),
+    ("明天", [("date", "2026-11-26", "明天")]),
+    ("后天", [("date", "2026-11-27", "后天")]),
+    ("大后天", [("date", "2026-11-28", "大后天")]),
+    ("周五", [("date", "2026-11-27", "周五")]),
+    ("星期五", [("date", "2026-11-27", "星期五")]),
+    ("这周六", [("date", "2026-11-28", "这周六")]),
+    ("下周三", [("date", "2026-12-02", "下周三")]),
+    ("下星期一", [("date", "2026-11-30", "下星期一")]),
+    ("12月1号", [("date", "2026-12-01", "12月1号")]),
+    ("12月2日", [("date", "2026-12-02", "12月2日")]),
+    ("上午", [("time_of_day", "am", "上午")]),
+    ("下午", [("time_of_day", "pm", "下午")]),
+    ("晚上", [("time_of_day", "eve", "晚上")]),
+    ("早上", [("time_of_day", "am", "早上")]),
+    ("8点半", [("time", "08:30", "8点半")]),
+    ("9:30", [("time", "09:30", "9:30")]),
+    ("九点", [("time", "09:00", "九点")]),
+    ("today", [("date", "2026-11-25", "today")]),
+    ("tomorrow", [("date", "2026-11-26", "tomorrow")]),
+    ("this friday", [("date", "2026-11-27", "this friday")]),
+    ("next monday", [("date", "2026-11-30", "next monday")]),
+    ("dec 3", [("date", "2026-12-03", "dec 3")]),
+    ("the 3rd of december", [("date", "2026-12-03", "the 3rd of december")]),
+    ("morning", [("time_of_day", "am", "morning")]),
+    ("afternoon", [("time_of_day", "pm", "afternoon")]),
+    ("evening", [("time_of_day", "eve", "evening")]),
+    # a weekday numeral right before a clock time is no number (周四8点半 was missed once)
+    ("周四8点半", [("date", "2026-11-26", "周四"), ("time", "08:30", "8点半")]),
+    ("下周三8点", [("date", "2026-12-02", "下周三"), ("time", "08:00", "8点")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ISSUE_FORMS)
+def test_every_form_the_issue_lists(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert found(text) == expected
