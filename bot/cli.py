@@ -12,12 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
-from booking.catalogue import Catalogue, Part
-from booking.catalogue_file import catalogue_from_data
+from booking.catalogue import Part
 from booking.changes import stop_session
-from booking.errors import InvalidInput
 from booking.retention import purge_logs
 from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_doctors
@@ -33,6 +30,7 @@ from bot.cli_runtime import (
     Json,
     load_catalogue,
     parse_day,
+    read_catalogue,
     run,
 )
 from bot.wiring import Services
@@ -77,17 +75,6 @@ def db_upgrade() -> None:
         emit(f"database schema is up to date ({s.db.dialect})")
 
     run(work, migrate_first=True)
-
-
-def read_catalogue(path: Path) -> Catalogue:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
-    except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InvalidInput(f"{path} is not valid YAML: {first}", field="file") from None
-    return catalogue_from_data(data)
 
 
 @demo_app.command("load")

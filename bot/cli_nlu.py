@@ -16,7 +16,7 @@ import typer
 
 from booking.errors import BookingError
 from bot.cli_output import emit, emit_json
-from bot.cli_runtime import fail, load_settings
+from bot.cli_runtime import fail, load_settings, read_catalogue
 from bot.nlu_setup import build_builtin
 from nlu.evaluate import Report, Scores, evaluate, format_report
 from nlu.rasa_server import RasaServerNlu, RasaUnavailable
@@ -49,8 +49,6 @@ def _now(text: str | None, default: datetime) -> datetime:
 
 
 def _builtin(catalogue: Path | None, data: Path | None) -> Understanding:
-    from bot.cli import read_catalogue  # the command line's one catalogue reader
-
     settings = load_settings()
     try:
         return build_builtin(
