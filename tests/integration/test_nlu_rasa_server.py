@@ -6,13 +6,16 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+from bot.nlu_setup import build_nlu
+from bot.settings import Settings
 from nlu.engine import BuiltinNlu
 from nlu.rasa_server import RasaServerNlu, RasaUnavailable, parse_from_rasa
-from tests.support import WEDNESDAY_10AM
+from tests.support import WEDNESDAY_10AM, demo_catalogue
 
 
 class FakeRasa(BaseHTTPRequestHandler):
@@ -135,3 +138,15 @@ def test_entities_without_a_usable_span_are_left_out() -> None:
         "zh",
     )
     assert [(e.value, e.text) for e in found.entities] == [("CARD", "心内科")]
+
+
+def test_settings_choose_the_rasa_server_with_the_builtin_model_behind(tmp_path: Path) -> None:
+    settings = Settings(
+        GUAHAO_NLU="rasa", GUAHAO_RASA_URL="http://127.0.0.1:9", GUAHAO_NLU_MODELS=tmp_path
+    )
+    nlu = build_nlu(settings, demo_catalogue())
+    assert isinstance(nlu, RasaServerNlu)
+    # Nothing listens on port 9: the built-in model answers, and the hospital's own signs count.
+    assert nlu.parse("帮我挂明天心内科的号", now=WEDNESDAY_10AM).intent == "book"
+    assert nlu.parse("我胸口剧痛", now=WEDNESDAY_10AM).intent == "emergency"
+    assert isinstance(build_nlu(Settings(GUAHAO_NLU_MODELS=tmp_path), demo_catalogue()), BuiltinNlu)
