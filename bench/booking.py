@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -41,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
 from booking.appointments import ACTIVE  # noqa: E402
 from booking.book import book  # noqa: E402
 from booking.catalogue import (  # noqa: E402
@@ -383,29 +381,12 @@ def verdict(o: Outcome) -> tuple[str, str]:
 
 
 def machine(versions: dict[str, str]) -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for text in info:
-            if text.startswith("model name"):
-                cpu = text.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="utf-8") as info:
-        kib = next(int(t.split()[1]) for t in info if t.startswith("MemTotal"))
     import sqlalchemy
 
-    rows = [
-        f"- CPU: {cpu}, {os.cpu_count()} cores; RAM {kib / 1024 / 1024:.1f} GiB",
-        f"- {platform.system()} {platform.release()}; Python {platform.python_version()}; "
-        f"SQLAlchemy {sqlalchemy.__version__}",
-    ]
+    rows = [cpu_and_memory(), system_and_python("SQLAlchemy", sqlalchemy.__version__)]
     rows += [f"- {name} {v}" for name, v in versions.items()]
-    rows.append(f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    rows.append(now_line())
     return rows
-
-
-def load_average() -> str:
-    with open("/proc/loadavg", encoding="utf-8") as info:
-        return " ".join(info.read().split()[:3])
 
 
 def report(

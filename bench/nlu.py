@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
@@ -31,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
 from bot.cli_nlu import TEST_SPLIT_NOW, report_dict  # noqa: E402
 from bot.cli_runtime import read_catalogue  # noqa: E402
 from bot.nlu_setup import build_builtin  # noqa: E402
@@ -94,21 +93,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/loadavg", encoding="utf-8") as info:
-        load = " ".join(info.read().split()[:3])
     import sklearn
 
     return [
-        f"- CPU: {cpu}, {os.cpu_count()} cores; load average before the run {load}",
-        f"- {platform.system()} {platform.release()}; Python {platform.python_version()}; "
-        f"scikit-learn {sklearn.__version__}",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"{cpu_and_memory()}; load average before the run {load_average()}",
+        system_and_python("scikit-learn", sklearn.__version__),
+        now_line(),
     ]
 
 
