@@ -30,7 +30,6 @@ class Gazetteer:
     han_names: dict[str, list[Term]] = field(default_factory=dict)  # long Chinese names, typos
     doctors: dict[str, DoctorTerms] = field(default_factory=dict)
     surnames: dict[str, list[DoctorTerms]] = field(default_factory=dict)  # 张 / zhang -> doctors
-    department_of: dict[str, set[str]] = field(default_factory=dict)  # work no -> dept codes
 
     def add(self, surface: str, entity: str, value: str) -> None:
         surface = " ".join(surface.lower().split())
@@ -89,7 +88,6 @@ def _add_name(gazetteer: Gazetteer, name: str, entity: str, value: str, sound_fr
 
 def _add_doctor(gazetteer: Gazetteer, doctor: DoctorTerms) -> None:
     gazetteer.doctors[doctor.work_no] = doctor
-    gazetteer.department_of.setdefault(doctor.work_no, set()).add(doctor.department_code)
     gazetteer.add(doctor.work_no, "doctor", doctor.work_no)
     gazetteer.add(doctor.name, "doctor", doctor.work_no)
     gazetteer.add_sound(doctor.name, "doctor", doctor.work_no)

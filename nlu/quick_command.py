@@ -26,10 +26,6 @@ class QuickCommand:
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def is_quick_command(text: str) -> bool:
-    return _COMMAND.match(text) is not None
-
-
 def parse_quick_command(text: str, today: date) -> QuickCommand | None:
     """None when the text is not a quick command at all. `text` is normalised (lower case)."""
     match = _COMMAND.match(text)
