@@ -217,6 +217,32 @@ class LogRepository(Protocol):
     async def purge(self, before: datetime) -> tuple[int, int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    state: str  # opaque to the store (the bot keeps it encrypted)
+    version: int
+
+
+class ConversationRepository(Protocol):
+    """Conversations and handled messages as opaque strings, keyed by hashes."""
+
+    async def get(self, channel: str, user_hash: str) -> StoredConversation | None: ...
+    async def put(
+        self, channel: str, user_hash: str, state: str, version: int, now: datetime
+    ) -> bool:
+        """Save as `version` + 1; False when someone else saved since `version` was read
+        (version 0: the conversation must not exist yet)."""
+        ...
+
+    async def replies(self, channel: str, message_hash: str) -> str | None: ...
+    async def handled(
+        self, channel: str, message_hash: str, replies: str, now: datetime
+    ) -> None: ...
+    async def purge(self, before: datetime) -> int:
+        """Forget handled messages, and conversations untouched, since before `before`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     bookings: BookingRepository
     catalogue: CatalogueRepository
@@ -225,6 +251,7 @@ class UnitOfWork(Protocol):
     blacklist: BlacklistRepository
     appointments: AppointmentRepository
     logs: LogRepository
+    conversations: ConversationRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

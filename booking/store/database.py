@@ -30,6 +30,7 @@ from booking.ports import (
     BlacklistRepository,
     BookingRepository,
     CatalogueRepository,
+    ConversationRepository,
     LogRepository,
     PatientRepository,
     SessionRepository,
@@ -37,6 +38,7 @@ from booking.ports import (
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.booking_repo import SqlBookings
 from booking.store.catalogue_repo import SqlCatalogue
+from booking.store.conversations_repo import SqlConversations
 from booking.store.hints import SoldOutHints
 from booking.store.logs_repo import SqlLogs
 from booking.store.patients_repo import SqlBlacklist, SqlPatients
@@ -129,6 +131,7 @@ class SqlUnitOfWork:
     blacklist: BlacklistRepository
     appointments: AppointmentRepository
     logs: LogRepository
+    conversations: ConversationRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -158,6 +161,7 @@ class SqlUnitOfWork:
             self.blacklist = SqlBlacklist(s)
             self.appointments = SqlAppointments(s)
             self.logs = SqlLogs(s)
+            self.conversations = SqlConversations(s)
         except BaseException:
             self._release()
             raise

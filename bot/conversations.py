@@ -1,0 +1,109 @@
+"""Where each patient is in the conversation, kept in the database so that a restart resumes
+mid-booking, and the messages already answered, so that one delivered twice is answered once
+and the same way. Users are known by a keyed hash and states are encrypted: an SMS user id is
+a phone number, and a state may hold an ID number typed half-way through a registration.
+
+Two messages of one user never race: in this process they queue on the user's lock; across
+processes, a save made on a stale version is refused and the message is handled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from booking.clock import Clock
+from booking.errors import TryAgain
+from booking.ports import UnitOfWorkFactory
+from booking.protect import Protector
+
+
+@dataclass(slots=True)
+class Conversation:
+    state: dict[str, Any] = field(default_factory=dict)
+    version: int = 0  # 0: never saved
+
+
+class Conversations:
+    def __init__(self, uows: UnitOfWorkFactory, protector: Protector, clock: Clock) -> None:
+        self._uows = uows
+        self._protector = protector
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def _user(self, channel: str, user_id: str) -> str:
+        return self._protector.lookup_hash("conversation", f"{channel}\x00{user_id}")
+
+    def _message(self, channel: str, message_id: str) -> str:
+        return self._protector.lookup_hash("message", f"{channel}\x00{message_id}")
+
+    @asynccontextmanager
+    async def one_at_a_time(self, channel: str, user_id: str) -> AsyncIterator[None]:
+        """Messages of one user in turn; other users' meanwhile."""
+        key = self._user(channel, user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # nobody else queued: forget the lock
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def load(self, channel: str, user_id: str) -> Conversation:
+        async with self._uows(readonly=True) as uow:
+            stored = await uow.conversations.get(channel, self._user(channel, user_id))
+        if stored is None:
+            return Conversation()
+        return Conversation(json.loads(self._protector.decrypt(stored.state)), stored.version)
+
+    async def save(self, channel: str, user_id: str, conversation: Conversation) -> bool:
+        """False when another process saved this conversation since it was loaded."""
+        sealed = self._protector.encrypt(json.dumps(conversation.state, ensure_ascii=False))
+        try:
+            async with self._uows() as uow:
+                saved = await uow.conversations.put(
+                    channel,
+                    self._user(channel, user_id),
+                    sealed,
+                    conversation.version,
+                    self._clock.now(),
+                )
+                if not saved:
+                    return False
+                await uow.commit()
+        except TryAgain:  # two first messages at once: the other one created it
+            return False
+        conversation.version += 1
+        return True
+
+    async def answered(self, channel: str, message_id: str) -> list[dict[str, Any]] | None:
+        """The replies already given to this message, if it was handled before."""
+        async with self._uows(readonly=True) as uow:
+            sealed = await uow.conversations.replies(channel, self._message(channel, message_id))
+        return None if sealed is None else list(json.loads(self._protector.decrypt(sealed)))
+
+    async def remember(self, channel: str, message_id: str, replies: list[dict[str, Any]]) -> None:
+        sealed = self._protector.encrypt(json.dumps(replies, ensure_ascii=False))
+        try:
+            async with self._uows() as uow:
+                await uow.conversations.handled(
+                    channel, self._message(channel, message_id), sealed, self._clock.now()
+                )
+                await uow.commit()
+        except TryAgain:
+            pass  # the same message, handled at the same moment elsewhere: remembered there
+
+    async def purge(self, before: datetime) -> int:
+        async with self._uows() as uow:
+            forgotten = await uow.conversations.purge(before)
+            await uow.commit()
+        return forgotten
