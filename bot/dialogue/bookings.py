@@ -1,0 +1,94 @@
+"""My bookings and 退号 (cancel): list the account's bookings, pick one, confirm, cancel."""
+
+from __future__ import annotations
+
+from booking.appointments import AppointmentStatus, BookingView
+from booking.changes import cancel
+from booking.errors import BookingError
+from booking.listing import my_bookings
+from booking.schedule import local_now
+from bot.dialogue.context import Context, Turn
+from channels.messages import Choice, Outbound
+
+ZONE = "Asia/Shanghai"
+
+
+async def upcoming(ctx: Context) -> list[BookingView]:
+    views = await my_bookings(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+    today = local_now(ctx.now(), ZONE).date()
+    active = [v for v in views if v.status == AppointmentStatus.BOOKED and v.visit_date >= today]
+    return sorted(active, key=lambda v: (v.visit_date, v.expected_time))
+
+
+def describe(ctx: Context, view: BookingView) -> dict[str, object]:
+    english = ctx.language == "en"
+    return {
+        "booking_no": view.booking_no,
+        "patient": view.patient_name,
+        "date": view.visit_date.isoformat(),
+        "part": ctx.say(f"part.{view.part.value}"),
+        "department": view.department_name_en if english else view.department_name_zh,
+        "doctor": view.doctor_name,
+        "queue_no": view.queue_no,
+        "time": local_now(view.expected_time, ZONE).strftime("%H:%M"),
+    }
+
+
+async def show(ctx: Context) -> list[Outbound]:
+    views = await upcoming(ctx)
+    if not views:
+        return [ctx.reply(ctx.say("bookings.none"))]
+    lines = [ctx.say("bookings.title")]
+    lines += [ctx.say("bookings.line", **describe(ctx, view)) for view in views]
+    return [ctx.reply("\n".join(lines))]
+
+
+async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:
+    views = await upcoming(ctx)
+    if not views:
+        return [ctx.reply(ctx.say("bookings.none"))]
+    named = turn.value("booking_no")
+    chosen = next((v for v in views if v.booking_no == named), None)
+    if chosen is None and len(views) > 1:
+        ctx.state.start("cancel")
+        choices = tuple(
+            Choice(f"cancel:{v.booking_no}", ctx.say("bookings.line", **describe(ctx, v)))
+            for v in views
+        )
+        return [ctx.reply(ctx.say("bookings.which_to_cancel"), choices)]
+    return _confirm(ctx, chosen or views[0])
+
+
+def _confirm(ctx: Context, view: BookingView) -> list[Outbound]:
+    ctx.state.start("cancel")
+    ctx.state.slots["booking_no"] = view.booking_no
+    choices = (
+        Choice("confirm:yes", ctx.say("bookings.confirm_yes")),
+        Choice("confirm:no", ctx.say("bookings.confirm_no")),
+    )
+    return [ctx.reply(ctx.say("bookings.confirm_cancel", **describe(ctx, view)), choices)]
+
+
+async def continue_cancel(ctx: Context, turn: Turn) -> list[Outbound] | None:
+    """The next step of a cancellation, or None when the message is about something else."""
+    booking_no = ctx.state.slots.get("booking_no")
+    if turn.choice and turn.choice.startswith("cancel:"):
+        views = {v.booking_no: v for v in await upcoming(ctx)}
+        view = views.get(turn.choice.removeprefix("cancel:"))
+        if view is None:
+            ctx.state.finish()
+            return [ctx.reply(ctx.say("refusal.not_found"))]
+        return _confirm(ctx, view)
+    yes = turn.choice == "confirm:yes" or (turn.choice is None and turn.intent == "affirm")
+    no = turn.choice == "confirm:no" or (turn.choice is None and turn.intent == "deny")
+    if booking_no and yes:
+        ctx.state.finish()
+        try:
+            await cancel(ctx.uows, ctx.clock, booking_no, account=ctx.account)
+        except BookingError as error:
+            return [ctx.refusal(error)]
+        return [ctx.reply(ctx.say("bookings.cancelled", booking_no=booking_no))]
+    if no:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("bookings.kept"))]
+    return None

@@ -1,0 +1,64 @@
+"""What a step of the dialogue works with: the state, the patient's language, the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from booking.clock import Clock
+from booking.errors import BookingError
+from booking.ports import UnitOfWorkFactory
+from bot.dialogue.state import DialogueState
+from bot.texts import Texts
+from channels.messages import Choice, Outbound
+from nlu.result import Parse
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """This message: a choice pressed (or picked by number), or text and its understanding."""
+
+    text: str
+    choice: str | None = None
+    parse: Parse | None = None
+
+    @property
+    def intent(self) -> str | None:
+        return self.parse.intent if self.parse else None
+
+    def value(self, entity: str) -> str | None:
+        found = self.parse.first(entity) if self.parse else None
+        return found.value if found else None
+
+
+@dataclass(slots=True)
+class Context:
+    state: DialogueState
+    texts: Texts
+    uows: UnitOfWorkFactory
+    clock: Clock
+    channel: str
+    user_id: str
+
+    @property
+    def language(self) -> str:
+        return self.state.language or "zh"
+
+    @property
+    def account(self) -> tuple[str, str]:
+        return self.channel, self.user_id
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def say(self, key: str, **values: Any) -> str:
+        return self.texts.say(self.language, key, **values)
+
+    def reply(self, text: str, choices: tuple[Choice, ...] = ()) -> Outbound:
+        """A reply; its choices become the ones a press or a numbered answer may pick."""
+        self.state.offer(choices)
+        return Outbound(text, choices)
+
+    def refusal(self, error: BookingError) -> Outbound:
+        return self.reply(self.say(f"refusal.{error.reason}"))

@@ -1,0 +1,156 @@
+"""The dialogue engine: one Inbound message in, the replies out, for every channel.
+
+A message delivered twice is answered once, with the same replies; one user's messages are
+handled in turn; emergency signs are answered first whatever the conversation was doing; a
+press (or a numbered reply) must be one of the choices last offered; and when the bot is
+unsure what the patient wants it asks, offering its best guesses, instead of guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from booking.clock import Clock
+from booking.ports import UnitOfWorkFactory
+from bot.conversations import Conversations
+from bot.dialogue import bookings
+from bot.dialogue.context import Context, Turn
+from bot.dialogue.state import DialogueState
+from bot.texts import Texts
+from channels.messages import Choice, Inbound, Outbound, picked
+from nlu.result import Parse, Understanding
+
+log = logging.getLogger(__name__)
+
+# A chat message longer than this is not read further (the NLU looks at less still).
+MAX_TEXT = 4000
+# Below this confidence the bot asks instead of acting on its best guess.
+SURE_ENOUGH = 0.45
+# The tasks the dialogue can carry out, as offered when it asks what the patient wants.
+TASK_INTENTS = ("my_appointments", "cancel", "help")
+
+
+class DialogueEngine:
+    def __init__(
+        self,
+        *,
+        nlu: Understanding,
+        conversations: Conversations,
+        texts: Texts,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+    ) -> None:
+        self._nlu = nlu
+        self._conversations = conversations
+        self._texts = texts
+        self._uows = uows
+        self._clock = clock
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        store = self._conversations
+        if inbound.message_id is not None:
+            earlier = await store.answered(inbound.channel, inbound.message_id)
+            if earlier is not None:
+                return [_outbound(reply) for reply in earlier]
+        async with store.one_at_a_time(inbound.channel, inbound.user_id):
+            for _ in range(3):  # another process answered this user meanwhile: read again
+                conversation = await store.load(inbound.channel, inbound.user_id)
+                context = Context(
+                    DialogueState(conversation.state),
+                    self._texts,
+                    self._uows,
+                    self._clock,
+                    inbound.channel,
+                    inbound.user_id,
+                )
+                replies = await self._respond(context, inbound)
+                if await store.save(inbound.channel, inbound.user_id, conversation):
+                    break
+            if inbound.message_id is not None:
+                await store.remember(
+                    inbound.channel, inbound.message_id, [asdict(reply) for reply in replies]
+                )
+        return replies
+
+    async def _respond(self, ctx: Context, inbound: Inbound) -> list[Outbound]:
+        state = ctx.state
+        text = (inbound.text or "").strip()[:MAX_TEXT]
+        choice = inbound.choice
+        if choice is None and text:
+            numbered = picked(text, state.offered)
+            choice = numbered.key if numbered else None
+        if choice is not None:
+            if state.language is None:
+                state.language = inbound.language_hint or "zh"
+            if choice not in {offered.key for offered in state.offered}:
+                return [ctx.reply(ctx.say("choice_gone"), state.offered)]
+            return await self._act(ctx, Turn(text, choice=choice))
+        parse = self._nlu.parse(
+            text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
+        )
+        if state.language is None:
+            state.language = parse.language
+        if parse.intent == "emergency":
+            # Before anything else, in every state; the conversation stays where it was.
+            return [Outbound(ctx.say("emergency"), state.offered)]
+        if parse.intent == "switch_language":
+            state.language = _other_language(text, state.language or "zh")
+            return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+        return await self._act(ctx, Turn(text, parse=parse))
+
+    async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
+        if ctx.state.task == "cancel":
+            replies = await bookings.continue_cancel(ctx, turn)
+            if replies is not None:
+                return replies
+            ctx.state.finish()  # the patient has moved on to something else
+        intent = _intent_of(turn)
+        if intent is None:
+            return self._ask(ctx, turn.parse)
+        if intent == "my_appointments":
+            return await bookings.show(ctx)
+        if intent == "cancel":
+            return await bookings.start_cancel(ctx, turn)
+        if intent in ("greet", "help"):
+            return [ctx.reply(ctx.say(intent), self._menu(ctx))]
+        if intent in ("thanks", "goodbye"):
+            return [ctx.reply(ctx.say(intent))]
+        if intent == "out_of_scope":
+            return [ctx.reply(ctx.say("out_of_scope"), self._menu(ctx))]
+        return self._ask(ctx, turn.parse)
+
+    def _menu(self, ctx: Context) -> tuple[Choice, ...]:
+        return tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in TASK_INTENTS)
+
+    def _ask(self, ctx: Context, parse: Parse | None) -> list[Outbound]:
+        """Not sure, or not something the dialogue does: the best guesses it can act on."""
+        guesses = [s.name for s in parse.ranking if s.name in TASK_INTENTS] if parse else []
+        names = list(dict.fromkeys([*guesses[:2], *TASK_INTENTS]))[:3]
+        choices = tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in names)
+        return [ctx.reply(ctx.say("fallback_ask"), choices)]
+
+
+def _intent_of(turn: Turn) -> str | None:
+    if turn.choice is not None:
+        return turn.choice.removeprefix("intent:") if turn.choice.startswith("intent:") else None
+    if turn.parse is None:
+        return None
+    if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
+        return turn.parse.intent
+    return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+
+
+def _other_language(text: str, current: str) -> str:
+    lowered = text.lower()
+    if "english" in lowered or "英文" in text or "英语" in text:
+        return "en"
+    if "chinese" in lowered or "中文" in text or "汉语" in text or "中国话" in text:
+        return "zh"
+    return "en" if current == "zh" else "zh"
+
+
+def _outbound(saved: dict[str, Any]) -> Outbound:
+    choices = tuple(Choice(str(c["key"]), str(c["label"])) for c in saved.get("choices") or [])
+    return Outbound(str(saved["text"]), choices)

@@ -1,0 +1,162 @@
+"""Whole conversations, written as data in tests/dialogues/*.yml, through the real dialogue
+engine, NLU and booking domain on SQLite and PostgreSQL.
+
+A transcript's steps are `say: text`, `press: choice key`, `again: true` (the previous
+message delivered a second time) and `restart: true` (a new engine on the same database).
+Each step may expect outcomes a patient would notice, not wording:
+
+- `choices: [keys]` — these choices are offered (`choices_exactly` for all of them);
+- `mentions: [texts]` — the reply mentions these (`{booking_no}` is the setup booking's
+  number, `{booking_no_2}` the second's);
+- `not_mentions: [texts]`;
+- `bookings_active: n` — the account's patients hold n active bookings;
+- `same_replies: true` — the same replies as the step before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from booking.appointments import AppointmentStatus
+from booking.book import book
+from booking.clock import FixedClock
+from booking.listing import my_bookings
+from booking.protect import Protector
+from booking.registration import register_patient
+from booking.search import search_sessions
+from booking.store import Database
+from bot.conversations import Conversations
+from bot.dialogue.engine import DialogueEngine
+from bot.texts import Texts
+from channels.messages import Inbound, Outbound
+from nlu.engine import BuiltinNlu
+from tests.support import id_number
+
+TRANSCRIPTS = sorted((Path(__file__).parents[1] / "dialogues").glob("*.yml"))
+TRANSCRIPT_DATA = {path: yaml.safe_load(path.read_text(encoding="utf-8")) for path in TRANSCRIPTS}
+USER = "patient-1"
+
+
+@dataclass
+class Run:
+    db: Database
+    clock: FixedClock
+    protector: Protector
+    nlu: BuiltinNlu
+    channel: str
+    texts: Texts = field(default_factory=Texts.load)
+    engine: DialogueEngine | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    counter: int = 0
+
+    def start_engine(self) -> None:
+        self.engine = DialogueEngine(
+            nlu=self.nlu,
+            conversations=Conversations(self.db, self.protector, self.clock),
+            texts=self.texts,
+            uows=self.db,
+            clock=self.clock,
+        )
+
+    async def send(
+        self, *, text: str | None, choice: str | None, message_id: str
+    ) -> list[Outbound]:
+        assert self.engine is not None
+        inbound = Inbound(
+            self.channel, USER, self.clock.now(), text=text, choice=choice, message_id=message_id
+        )
+        return await self.engine.handle(inbound)
+
+
+async def _setup(run: Run, setup: dict[str, Any]) -> None:
+    patients = {}
+    for n, person in enumerate(setup.get("patients", []), start=1):
+        patient = await register_patient(
+            run.db,
+            run.protector,
+            run.clock,
+            name=person["name"],
+            id_number=id_number(100 + n),
+            phone=person.get("phone", "13812345678"),
+            account=(run.channel, USER),
+        )
+        patients[person["name"]] = patient
+    for n, wanted in enumerate(setup.get("bookings", []), start=1):
+        day = run.clock.now().date() + timedelta(days=int(wanted.get("in_days", 2)))
+        offers = await search_sessions(
+            run.db, run.clock, doctor=wanted["doctor"], date_from=day, date_to=day + timedelta(7)
+        )
+        offer = next(o for o in offers if o.bookable and o.free)
+        receipt = await book(
+            run.db, run.clock, patient_id=patients[wanted["patient"]].id,
+            session_id=offer.session.id, channel=run.channel, account=(run.channel, USER),
+        )  # fmt: skip
+        run.values["booking_no" if n == 1 else f"booking_no_{n}"] = receipt.appointment.booking_no
+
+
+def _check(
+    run: Run, expect: dict[str, Any], replies: list[Outbound], before: list[Outbound]
+) -> None:
+    said = "\n".join(
+        reply.text + "\n" + "\n".join(c.label for c in reply.choices) for reply in replies
+    )
+    keys = [choice.key for reply in replies for choice in reply.choices]
+    for key in expect.get("choices", []):
+        assert key.format(**run.values) in keys, f"{key} not offered in {keys}"
+    if "choices_exactly" in expect:
+        assert keys == [key.format(**run.values) for key in expect["choices_exactly"]]
+    for text in expect.get("mentions", []):
+        assert text.format(**run.values) in said, f"{text!r} not in {said!r}"
+    for text in expect.get("not_mentions", []):
+        assert text.format(**run.values) not in said, f"{text!r} in {said!r}"
+    if expect.get("same_replies"):
+        assert replies == before
+    assert replies, "the bot must always answer"
+
+
+async def _active(run: Run) -> int:
+    views = await my_bookings(run.db, run.clock, run.channel, USER)
+    return sum(1 for view in views if view.status == AppointmentStatus.BOOKED)
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[path.stem for path in TRANSCRIPTS])
+async def test_transcript(
+    path: Path, demo: Database, clock: FixedClock, protector: Protector, nlu: BuiltinNlu
+) -> None:
+    transcript = TRANSCRIPT_DATA[path]
+    run = Run(demo, clock, protector, nlu, transcript.get("channel", "web"))
+    await _setup(run, transcript.get("setup") or {})
+    run.start_engine()
+    replies: list[Outbound] = []
+    last: tuple[str | None, str | None, str] | None = None
+    for number, step in enumerate(transcript["steps"], start=1):
+        before = replies
+        if step.get("restart"):
+            run.start_engine()
+            continue
+        if step.get("again"):
+            assert last is not None
+            replies = await run.send(text=last[0], choice=last[1], message_id=last[2])
+        else:
+            run.counter += 1
+            last = (step.get("say"), step.get("press"), f"m{run.counter}")
+            replies = await run.send(text=last[0], choice=last[1], message_id=last[2])
+        expect = step.get("expect") or {}
+        try:
+            _check(run, expect, replies, before)
+            if "bookings_active" in expect:
+                assert await _active(run) == expect["bookings_active"]
+        except AssertionError as problem:
+            raise AssertionError(f"{path.name}, step {number}: {problem}") from None
+
+
+def test_every_transcript_is_valid_yaml_with_steps() -> None:
+    assert len(TRANSCRIPTS) >= 5
+    for path, transcript in TRANSCRIPT_DATA.items():
+        assert transcript["steps"], path.name
