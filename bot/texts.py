@@ -43,13 +43,15 @@ class Texts:
         }
 
 
-def _flatten(document: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+def _flatten(document: dict[Any, Any], prefix: str = "") -> list[tuple[str, str]]:
     """{"refusal": {"slot_full": "…"}} -> [("refusal.slot_full", "…")]."""
     items: list[tuple[str, str]] = []
     for key, value in document.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             items.extend(_flatten(value, f"{name}."))
+        elif isinstance(value, list):  # weekday: [周一, …] -> weekday.0 … weekday.6
+            items.extend(_flatten(dict(enumerate(value)), f"{name}."))
         else:
             items.append((name, str(value)))
     return items

@@ -9,6 +9,7 @@ from typing import Any
 from booking.clock import Clock
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
+from booking.protect import Protector
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -38,6 +39,7 @@ class Context:
     texts: Texts
     uows: UnitOfWorkFactory
     clock: Clock
+    protector: Protector
     channel: str
     user_id: str
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
+from booking.protect import Protector
 from bot.conversations import Conversations
-from bot.dialogue import bookings
+from bot.dialogue import book, bookings
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -29,7 +30,7 @@ MAX_TEXT = 4000
 # Below this confidence the bot asks instead of acting on its best guess.
 SURE_ENOUGH = 0.45
 # The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = ("my_appointments", "cancel", "help")
+TASK_INTENTS = ("book", "my_appointments", "cancel", "help")
 
 
 class DialogueEngine:
@@ -41,7 +42,9 @@ class DialogueEngine:
         texts: Texts,
         uows: UnitOfWorkFactory,
         clock: Clock,
+        protector: Protector,
     ) -> None:
+        self._protector = protector
         self._nlu = nlu
         self._conversations = conversations
         self._texts = texts
@@ -62,6 +65,7 @@ class DialogueEngine:
                     self._texts,
                     self._uows,
                     self._clock,
+                    self._protector,
                     inbound.channel,
                     inbound.user_id,
                 )
@@ -101,6 +105,15 @@ class DialogueEngine:
         return await self._act(ctx, Turn(text, parse=parse))
 
     async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
+        if ctx.state.task == "book":
+            typed = turn.choice is None
+            if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
+                return book.stop(ctx)
+            if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
+                return await book.go_back(ctx)
+            if not typed or book.stays(ctx, turn):
+                return await book.continue_book(ctx, turn)
+            ctx.state.finish()  # the patient has moved on to something else
         if ctx.state.task == "cancel":
             replies = await bookings.continue_cancel(ctx, turn)
             if replies is not None:
@@ -109,6 +122,8 @@ class DialogueEngine:
         intent = _intent_of(turn)
         if intent is None:
             return self._ask(ctx, turn.parse)
+        if intent == "book":
+            return await book.start_book(ctx, turn)
         if intent == "my_appointments":
             return await bookings.show(ctx)
         if intent == "cancel":

@@ -62,6 +62,7 @@ class Run:
             texts=self.texts,
             uows=self.db,
             clock=self.clock,
+            protector=self.protector,
         )
 
     async def send(

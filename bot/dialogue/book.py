@@ -1,0 +1,366 @@
+"""预约挂号 in conversation: department → doctor → session → patient → confirm → booked.
+
+Whatever the first message already says (明天上午心内科张伟) fills its slots, and the
+steps already answered are skipped. A later message that names a department, doctor, day or
+part of day changes that slot ("不对，改成下午") and whatever depended on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from booking.book import book
+from booking.catalogue import Catalogue, Doctor, Part, yuan
+from booking.errors import BookingError, SlotFull
+from booking.registration import patients_of_account
+from booking.schedule import local_now
+from booking.search import SessionOffer, load_catalogue, search_sessions
+from bot.dialogue.context import Context, Turn
+from bot.dialogue.register import continue_registration, start_registration
+from channels.messages import Choice, Outbound
+
+OFFERED_SESSIONS = 6
+# Changing one of these forgets what was chosen after it.
+_DEPENDS = {
+    "department": ("doctor", "session"),
+    "doctor": ("session",),
+    "date": ("session",),
+    "part": ("session",),
+}
+
+
+async def start_book(ctx: Context, turn: Turn) -> list[Outbound]:
+    ctx.state.start("book")
+    return await continue_book(ctx, turn)
+
+
+async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
+    slots = ctx.state.slots
+    if slots.get("registering"):
+        done, replies = await continue_registration(ctx, turn)
+        if not done:
+            return replies
+        slots.pop("registering", None)
+        return replies + await _next(ctx)
+    catalogue = await load_catalogue(ctx.uows)
+    if turn.choice is not None:
+        kind, _, value = turn.choice.partition(":")
+        if kind == "confirm":
+            return await _book(ctx) if value == "yes" else _stop(ctx)
+        if kind == "patient" and value == "new":
+            slots["registering"] = True
+            return start_registration(ctx)
+        if kind in ("department", "doctor", "session", "patient"):
+            _set(slots, kind, int(value) if kind in ("session", "patient") else value)
+            if kind == "doctor":
+                slots.pop("candidates", None)
+                slots["department"] = _doctor(catalogue, value).department_code
+    elif turn.parse is not None:
+        at_confirmation = "session" in slots and "patient" in slots
+        if at_confirmation and turn.intent == "affirm":
+            return await _book(ctx)
+        if turn.intent == "deny" and not _names_something(turn):
+            return _stop(ctx)
+        _absorb(ctx, turn, catalogue)
+    return await _next(ctx, catalogue)
+
+
+def _names_something(turn: Turn) -> bool:
+    """ "不对，改成下午" denies and corrects: a correction, not a refusal."""
+    kinds = ("department", "doctor", "date", "time_of_day", "time")
+    return any(turn.value(kind) is not None for kind in kinds)
+
+
+def stays(ctx: Context, turn: Turn) -> bool:
+    """Whether a typed message belongs to the booking under way, rather than starting
+    something else ("我的预约" in the middle of a booking)."""
+    if ctx.state.slots.get("registering") or turn.parse is None:
+        return True
+    if turn.intent in ("book", "inform", "affirm", "deny") or _names_something(turn):
+        return True
+    return turn.parse.confidence < 0.7
+
+
+def _set(slots: dict[str, object], name: str, value: object) -> None:
+    if slots.get(name) != value:
+        for later in _DEPENDS.get(name, ()):
+            slots.pop(later, None)
+    slots[name] = value
+
+
+def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
+    """What this message says about the booking: new values replace old ones."""
+    assert turn.parse is not None
+    slots = ctx.state.slots
+    department = turn.parse.first("department")
+    if department is not None and _bookable_department(catalogue, department.value):
+        _set(slots, "department", department.value)
+    doctor = turn.parse.first("doctor")
+    if doctor is not None:
+        if doctor.candidates:
+            slots["candidates"] = list(doctor.candidates)
+            slots.pop("doctor", None)
+        else:
+            _set(slots, "doctor", doctor.value)
+            slots["department"] = _doctor(catalogue, doctor.value).department_code
+    when = turn.value("date")
+    if when is not None:
+        _set(slots, "date", when)
+    part = turn.value("time_of_day") or _part_of(turn.value("time"))
+    if part is not None:
+        _set(slots, "part", part)
+
+
+async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
+    """Ask for the first thing still missing, or confirm when nothing is."""
+    slots = ctx.state.slots
+    catalogue = catalogue or await load_catalogue(ctx.uows)
+    if "session" not in slots:
+        if slots.get("candidates"):
+            doctors = [_doctor(catalogue, no) for no in slots["candidates"]]
+            return [
+                ctx.reply(ctx.say("book.which_doctor"), _doctor_choices(ctx, catalogue, doctors))
+            ]
+        if "doctor" not in slots:
+            if "department" not in slots:
+                return [ctx.reply(ctx.say("book.ask_department"), _departments(ctx, catalogue))]
+            return await _ask_doctor(ctx, catalogue)
+        return await _ask_session(ctx, catalogue)
+    if "patient" not in slots:
+        patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+        if not patients:
+            slots["registering"] = True
+            return start_registration(ctx)
+        if len(patients) == 1:
+            slots["patient"] = patients[0].id
+        else:
+            choices = tuple(Choice(f"patient:{p.id}", p.name) for p in patients)
+            choices += (Choice("patient:new", ctx.say("book.new_patient")),)
+            return [ctx.reply(ctx.say("book.ask_patient"), choices + _nav(ctx))]
+    return await _confirm(ctx, catalogue)
+
+
+async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
+    slots = ctx.state.slots
+    offers = await _offers(ctx, department=slots["department"])
+    working = {o.doctor.work_no for o in offers}
+    doctors = [
+        d for d in catalogue.doctors if d.department_code == slots["department"] and d.active
+    ]
+    doctors.sort(key=lambda d: d.work_no not in working)  # those with open sessions first
+    name = _department_name(ctx, catalogue, slots["department"])
+    return [
+        ctx.reply(
+            ctx.say("book.ask_doctor", department=name), _doctor_choices(ctx, catalogue, doctors)
+        )
+    ]
+
+
+async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
+    slots = ctx.state.slots
+    doctor = _doctor(catalogue, slots["doctor"])
+    wanted = await _offers(
+        ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part")
+    )
+    if len(wanted) == 1 and "date" in slots and "part" in slots:
+        slots["session"] = wanted[0].session.id
+        return await _next(ctx, catalogue)
+    name = _doctor_name(ctx, doctor)
+    text = ctx.say("book.ask_session", doctor=name)
+    if not wanted:
+        wanted = await _offers(ctx, doctor=doctor.work_no)
+        text = ctx.say("book.no_sessions" if wanted else "book.none_at_all", doctor=name)
+    choices = tuple(Choice(f"session:{o.session.id}", _session_label(ctx, o)) for o in wanted)
+    return [ctx.reply(text, choices[:OFFERED_SESSIONS] + _nav(ctx))]
+
+
+async def _offers(
+    ctx: Context,
+    *,
+    doctor: str | None = None,
+    department: str | None = None,
+    day: str | None = None,
+    part: str | None = None,
+) -> list[SessionOffer]:
+    when = date.fromisoformat(day) if day else None
+    found = await search_sessions(
+        ctx.uows,
+        ctx.clock,
+        doctor=doctor,
+        department=department,
+        date_from=when,
+        date_to=when,
+        part=Part(part) if part else None,
+    )
+    return [o for o in found if o.bookable and o.free > 0]
+
+
+async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
+    slots = ctx.state.slots
+    offers = await search_sessions(ctx.uows, ctx.clock, doctor=slots["doctor"])
+    offer = next((o for o in offers if o.session.id == slots["session"]), None)
+    patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+    patient = next((p for p in patients if p.id == slots["patient"]), None)
+    if offer is None or patient is None:
+        slots.pop("session", None)
+        slots.pop("patient", None)
+        return await _next(ctx, catalogue)
+    text = ctx.say("book.confirm", patient=patient.name, **_describe(ctx, offer))
+    choices = (
+        Choice("confirm:yes", ctx.say("book.confirm_yes")),
+        Choice("confirm:no", ctx.say("book.confirm_no")),
+    )
+    return [ctx.reply(text, choices + _nav(ctx))]
+
+
+async def _book(ctx: Context) -> list[Outbound]:
+    slots = ctx.state.slots
+    if "session" not in slots or "patient" not in slots:
+        return await _next(ctx)
+    try:
+        receipt = await book(
+            ctx.uows,
+            ctx.clock,
+            patient_id=slots["patient"],
+            session_id=slots["session"],
+            channel=ctx.channel,
+            account=ctx.account,
+        )
+    except SlotFull:
+        slots.pop("session", None)
+        replies = await _ask_session(ctx, await load_catalogue(ctx.uows))
+        return [ctx.reply(ctx.say("book.full_try_these")), *replies]
+    except BookingError as error:
+        ctx.state.finish()
+        return [ctx.refusal(error)]
+    ctx.state.finish()
+    appointment, place = receipt.appointment, receipt.place
+    department = receipt.department.name_en if ctx.language == "en" else receipt.department.name_zh
+    catalogue = await load_catalogue(ctx.uows)
+    text = ctx.say(
+        "book.done",
+        booking_no=appointment.booking_no,
+        date=appointment.visit_date.isoformat(),
+        part=ctx.say(f"part.{receipt.session.part.value}"),
+        department=department,
+        doctor=_doctor_name(ctx, _doctor(catalogue, receipt.session.doctor_work_no)),
+        queue_no=place.queue_no,
+        start=local_now(place.starts_at, receipt.hospital.timezone).strftime("%H:%M"),
+        end=local_now(place.ends_at, receipt.hospital.timezone).strftime("%H:%M"),
+        fee=yuan(appointment.registration_fee_fen + appointment.consultation_fee_fen),
+    )
+    return [ctx.reply(text)]
+
+
+def _stop(ctx: Context) -> list[Outbound]:
+    ctx.state.finish()
+    return [ctx.reply(ctx.say("book.stopped"))]
+
+
+def stop_words(text: str) -> bool:
+    return text.strip().lower() in {"不挂了", "不约了", "取消预约", "stop", "stop booking", "quit"}
+
+
+def back_words(text: str) -> bool:
+    return text.strip().lower() in {"返回", "上一步", "返回上一步", "back", "go back"}
+
+
+def stop(ctx: Context) -> list[Outbound]:
+    return _stop(ctx)
+
+
+async def go_back(ctx: Context) -> list[Outbound]:
+    back(ctx)
+    return await _next(ctx)
+
+
+def back(ctx: Context) -> None:
+    """Forget the last thing chosen, so that it is asked again."""
+    for name in ("patient", "session", "doctor", "department"):
+        if name in ctx.state.slots:
+            ctx.state.slots.pop(name)
+            return
+
+
+def _nav(ctx: Context) -> tuple[Choice, ...]:
+    return (Choice("nav:back", ctx.say("nav.back")), Choice("nav:stop", ctx.say("nav.stop")))
+
+
+def _describe(ctx: Context, offer: SessionOffer) -> dict[str, object]:
+    english = ctx.language == "en"
+    session = offer.session
+    return {
+        "hospital": offer.hospital.name_en if english else offer.hospital.name_zh,
+        "department": offer.department.name_en if english else offer.department.name_zh,
+        "doctor": _doctor_name(ctx, offer.doctor),
+        "date": session.visit_date.isoformat(),
+        "weekday": ctx.say(f"weekday.{session.visit_date.weekday()}"),
+        "part": ctx.say(f"part.{session.part.value}"),
+        "fee": yuan(session.registration_fee_fen + session.consultation_fee_fen),
+    }
+
+
+def _session_label(ctx: Context, offer: SessionOffer) -> str:
+    described = _describe(ctx, offer)
+    return ctx.say(
+        "book.session",
+        date=described["date"],
+        weekday=described["weekday"],
+        part=described["part"],
+        free=offer.free,
+        fee=described["fee"],
+    )
+
+
+def _doctor(catalogue: Catalogue, work_no: str) -> Doctor:
+    return next(d for d in catalogue.doctors if d.work_no == work_no)
+
+
+def _doctor_name(ctx: Context, doctor: Doctor) -> str:
+    """张伟 in Chinese; Zhang Wei (张伟) in English, as the name is written at the hospital."""
+    if ctx.language == "en" and doctor.name_en:
+        return f"{doctor.name_en} ({doctor.name})"
+    return doctor.name
+
+
+def _bookable_department(catalogue: Catalogue, code: str) -> bool:
+    return any(d.code == code and d.bookable for d in catalogue.departments)
+
+
+def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
+    department = next(d for d in catalogue.departments if d.code == code)
+    return department.name_en if ctx.language == "en" else department.name_zh
+
+
+def _departments(ctx: Context, catalogue: Catalogue) -> tuple[Choice, ...]:
+    english = ctx.language == "en"
+    departments = [
+        Choice(f"department:{d.code}", d.name_en if english else d.name_zh)
+        for d in catalogue.departments
+        if d.bookable
+    ]
+    return (*departments, Choice("nav:stop", ctx.say("nav.stop")))
+
+
+def _doctor_choices(
+    ctx: Context, catalogue: Catalogue, doctors: list[Doctor]
+) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(
+            f"doctor:{d.work_no}",
+            ctx.say(
+                "doctor_label",
+                name=_doctor_name(ctx, d),
+                title=d.title,
+                department=_department_name(ctx, catalogue, d.department_code),
+            ),
+        )
+        for d in doctors
+    ) + _nav(ctx)
+
+
+def _part_of(clock_time: str | None) -> str | None:
+    if clock_time is None:
+        return None
+    hour = int(clock_time[:2])
+    return "am" if hour < 12 else "pm" if hour < 18 else "eve"
