@@ -50,8 +50,13 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
         if kind == "patient" and value == "new":
             slots["registering"] = True
             return start_registration(ctx)
-        if kind in ("department", "doctor", "session", "patient"):
-            _set(slots, kind, int(value) if kind in ("session", "patient") else value)
+        if kind == "session":  # session:<id>:<doctor's work number>
+            session_id, _, work_no = value.partition(":")
+            _set(slots, "doctor", work_no)
+            slots["department"] = _doctor(catalogue, work_no).department_code
+            slots["session"] = int(session_id)
+        elif kind in ("department", "doctor", "patient"):
+            _set(slots, kind, int(value) if kind == "patient" else value)
             if kind == "doctor":
                 slots.pop("candidates", None)
                 slots["department"] = _doctor(catalogue, value).department_code
@@ -123,7 +128,9 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             ]
         if "doctor" not in slots:
             if "department" not in slots:
-                return [ctx.reply(ctx.say("book.ask_department"), _departments(ctx, catalogue))]
+                return [
+                    ctx.reply(ctx.say("book.ask_department"), department_choices(ctx, catalogue))
+                ]
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
@@ -165,12 +172,12 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     if len(wanted) == 1 and "date" in slots and "part" in slots:
         slots["session"] = wanted[0].session.id
         return await _next(ctx, catalogue)
-    name = _doctor_name(ctx, doctor)
+    name = doctor_name(ctx, doctor)
     text = ctx.say("book.ask_session", doctor=name)
     if not wanted:
         wanted = await _offers(ctx, doctor=doctor.work_no)
         text = ctx.say("book.no_sessions" if wanted else "book.none_at_all", doctor=name)
-    choices = tuple(Choice(f"session:{o.session.id}", _session_label(ctx, o)) for o in wanted)
+    choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in wanted)
     return [ctx.reply(text, choices[:OFFERED_SESSIONS] + _nav(ctx))]
 
 
@@ -205,7 +212,7 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         slots.pop("session", None)
         slots.pop("patient", None)
         return await _next(ctx, catalogue)
-    text = ctx.say("book.confirm", patient=patient.name, **_describe(ctx, offer))
+    text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
         Choice("confirm:yes", ctx.say("book.confirm_yes")),
         Choice("confirm:no", ctx.say("book.confirm_no")),
@@ -243,7 +250,7 @@ async def _book(ctx: Context) -> list[Outbound]:
         date=appointment.visit_date.isoformat(),
         part=ctx.say(f"part.{receipt.session.part.value}"),
         department=department,
-        doctor=_doctor_name(ctx, _doctor(catalogue, receipt.session.doctor_work_no)),
+        doctor=doctor_name(ctx, _doctor(catalogue, receipt.session.doctor_work_no)),
         queue_no=place.queue_no,
         start=local_now(place.starts_at, receipt.hospital.timezone).strftime("%H:%M"),
         end=local_now(place.ends_at, receipt.hospital.timezone).strftime("%H:%M"),
@@ -286,13 +293,13 @@ def _nav(ctx: Context) -> tuple[Choice, ...]:
     return (Choice("nav:back", ctx.say("nav.back")), Choice("nav:stop", ctx.say("nav.stop")))
 
 
-def _describe(ctx: Context, offer: SessionOffer) -> dict[str, object]:
+def describe_offer(ctx: Context, offer: SessionOffer) -> dict[str, object]:
     english = ctx.language == "en"
     session = offer.session
     return {
         "hospital": offer.hospital.name_en if english else offer.hospital.name_zh,
         "department": offer.department.name_en if english else offer.department.name_zh,
-        "doctor": _doctor_name(ctx, offer.doctor),
+        "doctor": doctor_name(ctx, offer.doctor),
         "date": session.visit_date.isoformat(),
         "weekday": ctx.say(f"weekday.{session.visit_date.weekday()}"),
         "part": ctx.say(f"part.{session.part.value}"),
@@ -300,8 +307,12 @@ def _describe(ctx: Context, offer: SessionOffer) -> dict[str, object]:
     }
 
 
-def _session_label(ctx: Context, offer: SessionOffer) -> str:
-    described = _describe(ctx, offer)
+def session_key(offer: SessionOffer) -> str:
+    return f"session:{offer.session.id}:{offer.doctor.work_no}"
+
+
+def session_label(ctx: Context, offer: SessionOffer) -> str:
+    described = describe_offer(ctx, offer)
     return ctx.say(
         "book.session",
         date=described["date"],
@@ -316,7 +327,7 @@ def _doctor(catalogue: Catalogue, work_no: str) -> Doctor:
     return next(d for d in catalogue.doctors if d.work_no == work_no)
 
 
-def _doctor_name(ctx: Context, doctor: Doctor) -> str:
+def doctor_name(ctx: Context, doctor: Doctor) -> str:
     """张伟 in Chinese; Zhang Wei (张伟) in English, as the name is written at the hospital."""
     if ctx.language == "en" and doctor.name_en:
         return f"{doctor.name_en} ({doctor.name})"
@@ -332,7 +343,7 @@ def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
     return department.name_en if ctx.language == "en" else department.name_zh
 
 
-def _departments(ctx: Context, catalogue: Catalogue) -> tuple[Choice, ...]:
+def department_choices(ctx: Context, catalogue: Catalogue) -> tuple[Choice, ...]:
     english = ctx.language == "en"
     departments = [
         Choice(f"department:{d.code}", d.name_en if english else d.name_zh)
@@ -350,7 +361,7 @@ def _doctor_choices(
             f"doctor:{d.work_no}",
             ctx.say(
                 "doctor_label",
-                name=_doctor_name(ctx, d),
+                name=doctor_name(ctx, d),
                 title=d.title,
                 department=_department_name(ctx, catalogue, d.department_code),
             ),

@@ -15,8 +15,9 @@ from typing import Any
 from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.search import load_catalogue
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings
+from bot.dialogue import book, bookings, duty
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -30,7 +31,9 @@ MAX_TEXT = 4000
 # Below this confidence the bot asks instead of acting on its best guess.
 SURE_ENOUGH = 0.45
 # The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = ("book", "my_appointments", "cancel", "help")
+TASK_INTENTS = ("book", "my_appointments", "cancel", "query_schedule", "triage", "help")
+# Choices that name what to book: pressing one outside a booking starts one there.
+BOOKING_CHOICES = ("department:", "doctor:", "session:")
 
 
 class DialogueEngine:
@@ -111,6 +114,9 @@ class DialogueEngine:
                 return book.stop(ctx)
             if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
                 return await book.go_back(ctx)
+            if typed and turn.intent == "out_of_scope":
+                # A question the bot cannot answer: say so, and keep the booking where it was.
+                return [Outbound(ctx.say("out_of_scope"), ctx.state.offered)]
             if not typed or book.stays(ctx, turn):
                 return await book.continue_book(ctx, turn)
             ctx.state.finish()  # the patient has moved on to something else
@@ -119,11 +125,17 @@ class DialogueEngine:
             if replies is not None:
                 return replies
             ctx.state.finish()  # the patient has moved on to something else
+        if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
+            return await book.start_book(ctx, turn)
         intent = _intent_of(turn)
         if intent is None:
             return self._ask(ctx, turn.parse)
         if intent == "book":
             return await book.start_book(ctx, turn)
+        if intent == "query_schedule":
+            return await duty.duty(ctx, turn)
+        if intent == "triage":
+            return duty.triage(ctx, turn, await load_catalogue(ctx.uows))
         if intent == "my_appointments":
             return await bookings.show(ctx)
         if intent == "cancel":

@@ -5,7 +5,8 @@ A transcript's steps are `say: text`, `press: choice key`, `again: true` (the pr
 message delivered a second time) and `restart: true` (a new engine on the same database).
 Each step may expect outcomes a patient would notice, not wording:
 
-- `choices: [keys]` — these choices are offered (`choices_exactly` for all of them);
+- `choices: [keys]` — these choices are offered (`choices_exactly` for all of them,
+  `choices_like` for keys starting so);
 - `mentions: [texts]` — the reply mentions these (`{booking_no}` is the setup booking's
   number, `{booking_no_2}` the second's);
 - `not_mentions: [texts]`;
@@ -110,6 +111,8 @@ def _check(
     keys = [choice.key for reply in replies for choice in reply.choices]
     for key in expect.get("choices", []):
         assert key.format(**run.values) in keys, f"{key} not offered in {keys}"
+    for prefix in expect.get("choices_like", []):
+        assert any(key.startswith(prefix) for key in keys), f"no {prefix}… in {keys}"
     if "choices_exactly" in expect:
         assert keys == [key.format(**run.values) for key in expect["choices_exactly"]]
     for text in expect.get("mentions", []):

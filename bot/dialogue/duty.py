@@ -1,0 +1,144 @@
+"""Who is on duty (出诊查询) and which department for a symptom (导诊). Every answer offers
+what it found as choices that start a booking there."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from booking.catalogue import Catalogue, Doctor, Part
+from booking.schedule import local_now
+from booking.search import SessionOffer, load_catalogue, search_doctors, search_sessions
+from bot.dialogue.book import department_choices, doctor_name, session_key, session_label
+from bot.dialogue.context import Context, Turn
+from channels.messages import Choice, Outbound
+
+SHOWN = 6
+
+
+async def duty(ctx: Context, turn: Turn) -> list[Outbound]:
+    catalogue = await load_catalogue(ctx.uows)
+    doctor = turn.parse.first("doctor") if turn.parse else None
+    if doctor is not None and not doctor.candidates:
+        return await _doctor(ctx, catalogue, _find(catalogue, doctor.value))
+    specialty = turn.value("specialty") or turn.value("symptom")
+    if specialty is not None:
+        return _specialty(ctx, catalogue, specialty)
+    department = turn.value("department")
+    if department is not None:
+        return await _department(
+            ctx, catalogue, department, turn.value("date"), turn.value("time_of_day")
+        )
+    return [ctx.reply(ctx.say("duty.ask_department"), department_choices(ctx, catalogue))]
+
+
+async def _doctor(ctx: Context, catalogue: Catalogue, doctor: Doctor) -> list[Outbound]:
+    offers = [
+        o
+        for o in await search_sessions(ctx.uows, ctx.clock, doctor=doctor.work_no)
+        if o.bookable and o.free
+    ]
+    department = next(d for d in catalogue.departments if d.code == doctor.department_code)
+    values = {
+        "doctor": doctor_name(ctx, doctor),
+        "title": doctor.title,
+        "department": department.name_en if ctx.language == "en" else department.name_zh,
+        "specialties": "、".join(doctor.specialties) or "-",
+    }
+    if not offers:
+        return [ctx.reply(ctx.say("duty.doctor_none", **values))]
+    return [ctx.reply(ctx.say("duty.doctor", **values), _sessions(ctx, offers))]
+
+
+def _specialty(ctx: Context, catalogue: Catalogue, specialty: str) -> list[Outbound]:
+    doctors = search_doctors(catalogue, specialty=specialty)
+    if not doctors:
+        return [
+            ctx.reply(
+                ctx.say("duty.specialty_none", specialty=specialty),
+                department_choices(ctx, catalogue),
+            )
+        ]
+    choices = tuple(
+        Choice(
+            f"doctor:{d.work_no}", f"{doctor_name(ctx, d)} {d.title} · {'、'.join(d.specialties)}"
+        )
+        for d in doctors[:SHOWN]
+    )
+    return [ctx.reply(ctx.say("duty.specialty", specialty=specialty), choices)]
+
+
+async def _department(
+    ctx: Context, catalogue: Catalogue, code: str, day: str | None, part: str | None
+) -> list[Outbound]:
+    today = local_now(ctx.now(), "Asia/Shanghai").date()
+    when = date.fromisoformat(day) if day else today
+    found = await search_sessions(
+        ctx.uows,
+        ctx.clock,
+        department=code,
+        date_from=when,
+        date_to=when,
+        part=Part(part) if part else None,
+    )
+    offers = [o for o in found if o.bookable and o.free]
+    department = next(d for d in catalogue.departments if d.code == code)
+    values = {
+        "department": department.name_en if ctx.language == "en" else department.name_zh,
+        "date": when.isoformat(),
+    }
+    if offers:
+        return [
+            ctx.reply(
+                ctx.say("duty.department", **values), _sessions(ctx, offers, with_doctor=True)
+            )
+        ]
+    later = await search_sessions(
+        ctx.uows, ctx.clock, department=code, date_from=when + timedelta(1)
+    )
+    later = [o for o in later if o.bookable and o.free]
+    return [
+        ctx.reply(
+            ctx.say("duty.department_none", **values), _sessions(ctx, later, with_doctor=True)
+        )
+    ]
+
+
+def _sessions(
+    ctx: Context, offers: list[SessionOffer], *, with_doctor: bool = False
+) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(
+            session_key(o),
+            (f"{doctor_name(ctx, o.doctor)} " if with_doctor else "") + session_label(ctx, o),
+        )
+        for o in offers[:SHOWN]
+    )
+
+
+def _find(catalogue: Catalogue, work_no: str) -> Doctor:
+    return next(d for d in catalogue.doctors if d.work_no == work_no)
+
+
+def triage(ctx: Context, turn: Turn, catalogue: Catalogue) -> list[Outbound]:
+    symptoms = [s.lower() for s in (turn.parse.values("symptom") if turn.parse else [])]
+    hints = catalogue.triage.get("hints") or {}
+    codes: list[str] = []
+    if isinstance(hints, dict):
+        for code, terms in hints.items():
+            words = [str(t).lower() for t in terms or []]
+            if any(s in words or any(w in s or s in w for w in words) for s in symptoms):
+                codes.append(str(code))
+    departments = [d for d in catalogue.departments if d.code in codes and d.bookable]
+    if not departments:
+        return [ctx.reply(ctx.say("triage.ask"), department_choices(ctx, catalogue))]
+    english = ctx.language == "en"
+    names = [d.name_en if english else d.name_zh for d in departments]
+    choices = tuple(
+        Choice(f"department:{d.code}", name) for d, name in zip(departments, names, strict=True)
+    )
+    return [
+        ctx.reply(
+            ctx.say("triage.suggest", departments=("、" if not english else ", ").join(names)),
+            choices,
+        )
+    ]
