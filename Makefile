@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Set up, load the demo hospital on SQLite, and show today's duty roster.
+## Set up, load the demo hospital on SQLite, show today's duty roster and serve the web chat
+## on http://127.0.0.1:8000 (Ctrl-C stops).
 run: install
 	$(BIN)/guahao db upgrade
 	$(BIN)/guahao demo load
 	$(BIN)/guahao roster
+	$(BIN)/guahao serve --host 127.0.0.1 --port 8000
 
 ## Set up, then lint, type-check, check the dependency rule and run every test
 ## (on SQLite and on the PostgreSQL server at GUAHAO_TEST_POSTGRES_URL).

@@ -28,12 +28,14 @@ from bot.cli_runtime import (
     HospitalOpt,
     InvalidDate,
     Json,
+    configure_logging,
     load_catalogue,
+    load_settings,
     parse_day,
     read_catalogue,
     run,
 )
-from bot.wiring import Services
+from bot.wiring import Services, migrate
 
 app = typer.Typer(
     name="guahao",
@@ -267,6 +269,23 @@ def logs_purge(
         emit(f"purged {bookings} booking log and {errors} error log entries older than {days} days")
 
     run(work)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web chat (http://HOST:PORT/) and its JSON API (/docs) until stopped."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings)
+    migrate(settings)
+    emit(f"web chat on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

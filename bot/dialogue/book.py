@@ -149,12 +149,15 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
 
 async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     slots = ctx.state.slots
-    offers = await _offers(ctx, department=slots["department"])
+    offers = await _offers(
+        ctx, department=slots["department"], day=slots.get("date"), part=slots.get("part")
+    )
     working = {o.doctor.work_no for o in offers}
     doctors = [
         d for d in catalogue.doctors if d.department_code == slots["department"] and d.active
     ]
-    doctors.sort(key=lambda d: d.work_no not in working)  # those with open sessions first
+    if working:  # only those who work when the patient asked, if anyone does
+        doctors = [d for d in doctors if d.work_no in working]
     name = _department_name(ctx, catalogue, slots["department"])
     return [
         ctx.reply(

@@ -119,14 +119,17 @@ def _find(catalogue: Catalogue, work_no: str) -> Doctor:
     return next(d for d in catalogue.doctors if d.work_no == work_no)
 
 
-def triage(ctx: Context, turn: Turn, catalogue: Catalogue) -> list[Outbound]:
-    symptoms = [s.lower() for s in (turn.parse.values("symptom") if turn.parse else [])]
-    hints = catalogue.triage.get("hints") or {}
+def triage(
+    ctx: Context, turn: Turn, catalogue: Catalogue, triage: dict[str, object]
+) -> list[Outbound]:
+    symptoms = [_fold(s) for s in (turn.parse.values("symptom") if turn.parse else [])]
+    hints = triage.get("hints") or {}
     codes: list[str] = []
     if isinstance(hints, dict):
         for code, terms in hints.items():
-            words = [str(t).lower() for t in terms or []]
-            if any(s in words or any(w in s or s in w for w in words) for s in symptoms):
+            words = [_fold(str(t)) for t in terms or []]
+            # The hint inside what the patient said: 孩子发烧 is 儿科, but 发烧 alone is not.
+            if any(word in symptom for symptom in symptoms for word in words):
                 codes.append(str(code))
     departments = [d for d in catalogue.departments if d.code in codes and d.bookable]
     if not departments:
@@ -142,3 +145,8 @@ def triage(ctx: Context, turn: Turn, catalogue: Catalogue) -> list[Outbound]:
             choices,
         )
     ]
+
+
+def _fold(symptom: str) -> str:
+    """头疼 and 头痛 are the same complaint; English in lower case."""
+    return symptom.lower().replace("疼", "痛")

@@ -23,6 +23,7 @@ from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
 from nlu.result import Parse, Understanding
+from nlu.text import han_count, latin_words
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,15 @@ MAX_TEXT = 4000
 SURE_ENOUGH = 0.45
 # The tasks the dialogue can carry out, as offered when it asks what the patient wants.
 TASK_INTENTS = ("book", "my_appointments", "cancel", "query_schedule", "triage", "help")
+# Commands (Telegram's, and the web page's buttons): the same in every language.
+COMMANDS = {
+    "/start": "greet",
+    "/book": "book",
+    "/my": "my_appointments",
+    "/cancel": "cancel",
+    "/help": "help",
+    "/lang": "switch_language",
+}
 # Choices that name what to book: pressing one outside a booking starts one there.
 BOOKING_CHOICES = ("department:", "doctor:", "session:")
 
@@ -46,7 +56,10 @@ class DialogueEngine:
         uows: UnitOfWorkFactory,
         clock: Clock,
         protector: Protector,
+        triage: dict[str, object] | None = None,
     ) -> None:
+        """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}})."""
+        self._triage = triage or {}
         self._protector = protector
         self._nlu = nlu
         self._conversations = conversations
@@ -94,10 +107,19 @@ class DialogueEngine:
             if choice not in {offered.key for offered in state.offered}:
                 return [ctx.reply(ctx.say("choice_gone"), state.offered)]
             return await self._act(ctx, Turn(text, choice=choice))
+        command = COMMANDS.get(text.split()[0].lower().split("@")[0]) if text else None
+        if command is not None:
+            if state.language is None:
+                state.language = inbound.language_hint or "zh"
+            if command == "switch_language":
+                state.language = "en" if state.language == "zh" else "zh"
+                return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+            state.finish()  # a command leaves whatever was under way
+            return await self._act(ctx, Turn(text, choice=f"intent:{command}"))
         parse = self._nlu.parse(
             text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
         )
-        if state.language is None:
+        if state.language is None or _clearly_in(text, parse.language):
             state.language = parse.language
         if parse.intent == "emergency":
             # Before anything else, in every state; the conversation stays where it was.
@@ -114,7 +136,8 @@ class DialogueEngine:
                 return book.stop(ctx)
             if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
                 return await book.go_back(ctx)
-            if typed and turn.intent == "out_of_scope":
+            answering = bool(ctx.state.slots.get("registering"))  # a name is free text
+            if typed and turn.intent == "out_of_scope" and not answering:
                 # A question the bot cannot answer: say so, and keep the booking where it was.
                 return [Outbound(ctx.say("out_of_scope"), ctx.state.offered)]
             if not typed or book.stays(ctx, turn):
@@ -135,7 +158,7 @@ class DialogueEngine:
         if intent == "query_schedule":
             return await duty.duty(ctx, turn)
         if intent == "triage":
-            return duty.triage(ctx, turn, await load_catalogue(ctx.uows))
+            return duty.triage(ctx, turn, await load_catalogue(ctx.uows), self._triage)
         if intent == "my_appointments":
             return await bookings.show(ctx)
         if intent == "cancel":
@@ -167,6 +190,14 @@ def _intent_of(turn: Turn) -> str | None:
     if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
         return turn.parse.intent
     return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+
+
+def _clearly_in(text: str, language: str) -> bool:
+    """Whether a message is plainly written in a language: the bot then answers in it. "ok",
+    "1" or a name leave the conversation's language as it was."""
+    if language == "zh":
+        return han_count(text) >= 2
+    return latin_words(text) >= 2 and han_count(text) == 0
 
 
 def _other_language(text: str, current: str) -> str:

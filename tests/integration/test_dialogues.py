@@ -37,7 +37,7 @@ from bot.dialogue.engine import DialogueEngine
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
 from nlu.engine import BuiltinNlu
-from tests.support import id_number
+from tests.support import demo_catalogue, id_number
 
 TRANSCRIPTS = sorted((Path(__file__).parents[1] / "dialogues").glob("*.yml"))
 TRANSCRIPT_DATA = {path: yaml.safe_load(path.read_text(encoding="utf-8")) for path in TRANSCRIPTS}
@@ -64,6 +64,7 @@ class Run:
             uows=self.db,
             clock=self.clock,
             protector=self.protector,
+            triage=demo_catalogue().triage,
         )
 
     async def send(

@@ -1,0 +1,87 @@
+"""The web chat: a page that works on a phone, and its JSON API.
+
+`POST /api/webchat/messages` with `{"session": str, "text": str}` or `{"session": str,
+"choice": str}` answers `{"replies": [{"text": str, "choices": [{"key": str, "label": str}]}]}`.
+Other clients use this contract: keep it stable. An optional `"id"` names the message, so a
+client that retries after a lost answer gets the same replies and nothing is done twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, model_validator
+
+from channels.messages import Inbound, Outbound
+
+Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
+PAGE = (Path(__file__).parent / "webchat.html").read_text(encoding="utf-8")
+
+
+class MessageIn(BaseModel):
+    session: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The browser's own random id for this chat (kept in localStorage).",
+    )
+    text: str | None = Field(default=None, max_length=200_000)
+    choice: str | None = Field(default=None, max_length=200, description="A choice's key.")
+    id: str | None = Field(default=None, max_length=64, description="This message's id.")
+
+    @model_validator(mode="after")
+    def _text_or_choice(self) -> Self:
+        if (self.text is None) == (self.choice is None):
+            raise ValueError("send either text or choice")
+        return self
+
+
+class ChoiceOut(BaseModel):
+    key: str
+    label: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    choices: list[ChoiceOut]
+
+
+class RepliesOut(BaseModel):
+    replies: list[ReplyOut]
+
+
+def webchat_router(handle: Handler, now: Callable[[], datetime]) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> str:
+        return PAGE
+
+    @router.post("/api/webchat/messages", response_model=RepliesOut, tags=["web chat"])
+    async def message(incoming: MessageIn) -> RepliesOut:
+        """One message from the web chat, and the bot's replies."""
+        inbound = Inbound(
+            channel="web",
+            user_id=incoming.session,
+            received_at=now(),
+            text=incoming.text,
+            choice=incoming.choice,
+            message_id=incoming.id,
+        )
+        replies = await handle(inbound)
+        return RepliesOut(
+            replies=[
+                ReplyOut(
+                    text=reply.text,
+                    choices=[ChoiceOut(key=c.key, label=c.label) for c in reply.choices],
+                )
+                for reply in replies
+            ]
+        )
+
+    return router

@@ -1,0 +1,152 @@
+"""The web chat over real HTTP: a uvicorn server on 127.0.0.1 with the demo hospital on
+SQLite, driven through its JSON API as the page (and other clients) use it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from booking.roster import generate_sessions, import_catalogue
+from booking.store import Database, upgrade
+from bot.app import create_app
+from bot.settings import Settings
+from bot.wiring import make_clock
+from tests.support import SECRET, demo_catalogue
+
+NOW = "2026-11-23T09:00:00+08:00"  # Monday morning
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("web")
+    url = f"sqlite+aiosqlite:///{folder / 'web.sqlite3'}"
+    settings = Settings(
+        DATABASE_URL=url,
+        GUAHAO_SECRET_KEY=SECRET,
+        GUAHAO_NOW=NOW,
+        GUAHAO_NLU_MODELS=folder / "models",
+    )
+    upgrade(url)
+
+    async def load() -> None:
+        db = Database(url)
+        await import_catalogue(db, demo_catalogue())
+        await generate_sessions(db, make_clock(settings))
+        await db.dispose()
+
+    asyncio.run(load())
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not web.started:
+        assert time.monotonic() < deadline, "the web chat did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(10)
+
+
+def send(base: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{base}/api/webchat/messages", json=body, timeout=30)
+
+
+def replies(response: httpx.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["replies"]
+    assert found and all(reply["text"] for reply in found)
+    return found
+
+
+def keys(found: list[dict[str, Any]]) -> list[str]:
+    return [choice["key"] for reply in found for choice in reply["choices"]]
+
+
+def test_the_page_and_the_api_description(server: str) -> None:
+    page = httpx.get(server + "/", timeout=10)
+    assert page.status_code == 200
+    assert "/api/webchat/messages" in page.text and "viewport" in page.text
+    api = httpx.get(server + "/openapi.json", timeout=10).json()
+    assert "/api/webchat/messages" in api["paths"]
+    assert httpx.get(server + "/healthz", timeout=10).json() == {"status": "ok"}
+
+
+def test_a_newcomer_books_by_typing_and_pressing(server: str) -> None:
+    session = "newcomer-0001"
+    assert "intent:book" in keys(replies(send(server, session=session, text="/start")))
+    found = replies(send(server, session=session, text="帮我挂后天下午心内科张伟医生的号"))
+    assert "姓名" in found[-1]["text"]  # no patient yet: registration first
+    replies(send(server, session=session, text="张三"))
+    replies(send(server, session=session, text="11010519491231002X"))
+    found = replies(send(server, session=session, text="13812345678"))
+    assert "confirm:yes" in keys(found)
+    assert "2026-11-25" in found[-1]["text"]
+    done = replies(send(server, session=session, choice="confirm:yes", id="press-1"))
+    assert "预约成功" in done[-1]["text"]
+    again = replies(send(server, session=session, choice="confirm:yes", id="press-1"))
+    assert again == done  # a retried request: the same answer, nothing booked twice
+    mine = replies(send(server, session=session, text="/my"))
+    assert mine[-1]["text"].count("2026-11-25") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 100_000, "<script>alert('x')</script>", "😀😀😀", "\x00\x1b[31m", "'; DROP TABLE x; --"],
+)
+def test_bad_input_gets_a_polite_answer(server: str, text: str) -> None:
+    found = replies(send(server, session="bad-input-01", text=text))
+    # A polite answer with something to do next; what was typed is never echoed back.
+    assert keys(found)
+    assert all("<script" not in reply["text"] for reply in found)
+
+
+def test_an_unknown_choice_is_answered_not_obeyed(server: str) -> None:
+    found = replies(send(server, session="stale-press-1", choice="session:999999:00868"))
+    assert "过期" in found[-1]["text"] or "expired" in found[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"session": "short", "text": "hi"},  # too short to be a browser's random id
+        {"session": "../../etc/passwd", "text": "hi"},
+        {"session": "valid-session-1"},  # neither text nor choice
+        {"session": "valid-session-1", "text": "hi", "choice": "intent:help"},
+        {"text": "hi"},
+        {"session": "valid-session-1", "text": "x" * 200_001},
+    ],
+)
+def test_malformed_requests_are_refused_with_422(server: str, body: dict[str, Any]) -> None:
+    assert send(server, **body).status_code == 422
+
+
+def test_a_body_that_is_not_json(server: str) -> None:
+    response = httpx.post(
+        f"{server}/api/webchat/messages",
+        content=b"\xff\xfe not json",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 400
+
+
+def test_english_comes_from_the_patients_message(server: str) -> None:
+    found = replies(send(server, session="english-user-1", text="which department for a cough"))
+    assert "Respiratory Medicine" in found[-1]["text"]
+    assert "department:RESP" in keys(found)
