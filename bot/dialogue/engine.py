@@ -17,7 +17,7 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.search import load_catalogue
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, duty
+from bot.dialogue import book, bookings, duty, reschedule
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -32,7 +32,15 @@ MAX_TEXT = 4000
 # Below this confidence the bot asks instead of acting on its best guess.
 SURE_ENOUGH = 0.45
 # The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = ("book", "my_appointments", "cancel", "query_schedule", "triage", "help")
+TASK_INTENTS = (
+    "book",
+    "my_appointments",
+    "cancel",
+    "reschedule",
+    "query_schedule",
+    "triage",
+    "help",
+)
 # Commands (Telegram's, and the web page's buttons): the same in every language.
 COMMANDS = {
     "/start": "greet",
@@ -143,11 +151,15 @@ class DialogueEngine:
             if not typed or book.stays(ctx, turn):
                 return await book.continue_book(ctx, turn)
             ctx.state.finish()  # the patient has moved on to something else
-        if ctx.state.task == "cancel":
-            replies = await bookings.continue_cancel(ctx, turn)
-            if replies is not None:
-                return replies
-            ctx.state.finish()  # the patient has moved on to something else
+        for task, step in (
+            ("cancel", bookings.continue_cancel),
+            ("reschedule", reschedule.continue_reschedule),
+        ):
+            if ctx.state.task == task:
+                replies = await step(ctx, turn)
+                if replies is not None:
+                    return replies
+                ctx.state.finish()  # the patient has moved on to something else
         if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
             return await book.start_book(ctx, turn)
         intent = _intent_of(turn)
@@ -163,6 +175,8 @@ class DialogueEngine:
             return await bookings.show(ctx)
         if intent == "cancel":
             return await bookings.start_cancel(ctx, turn)
+        if intent == "reschedule":
+            return await reschedule.start_reschedule(ctx, turn)
         if intent in ("greet", "help"):
             return [ctx.reply(ctx.say(intent), self._menu(ctx))]
         if intent in ("thanks", "goodbye"):

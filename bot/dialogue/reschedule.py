@@ -1,0 +1,117 @@
+"""转号 / 改约: move a booking to another session of the same department, with a confirmation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from booking.catalogue import Part
+from booking.changes import transfer
+from booking.errors import BookingError
+from booking.schedule import local_now
+from booking.search import search_sessions
+from bot.dialogue.book import describe_offer, session_label
+from bot.dialogue.bookings import describe, upcoming
+from bot.dialogue.context import Context, Turn
+from channels.messages import Choice, Outbound
+
+SHOWN = 6
+
+
+async def start_reschedule(ctx: Context, turn: Turn) -> list[Outbound]:
+    views = await upcoming(ctx)
+    if not views:
+        return [ctx.reply(ctx.say("bookings.none"))]
+    ctx.state.start("reschedule")
+    slots = ctx.state.slots
+    slots["date"], slots["part"] = turn.value("date"), turn.value("time_of_day")
+    named = turn.value("booking_no")
+    chosen = next((v for v in views if v.booking_no == named), None)
+    if chosen is None and len(views) > 1:
+        choices = tuple(
+            Choice(f"move:{v.booking_no}", ctx.say("bookings.line", **describe(ctx, v)))
+            for v in views
+        )
+        return [ctx.reply(ctx.say("reschedule.which"), choices)]
+    return await _sessions(ctx, (chosen or views[0]).booking_no)
+
+
+async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
+    views = {v.booking_no: v for v in await upcoming(ctx)}
+    view = views.get(booking_no)
+    if view is None:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("refusal.not_found"))]
+    slots = ctx.state.slots
+    slots["booking_no"] = booking_no
+    day = date.fromisoformat(slots["date"]) if slots.get("date") else None
+    found = await search_sessions(
+        ctx.uows,
+        ctx.clock,
+        department=view.department_code,
+        hospital=view.hospital_code,
+        date_from=day or local_now(ctx.now(), "Asia/Shanghai").date(),
+        date_to=day,
+        part=Part(slots["part"]) if slots.get("part") else None,
+    )
+    offers = [o for o in found if o.bookable and o.free and o.session.id != view.session_id]
+    if not offers:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("reschedule.none"))]
+    choices = tuple(
+        Choice(f"to:{o.session.id}:{o.doctor.work_no}", f"{o.doctor.name} {session_label(ctx, o)}")
+        for o in offers[:SHOWN]
+    )
+    department = view.department_name_en if ctx.language == "en" else view.department_name_zh
+    return [ctx.reply(ctx.say("reschedule.pick", department=department), choices)]
+
+
+async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None:
+    slots = ctx.state.slots
+    choice = turn.choice or ""
+    if choice.startswith("move:"):
+        return await _sessions(ctx, choice.removeprefix("move:"))
+    if choice.startswith("to:"):
+        session_id, _, work_no = choice.removeprefix("to:").partition(":")
+        offers = await search_sessions(ctx.uows, ctx.clock, doctor=work_no)
+        offer = next((o for o in offers if o.session.id == int(session_id)), None)
+        if offer is None:
+            return await _sessions(ctx, slots["booking_no"])
+        slots["to"] = offer.session.id
+        described = describe_offer(ctx, offer)
+        text = ctx.say(
+            "reschedule.confirm",
+            booking_no=slots["booking_no"],
+            date=described["date"],
+            weekday=described["weekday"],
+            part=described["part"],
+            doctor=described["doctor"],
+        )
+        choices = (
+            Choice("confirm:yes", ctx.say("reschedule.confirm_yes")),
+            Choice("confirm:no", ctx.say("bookings.confirm_no")),
+        )
+        return [ctx.reply(text, choices)]
+    yes = choice == "confirm:yes" or (not choice and turn.intent == "affirm")
+    no = choice == "confirm:no" or (not choice and turn.intent == "deny")
+    if yes and "to" in slots:
+        ctx.state.finish()
+        try:
+            receipt = await transfer(
+                ctx.uows, ctx.clock, slots["booking_no"], slots["to"], account=ctx.account
+            )
+        except BookingError as error:
+            return [ctx.refusal(error)]
+        moved = receipt.to_session
+        text = ctx.say(
+            "reschedule.done",
+            booking_no=receipt.appointment.booking_no,
+            date=moved.visit_date.isoformat(),
+            part=ctx.say(f"part.{moved.part.value}"),
+            queue_no=receipt.place.queue_no,
+            time=local_now(receipt.place.starts_at, "Asia/Shanghai").strftime("%H:%M"),
+        )
+        return [ctx.reply(text)]
+    if no:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("bookings.kept"))]
+    return None
