@@ -17,7 +17,7 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.search import load_catalogue
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, duty, reschedule
+from bot.dialogue import book, bookings, duty, register, reschedule
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -39,6 +39,7 @@ TASK_INTENTS = (
     "reschedule",
     "query_schedule",
     "triage",
+    "register",
     "help",
 )
 # Commands (Telegram's, and the web page's buttons): the same in every language.
@@ -151,6 +152,21 @@ class DialogueEngine:
             if not typed or book.stays(ctx, turn):
                 return await book.continue_book(ctx, turn)
             ctx.state.finish()  # the patient has moved on to something else
+        if ctx.state.task == "register":
+            typed = turn.choice is None
+            if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
+                ctx.state.finish()
+                return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
+            leaving = (
+                typed
+                and turn.parse is not None
+                and turn.intent in TASK_INTENTS
+                and turn.intent != "register"
+                and turn.parse.confidence >= 0.8
+            )
+            if typed and not leaving:  # answers are free text: a name may look like anything
+                return await register.continue_register(ctx, turn)
+            ctx.state.finish()
         for task, step in (
             ("cancel", bookings.continue_cancel),
             ("reschedule", reschedule.continue_reschedule),
@@ -175,6 +191,8 @@ class DialogueEngine:
             return await bookings.show(ctx)
         if intent == "cancel":
             return await bookings.start_cancel(ctx, turn)
+        if intent == "register":
+            return await register.start_register(ctx, turn)
         if intent == "reschedule":
             return await reschedule.start_reschedule(ctx, turn)
         if intent in ("greet", "help"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from booking.errors import BookingError
 from booking.identity import clean_name, parse_id_number, parse_mobile
-from booking.registration import register_patient
+from booking.registration import patients_of_account, register_patient
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -60,3 +60,31 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     ctx.state.slots["patient"] = patient.id
     done = ctx.say("register.done", name=patient.name, id_masked=patient.id_masked)
     return True, [ctx.reply(done)]
+
+
+async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:
+    """实名注册 / 添加就诊人: the account's patients (masked), then a new one."""
+    ctx.state.start("register")
+    patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+    replies = []
+    if patients:
+        lines = [ctx.say("patients.title")]
+        lines += [
+            ctx.say(
+                "patients.line", name=p.name, id_masked=p.id_masked, phone_masked=p.phone_masked
+            )
+            for p in patients
+        ]
+        replies.append(ctx.reply("\n".join(lines)))
+    first = start_registration(ctx)
+    if turn.parse is not None and turn.value("person_name"):
+        _, more = await continue_registration(ctx, turn)  # 我叫王小明: the name is given
+        return replies + more
+    return replies + first
+
+
+async def continue_register(ctx: Context, turn: Turn) -> list[Outbound]:
+    done, replies = await continue_registration(ctx, turn)
+    if done:
+        ctx.state.finish()
+    return replies
