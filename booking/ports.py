@@ -8,12 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from booking.appointments import Appointment, AppointmentStatus, BookingView, QuotaUse
 from booking.catalogue import Catalogue, Department, Hospital, Part
 from booking.patients import Account, BlacklistEntry, Patient
 from booking.schedule import ClinicSession, PlannedSession
+
+if TYPE_CHECKING:  # booking.complaints uses these ports itself
+    from booking.complaints import Complaint, ComplaintCategory
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,20 @@ class ConversationRepository(Protocol):
         ...
 
 
+class ComplaintRepository(Protocol):
+    async def add(
+        self,
+        complaint_no: str,
+        category: ComplaintCategory,
+        department_code: str | None,
+        sealed_text: str,
+        channel: str,
+        user_hash: str,
+        now: datetime,
+    ) -> Complaint: ...
+    async def get(self, complaint_no: str) -> Complaint | None: ...
+
+
 class UnitOfWork(Protocol):
     bookings: BookingRepository
     catalogue: CatalogueRepository
@@ -252,6 +269,7 @@ class UnitOfWork(Protocol):
     appointments: AppointmentRepository
     logs: LogRepository
     conversations: ConversationRepository
+    complaints: ComplaintRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -30,6 +30,7 @@ from booking.ports import (
     BlacklistRepository,
     BookingRepository,
     CatalogueRepository,
+    ComplaintRepository,
     ConversationRepository,
     LogRepository,
     PatientRepository,
@@ -38,6 +39,7 @@ from booking.ports import (
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.booking_repo import SqlBookings
 from booking.store.catalogue_repo import SqlCatalogue
+from booking.store.complaints_repo import SqlComplaints
 from booking.store.conversations_repo import SqlConversations
 from booking.store.hints import SoldOutHints
 from booking.store.logs_repo import SqlLogs
@@ -132,6 +134,7 @@ class SqlUnitOfWork:
     appointments: AppointmentRepository
     logs: LogRepository
     conversations: ConversationRepository
+    complaints: ComplaintRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -162,6 +165,7 @@ class SqlUnitOfWork:
             self.appointments = SqlAppointments(s)
             self.logs = SqlLogs(s)
             self.conversations = SqlConversations(s)
+            self.complaints = SqlComplaints(s)
         except BaseException:
             self._release()
             raise

@@ -296,3 +296,18 @@ class HandledMessageRow(Base):
     message_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     replies: Mapped[str] = mapped_column(Text)
     handled_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ComplaintRow(Base):
+    """A complaint or suggestion; what the patient wrote is encrypted, the patient is a hash."""
+
+    __tablename__ = "complaints"
+    complaint_no: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    department_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

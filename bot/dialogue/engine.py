@@ -17,7 +17,7 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.search import load_catalogue
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, duty, register, reschedule
+from bot.dialogue import book, bookings, complaint, duty, register, reschedule
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -40,6 +40,8 @@ TASK_INTENTS = (
     "query_schedule",
     "triage",
     "register",
+    "complaint",
+    "complaint_status",
     "help",
 )
 # Commands (Telegram's, and the web page's buttons): the same in every language.
@@ -167,9 +169,14 @@ class DialogueEngine:
             if typed and not leaving:  # answers are free text: a name may look like anything
                 return await register.continue_register(ctx, turn)
             ctx.state.finish()
+        if ctx.state.task == "complaint_status":
+            if turn.value("complaint_no"):
+                return await complaint.status(ctx, turn)
+            ctx.state.finish()
         for task, step in (
             ("cancel", bookings.continue_cancel),
             ("reschedule", reschedule.continue_reschedule),
+            ("complaint", complaint.continue_complaint),
         ):
             if ctx.state.task == task:
                 replies = await step(ctx, turn)
@@ -191,6 +198,10 @@ class DialogueEngine:
             return await bookings.show(ctx)
         if intent == "cancel":
             return await bookings.start_cancel(ctx, turn)
+        if intent == "complaint":
+            return complaint.start_complaint(ctx, turn)
+        if intent == "complaint_status":
+            return await complaint.status(ctx, turn)
         if intent == "register":
             return await register.start_register(ctx, turn)
         if intent == "reschedule":

@@ -11,11 +11,13 @@ Each step may expect outcomes a patient would notice, not wording:
   number, `{booking_no_2}` the second's);
 - `not_mentions: [texts]`;
 - `bookings_active: n` — the account's patients hold n active bookings;
-- `same_replies: true` — the same replies as the step before.
+- `same_replies: true` — the same replies as the step before;
+- `capture: {name: regex}` — remember what the reply says, for later `{name}`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -122,6 +124,10 @@ def _check(
         assert text.format(**run.values) not in said, f"{text!r} in {said!r}"
     if expect.get("same_replies"):
         assert replies == before
+    for name, pattern in (expect.get("capture") or {}).items():
+        found = re.search(pattern, said)
+        assert found, f"nothing like {pattern!r} in {said!r}"
+        run.values[name] = found.group(0)
     assert replies, "the bot must always answer"
 
 
@@ -150,7 +156,9 @@ async def test_transcript(
             replies = await run.send(text=last[0], choice=last[1], message_id=last[2])
         else:
             run.counter += 1
-            last = (step.get("say"), step.get("press"), f"m{run.counter}")
+            said = step.get("say")
+            said = said.format(**run.values) if isinstance(said, str) else said
+            last = (said, step.get("press"), f"m{run.counter}")
             replies = await run.send(text=last[0], choice=last[1], message_id=last[2])
         expect = step.get("expect") or {}
         try:

@@ -1,0 +1,72 @@
+"""投诉建议 in conversation: what it is about, what happened, then a tracking number; and the
+status of a complaint by its number."""
+
+from __future__ import annotations
+
+from booking.complaints import ComplaintCategory, complaint_status, file_complaint
+from booking.errors import BookingError
+from booking.schedule import local_now
+from bot.dialogue.context import Context, Turn
+from channels.messages import Choice, Outbound
+
+
+def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
+    ctx.state.start("complaint")
+    department = turn.value("department")
+    if department:
+        ctx.state.slots["department"] = department
+    choices = tuple(
+        Choice(f"category:{c.value}", ctx.say(f"complaint.category.{c.value}"))
+        for c in ComplaintCategory
+    )
+    return [ctx.reply(ctx.say("complaint.ask_category"), choices)]
+
+
+async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
+    slots = ctx.state.slots
+    if turn.choice and turn.choice.startswith("category:"):
+        slots["category"] = turn.choice.removeprefix("category:")
+        return [ctx.reply(ctx.say("complaint.ask_text"))]
+    if "category" not in slots:
+        if turn.choice is None and turn.text:  # told straight away: "other", and the text
+            slots["category"] = ComplaintCategory.OTHER.value
+        else:
+            return None
+    if turn.choice is not None or not turn.text:
+        return None
+    department = turn.value("department") or slots.get("department")
+    ctx.state.finish()
+    try:
+        complaint = await file_complaint(
+            ctx.uows,
+            ctx.protector,
+            ctx.clock,
+            channel=ctx.channel,
+            user_id=ctx.user_id,
+            category=ComplaintCategory(slots["category"]),
+            text=turn.text,
+            department_code=department,
+        )
+    except BookingError as error:
+        return [ctx.refusal(error)]
+    return [ctx.reply(ctx.say("complaint.filed", complaint_no=complaint.complaint_no))]
+
+
+async def status(ctx: Context, turn: Turn) -> list[Outbound]:
+    number = turn.value("complaint_no")
+    if number is None:
+        ctx.state.start("complaint_status")
+        return [ctx.reply(ctx.say("complaint.ask_number"))]
+    ctx.state.finish()
+    try:
+        complaint = await complaint_status(ctx.uows, number)
+    except BookingError as error:
+        return [ctx.refusal(error)]
+    created = local_now(complaint.created_at, "Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    text = ctx.say(
+        "complaint.status",
+        complaint_no=complaint.complaint_no,
+        status=ctx.say(f"complaint.state.{complaint.status.value}"),
+        created=created,
+    )
+    return [ctx.reply(text)]
