@@ -3,64 +3,19 @@ SQLite, driven through its JSON API as the page (and other clients) use it."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from booking.roster import generate_sessions, import_catalogue
-from booking.store import Database, upgrade
-from bot.app import create_app
-from bot.settings import Settings
-from bot.wiring import make_clock
-from tests.support import SECRET, demo_catalogue
-
-NOW = "2026-11-23T09:00:00+08:00"  # Monday morning
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.webserver import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite+aiosqlite:///{folder / 'web.sqlite3'}"
-    settings = Settings(
-        DATABASE_URL=url,
-        GUAHAO_SECRET_KEY=SECRET,
-        GUAHAO_NOW=NOW,
-        GUAHAO_NLU_MODELS=folder / "models",
-    )
-    upgrade(url)
-
-    async def load() -> None:
-        db = Database(url)
-        await import_catalogue(db, demo_catalogue())
-        await generate_sessions(db, make_clock(settings))
-        await db.dispose()
-
-    asyncio.run(load())
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not web.started:
-        assert time.monotonic() < deadline, "the web chat did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    web.should_exit = True
-    thread.join(10)
+    with serving(tmp_path_factory.mktemp("web")) as base:
+        yield base
 
 
 def send(base: str, **body: Any) -> httpx.Response:

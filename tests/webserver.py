@@ -1,0 +1,64 @@
+"""A real uvicorn server of the application on 127.0.0.1, with the demo hospital on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from booking.roster import generate_sessions, import_catalogue
+from booking.store import Database, upgrade
+from bot.app import create_app
+from bot.settings import Settings
+from bot.wiring import make_clock
+from tests.support import SECRET, demo_catalogue
+
+MONDAY_MORNING = "2026-11-23T09:00:00+08:00"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """The base URL of a fresh server; stopped on exit."""
+    url = f"sqlite+aiosqlite:///{folder / 'web.sqlite3'}"
+    settings = Settings(
+        DATABASE_URL=url,
+        GUAHAO_SECRET_KEY=SECRET,
+        GUAHAO_NOW=MONDAY_MORNING,
+        GUAHAO_NLU_MODELS=folder / "models",
+    )
+    upgrade(url)
+
+    async def load() -> None:
+        db = Database(url)
+        await import_catalogue(db, demo_catalogue())
+        await generate_sessions(db, make_clock(settings))
+        await db.dispose()
+
+    asyncio.run(load())
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not web.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web chat did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.should_exit = True
+        thread.join(10)
