@@ -40,8 +40,9 @@ class Conversations:
     def _user(self, channel: str, user_id: str) -> str:
         return self._protector.lookup_hash("conversation", f"{channel}\x00{user_id}")
 
-    def _message(self, channel: str, message_id: str) -> str:
-        return self._protector.lookup_hash("message", f"{channel}\x00{message_id}")
+    def _message(self, channel: str, user_id: str, message_id: str) -> str:
+        # A web chat's message ids come from each browser: unique for one user only.
+        return self._protector.lookup_hash("message", f"{channel}\x00{user_id}\x00{message_id}")
 
     @asynccontextmanager
     async def one_at_a_time(self, channel: str, user_id: str) -> AsyncIterator[None]:
@@ -85,18 +86,24 @@ class Conversations:
         conversation.version += 1
         return True
 
-    async def answered(self, channel: str, message_id: str) -> list[dict[str, Any]] | None:
+    async def answered(
+        self, channel: str, user_id: str, message_id: str
+    ) -> list[dict[str, Any]] | None:
         """The replies already given to this message, if it was handled before."""
         async with self._uows(readonly=True) as uow:
-            sealed = await uow.conversations.replies(channel, self._message(channel, message_id))
+            sealed = await uow.conversations.replies(
+                channel, self._message(channel, user_id, message_id)
+            )
         return None if sealed is None else list(json.loads(self._protector.decrypt(sealed)))
 
-    async def remember(self, channel: str, message_id: str, replies: list[dict[str, Any]]) -> None:
+    async def remember(
+        self, channel: str, user_id: str, message_id: str, replies: list[dict[str, Any]]
+    ) -> None:
         sealed = self._protector.encrypt(json.dumps(replies, ensure_ascii=False))
         try:
             async with self._uows() as uow:
                 await uow.conversations.handled(
-                    channel, self._message(channel, message_id), sealed, self._clock.now()
+                    channel, self._message(channel, user_id, message_id), sealed, self._clock.now()
                 )
                 await uow.commit()
         except TryAgain:

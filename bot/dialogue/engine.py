@@ -81,7 +81,7 @@ class DialogueEngine:
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         store = self._conversations
         if inbound.message_id is not None:
-            earlier = await store.answered(inbound.channel, inbound.message_id)
+            earlier = await store.answered(inbound.channel, inbound.user_id, inbound.message_id)
             if earlier is not None:
                 return [_outbound(reply) for reply in earlier]
         async with store.one_at_a_time(inbound.channel, inbound.user_id):
@@ -101,7 +101,10 @@ class DialogueEngine:
                     break
             if inbound.message_id is not None:
                 await store.remember(
-                    inbound.channel, inbound.message_id, [asdict(reply) for reply in replies]
+                    inbound.channel,
+                    inbound.user_id,
+                    inbound.message_id,
+                    [asdict(reply) for reply in replies],
                 )
         return replies
 

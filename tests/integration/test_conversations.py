@@ -55,7 +55,7 @@ async def test_nothing_personal_is_stored_in_clear(
 ) -> None:
     store = Conversations(db, protector, clock)
     await store.save("sms", PHONE, Conversation({"id_number": "110101199003074514"}))
-    await store.remember("sms", "msg-1", [{"text": "张三，您的预约已成功"}])
+    await store.remember("sms", PHONE, "msg-1", [{"text": "张三，您的预约已成功"}])
     async with db.new_session(readonly=True) as session:
         rows = (await session.execute(text("SELECT * FROM conversations"))).all()
         rows += (await session.execute(text("SELECT * FROM handled_messages"))).all()
@@ -68,12 +68,14 @@ async def test_a_message_delivered_twice_gets_the_same_replies(
     db: Database, protector: Protector, clock: FixedClock
 ) -> None:
     store = Conversations(db, protector, clock)
-    assert await store.answered("telegram", "update-7") is None
+    assert await store.answered("telegram", "42", "update-7") is None
     replies = [{"text": "请选择科室", "choices": [{"key": "dept:CARD", "label": "心血管内科"}]}]
-    await store.remember("telegram", "update-7", replies)
-    await store.remember("telegram", "update-7", replies)  # a second delivery raced: no error
-    assert await store.answered("telegram", "update-7") == replies
-    assert await store.answered("sms", "update-7") is None
+    await store.remember("telegram", "42", "update-7", replies)
+    await store.remember("telegram", "42", "update-7", replies)  # a second delivery: no error
+    assert await store.answered("telegram", "42", "update-7") == replies
+    assert await store.answered("sms", "42", "update-7") is None
+    # Web chat ids come from each browser: the same id from another user is another message.
+    assert await store.answered("telegram", "43", "update-7") is None
 
 
 async def test_one_users_messages_wait_their_turn(
@@ -99,11 +101,11 @@ async def test_old_conversations_and_handled_messages_are_forgotten(
 ) -> None:
     store = Conversations(db, protector, clock)
     await store.save("web", "old", Conversation({"x": 1}))
-    await store.remember("web", "m-old", [])
+    await store.remember("web", "old", "m-old", [])
     later = FixedClock(clock.now() + timedelta(days=31))
     recent = Conversations(db, protector, later)
     await recent.save("web", "new", Conversation({"y": 2}))
     assert await recent.purge(later.now() - timedelta(days=30)) == 2
     assert await recent.load("web", "old") == Conversation()
-    assert await recent.answered("web", "m-old") is None
+    assert await recent.answered("web", "old", "m-old") is None
     assert (await recent.load("web", "new")).state == {"y": 2}

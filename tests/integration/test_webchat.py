@@ -105,3 +105,10 @@ def test_english_comes_from_the_patients_message(server: str) -> None:
     found = replies(send(server, session="english-user-1", text="which department for a cough"))
     assert "Respiratory Medicine" in found[-1]["text"]
     assert "department:RESP" in keys(found)
+
+
+def test_message_ids_are_each_browsers_own(server: str) -> None:
+    first = replies(send(server, session="browser-one-1", id="1", text="/start"))
+    second = replies(send(server, session="browser-two-1", id="1", text="/my"))
+    assert second != first
+    assert "还没有" in second[-1]["text"]
