@@ -103,10 +103,12 @@ async def search_sessions(
     date_to: date | None = None,
     part: Part | None = None,
     include_closed: bool = False,
+    catalogue: Catalogue | None = None,
 ) -> list[SessionOffer]:
+    """Open sessions matching the filters; pass `catalogue` when it is at hand already."""
     now = clock.now()
     async with uows(readonly=True) as uow:
-        catalogue = await uow.catalogue.load()
+        catalogue = catalogue or await uow.catalogue.load()
         doctors = search_doctors(
             catalogue,
             name_or_work_no=doctor,

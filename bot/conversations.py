@@ -66,20 +66,33 @@ class Conversations:
             return Conversation()
         return Conversation(json.loads(self._protector.decrypt(stored.state)), stored.version)
 
-    async def save(self, channel: str, user_id: str, conversation: Conversation) -> bool:
-        """False when another process saved this conversation since it was loaded."""
+    async def save(
+        self,
+        channel: str,
+        user_id: str,
+        conversation: Conversation,
+        answered: tuple[str, list[dict[str, Any]]] | None = None,
+    ) -> bool:
+        """False when another process saved this conversation since it was loaded. With
+        `answered` (message id, replies), the message is remembered in the same transaction:
+        one commit per message."""
         sealed = self._protector.encrypt(json.dumps(conversation.state, ensure_ascii=False))
+        now = self._clock.now()
         try:
             async with self._uows() as uow:
                 saved = await uow.conversations.put(
-                    channel,
-                    self._user(channel, user_id),
-                    sealed,
-                    conversation.version,
-                    self._clock.now(),
+                    channel, self._user(channel, user_id), sealed, conversation.version, now
                 )
                 if not saved:
                     return False
+                if answered is not None:
+                    message_id, replies = answered
+                    await uow.conversations.handled(
+                        channel,
+                        self._message(channel, user_id, message_id),
+                        self._protector.encrypt(json.dumps(replies, ensure_ascii=False)),
+                        now,
+                    )
                 await uow.commit()
         except TryAgain:  # two first messages at once: the other one created it
             return False

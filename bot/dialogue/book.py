@@ -14,7 +14,7 @@ from booking.catalogue import Catalogue, Doctor, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
 from booking.schedule import local_now
-from booking.search import SessionOffer, load_catalogue, search_sessions
+from booking.search import SessionOffer, search_sessions
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.register import continue_registration, start_registration
 from channels.messages import Choice, Outbound
@@ -42,7 +42,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
             return replies
         slots.pop("registering", None)
         return replies + await _next(ctx)
-    catalogue = await load_catalogue(ctx.uows)
+    catalogue = await ctx.catalogue()
     if turn.choice is not None:
         kind, _, value = turn.choice.partition(":")
         if kind == "confirm":
@@ -119,7 +119,7 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
     """Ask for the first thing still missing, or confirm when nothing is."""
     slots = ctx.state.slots
-    catalogue = catalogue or await load_catalogue(ctx.uows)
+    catalogue = catalogue or await ctx.catalogue()
     if "session" not in slots:
         if slots.get("candidates"):
             doctors = [_doctor(catalogue, no) for no in slots["candidates"]]
@@ -196,6 +196,7 @@ async def _offers(
     found = await search_sessions(
         ctx.uows,
         ctx.clock,
+        catalogue=await ctx.catalogue(),
         doctor=doctor,
         department=department,
         date_from=when,
@@ -207,7 +208,9 @@ async def _offers(
 
 async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     slots = ctx.state.slots
-    offers = await search_sessions(ctx.uows, ctx.clock, doctor=slots["doctor"])
+    offers = await search_sessions(
+        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
+    )
     offer = next((o for o in offers if o.session.id == slots["session"]), None)
     patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
     patient = next((p for p in patients if p.id == slots["patient"]), None)
@@ -238,7 +241,7 @@ async def _book(ctx: Context) -> list[Outbound]:
         )
     except SlotFull:
         slots.pop("session", None)
-        replies = await _ask_session(ctx, await load_catalogue(ctx.uows))
+        replies = await _ask_session(ctx, await ctx.catalogue())
         return [ctx.reply(ctx.say("book.full_try_these")), *replies]
     except BookingError as error:
         ctx.state.finish()
@@ -246,7 +249,7 @@ async def _book(ctx: Context) -> list[Outbound]:
     ctx.state.finish()
     appointment, place = receipt.appointment, receipt.place
     department = receipt.department.name_en if ctx.language == "en" else receipt.department.name_zh
-    catalogue = await load_catalogue(ctx.uows)
+    catalogue = await ctx.catalogue()
     text = ctx.say(
         "book.done",
         booking_no=appointment.booking_no,

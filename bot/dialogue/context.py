@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from booking.catalogue import Catalogue
 from booking.clock import Clock
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.search import load_catalogue
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -33,6 +36,23 @@ class Turn:
         return found.value if found else None
 
 
+class CatalogueCache:
+    """The catalogue, read again at most every `seconds`: the dialogue reads it for nearly
+    every message, and it changes a few times a day."""
+
+    def __init__(self, uows: UnitOfWorkFactory, seconds: float = 30.0) -> None:
+        self._uows = uows
+        self._seconds = seconds
+        self._catalogue: Catalogue | None = None
+        self._loaded_at = 0.0
+
+    async def get(self) -> Catalogue:
+        if self._catalogue is None or time.monotonic() - self._loaded_at > self._seconds:
+            self._catalogue = await load_catalogue(self._uows)
+            self._loaded_at = time.monotonic()
+        return self._catalogue
+
+
 @dataclass(slots=True)
 class Context:
     state: DialogueState
@@ -42,6 +62,7 @@ class Context:
     protector: Protector
     channel: str
     user_id: str
+    catalogues: CatalogueCache
 
     @property
     def language(self) -> str:
@@ -50,6 +71,9 @@ class Context:
     @property
     def account(self) -> tuple[str, str]:
         return self.channel, self.user_id
+
+    async def catalogue(self) -> Catalogue:
+        return await self.catalogues.get()
 
     def now(self) -> datetime:
         return self.clock.now()

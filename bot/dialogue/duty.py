@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from booking.catalogue import Catalogue, Doctor, Part
 from booking.schedule import local_now
-from booking.search import SessionOffer, load_catalogue, search_doctors, search_sessions
+from booking.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue.book import department_choices, doctor_name, session_key, session_label
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
@@ -16,7 +16,7 @@ SHOWN = 6
 
 
 async def duty(ctx: Context, turn: Turn) -> list[Outbound]:
-    catalogue = await load_catalogue(ctx.uows)
+    catalogue = await ctx.catalogue()
     doctor = turn.parse.first("doctor") if turn.parse else None
     if doctor is not None and not doctor.candidates:
         return await _doctor(ctx, catalogue, _find(catalogue, doctor.value))
@@ -34,7 +34,9 @@ async def duty(ctx: Context, turn: Turn) -> list[Outbound]:
 async def _doctor(ctx: Context, catalogue: Catalogue, doctor: Doctor) -> list[Outbound]:
     offers = [
         o
-        for o in await search_sessions(ctx.uows, ctx.clock, doctor=doctor.work_no)
+        for o in await search_sessions(
+            ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=doctor.work_no
+        )
         if o.bookable and o.free
     ]
     department = next(d for d in catalogue.departments if d.code == doctor.department_code)
@@ -75,6 +77,7 @@ async def _department(
     found = await search_sessions(
         ctx.uows,
         ctx.clock,
+        catalogue=await ctx.catalogue(),
         department=code,
         date_from=when,
         date_to=when,
@@ -93,7 +96,11 @@ async def _department(
             )
         ]
     later = await search_sessions(
-        ctx.uows, ctx.clock, department=code, date_from=when + timedelta(1)
+        ctx.uows,
+        ctx.clock,
+        catalogue=await ctx.catalogue(),
+        department=code,
+        date_from=when + timedelta(1),
     )
     later = [o for o in later if o.bookable and o.free]
     return [

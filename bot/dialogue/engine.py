@@ -15,10 +15,9 @@ from typing import Any
 from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.search import load_catalogue
 from bot.conversations import Conversations
 from bot.dialogue import book, bookings, complaint, duty, register, reschedule
-from bot.dialogue.context import Context, Turn
+from bot.dialogue.context import CatalogueCache, Context, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
@@ -71,6 +70,7 @@ class DialogueEngine:
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}})."""
         self._triage = triage or {}
+        self._catalogues = CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
         self._conversations = conversations
@@ -80,12 +80,14 @@ class DialogueEngine:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         store = self._conversations
-        if inbound.message_id is not None:
-            earlier = await store.answered(inbound.channel, inbound.user_id, inbound.message_id)
-            if earlier is not None:
-                return [_outbound(reply) for reply in earlier]
         async with store.one_at_a_time(inbound.channel, inbound.user_id):
             for _ in range(3):  # another process answered this user meanwhile: read again
+                if inbound.message_id is not None:  # checked inside the user's turn, and
+                    earlier = await store.answered(  # again when another process got there
+                        inbound.channel, inbound.user_id, inbound.message_id
+                    )
+                    if earlier is not None:
+                        return [_outbound(reply) for reply in earlier]
                 conversation = await store.load(inbound.channel, inbound.user_id)
                 context = Context(
                     DialogueState(conversation.state),
@@ -95,17 +97,16 @@ class DialogueEngine:
                     self._protector,
                     inbound.channel,
                     inbound.user_id,
+                    self._catalogues,
                 )
                 replies = await self._respond(context, inbound)
-                if await store.save(inbound.channel, inbound.user_id, conversation):
-                    break
-            if inbound.message_id is not None:
-                await store.remember(
-                    inbound.channel,
-                    inbound.user_id,
-                    inbound.message_id,
-                    [asdict(reply) for reply in replies],
+                answered = (
+                    (inbound.message_id, [asdict(reply) for reply in replies])
+                    if inbound.message_id is not None
+                    else None
                 )
+                if await store.save(inbound.channel, inbound.user_id, conversation, answered):
+                    break
         return replies
 
     async def _respond(self, ctx: Context, inbound: Inbound) -> list[Outbound]:
@@ -196,7 +197,7 @@ class DialogueEngine:
         if intent == "query_schedule":
             return await duty.duty(ctx, turn)
         if intent == "triage":
-            return duty.triage(ctx, turn, await load_catalogue(ctx.uows), self._triage)
+            return duty.triage(ctx, turn, await ctx.catalogue(), self._triage)
         if intent == "my_appointments":
             return await bookings.show(ctx)
         if intent == "cancel":

@@ -47,6 +47,7 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
     found = await search_sessions(
         ctx.uows,
         ctx.clock,
+        catalogue=await ctx.catalogue(),
         department=view.department_code,
         hospital=view.hospital_code,
         date_from=day or local_now(ctx.now(), "Asia/Shanghai").date(),
@@ -72,7 +73,9 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
         return await _sessions(ctx, choice.removeprefix("move:"))
     if choice.startswith("to:"):
         session_id, _, work_no = choice.removeprefix("to:").partition(":")
-        offers = await search_sessions(ctx.uows, ctx.clock, doctor=work_no)
+        offers = await search_sessions(
+            ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=work_no
+        )
         offer = next((o for o in offers if o.session.id == int(session_id)), None)
         if offer is None:
             return await _sessions(ctx, slots["booking_no"])
