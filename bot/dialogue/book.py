@@ -73,7 +73,10 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
 def _names_something(turn: Turn) -> bool:
     """ "不对，改成下午" denies and corrects: a correction, not a refusal."""
     kinds = ("department", "doctor", "date", "time_of_day", "time")
-    return any(turn.value(kind) is not None for kind in kinds)
+    said = turn.text.lower()
+    return any(turn.value(kind) is not None for kind in kinds) or any(
+        words in said for words in (*_OTHER_DOCTOR, *_OTHER_TIME)
+    )
 
 
 def stays(ctx: Context, turn: Turn) -> bool:
@@ -93,10 +96,31 @@ def _set(slots: dict[str, object], name: str, value: object) -> None:
     slots[name] = value
 
 
+_OTHER_DOCTOR = (
+    "换个医生",
+    "换一个医生",
+    "换医生",
+    "别的医生",
+    "another doctor",
+    "different doctor",
+)
+_OTHER_TIME = ("换个时间", "换一个时间", "换时间", "别的时间", "another time", "different time")
+
+
 def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
-    """What this message says about the booking: new values replace old ones."""
+    """What this message says about the booking: new values replace old ones; 换个医生 /
+    换个时间 forget the doctor or the time, so that they are asked again."""
     assert turn.parse is not None
     slots = ctx.state.slots
+    said = turn.text.lower()
+    if any(words in said for words in _OTHER_DOCTOR):
+        if "doctor" in slots:
+            slots["not_doctor"] = slots["doctor"]
+        for name in ("doctor", "candidates", "session"):
+            slots.pop(name, None)
+    if any(words in said for words in _OTHER_TIME):
+        for name in ("date", "part", "session"):
+            slots.pop(name, None)
     department = turn.parse.first("department")
     if department is not None and _bookable_department(catalogue, department.value):
         _set(slots, "department", department.value)
@@ -152,9 +176,12 @@ async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     offers = await _offers(
         ctx, department=slots["department"], day=slots.get("date"), part=slots.get("part")
     )
-    working = {o.doctor.work_no for o in offers}
+    rejected = slots.get("not_doctor")
+    working = {o.doctor.work_no for o in offers} - {rejected}
     doctors = [
-        d for d in catalogue.doctors if d.department_code == slots["department"] and d.active
+        d
+        for d in catalogue.doctors
+        if d.department_code == slots["department"] and d.active and d.work_no != rejected
     ]
     if working:  # only those who work when the patient asked, if anyone does
         doctors = [d for d in doctors if d.work_no in working]
