@@ -199,7 +199,7 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     wanted = await _offers(
         ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part")
     )
-    if len(wanted) == 1 and "date" in slots and "part" in slots:
+    if len(wanted) == 1 and "date" in slots and "part" in slots and not slots.get("list_sessions"):
         slots["session"] = wanted[0].session.id
         return await _next(ctx, catalogue)
     name = doctor_name(ctx, doctor)
@@ -319,6 +319,8 @@ def back(ctx: Context) -> None:
     for name in ("patient", "session", "doctor", "department"):
         if name in ctx.state.slots:
             ctx.state.slots.pop(name)
+            if name == "session":  # show the sessions, even when one fits what was asked
+                ctx.state.slots["list_sessions"] = True
             return
 
 
