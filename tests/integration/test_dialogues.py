@@ -6,7 +6,7 @@ message delivered a second time) and `restart: true` (a new engine on the same d
 Each step may expect outcomes a patient would notice, not wording:
 
 - `choices: [keys]` — these choices are offered (`choices_exactly` for all of them,
-  `choices_like` for keys starting so);
+  `choices_like` for keys starting so, `not_choices` for keys that must not be offered);
 - `mentions: [texts]` — the reply mentions these (`{booking_no}` is the setup booking's
   number, `{booking_no_2}` the second's);
 - `not_mentions: [texts]`;
@@ -114,6 +114,8 @@ def _check(
     keys = [choice.key for reply in replies for choice in reply.choices]
     for key in expect.get("choices", []):
         assert key.format(**run.values) in keys, f"{key} not offered in {keys}"
+    for key in expect.get("not_choices", []):
+        assert key.format(**run.values) not in keys, f"{key} offered in {keys}"
     for prefix in expect.get("choices_like", []):
         assert any(key.startswith(prefix) for key in keys), f"no {prefix}… in {keys}"
     if "choices_exactly" in expect:
