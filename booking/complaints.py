@@ -13,6 +13,7 @@ from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound, TryAgain
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.registration import DEFAULT_TZ
 from booking.schedule import local_now
 
 MAX_TEXT = 2000
@@ -72,7 +73,7 @@ async def file_complaint(
     sealed = protector.encrypt(words[:MAX_TEXT])
     user_hash = protector.lookup_hash("complainant", f"{channel}\x00{user_id}")
     for _ in range(5):
-        number = new_complaint_no(local_now(now, "Asia/Shanghai").date())
+        number = new_complaint_no(local_now(now, DEFAULT_TZ).date())
         try:
             async with uows() as uow:
                 complaint = await uow.complaints.add(

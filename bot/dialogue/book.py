@@ -46,7 +46,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
     if turn.choice is not None:
         kind, _, value = turn.choice.partition(":")
         if kind == "confirm":
-            return await _book(ctx) if value == "yes" else _stop(ctx)
+            return await _book(ctx) if value == "yes" else stop(ctx)
         if kind == "patient" and value == "new":
             slots["registering"] = True
             return start_registration(ctx)
@@ -65,7 +65,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
         if at_confirmation and turn.intent == "affirm":
             return await _book(ctx)
         if turn.intent == "deny" and not _names_something(turn):
-            return _stop(ctx)
+            return stop(ctx)
         _absorb(ctx, turn, catalogue)
     return await _next(ctx, catalogue)
 
@@ -292,7 +292,7 @@ async def _book(ctx: Context) -> list[Outbound]:
     return [ctx.reply(text)]
 
 
-def _stop(ctx: Context) -> list[Outbound]:
+def stop(ctx: Context) -> list[Outbound]:
     ctx.state.finish()
     return [ctx.reply(ctx.say("book.stopped"))]
 
@@ -303,10 +303,6 @@ def stop_words(text: str) -> bool:
 
 def back_words(text: str) -> bool:
     return text.strip().lower() in {"返回", "上一步", "返回上一步", "back", "go back"}
-
-
-def stop(ctx: Context) -> list[Outbound]:
-    return _stop(ctx)
 
 
 async def go_back(ctx: Context) -> list[Outbound]:

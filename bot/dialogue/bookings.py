@@ -6,16 +6,13 @@ from booking.appointments import AppointmentStatus, BookingView
 from booking.changes import cancel
 from booking.errors import BookingError
 from booking.listing import my_bookings
-from booking.schedule import local_now
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
-
-ZONE = "Asia/Shanghai"
 
 
 async def upcoming(ctx: Context) -> list[BookingView]:
     views = await my_bookings(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
-    today = local_now(ctx.now(), ZONE).date()
+    today = ctx.local(ctx.now()).date()
     active = [v for v in views if v.status == AppointmentStatus.BOOKED and v.visit_date >= today]
     return sorted(active, key=lambda v: (v.visit_date, v.expected_time))
 
@@ -30,7 +27,7 @@ def describe(ctx: Context, view: BookingView) -> dict[str, object]:
         "department": view.department_name_en if english else view.department_name_zh,
         "doctor": view.doctor_name,
         "queue_no": view.queue_no,
-        "time": local_now(view.expected_time, ZONE).strftime("%H:%M"),
+        "time": ctx.local(view.expected_time).strftime("%H:%M"),
     }
 
 

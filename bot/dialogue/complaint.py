@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from booking.complaints import ComplaintCategory, complaint_status, file_complaint
 from booking.errors import BookingError
-from booking.schedule import local_now
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -62,7 +61,7 @@ async def status(ctx: Context, turn: Turn) -> list[Outbound]:
         complaint = await complaint_status(ctx.uows, number)
     except BookingError as error:
         return [ctx.refusal(error)]
-    created = local_now(complaint.created_at, "Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    created = ctx.local(complaint.created_at).strftime("%Y-%m-%d %H:%M")
     text = ctx.say(
         "complaint.status",
         complaint_no=complaint.complaint_no,

@@ -12,6 +12,8 @@ from booking.clock import Clock
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.registration import DEFAULT_TZ
+from booking.schedule import local_now
 from booking.search import load_catalogue
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -77,6 +79,10 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment in the hospital's time zone, as patients read times."""
+        return local_now(moment, DEFAULT_TZ)
 
     def say(self, key: str, **values: Any) -> str:
         return self.texts.say(self.language, key, **values)

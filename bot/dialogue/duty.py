@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from booking.catalogue import Catalogue, Doctor, Part
-from booking.schedule import local_now
 from booking.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue.book import department_choices, doctor_name, session_key, session_label
 from bot.dialogue.context import Context, Turn
@@ -72,7 +71,7 @@ def _specialty(ctx: Context, catalogue: Catalogue, specialty: str) -> list[Outbo
 async def _department(
     ctx: Context, catalogue: Catalogue, code: str, day: str | None, part: str | None
 ) -> list[Outbound]:
-    today = local_now(ctx.now(), "Asia/Shanghai").date()
+    today = ctx.local(ctx.now()).date()
     when = date.fromisoformat(day) if day else today
     found = await search_sessions(
         ctx.uows,

@@ -7,7 +7,6 @@ from datetime import date
 from booking.catalogue import Part
 from booking.changes import transfer
 from booking.errors import BookingError
-from booking.schedule import local_now
 from booking.search import search_sessions
 from bot.dialogue.book import describe_offer, session_label
 from bot.dialogue.bookings import describe, upcoming
@@ -50,7 +49,7 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
         catalogue=await ctx.catalogue(),
         department=view.department_code,
         hospital=view.hospital_code,
-        date_from=day or local_now(ctx.now(), "Asia/Shanghai").date(),
+        date_from=day or ctx.local(ctx.now()).date(),
         date_to=day,
         part=Part(slots["part"]) if slots.get("part") else None,
     )
@@ -111,7 +110,7 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
             date=moved.visit_date.isoformat(),
             part=ctx.say(f"part.{moved.part.value}"),
             queue_no=receipt.place.queue_no,
-            time=local_now(receipt.place.starts_at, "Asia/Shanghai").strftime("%H:%M"),
+            time=ctx.local(receipt.place.starts_at).strftime("%H:%M"),
         )
         return [ctx.reply(text)]
     if no:
