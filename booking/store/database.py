@@ -53,6 +53,8 @@ def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
         pool_size=1 if writer else pool_size,
         max_overflow=0,
         connect_args={"timeout": 30},
+        pool_reset_on_return=None,  # see _on_reset
+        hide_parameters=True,  # errors are logged; the values may be a patient's
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -68,6 +70,14 @@ def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
         ):
             cursor.execute(pragma)
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: ConnectionPoolEntry, state: Any) -> None:
+        # A unit of work has always ended its transaction by now; the pool's own unconditional
+        # rollback would cost one more trip to SQLite's thread for every unit of work.
+        driver = record.driver_connection
+        if driver is None or driver.in_transaction:
+            dbapi_connection.rollback()
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
@@ -102,6 +112,7 @@ class Database:
                 max_overflow=0,
                 echo=echo,
                 connect_args=connect_args,
+                hide_parameters=True,
             )
             self.read_engine = self.write_engine
             self.writer_lock = None
@@ -164,7 +175,7 @@ class SqlUnitOfWork:
             self.blacklist = SqlBlacklist(s)
             self.appointments = SqlAppointments(s)
             self.logs = SqlLogs(s)
-            self.conversations = SqlConversations(s)
+            self.conversations = SqlConversations(s, postgres=postgres)
             self.complaints = SqlComplaints(s)
         except BaseException:
             self._release()
