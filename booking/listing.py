@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.appointments import AppointmentStatus, BookingView
-from booking.clock import Clock
 from booking.identity import parse_id_number, parse_mobile
 from booking.ports import BookingFilter, UnitOfWorkFactory
 from booking.protect import Protector
@@ -53,12 +52,10 @@ async def find_bookings(
         return await uow.appointments.views(f)
 
 
-async def my_bookings(
-    uows: UnitOfWorkFactory, clock: Clock, channel: str, user_id: str
-) -> list[BookingView]:
+async def my_bookings(uows: UnitOfWorkFactory, channel: str, user_id: str) -> list[BookingView]:
     """Every booking of the patients this chat account manages, newest visit first."""
-    async with uows() as uow:
-        account = await uow.patients.account(channel, user_id, clock.now())
-        views = await uow.appointments.views(BookingFilter(account_id=account.id))
-        await uow.commit()
-    return views
+    async with uows(readonly=True) as uow:
+        account = await uow.patients.find_account(channel, user_id)
+        if account is None:
+            return []
+        return await uow.appointments.views(BookingFilter(account_id=account.id))

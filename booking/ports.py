@@ -168,7 +168,11 @@ class PatientRepository(Protocol):
     async def update_phone(
         self, patient_id: int, phone_hash: str, phone_cipher: str, phone_masked: str
     ) -> None: ...
-    async def account(self, channel: str, user_id: str, now: datetime) -> Account: ...
+    async def find_account(self, channel: str, user_id: str) -> Account | None: ...
+    async def account(self, channel: str, user_id: str, now: datetime) -> Account:
+        """This chat user's account, created on first use."""
+        ...
+
     async def of_account(self, account_id: int) -> list[Patient]: ...
     async def link(self, account_id: int, patient_id: int, now: datetime) -> None: ...
     async def is_linked(self, account_id: int, patient_id: int) -> bool: ...
@@ -226,15 +230,39 @@ class StoredConversation:
     version: int
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationSave:
+    """One patient's conversation after a message, and that message's replies."""
+
+    channel: str
+    user_hash: str
+    state: str
+    version: int  # the version read; saved as version + 1
+    message_hash: str | None = None
+    replies: str | None = None
+
+
 class ConversationRepository(Protocol):
     """Conversations and handled messages as opaque strings, keyed by hashes."""
 
     async def get(self, channel: str, user_hash: str) -> StoredConversation | None: ...
+    async def resume(
+        self, channel: str, user_hash: str, message_hash: str
+    ) -> tuple[StoredConversation | None, str | None]:
+        """The conversation and the replies already given to this message, read together."""
+        ...
+
     async def put(
         self, channel: str, user_hash: str, state: str, version: int, now: datetime
     ) -> bool:
         """Save as `version` + 1; False when someone else saved since `version` was read
         (version 0: the conversation must not exist yet)."""
+        ...
+
+    async def put_many(self, saves: list[ConversationSave], now: datetime) -> list[bool]:
+        """Several patients' saves in this transaction, each as `put` would (and its message
+        remembered); False for those that lost to another save or whose message was handled
+        already. At most one save per conversation."""
         ...
 
     async def replies(self, channel: str, message_hash: str) -> str | None: ...

@@ -88,11 +88,7 @@ async def patient_by_id_number(
     return patient
 
 
-async def patients_of_account(
-    uows: UnitOfWorkFactory, clock: Clock, channel: str, user_id: str
-) -> list[Patient]:
-    async with uows() as uow:
-        account = await uow.patients.account(channel, user_id, clock.now())
-        patients = await uow.patients.of_account(account.id)
-        await uow.commit()
-    return patients
+async def patients_of_account(uows: UnitOfWorkFactory, channel: str, user_id: str) -> list[Patient]:
+    async with uows(readonly=True) as uow:
+        account = await uow.patients.find_account(channel, user_id)
+        return [] if account is None else await uow.patients.of_account(account.id)

@@ -76,6 +76,12 @@ class SqlPatients:
             .execution_options(synchronize_session="fetch")
         )
 
+    async def find_account(self, channel: str, user_id: str) -> Account | None:
+        row = await self.s.scalar(
+            select(AccountRow).where(AccountRow.channel == channel, AccountRow.user_id == user_id)
+        )
+        return Account(id=row.id, channel=row.channel, user_id=row.user_id) if row else None
+
     async def account(self, channel: str, user_id: str, now: datetime) -> Account:
         query = select(AccountRow).where(
             AccountRow.channel == channel, AccountRow.user_id == user_id

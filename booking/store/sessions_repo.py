@@ -157,16 +157,20 @@ class SqlSessions:
         return [session_of(r) for r in (await self.s.execute(query)).all()]
 
     async def search(self, f: SessionFilter, after: datetime) -> list[SessionAvailability]:
+        # Counted per session found (on the places index), not over every place in the hospital.
         free = (
-            select(PlaceRow.session_id, func.count().label("free"))
-            .where(PlaceRow.status == PlaceStatus.FREE.value, PlaceRow.starts_at > after)
-            .group_by(PlaceRow.session_id)
-            .subquery()
+            select(func.count())
+            .where(
+                PlaceRow.session_id == ClinicSessionRow.id,
+                PlaceRow.status == PlaceStatus.FREE.value,
+                PlaceRow.starts_at > after,
+            )
+            .correlate(ClinicSessionRow)
+            .scalar_subquery()
         )
         query = (
             _session_query()
-            .add_columns(func.coalesce(free.c.free, 0))
-            .outerjoin(free, free.c.session_id == ClinicSessionRow.id)
+            .add_columns(free)
             .order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
         )
         if f.hospital_code:

@@ -158,7 +158,7 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
-        patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+        patients = await patients_of_account(ctx.uows, ctx.channel, ctx.user_id)
         if not patients:
             slots["registering"] = True
             return start_registration(ctx)
@@ -239,7 +239,7 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
     )
     offer = next((o for o in offers if o.session.id == slots["session"]), None)
-    patients = await patients_of_account(ctx.uows, ctx.clock, ctx.channel, ctx.user_id)
+    patients = await patients_of_account(ctx.uows, ctx.channel, ctx.user_id)
     patient = next((p for p in patients if p.id == slots["patient"]), None)
     if offer is None or patient is None:
         slots.pop("session", None)

@@ -134,7 +134,7 @@ def _check(
 
 
 async def _active(run: Run) -> int:
-    views = await my_bookings(run.db, run.clock, run.channel, USER)
+    views = await my_bookings(run.db, run.channel, USER)
     return sum(1 for view in views if view.status == AppointmentStatus.BOOKED)
 
 
