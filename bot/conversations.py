@@ -19,7 +19,7 @@ from typing import Any
 
 from booking.clock import Clock
 from booking.errors import TryAgain
-from booking.ports import UnitOfWorkFactory
+from booking.ports import ConversationSave, StoredConversation, UnitOfWorkFactory
 from booking.protect import Protector
 
 
@@ -34,6 +34,7 @@ class Conversations:
         self._uows = uows
         self._protector = protector
         self._clock = clock
+        self._writer = _GroupCommit(uows, clock)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
 
@@ -62,6 +63,24 @@ class Conversations:
     async def load(self, channel: str, user_id: str) -> Conversation:
         async with self._uows(readonly=True) as uow:
             stored = await uow.conversations.get(channel, self._user(channel, user_id))
+        return self._open(stored)
+
+    async def resume(
+        self, channel: str, user_id: str, message_id: str | None
+    ) -> tuple[Conversation, list[dict[str, Any]] | None]:
+        """The conversation, and the replies already given if this message was handled before:
+        one read per message."""
+        if message_id is None:
+            return await self.load(channel, user_id), None
+        async with self._uows(readonly=True) as uow:
+            stored, sealed = await uow.conversations.resume(
+                channel, self._user(channel, user_id), self._message(channel, user_id, message_id)
+            )
+        if sealed is not None:
+            return Conversation(), list(json.loads(self._protector.decrypt(sealed)))
+        return self._open(stored), None
+
+    def _open(self, stored: StoredConversation | None) -> Conversation:
         if stored is None:
             return Conversation()
         return Conversation(json.loads(self._protector.decrypt(stored.state)), stored.version)
@@ -73,28 +92,22 @@ class Conversations:
         conversation: Conversation,
         answered: tuple[str, list[dict[str, Any]]] | None = None,
     ) -> bool:
-        """False when another process saved this conversation since it was loaded. With
-        `answered` (message id, replies), the message is remembered in the same transaction:
-        one commit per message."""
-        sealed = self._protector.encrypt(json.dumps(conversation.state, ensure_ascii=False))
-        now = self._clock.now()
-        try:
-            async with self._uows() as uow:
-                saved = await uow.conversations.put(
-                    channel, self._user(channel, user_id), sealed, conversation.version, now
-                )
-                if not saved:
-                    return False
-                if answered is not None:
-                    message_id, replies = answered
-                    await uow.conversations.handled(
-                        channel,
-                        self._message(channel, user_id, message_id),
-                        self._protector.encrypt(json.dumps(replies, ensure_ascii=False)),
-                        now,
-                    )
-                await uow.commit()
-        except TryAgain:  # two first messages at once: the other one created it
+        """False when another process saved this conversation since it was loaded, or handled
+        this message meanwhile. With `answered` (message id, replies), the message is
+        remembered in the same transaction. Returns once the save is committed."""
+        message_hash = replies = None
+        if answered is not None:
+            message_hash = self._message(channel, user_id, answered[0])
+            replies = self._protector.encrypt(json.dumps(answered[1], ensure_ascii=False))
+        save = ConversationSave(
+            channel,
+            self._user(channel, user_id),
+            self._protector.encrypt(json.dumps(conversation.state, ensure_ascii=False)),
+            conversation.version,
+            message_hash,
+            replies,
+        )
+        if not await self._writer.save(save):
             return False
         conversation.version += 1
         return True
@@ -127,3 +140,60 @@ class Conversations:
             forgotten = await uow.conversations.purge(before)
             await uow.commit()
         return forgotten
+
+
+class _GroupCommit:
+    """Saves of different patients that arrive together are committed together.
+
+    Every patient's message ends with a save, and on SQLite one writer at a time commits;
+    one transaction per message made the conversation store, not the booking, the limit on
+    how many messages a second the bot could answer. A save still returns only once it is
+    committed, so no reply is sent for a state that is not on disk.
+    """
+
+    BATCH = 200  # rows per statement, well under SQLite's limit on bound values
+
+    def __init__(self, uows: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uows = uows
+        self._clock = clock
+        self._queue: list[tuple[ConversationSave, asyncio.Future[bool]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def save(self, save: ConversationSave) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._queue.append((save, future))
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._queue = [(s, f) for s, f in self._queue if f.get_loop() is loop]
+            self._task = loop.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch: list[tuple[ConversationSave, asyncio.Future[bool]]] = []
+            later: list[tuple[ConversationSave, asyncio.Future[bool]]] = []
+            seen: set[tuple[str, str]] = set()
+            for save, future in self._queue:
+                key = (save.channel, save.user_hash)
+                if len(batch) < self.BATCH and key not in seen and not future.done():
+                    seen.add(key)
+                    batch.append((save, future))
+                elif not future.done():
+                    later.append((save, future))
+            self._queue = later
+            if not batch:
+                continue
+            try:
+                async with self._uows() as uow:
+                    results = await uow.conversations.put_many(
+                        [save for save, _ in batch], self._clock.now()
+                    )
+                    await uow.commit()
+            except Exception as error:  # given to every caller waiting on this batch
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)

@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.ports import StoredConversation
+from booking.ports import ConversationSave, StoredConversation
 from booking.store.tables import ConversationRow, HandledMessageRow
+
+_MINE = (
+    ConversationRow.channel == bindparam("channel"),
+    ConversationRow.user_hash == bindparam("user_hash"),
+)
+# Read on every message, so built once. One statement for both: on SQLite each statement is
+# several trips to the database's thread, and they cost more than the query.
+_RESUME = select(
+    select(ConversationRow.state).where(*_MINE).scalar_subquery(),
+    select(ConversationRow.version).where(*_MINE).scalar_subquery(),
+    select(HandledMessageRow.replies)
+    .where(
+        HandledMessageRow.channel == bindparam("channel"),
+        HandledMessageRow.message_hash == bindparam("message"),
+    )
+    .scalar_subquery(),
+)
+
+
+_RESUME_SQLITE = str(_RESUME.compile(dialect=sqlite.dialect(paramstyle="named")))
 
 
 class SqlConversations:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
         self.s = session
+        self._insert: Any = postgresql.insert if postgres else sqlite.insert
+        self._sqlite = not postgres
 
     async def get(self, channel: str, user_hash: str) -> StoredConversation | None:
         row = (
@@ -25,17 +50,30 @@ class SqlConversations:
         ).first()
         return StoredConversation(row.state, row.version) if row else None
 
+    async def resume(
+        self, channel: str, user_hash: str, message_hash: str
+    ) -> tuple[StoredConversation | None, str | None]:
+        params = {"channel": channel, "user_hash": user_hash, "message": message_hash}
+        if self._sqlite:
+            # Straight to the driver: one trip to SQLite's thread instead of the adapter's four.
+            driver = (await (await self.s.connection()).get_raw_connection()).driver_connection
+            assert driver is not None
+            rows = await driver.execute_fetchall(_RESUME_SQLITE, params)
+            state, version, replies = rows[0]
+        else:
+            state, version, replies = (await self.s.execute(_RESUME, params)).one()
+        return (None if state is None else StoredConversation(state, version)), replies
+
     async def put(
         self, channel: str, user_hash: str, state: str, version: int, now: datetime
     ) -> bool:
         if version == 0:
-            exists = await self.get(channel, user_hash)
-            if exists is not None:
+            try:
+                await self.s.execute(insert(ConversationRow).values(
+                    channel=channel, user_hash=user_hash, state=state, version=1, updated_at=now
+                ))  # fmt: skip
+            except IntegrityError:  # saved meanwhile; the caller rolls back and reads again
                 return False
-            self.s.add(ConversationRow(
-                channel=channel, user_hash=user_hash, state=state, version=1, updated_at=now
-            ))  # fmt: skip
-            await self.s.flush()  # a concurrent insert fails here on the unique constraint
             return True
         done = await self.s.execute(
             update(ConversationRow)
@@ -48,6 +86,70 @@ class SqlConversations:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    async def put_many(self, saves: list[ConversationSave], now: datetime) -> list[bool]:
+        # Two statements for the whole batch, whatever its size: on SQLite each statement is
+        # several trips to the database's thread, and they cost more than the writing.
+        if len({(save.channel, save.user_hash) for save in saves}) != len(saves):
+            raise ValueError("one save per conversation in a batch")
+        fresh = await self._remember_new(saves, now)
+        keep = [
+            save
+            for save in saves
+            if save.message_hash is None or (save.channel, save.message_hash) in fresh
+        ]
+        if not keep:
+            return [False] * len(saves)
+        kept = {(save.channel, save.user_hash) for save in keep}
+        row = self._insert(ConversationRow).values([
+            {"channel": save.channel, "user_hash": save.user_hash, "state": save.state,
+             "version": save.version + 1, "updated_at": now}
+            for save in keep
+        ])  # fmt: skip
+        # A new conversation (version 0) must not exist yet; a known one must still be at the
+        # version read. Rows that fail the condition are neither written nor returned.
+        upsert = row.on_conflict_do_update(
+            index_elements=[ConversationRow.channel, ConversationRow.user_hash],
+            set_={"state": row.excluded.state, "version": row.excluded.version,
+                  "updated_at": row.excluded.updated_at},
+            where=ConversationRow.version == row.excluded.version - 1,
+        ).returning(ConversationRow.channel, ConversationRow.user_hash)  # fmt: skip
+        saved = {(r.channel, r.user_hash) for r in await self.s.execute(upsert)}
+        lost = [
+            save
+            for save in keep
+            if (save.channel, save.user_hash) not in saved and save.message_hash is not None
+        ]
+        if lost:  # their messages are handled again, after a fresh read
+            await self.s.execute(
+                delete(HandledMessageRow).where(
+                    or_(*(
+                        and_(HandledMessageRow.channel == save.channel,
+                             HandledMessageRow.message_hash == save.message_hash)
+                        for save in lost
+                    ))
+                )
+            )  # fmt: skip
+        return [(key := (save.channel, save.user_hash)) in saved and key in kept for save in saves]
+
+    async def _remember_new(
+        self, saves: list[ConversationSave], now: datetime
+    ) -> set[tuple[str, str]]:
+        rows = [
+            {"channel": save.channel, "message_hash": save.message_hash,
+             "replies": save.replies, "handled_at": now}
+            for save in saves
+            if save.message_hash is not None
+        ]  # fmt: skip
+        if not rows:
+            return set()
+        done = await self.s.execute(
+            self._insert(HandledMessageRow)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(HandledMessageRow.channel, HandledMessageRow.message_hash)
+        )
+        return {(r.channel, r.message_hash) for r in done}
+
     async def replies(self, channel: str, message_hash: str) -> str | None:
         return await self.s.scalar(
             select(HandledMessageRow.replies).where(
@@ -57,8 +159,8 @@ class SqlConversations:
         )
 
     async def handled(self, channel: str, message_hash: str, replies: str, now: datetime) -> None:
-        self.s.add(
-            HandledMessageRow(
+        await self.s.execute(
+            insert(HandledMessageRow).values(
                 channel=channel, message_hash=message_hash, replies=replies, handled_at=now
             )
         )

@@ -82,13 +82,12 @@ class DialogueEngine:
         store = self._conversations
         async with store.one_at_a_time(inbound.channel, inbound.user_id):
             for _ in range(3):  # another process answered this user meanwhile: read again
-                if inbound.message_id is not None:  # checked inside the user's turn, and
-                    earlier = await store.answered(  # again when another process got there
-                        inbound.channel, inbound.user_id, inbound.message_id
-                    )
-                    if earlier is not None:
-                        return [_outbound(reply) for reply in earlier]
-                conversation = await store.load(inbound.channel, inbound.user_id)
+                # Inside the user's turn, and again when another process got there first.
+                conversation, earlier = await store.resume(
+                    inbound.channel, inbound.user_id, inbound.message_id
+                )
+                if earlier is not None:
+                    return [_outbound(reply) for reply in earlier]
                 context = Context(
                     DialogueState(conversation.state),
                     self._texts,
@@ -236,6 +235,12 @@ def _intent_of(turn: Turn) -> str | None:
         return None
     if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
         return turn.parse.intent
+    if turn.parse.intent == "inform":
+        # Outside any task, "明天下午李明医生" or "a cardiologist on Friday" asks for a booking,
+        # and "头疼两天了" for advice on where to go.
+        if turn.value("doctor") or turn.value("department"):
+            return "book"
+        return "triage" if turn.value("symptom") else None
     return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
 
 

@@ -109,3 +109,38 @@ async def test_old_conversations_and_handled_messages_are_forgotten(
     assert await recent.load("web", "old") == Conversation()
     assert await recent.answered("web", "old", "m-old") is None
     assert (await recent.load("web", "new")).state == {"y": 2}
+
+
+async def test_patients_saving_together_are_committed_together_each_with_its_own_outcome(
+    db: Database, protector: Protector, clock: FixedClock
+) -> None:
+    store = Conversations(db, protector, clock)
+    stale = Conversation({"step": 1})
+    assert await store.save("web", "stale", stale)
+    await store.save("web", "stale", await store.load("web", "stale"))  # stale is now behind
+    await store.remember("web", "late", "m-9", [{"text": "已回复"}])  # handled elsewhere
+    commits = 0
+    real_commit = type(db()).commit
+
+    async def counting_commit(self: object) -> None:
+        nonlocal commits
+        commits += 1
+        await real_commit(self)  # type: ignore[arg-type]
+
+    type(db()).commit = counting_commit  # type: ignore[method-assign]
+    try:
+        fresh = [Conversation({"n": n}) for n in range(30)]
+        results = await asyncio.gather(
+            *(store.save("web", f"p{n}", c, (f"m{n}", [])) for n, c in enumerate(fresh)),
+            store.save("web", "stale", stale, ("m-1", [{"text": "ok"}])),
+            store.save("web", "late", Conversation({"x": 1}), ("m-9", [{"text": "again"}])),
+        )
+    finally:
+        type(db()).commit = real_commit  # type: ignore[method-assign]
+    assert results == [True] * 30 + [False, False]
+    assert commits < 10  # not one per patient
+    assert [(await store.load("web", f"p{n}")).state for n in (0, 29)] == [{"n": 0}, {"n": 29}]
+    # The losers left nothing behind: their messages can be handled again after a fresh read.
+    assert await store.answered("web", "stale", "m-1") is None
+    assert await store.answered("web", "late", "m-9") == [{"text": "已回复"}]
+    assert await store.load("web", "late") == Conversation()
