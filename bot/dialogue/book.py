@@ -138,6 +138,8 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
     part = turn.value("time_of_day") or _part_of(turn.value("time"))
     if part is not None:
         _set(slots, "part", part)
+    if when is not None and part is not None:  # one session named: no list needed any more
+        slots.pop("list_sessions", None)
 
 
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
@@ -211,6 +213,38 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     return [ctx.reply(text, choices[:OFFERED_SESSIONS] + _nav(ctx))]
 
 
+async def _full(ctx: Context, session_id: int) -> list[Outbound]:
+    """The session filled up before the patient confirmed: the nearest others instead, the
+    same doctor on other days first, then the department's other doctors that day."""
+    slots = ctx.state.slots
+    slots.pop("date", None)
+    slots.pop("part", None)
+    found = await search_sessions(
+        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
+    )
+    full = next((o for o in found if o.session.id == session_id), None)
+    if full is None:  # stopped meanwhile, or no longer listed: ask afresh
+        return await _next(ctx)
+    day = full.session.visit_date
+    same_doctor = sorted(
+        (o for o in await _offers(ctx, doctor=full.doctor.work_no) if o.session.id != session_id),
+        key=lambda o: (abs((o.session.visit_date - day).days), o.session.starts_at),
+    )[:3]
+    same_day = [
+        o
+        for o in await _offers(ctx, department=full.department.code, day=day.isoformat())
+        if o.doctor.work_no != full.doctor.work_no
+    ][:3]
+    choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in same_doctor)
+    choices += tuple(
+        Choice(session_key(o), f"{doctor_name(ctx, o.doctor)} {session_label(ctx, o)}")
+        for o in same_day
+    )
+    slots["list_sessions"] = True
+    text = ctx.say("book.full_try_these" if choices else "book.full_nothing_else")
+    return [ctx.reply(text, choices + _nav(ctx))]
+
+
 async def _offers(
     ctx: Context,
     *,
@@ -267,9 +301,7 @@ async def _book(ctx: Context) -> list[Outbound]:
             account=ctx.account,
         )
     except SlotFull:
-        slots.pop("session", None)
-        replies = await _ask_session(ctx, await ctx.catalogue())
-        return [ctx.reply(ctx.say("book.full_try_these")), *replies]
+        return await _full(ctx, slots.pop("session"))
     except BookingError as error:
         ctx.state.finish()
         return [ctx.refusal(error)]

@@ -93,4 +93,9 @@ class Context:
         return Outbound(text, choices)
 
     def refusal(self, error: BookingError) -> Outbound:
-        return self.reply(self.say(f"refusal.{error.reason}"))
+        key = error.reason
+        if key == "blacklisted":  # after no-shows the ban ends on a day; the hospital's may not
+            until = error.details.get("until")
+            if error.details.get("source") == "noshow" and until:
+                return self.reply(self.say("refusal.blacklisted_noshow", until=until))
+        return self.reply(self.say(f"refusal.{key}"))

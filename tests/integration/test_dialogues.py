@@ -2,7 +2,10 @@
 engine, NLU and booking domain on SQLite and PostgreSQL.
 
 A transcript's steps are `say: text`, `press: choice key`, `again: true` (the previous
-message delivered a second time) and `restart: true` (a new engine on the same database).
+message delivered a second time), `restart: true` (a new engine on the same database) and
+`others_fill: true` (other patients take every place left in the session being booked).
+Its `setup` may register `patients`, make `bookings` and ban patients (`banned`: after no-shows
+with `until_days`, by the hospital without).
 Each step may expect outcomes a patient would notice, not wording:
 
 - `choices: [keys]` — these choices are offered (`choices_exactly` for all of them,
@@ -17,6 +20,7 @@ Each step may expect outcomes a patient would notice, not wording:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +33,9 @@ import yaml
 from booking.appointments import AppointmentStatus
 from booking.book import book
 from booking.clock import FixedClock
+from booking.errors import SlotFull
 from booking.listing import my_bookings
+from booking.patients import BlacklistEntry, BlacklistSource
 from booking.protect import Protector
 from booking.registration import register_patient
 from booking.search import search_sessions
@@ -103,6 +109,37 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
             session_id=offer.session.id, channel=run.channel, account=(run.channel, USER),
         )  # fmt: skip
         run.values["booking_no" if n == 1 else f"booking_no_{n}"] = receipt.appointment.booking_no
+    today = run.clock.now().date()
+    for ban in setup.get("banned", []):
+        days = ban.get("until_days")
+        entry = BlacklistEntry(
+            patients[ban["name"]].id_hash,
+            BlacklistSource.NOSHOW if days else BlacklistSource.HOSPITAL,
+            "爽约" if days else "倒号",
+            today - timedelta(days=1),
+            today + timedelta(days=days) if days else None,
+        )
+        async with run.db() as uow:
+            await uow.blacklist.add(entry, run.clock.now())
+            await uow.commit()
+
+
+async def _others_fill(run: Run) -> None:
+    """Strangers book every place left in the session this patient is about to book."""
+    state = (await Conversations(run.db, run.protector, run.clock).load(run.channel, USER)).state
+    session_id = state["slots"]["session"]
+    for n in itertools.count(500):
+        stranger = await register_patient(
+            run.db, run.protector, run.clock, name="路人", id_number=id_number(n),
+            phone="13700000000", account=("web", f"stranger-{n}"),
+        )  # fmt: skip
+        try:
+            await book(
+                run.db, run.clock, patient_id=stranger.id, session_id=session_id,
+                channel="web", account=("web", f"stranger-{n}"),
+            )  # fmt: skip
+        except SlotFull:
+            return
 
 
 def _check(
@@ -152,6 +189,9 @@ async def test_transcript(
         before = replies
         if step.get("restart"):
             run.start_engine()
+            continue
+        if step.get("others_fill"):
+            await _others_fill(run)
             continue
         if step.get("again"):
             assert last is not None
