@@ -209,8 +209,22 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     if not wanted:
         wanted = await _offers(ctx, doctor=doctor.work_no)
         text = ctx.say("book.no_sessions" if wanted else "book.none_at_all", doctor=name)
+        text = "\n".join(filter(None, [_why_none(ctx, catalogue, doctor, slots.get("date")), text]))
     choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in wanted)
     return [ctx.reply(text, choices[:OFFERED_SESSIONS] + _nav(ctx))]
+
+
+def _why_none(ctx: Context, catalogue: Catalogue, doctor: Doctor, day: str | None) -> str:
+    """A day asked for outside the booking window is the patient's to know, not a gap."""
+    if day is None:
+        return ""
+    hospital = next(h for h in catalogue.hospitals if h.code == doctor.hospital_code)
+    today = ctx.local(ctx.now()).date()
+    if date.fromisoformat(day) < today:
+        return ctx.say("book.day_past")
+    if (date.fromisoformat(day) - today).days > hospital.policy.window_days:
+        return ctx.say("book.beyond_window", days=hospital.policy.window_days)
+    return ""
 
 
 async def _full(ctx: Context, session_id: int) -> list[Outbound]:
