@@ -168,6 +168,8 @@ def guahao_serve(folder: Path) -> Iterator[str]:
         "GUAHAO_SECRET_KEY": SECRET,
         "GUAHAO_NOW": "2026-11-23T09:00:00+08:00",
         "GUAHAO_NLU_MODELS": str(folder / "models"),
+        # Every simulated patient comes from 127.0.0.1: one address, unlike a real crowd.
+        "GUAHAO_WEBCHAT_PER_ADDRESS": "1000000/minute",
     }
     guahao = str(Path(sys.executable).with_name("guahao"))
     for step in (["db", "upgrade"], ["demo", "load"]):

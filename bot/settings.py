@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -72,6 +73,26 @@ class Settings(BaseSettings):
     nlu_models: Path = Field(
         default=DATA_DIR / ".cache" / "nlu", validation_alias="GUAHAO_NLU_MODELS"
     )
+
+    webchat_per_chat: str = Field(default="30/minute", validation_alias="GUAHAO_WEBCHAT_PER_CHAT")
+    webchat_per_address: str = Field(
+        default="600/minute", validation_alias="GUAHAO_WEBCHAT_PER_ADDRESS"
+    )
+    rate_limit_storage: str = Field(
+        default="async+memory://", validation_alias="GUAHAO_RATE_LIMIT_STORAGE"
+    )
+    conversation_days: int = Field(
+        default=30, ge=1, le=3650, validation_alias="GUAHAO_CONVERSATION_DAYS"
+    )
+
+    @field_validator("webchat_per_chat", "webchat_per_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '30/minute'") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

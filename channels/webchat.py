@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
+from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
@@ -55,16 +56,37 @@ class RepliesOut(BaseModel):
     replies: list[ReplyOut]
 
 
-def webchat_router(handle: Handler, now: Callable[[], datetime]) -> APIRouter:
+class TooFast(BaseModel):
+    detail: str
+
+
+def webchat_router(
+    handle: Handler, now: Callable[[], datetime], gate: FloodGate | None = None
+) -> APIRouter:
+    """`gate`: how many messages a chat and an address may send (answered 429 beyond)."""
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> str:
         return PAGE
 
-    @router.post("/api/webchat/messages", response_model=RepliesOut, tags=["web chat"])
-    async def message(incoming: MessageIn) -> RepliesOut:
+    @router.post(
+        "/api/webchat/messages",
+        response_model=RepliesOut,
+        tags=["web chat"],
+        responses={429: {"model": TooFast, "description": "Too many messages; see Retry-After."}},
+    )
+    async def message(incoming: MessageIn, request: Request) -> RepliesOut | JSONResponse:
         """One message from the web chat, and the bot's replies."""
+        if gate is not None:
+            address = request.client.host if request.client else None
+            refused = await gate.admit("web", incoming.session, address)
+            if refused is not None:
+                return JSONResponse(
+                    {"detail": "too many messages; please wait a moment"},
+                    status_code=429,
+                    headers={"Retry-After": str(refused.retry_after)},
+                )
         inbound = Inbound(
             channel="web",
             user_id=incoming.session,

@@ -29,14 +29,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """The base URL of a fresh server; stopped on exit."""
+def serving(folder: Path, **settings_: str) -> Iterator[str]:
+    """The base URL of a fresh server; stopped on exit. `settings_`: more environment
+    settings, e.g. GUAHAO_WEBCHAT_PER_CHAT="5/minute"."""
     url = f"sqlite+aiosqlite:///{folder / 'web.sqlite3'}"
     settings = Settings(
         DATABASE_URL=url,
         GUAHAO_SECRET_KEY=SECRET,
         GUAHAO_NOW=MONDAY_MORNING,
         GUAHAO_NLU_MODELS=folder / "models",
+        **settings_,
     )
     upgrade(url)
 

@@ -112,3 +112,15 @@ def test_message_ids_are_each_browsers_own(server: str) -> None:
     second = replies(send(server, session="browser-two-1", id="1", text="/my"))
     assert second != first
     assert "还没有" in second[-1]["text"]
+
+
+def test_a_chat_sending_too_fast_is_told_to_wait_and_others_are_not(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("flood")
+    with serving(folder, GUAHAO_WEBCHAT_PER_CHAT="5/minute") as base:
+        answers = [send(base, session="flooding-0001", text="你好") for _ in range(8)]
+        assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
+        assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61
+        assert "wait" in answers[-1].json()["detail"]
+        assert replies(send(base, session="patient-0002", text="你好"))  # someone else: fine
