@@ -29,6 +29,11 @@ class Protector:
         message = kind.encode() + b"\x00" + value.encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
+    def account(self, channel: str, user_id: str) -> tuple[str, str]:
+        """How a chat account is known to the booking domain: an SMS user id is a phone
+        number, and the accounts table must not hold one in clear."""
+        return channel, self.lookup_hash("account", f"{channel}\x00{user_id}")
+
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 

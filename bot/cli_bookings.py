@@ -18,6 +18,7 @@ from booking.changes import cancel as cancel_booking
 from booking.changes import transfer as transfer_booking
 from booking.errors import InvalidInput
 from booking.listing import find_bookings
+from booking.protect import Protector
 from booking.registration import patient_by_id_number, register_patient
 from bot.cli_lookup import department_code, hospital_code, one_booking, resolve_session
 from bot.cli_output import (
@@ -53,13 +54,13 @@ SessionOpt = Annotated[int | None, typer.Option("--session", help="A session id.
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,15}$")
 
 
-def _account(text: str | None) -> tuple[str, str] | None:
+def _account(text: str | None, protector: Protector) -> tuple[str, str] | None:
     if text is None:
         return None
     channel, sep, user_id = text.partition(":")
     if not sep or not _CHANNEL.match(channel) or not user_id.strip():
         raise InvalidInput("--account should look like CHANNEL:USER_ID, e.g. telegram:12345")
-    return channel, user_id.strip()
+    return protector.account(channel, user_id.strip())
 
 
 @patients_app.command("add")
@@ -82,7 +83,7 @@ def patients_add(
             name=name,
             id_number=id_number,
             phone=phone,
-            account=_account(account),
+            account=_account(account, s.protector),
         )
         if as_json:
             emit_json(patient_dict(patient))

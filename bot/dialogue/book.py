@@ -160,7 +160,7 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
-        patients = await patients_of_account(ctx.uows, ctx.channel, ctx.user_id)
+        patients = await patients_of_account(ctx.uows, *ctx.account)
         if not patients:
             slots["registering"] = True
             return start_registration(ctx)
@@ -287,7 +287,7 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
     )
     offer = next((o for o in offers if o.session.id == slots["session"]), None)
-    patients = await patients_of_account(ctx.uows, ctx.channel, ctx.user_id)
+    patients = await patients_of_account(ctx.uows, *ctx.account)
     patient = next((p for p in patients if p.id == slots["patient"]), None)
     if offer is None or patient is None:
         slots.pop("session", None)

@@ -11,7 +11,7 @@ from channels.messages import Choice, Outbound
 
 
 async def upcoming(ctx: Context) -> list[BookingView]:
-    views = await my_bookings(ctx.uows, ctx.channel, ctx.user_id)
+    views = await my_bookings(ctx.uows, *ctx.account)
     today = ctx.local(ctx.now()).date()
     active = [v for v in views if v.status == AppointmentStatus.BOOKED and v.visit_date >= today]
     return sorted(active, key=lambda v: (v.visit_date, v.expected_time))

@@ -72,7 +72,7 @@ class Context:
 
     @property
     def account(self) -> tuple[str, str]:
-        return self.channel, self.user_id
+        return self.protector.account(self.channel, self.user_id)
 
     async def catalogue(self) -> Catalogue:
         return await self.catalogues.get()

@@ -65,7 +65,7 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
 async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:
     """实名注册 / 添加就诊人: the account's patients (masked), then a new one."""
     ctx.state.start("register")
-    patients = await patients_of_account(ctx.uows, ctx.channel, ctx.user_id)
+    patients = await patients_of_account(ctx.uows, *ctx.account)
     replies = []
     if patients:
         lines = [ctx.say("patients.title")]

@@ -95,7 +95,7 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
             name=person["name"],
             id_number=id_number(100 + n),
             phone=person.get("phone", "13812345678"),
-            account=(run.channel, USER),
+            account=run.protector.account(run.channel, USER),
         )
         patients[person["name"]] = patient
     for n, wanted in enumerate(setup.get("bookings", []), start=1):
@@ -106,7 +106,8 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
         offer = next(o for o in offers if o.bookable and o.free)
         receipt = await book(
             run.db, run.clock, patient_id=patients[wanted["patient"]].id,
-            session_id=offer.session.id, channel=run.channel, account=(run.channel, USER),
+            session_id=offer.session.id, channel=run.channel,
+            account=run.protector.account(run.channel, USER),
         )  # fmt: skip
         run.values["booking_no" if n == 1 else f"booking_no_{n}"] = receipt.appointment.booking_no
     today = run.clock.now().date()
@@ -171,7 +172,7 @@ def _check(
 
 
 async def _active(run: Run) -> int:
-    views = await my_bookings(run.db, run.channel, USER)
+    views = await my_bookings(run.db, *run.protector.account(run.channel, USER))
     return sum(1 for view in views if view.status == AppointmentStatus.BOOKED)
 
 
