@@ -101,3 +101,18 @@ class TryAgain(BookingError):
 
 class BookingNumberTaken(TryAgain):
     """The random booking number drawn was already in use; the booking is tried again."""
+
+
+class NeedsCode(BookingError):
+    """This ID number belongs to a patient another account registered: only someone holding the
+    registered phone may add it, by typing back a code sent there."""
+
+    reason = "needs_code"
+
+
+class WrongCode(BookingError):
+    reason = "wrong_code"
+
+
+class CodeExpired(BookingError):
+    reason = "code_expired"

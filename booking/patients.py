@@ -19,6 +19,7 @@ class Patient:
     sex: Sex
     phone_masked: str
     created_at: datetime
+    phone_hash: str = ""  # a keyed hash: "is this the registered phone?" without the number
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,15 @@ class BlacklistEntry:
 
     def blocks(self, on: date) -> bool:
         return self.starts_on <= on and (self.until is None or on <= self.until)
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """A one-time code sent to a patient's registered phone, waiting to be typed back by the
+    chat account that asked to manage that patient."""
+
+    account_id: int
+    patient_id: int
+    code_hash: str
+    expires_at: datetime
+    tries: int

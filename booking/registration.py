@@ -4,7 +4,7 @@ be managed by several chat accounts (family members, 就诊人)."""
 from __future__ import annotations
 
 from booking.clock import Clock
-from booking.errors import AccountFull, InvalidName, NotFound
+from booking.errors import AccountFull, InvalidName, NeedsCode, NotFound
 from booking.identity import clean_name, mask_phone, parse_id_number, parse_mobile
 from booking.patients import Patient
 from booking.ports import NewPatient, UnitOfWork, UnitOfWorkFactory
@@ -24,11 +24,17 @@ async def register_patient(
     phone: str,
     account: tuple[str, str] | None = None,
     max_patients_per_account: int = 5,
+    in_person: bool = False,
+    phone_proven: bool = False,
 ) -> Patient:
-    """Register (or find again) the patient with this ID number and link it to the account.
+    """Register the patient with this ID number, or find them again, and link to the account.
 
-    Registering an ID number that is already known needs the same name; the phone given
-    becomes the patient's contact number.
+    An ID number already registered needs the same name, and it is not enough to add the
+    patient to another account: whoever knows someone's ID number would then see their
+    bookings. That takes the registered phone, shown either by writing from it
+    (`phone_proven`: an SMS whose sender is `phone`) or by typing back a code sent to it
+    (NeedsCode, then `confirm_link`), or staff who saw the ID card (`in_person`), who may
+    also change the phone.
     """
     now = clock.now()
     clean = clean_name(name)
@@ -56,14 +62,28 @@ async def register_patient(
         elif patient.name != clean:
             raise InvalidName("the name does not match the one registered for this ID number")
         else:
-            await uow.patients.update_phone(
-                patient.id, phone_hash, protector.encrypt(mobile), mask_phone(mobile)
-            )
-            patient = await uow.patients.get(patient.id) or patient
+            linked = account is not None and await _is_linked(uow, account, patient)
+            holds_phone = phone_proven and patient.phone_hash == phone_hash
+            if not (in_person or linked or holds_phone):
+                raise NeedsCode(
+                    "a code sent to the registered phone is needed to add this patient",
+                    patient_id=patient.id,
+                    phone_masked=patient.phone_masked,
+                )
+            if in_person or linked:
+                await uow.patients.update_phone(
+                    patient.id, phone_hash, protector.encrypt(mobile), mask_phone(mobile)
+                )
+                patient = await uow.patients.get(patient.id) or patient
         if account is not None:
             await _link(uow, account, patient, max_patients_per_account, clock)
         await uow.commit()
     return patient
+
+
+async def _is_linked(uow: UnitOfWork, account: tuple[str, str], patient: Patient) -> bool:
+    found = await uow.patients.find_account(*account)
+    return found is not None and await uow.patients.is_linked(found.id, patient.id)
 
 
 async def _link(

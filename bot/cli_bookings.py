@@ -84,6 +84,7 @@ def patients_add(
             id_number=id_number,
             phone=phone,
             account=_account(account, s.protector),
+            in_person=True,  # the command is for staff, who see the ID card
         )
         if as_json:
             emit_json(patient_dict(patient))

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.identity import Sex
-from booking.patients import Account, BlacklistEntry, BlacklistSource, Patient
+from booking.patients import Account, BlacklistEntry, BlacklistSource, Patient, PendingLink
 from booking.ports import NewPatient
-from booking.store.tables import AccountPatientRow, AccountRow, BlacklistRow, PatientRow
+from booking.store.tables import (
+    AccountPatientRow,
+    AccountRow,
+    BlacklistRow,
+    LinkCodeRow,
+    PatientRow,
+)
 
 
 def patient_of(row: PatientRow) -> Patient:
@@ -24,6 +30,7 @@ def patient_of(row: PatientRow) -> Patient:
         sex=Sex(row.sex),
         phone_masked=row.phone_masked,
         created_at=row.created_at,
+        phone_hash=row.phone_hash,
     )
 
 
@@ -75,6 +82,47 @@ class SqlPatients:
             .values(phone_hash=phone_hash, phone_cipher=phone_cipher, phone_masked=phone_masked)
             .execution_options(synchronize_session="fetch")
         )
+
+    async def phone_cipher(self, patient_id: int) -> str | None:
+        return await self.s.scalar(
+            select(PatientRow.phone_cipher).where(PatientRow.id == patient_id)
+        )
+
+    async def set_quiet(self, account_id: int, quiet: bool) -> None:
+        await self.s.execute(
+            update(AccountRow).where(AccountRow.id == account_id).values(quiet=quiet)
+        )
+
+    async def is_quiet(self, account_id: int) -> bool:
+        return bool(
+            await self.s.scalar(select(AccountRow.quiet).where(AccountRow.id == account_id))
+        )
+
+    async def put_link_code(self, code: PendingLink, now: datetime) -> None:
+        await self.s.execute(delete(LinkCodeRow).where(LinkCodeRow.account_id == code.account_id))
+        self.s.add(
+            LinkCodeRow(
+                account_id=code.account_id, patient_id=code.patient_id, code_hash=code.code_hash,
+                expires_at=code.expires_at, tries=code.tries, created_at=now,
+            )
+        )  # fmt: skip
+        await self.s.flush()
+
+    async def link_code(self, account_id: int) -> PendingLink | None:
+        row = await self.s.get(LinkCodeRow, account_id)
+        if row is None:
+            return None
+        return PendingLink(row.account_id, row.patient_id, row.code_hash, row.expires_at, row.tries)
+
+    async def count_link_try(self, account_id: int) -> None:
+        await self.s.execute(
+            update(LinkCodeRow)
+            .where(LinkCodeRow.account_id == account_id)
+            .values(tries=LinkCodeRow.tries + 1)
+        )
+
+    async def drop_link_code(self, account_id: int) -> None:
+        await self.s.execute(delete(LinkCodeRow).where(LinkCodeRow.account_id == account_id))
 
     async def find_account(self, channel: str, user_id: str) -> Account | None:
         row = await self.s.scalar(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -183,7 +184,22 @@ class AccountRow(Base):
     __table_args__ = (UniqueConstraint("channel", "user_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))  # a keyed hash of the chat user's id
+    created_at: Mapped[datetime]
+    # Asked for no reminders or other messages it did not ask for (TD / STOP / 退订).
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class LinkCodeRow(Base):
+    """A one-time code sent by SMS to a patient's registered phone: typing it back proves the
+    chat account belongs to someone who holds that phone."""
+
+    __tablename__ = "link_codes"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
 
 

@@ -27,6 +27,7 @@ from booking.errors import (
     DifferentDepartment,
     InvalidInput,
     InvalidName,
+    NeedsCode,
     NotFound,
     OutsideWindow,
     PastDeadline,
@@ -305,7 +306,20 @@ async def test_an_account_holds_up_to_five_family_patients(
             phone="13812345678",
             account=account,
         )
-    # The same person registered again (by another account) is the same patient.
+    # Another account that knows the name and ID number is not enough: the registered phone
+    # must be shown (a code sent there), or the ID card at the desk.
+    with pytest.raises(NeedsCode) as asked:
+        await register_patient(
+            demo,
+            protector,
+            clock,
+            name="家人甲",
+            id_number=id_number(0),
+            phone="13900001111",
+            account=("sms", "+8613900001111"),
+        )
+    assert asked.value.details["phone_masked"] == "138****5678"
+    # At the desk, the same person registered again is the same patient, with the new phone.
     again = await register_patient(
         demo,
         protector,
@@ -314,6 +328,7 @@ async def test_an_account_holds_up_to_five_family_patients(
         id_number=id_number(0),
         phone="13900001111",
         account=("sms", "+8613900001111"),
+        in_person=True,
     )
     assert again.phone_masked == "139****1111"
     with pytest.raises(InvalidName):
