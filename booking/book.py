@@ -128,12 +128,16 @@ async def book(
     channel: str,
     account: tuple[str, str] | None = None,
     queue_no: int | None = None,
+    not_before: datetime | None = None,
 ) -> BookingReceipt:
     """Book a place in a session for a patient; with ``account``, the patient must be one of
-    that account's patients. ``queue_no`` asks for a particular place, else the first free."""
+    that account's patients. ``queue_no`` asks for a particular place, else the first free
+    (starting at ``not_before`` or later, when given: the SMS quick command names a time)."""
     for _ in range(3):
         try:
-            return await _book(uows, clock, patient_id, session_id, channel, account, queue_no)
+            return await _book(
+                uows, clock, patient_id, session_id, channel, account, queue_no, not_before
+            )
         except BookingNumberTaken:
             continue  # a fresh random number next time; nothing was saved
     raise TryAgain("the booking system is busy, please try again")
@@ -147,8 +151,11 @@ async def _book(
     channel: str,
     account: tuple[str, str] | None,
     queue_no: int | None,
+    not_before: datetime | None,
 ) -> BookingReceipt:
     now = clock.now()
+    # Places start on whole minutes: a second earlier lets the one starting then count.
+    after = now if not_before is None else max(now, not_before - timedelta(seconds=1))
     async with uows() as uow:
         # The visit date is not known before this read: take every booking from a quota
         # period before today on (only those can matter for a visit today or later).
@@ -175,7 +182,7 @@ async def _book(
             patient_id=patient_id,
             account_id=account_id,
             channel=channel,
-            after=now,
+            after=after,
             queue_no=queue_no,
             booking_no=booking_no,
             now=now,

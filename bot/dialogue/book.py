@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from booking.book import book
+from booking.book import BookingReceipt, book
 from booking.catalogue import Catalogue, Doctor, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
@@ -320,10 +320,15 @@ async def _book(ctx: Context) -> list[Outbound]:
         ctx.state.finish()
         return [ctx.refusal(error)]
     ctx.state.finish()
+    return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+async def receipt_text(ctx: Context, receipt: BookingReceipt) -> str:
+    """Booked: the number, when to come, the fees and what to bring."""
     appointment, place = receipt.appointment, receipt.place
     department = receipt.department.name_en if ctx.language == "en" else receipt.department.name_zh
     catalogue = await ctx.catalogue()
-    text = ctx.say(
+    return ctx.say(
         "book.done",
         booking_no=appointment.booking_no,
         date=appointment.visit_date.isoformat(),
@@ -335,7 +340,6 @@ async def _book(ctx: Context) -> list[Outbound]:
         end=local_now(place.ends_at, receipt.hospital.timezone).strftime("%H:%M"),
         fee=yuan(appointment.registration_fee_fen + appointment.consultation_fee_fen),
     )
-    return [ctx.reply(text)]
 
 
 def stop(ctx: Context) -> list[Outbound]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,9 @@ class CatalogueCache:
         return self._catalogue
 
 
+TextSender = Callable[[str, str], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class Context:
     state: DialogueState
@@ -65,6 +69,8 @@ class Context:
     channel: str
     user_id: str
     catalogues: CatalogueCache
+    # Sends one SMS (E.164 number, text): one-time codes go to a patient's registered phone.
+    texting: TextSender | None = None
 
     @property
     def language(self) -> str:

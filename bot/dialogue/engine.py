@@ -12,12 +12,13 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
+from booking.accounts import set_quiet
 from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, complaint, duty, register, reschedule
-from bot.dialogue.context import CatalogueCache, Context, Turn
+from bot.dialogue import book, bookings, complaint, duty, quick, register, reschedule
+from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
@@ -52,6 +53,11 @@ COMMANDS = {
     "/help": "help",
     "/lang": "switch_language",
 }
+# TD / 退订 (and back): the whole message, in any case. STOP and START too by SMS, where they
+# are the carriers' words; in a chat "stop" ends a booking under way.
+_QUIET_WORDS = {"td": True, "退订": True, "unsubscribe": True}
+_QUIET_WORDS |= {"订阅": False, "subscribe": False, "恢复提醒": False}
+_SMS_QUIET_WORDS = _QUIET_WORDS | {"stop": True, "start": False}
 # Choices that name what to book: pressing one outside a booking starts one there.
 BOOKING_CHOICES = ("department:", "doctor:", "session:")
 
@@ -67,9 +73,13 @@ class DialogueEngine:
         clock: Clock,
         protector: Protector,
         triage: dict[str, object] | None = None,
+        texting: TextSender | None = None,
     ) -> None:
-        """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}})."""
+        """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
+        `texting`: sends an SMS, for one-time codes (without it, linking a patient another
+        account registered is refused politely)."""
         self._triage = triage or {}
+        self._texting = texting
         self._catalogues = CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
@@ -97,6 +107,7 @@ class DialogueEngine:
                     inbound.channel,
                     inbound.user_id,
                     self._catalogues,
+                    self._texting,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
@@ -121,7 +132,8 @@ class DialogueEngine:
             if choice not in {offered.key for offered in state.offered}:
                 return [ctx.reply(ctx.say("choice_gone"), state.offered)]
             return await self._act(ctx, Turn(text, choice=choice))
-        command = COMMANDS.get(text.split()[0].lower().split("@")[0]) if text else None
+        words = text.split()
+        command = COMMANDS.get(words[0].lower().split("@")[0]) if words else None
         if command is not None:
             if state.language is None:
                 state.language = inbound.language_hint or "zh"
@@ -129,18 +141,35 @@ class DialogueEngine:
                 state.language = "en" if state.language == "zh" else "zh"
                 return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
             state.finish()  # a command leaves whatever was under way
+            if command == "greet" and len(words) > 1:  # a link such as t.me/bot?start=CARD
+                start = await _deep_link(ctx, words[1])
+                if start is not None:
+                    return await self._act(ctx, Turn(text, choice=start))
             return await self._act(ctx, Turn(text, choice=f"intent:{command}"))
+        quiet = (_SMS_QUIET_WORDS if ctx.channel == "sms" else _QUIET_WORDS).get(text.lower())
+        if quiet is not None:
+            if state.language is None:
+                english = text.lower() in ("unsubscribe", "subscribe", "stop", "start")
+                state.language = "en" if english else (inbound.language_hint or "zh")
+            await set_quiet(ctx.uows, ctx.clock, ctx.account, quiet)
+            return [ctx.reply(ctx.say("quiet_on" if quiet else "quiet_off"))]
         parse = self._nlu.parse(
             text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
         )
-        if state.language is None or _clearly_in(text, parse.language):
+        if _clearly_in(text, parse.language):
             state.language = parse.language
+        elif state.language is None:  # an ID number or "TD" says nothing of the language
+            wordless = not any(ch.isalpha() and ch not in "xX" for ch in text)  # 11010…X
+            state.language = (inbound.language_hint or "zh") if wordless else parse.language
         if parse.intent == "emergency":
             # Before anything else, in every state; the conversation stays where it was.
             return [Outbound(ctx.say("emergency"), state.offered)]
         if parse.intent == "switch_language":
             state.language = _other_language(text, state.language or "zh")
             return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+        if parse.quick_command is not None:  # GHDH…: one message, one booking
+            state.finish()
+            return await quick.quick_book(ctx, Turn(text, parse=parse))
         return await self._act(ctx, Turn(text, parse=parse))
 
     async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
@@ -169,7 +198,8 @@ class DialogueEngine:
                 and turn.intent != "register"
                 and turn.parse.confidence >= 0.8
             )
-            if typed and not leaving:  # answers are free text: a name may look like anything
+            if (typed and not leaving) or turn.choice == "code:again":
+                # Answers are free text: a name may look like anything.
                 return await register.continue_register(ctx, turn)
             ctx.state.finish()
         if ctx.state.task == "complaint_status":
@@ -188,6 +218,9 @@ class DialogueEngine:
                 ctx.state.finish()  # the patient has moved on to something else
         if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
             return await book.start_book(ctx, turn)
+        if turn.value("id_number") and len(turn.text) <= 40:
+            # An ID number on its own (by SMS, how a phone is registered: C2.1).
+            return await register.by_id_number(ctx, turn)
         intent = _intent_of(turn)
         if intent is None:
             return self._ask(ctx, turn.parse)
@@ -242,6 +275,17 @@ def _intent_of(turn: Turn) -> str | None:
             return "book"
         return "triage" if turn.value("symptom") else None
     return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+
+
+async def _deep_link(ctx: Context, payload: str) -> str | None:
+    """What `/start PAYLOAD` asks to book: a department code or a doctor's work number."""
+    catalogue = await ctx.catalogue()
+    wanted = payload.strip().upper()
+    if any(d.code == wanted and d.bookable for d in catalogue.departments):
+        return f"department:{wanted}"
+    if any(d.work_no == payload.strip() and d.active for d in catalogue.doctors):
+        return f"doctor:{payload.strip()}"
+    return None
 
 
 def _clearly_in(text: str, language: str) -> bool:

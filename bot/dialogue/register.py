@@ -1,11 +1,18 @@
 """Real-name registration of a patient (实名制) in conversation: name, ID number, phone, each
-checked as it is typed, so a mistake is asked again at once with what was wrong."""
+checked as it is typed, so a mistake is asked again at once with what was wrong.
+
+A patient another account registered is added only with the code sent to their registered
+phone. By SMS the sender's number is the phone, and an SMS that is only an ID number
+registers or finds the patient at once (C2.1).
+"""
 
 from __future__ import annotations
 
-from booking.errors import BookingError
+from booking.errors import BookingError, CodeExpired, NeedsCode, WrongCode
 from booking.identity import clean_name, parse_id_number, parse_mobile
-from booking.registration import patients_of_account, register_patient
+from booking.linking import ask_to_link, confirm_link
+from booking.patients import Patient
+from booking.registration import claim_patient, patients_of_account, register_patient
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -18,8 +25,18 @@ _QUESTIONS = {
 
 
 def start_registration(ctx: Context) -> list[Outbound]:
-    ctx.state.slots["registration"] = {}
+    ctx.state.slots["registration"] = _known(ctx)
     return [_ask(ctx, "name")]
+
+
+def _known(ctx: Context) -> dict[str, str]:
+    """By SMS the patient's phone is the one writing (a parent's for a child, too)."""
+    if ctx.channel != "sms":
+        return {}
+    try:
+        return {"phone": parse_mobile(ctx.user_id)}
+    except BookingError:  # a gateway's short code or a foreign number: ask for it
+        return {}
 
 
 def _ask(ctx: Context, step: str) -> Outbound:
@@ -29,6 +46,8 @@ def _ask(ctx: Context, step: str) -> Outbound:
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
     """(finished, replies): finished with the new patient's id in the `patient` slot."""
     answers: dict[str, str] = ctx.state.slots.setdefault("registration", {})
+    if answers.get("code_for"):
+        return await _check_code(ctx, turn)
     step = next(s for s in _STEPS if s not in answers)
     given = turn.value(step if step != "name" else "person_name") or turn.text
     try:
@@ -52,14 +71,109 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
             id_number=answers["id_number"],
             phone=answers["phone"],
             account=ctx.account,
+            phone_proven=ctx.channel == "sms",
         )
+    except NeedsCode as needed:
+        return False, await _send_code(ctx, needed)
     except BookingError as error:  # e.g. the account has all the patients it may have
         ctx.state.finish()
         return False, [ctx.refusal(error)]
+    return True, _added(ctx, patient)
+
+
+def _added(ctx: Context, patient: Patient) -> list[Outbound]:
     ctx.state.slots.pop("registration", None)
     ctx.state.slots["patient"] = patient.id
     done = ctx.say("register.done", name=patient.name, id_masked=patient.id_masked)
-    return True, [ctx.reply(done)]
+    return [ctx.reply(done)]
+
+
+async def _send_code(ctx: Context, needed: NeedsCode) -> list[Outbound]:
+    """Registered by another account: the code goes to the phone registered for them."""
+    if ctx.texting is None:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("register.cannot_verify"))]
+    patient_id = int(needed.details["patient_id"])
+    ctx.state.slots["registration"] = {
+        "code_for": str(patient_id),
+        "phone_masked": str(needed.details["phone_masked"]),
+    }
+    return await _text_code(ctx)
+
+
+async def _text_code(ctx: Context) -> list[Outbound]:
+    answers = ctx.state.slots["registration"]
+    sent = await ask_to_link(
+        ctx.uows,
+        ctx.protector,
+        ctx.clock,
+        account=ctx.account,
+        patient_id=int(answers["code_for"]),
+    )
+    await ctx.texting(sent.phone, ctx.say("register.code_sms", code=sent.code))  # type: ignore[misc]
+    text = ctx.say("register.code_sent", phone_masked=answers["phone_masked"])
+    return [ctx.reply(text, _code_choices(ctx))]
+
+
+def _code_choices(ctx: Context) -> tuple[Choice, ...]:
+    return (
+        Choice("code:again", ctx.say("register.code_again")),
+        Choice("nav:stop", ctx.say("nav.stop")),
+    )
+
+
+async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
+    if turn.choice == "code:again":
+        return False, await _text_code(ctx)
+    code = "".join(ch for ch in turn.text if ch.isdigit())
+    if len(code) != 6:
+        return False, [ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))]
+    try:
+        patient = await confirm_link(
+            ctx.uows, ctx.protector, ctx.clock, account=ctx.account, code=code
+        )
+    except WrongCode as wrong:
+        left = int(wrong.details["tries_left"])
+        return False, [ctx.reply(ctx.say("register.code_wrong", left=left), _code_choices(ctx))]
+    except CodeExpired:
+        return False, [ctx.reply(ctx.say("register.code_expired"), _code_choices(ctx))]
+    except BookingError as error:
+        ctx.state.finish()
+        return False, [ctx.refusal(error)]
+    return True, _added(ctx, patient)
+
+
+async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
+    """An SMS that is only an ID number (C2.1): the patient it names, found or registered."""
+    ctx.state.start("register")
+    number = parse_id_number(turn.value("id_number") or "", today=ctx.now().date()).number
+    try:
+        patient = await claim_patient(
+            ctx.uows,
+            ctx.protector,
+            ctx.clock,
+            id_number=number,
+            account=ctx.account,
+            sender_phone=ctx.user_id,
+        )
+    except NeedsCode as needed:
+        return await _send_code(ctx, needed)
+    except BookingError as error:
+        ctx.state.finish()
+        return [ctx.refusal(error)]
+    if patient is None:  # nobody yet: the name is all that is missing
+        ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
+        return [ctx.reply(ctx.say("register.new_by_id")), _ask(ctx, "name")]
+    ctx.state.finish()
+    text = ctx.say("register.found", name=patient.name, id_masked=patient.id_masked)
+    return [ctx.reply(text, _menu_after(ctx))]
+
+
+def _menu_after(ctx: Context) -> tuple[Choice, ...]:
+    return (
+        Choice("intent:book", ctx.say("intent.book")),
+        Choice("intent:my_appointments", ctx.say("intent.my_appointments")),
+    )
 
 
 async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:

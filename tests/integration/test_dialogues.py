@@ -15,7 +15,14 @@ Each step may expect outcomes a patient would notice, not wording:
 - `not_mentions: [texts]`;
 - `bookings_active: n` — the account's patients hold n active bookings;
 - `same_replies: true` — the same replies as the step before;
-- `capture: {name: regex}` — remember what the reply says, for later `{name}`.
+- `capture: {name: regex}` — remember what the reply says, for later `{name}`;
+- `quiet: true|false` — the account asked for no reminders (TD), or not;
+- `texted_to: number` — the last one-time code went by SMS to this number (the code is then
+  `{sms_code}`).
+
+The `channel` is `web` unless the transcript says (`sms`: the user is +8613812345678). A
+setup patient with `elsewhere: true` was registered by another account. `{id_1}`…`{id_5}` are
+valid ID numbers; setup patients have them in order.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 import pytest
 import yaml
 
+from booking.accounts import is_quiet
 from booking.appointments import AppointmentStatus
 from booking.book import book
 from booking.clock import FixedClock
@@ -49,7 +57,7 @@ from tests.support import demo_catalogue, id_number
 
 TRANSCRIPTS = sorted((Path(__file__).parents[1] / "dialogues").glob("*.yml"))
 TRANSCRIPT_DATA = {path: yaml.safe_load(path.read_text(encoding="utf-8")) for path in TRANSCRIPTS}
-USER = "patient-1"
+USERS = {"sms": "+8613812345678"}  # an SMS user is known by phone number
 
 
 @dataclass
@@ -63,6 +71,17 @@ class Run:
     engine: DialogueEngine | None = None
     values: dict[str, str] = field(default_factory=dict)
     counter: int = 0
+    texted: list[tuple[str, str]] = field(default_factory=list)  # SMS codes: (phone, text)
+
+    @property
+    def user(self) -> str:
+        return USERS.get(self.channel, "patient-1")
+
+    async def text(self, phone: str, message: str) -> None:
+        self.texted.append((phone, message))
+        code = re.search(r"\d{6}", message)
+        if code:
+            self.values["sms_code"] = code.group(0)
 
     def start_engine(self) -> None:
         self.engine = DialogueEngine(
@@ -73,6 +92,7 @@ class Run:
             clock=self.clock,
             protector=self.protector,
             triage=demo_catalogue().triage,
+            texting=self.text,
         )
 
     async def send(
@@ -80,14 +100,18 @@ class Run:
     ) -> list[Outbound]:
         assert self.engine is not None
         inbound = Inbound(
-            self.channel, USER, self.clock.now(), text=text, choice=choice, message_id=message_id
-        )
+            self.channel, self.user, self.clock.now(), text=text, choice=choice,
+            message_id=message_id,
+        )  # fmt: skip
         return await self.engine.handle(inbound)
 
 
 async def _setup(run: Run, setup: dict[str, Any]) -> None:
     patients = {}
+    for n in range(1, 6):  # ID numbers a transcript may type: {id_1}…{id_5}
+        run.values[f"id_{n}"] = id_number(100 + n)
     for n, person in enumerate(setup.get("patients", []), start=1):
+        elsewhere = person.get("elsewhere", False)  # registered by someone else's account
         patient = await register_patient(
             run.db,
             run.protector,
@@ -95,7 +119,9 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
             name=person["name"],
             id_number=id_number(100 + n),
             phone=person.get("phone", "13812345678"),
-            account=run.protector.account(run.channel, USER),
+            account=run.protector.account("web", "someone-else")
+            if elsewhere
+            else run.protector.account(run.channel, run.user),
         )
         patients[person["name"]] = patient
     for n, wanted in enumerate(setup.get("bookings", []), start=1):
@@ -107,7 +133,7 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
         receipt = await book(
             run.db, run.clock, patient_id=patients[wanted["patient"]].id,
             session_id=offer.session.id, channel=run.channel,
-            account=run.protector.account(run.channel, USER),
+            account=run.protector.account(run.channel, run.user),
         )  # fmt: skip
         run.values["booking_no" if n == 1 else f"booking_no_{n}"] = receipt.appointment.booking_no
     today = run.clock.now().date()
@@ -127,7 +153,8 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
 
 async def _others_fill(run: Run) -> None:
     """Strangers book every place left in the session this patient is about to book."""
-    state = (await Conversations(run.db, run.protector, run.clock).load(run.channel, USER)).state
+    conversations = Conversations(run.db, run.protector, run.clock)
+    state = (await conversations.load(run.channel, run.user)).state
     session_id = state["slots"]["session"]
     for n in itertools.count(500):
         stranger = await register_patient(
@@ -172,7 +199,7 @@ def _check(
 
 
 async def _active(run: Run) -> int:
-    views = await my_bookings(run.db, *run.protector.account(run.channel, USER))
+    views = await my_bookings(run.db, *run.protector.account(run.channel, run.user))
     return sum(1 for view in views if view.status == AppointmentStatus.BOOKED)
 
 
@@ -208,6 +235,11 @@ async def test_transcript(
             _check(run, expect, replies, before)
             if "bookings_active" in expect:
                 assert await _active(run) == expect["bookings_active"]
+            if "quiet" in expect:
+                account = run.protector.account(run.channel, run.user)
+                assert await is_quiet(run.db, account) == expect["quiet"]
+            if "texted_to" in expect:
+                assert run.texted and run.texted[-1][0] == expect["texted_to"]
         except AssertionError as problem:
             raise AssertionError(f"{path.name}, step {number}: {problem}") from None
 

@@ -1,0 +1,72 @@
+"""The SMS quick command from the hospital's design (C2.3): GHDH<work no.>,<MMDDhhmm>,<name>
+books in one message, e.g. GHDH00868,11250830,张三 = doctor 00868 on 25 November, the first free
+place from 08:30, for the account's patient 张三. A wrong command is answered with the part that
+is wrong and the right form; nothing is asked back, as an SMS costs the patient a message."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from booking.book import book
+from booking.errors import BookingError, SlotFull
+from booking.registration import patients_of_account
+from booking.search import search_sessions
+from bot.dialogue.book import receipt_text, session_key, session_label
+from bot.dialogue.context import Context, Turn
+from channels.messages import Choice, Outbound
+
+
+async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
+    assert turn.parse is not None
+    problem = turn.parse.quick_command
+    if problem != "ok":
+        return [ctx.reply(ctx.say(f"quick.wrong_{problem}") + "\n" + ctx.say("quick.form"))]
+    work_no, day, at, name = (turn.value(e) for e in ("doctor", "date", "time", "person_name"))
+    assert work_no and day and at and name  # the parser gave every part when it says "ok"
+    patients = await patients_of_account(ctx.uows, *ctx.account)
+    patient = next((p for p in patients if p.name.lower() == name.lower()), None)
+    if patient is None:
+        return [ctx.reply(ctx.say("quick.no_patient", name=name))]
+    offers = await search_sessions(
+        ctx.uows,
+        ctx.clock,
+        catalogue=await ctx.catalogue(),
+        doctor=work_no,
+        date_from=date.fromisoformat(day),
+        date_to=date.fromisoformat(day),
+    )
+    wanted = datetime.combine(date.fromisoformat(day), time.fromisoformat(at))
+    offer = next(
+        (o for o in offers if ctx.local(o.session.starts_at).replace(tzinfo=None) <= wanted
+         < ctx.local(o.session.ends_at).replace(tzinfo=None)),
+        None,
+    )  # fmt: skip
+    if offer is None:
+        return await _other_times(ctx, work_no, "quick.no_session")
+    try:
+        receipt = await book(
+            ctx.uows,
+            ctx.clock,
+            patient_id=patient.id,
+            session_id=offer.session.id,
+            channel=ctx.channel,
+            account=ctx.account,
+            not_before=wanted.replace(tzinfo=ctx.local(offer.session.starts_at).tzinfo),
+        )
+    except SlotFull:
+        return await _other_times(ctx, work_no, "quick.full")
+    except BookingError as error:
+        return [ctx.refusal(error)]
+    return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+async def _other_times(ctx: Context, work_no: str, why: str) -> list[Outbound]:
+    """What the doctor has open instead, to book by pressing (or replying with its number)."""
+    offers = await search_sessions(
+        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=work_no
+    )
+    open_ = [o for o in offers if o.bookable and o.free > 0][:4]
+    if not open_:
+        return [ctx.reply(ctx.say(why) + "\n" + ctx.say("quick.nothing_open"))]
+    choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in open_)
+    return [ctx.reply(ctx.say(why) + "\n" + ctx.say("quick.open_instead"), choices)]
