@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +24,8 @@ from bot.texts import Texts
 from bot.wiring import Services, build
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
+from channels.sms import SmsChannel, SmsGateway
+from channels.telegram import TelegramChannel
 from channels.webchat import webchat_router
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Bot:
         self.engine: DialogueEngine | None = None
         self.conversations: Conversations | None = None
         self.texts = Texts.load()
+        # How to reach a user outside a conversation, by channel: (user id, messages).
+        self.senders: dict[str, Callable[[str, list[Outbound]], Awaitable[None]]] = {}
         self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self, settings: Settings) -> None:
@@ -58,6 +62,7 @@ class Bot:
             clock=services.clock,
             protector=services.protector,
             triage=catalogue.triage,
+            texting=self._text if "sms" in self.senders else None,
         )
 
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
@@ -69,6 +74,9 @@ class Bot:
                 await self._housekeeping
         if self.services is not None:
             await self.services.close()
+
+    async def _text(self, phone: str, text: str) -> None:
+        await self.senders["sms"](phone, [Outbound(text)])
 
     async def forget_old_conversations(self, days: int) -> int:
         """Conversations untouched, and answered messages kept, for `days`: what a patient
@@ -105,14 +113,25 @@ class Bot:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     bot = Bot()
+    telegram = _telegram(settings, bot)
+    sms, gateway = _sms(settings, bot)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await bot.start(settings)
         try:
+            if telegram is not None:
+                await telegram.start()
             yield
         finally:
-            await bot.stop()
+            try:
+                if telegram is not None:
+                    await telegram.stop()
+                if sms is not None and gateway is not None:
+                    await sms.stop()
+                    await gateway.aclose()
+            finally:
+                await bot.stop()
 
     app = FastAPI(
         title="guahao",
@@ -123,9 +142,55 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.webchat_per_chat, settings.webchat_per_address, settings.rate_limit_storage
     )
     app.include_router(webchat_router(bot.handle, bot.now, gate))
+    if telegram is not None:
+        app.include_router(telegram.router())
+    if sms is not None:
+        app.include_router(sms.router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _telegram(settings: Settings, bot: Bot) -> TelegramChannel | None:
+    """The Telegram bot, when a token is configured: long polling, or the webhook."""
+    if settings.telegram_bot_token is None:
+        return None
+    channel = TelegramChannel(
+        settings.telegram_bot_token,
+        bot.handle,
+        now=bot.now,
+        base_url=settings.telegram_api_base_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=settings.telegram_webhook_secret,
+    )
+    bot.senders["telegram"] = channel.send
+    return channel
+
+
+def _sms(settings: Settings, bot: Bot) -> tuple[SmsChannel | None, SmsGateway | None]:
+    """Text messages through a Twilio-style gateway, when one is configured."""
+    if not settings.sms_enabled:
+        return None, None
+    assert settings.sms_gateway_url and settings.sms_account_sid  # all four, or none
+    assert settings.sms_auth_token and settings.sms_from
+    gateway = SmsGateway(
+        settings.sms_gateway_url,
+        settings.sms_account_sid,
+        settings.sms_auth_token,
+        settings.sms_from,
+    )
+    # Every message comes from the gateway's address: only the per-sender limit means much.
+    gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)
+    channel = SmsChannel(
+        bot.handle,
+        gateway,
+        auth_token=settings.sms_auth_token,
+        now=bot.now,
+        public_url=settings.sms_webhook_url,
+        gate=gate,
+    )
+    bot.senders["sms"] = channel.send
+    return channel, gateway

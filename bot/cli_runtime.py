@@ -71,8 +71,12 @@ def configure_logging(settings: Settings) -> None:
     # Libraries stay quiet (Alembic would otherwise narrate every upgrade); our own modules
     # log at the configured level. Nothing here ever logs an ID or phone number.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("bot", "booking"):
+    for name in ("bot", "booking", "channels"):
         logging.getLogger(name).setLevel(settings.log_level)
+    # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token; the
+    # Telegram library logs whole updates (what patients type) at DEBUG.
+    for name in ("httpx", "httpcore", "telegram", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def run(

@@ -20,11 +20,13 @@ GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:50
 GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
 GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
                        (default ``data/.cache/nlu``); retrained when data or catalogue change
+TELEGRAM_*, SMS_*      the messaging channels: see the README's "Connecting Telegram and SMS"
 =====================  ==========================================================================
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +39,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 DEV_SECRET_FILE = DATA_DIR / ".dev-secret-key"
+_CHAT_ID = r"^-?\d{1,20}$"  # Telegram chat ids: negative for groups
 
 
 class Settings(BaseSettings):
@@ -85,6 +88,77 @@ class Settings(BaseSettings):
         default=30, ge=1, le=3650, validation_alias="GUAHAO_CONVERSATION_DAYS"
     )
 
+    # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.
+    telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str | None = Field(
+        default=None, pattern=r"^https?://", validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, pattern=r"^https?://", validation_alias="TELEGRAM_WEBHOOK_URL"
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$", validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_staff_chat_id: str | None = Field(
+        default=None, pattern=_CHAT_ID, validation_alias="TELEGRAM_STAFF_CHAT_ID"
+    )
+    telegram_ops_chat_id: str | None = Field(
+        default=None, pattern=_CHAT_ID, validation_alias="TELEGRAM_OPS_CHAT_ID"
+    )
+    telegram_department_chats: str | None = Field(
+        default=None,
+        pattern=r"^\s*[A-Za-z0-9_]+\s*=\s*-?\d+\s*(,\s*[A-Za-z0-9_]+\s*=\s*-?\d+\s*)*$",
+        validation_alias="TELEGRAM_DEPARTMENT_CHATS",
+    )
+    telegram_staff_user_ids: str | None = Field(
+        default=None,
+        pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$",
+        validation_alias="TELEGRAM_STAFF_USER_IDS",
+    )
+    # SMS through a Twilio-style gateway (issue 5): all four, or none.
+    sms_gateway_url: str | None = Field(
+        default=None, pattern=r"^https?://", validation_alias="SMS_GATEWAY_URL"
+    )
+    sms_account_sid: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9]{8,64}$", validation_alias="SMS_ACCOUNT_SID"
+    )
+    sms_auth_token: str | None = Field(
+        default=None, min_length=16, validation_alias="SMS_AUTH_TOKEN"
+    )
+    sms_from: str | None = Field(
+        default=None, pattern=r"^\+?\d{3,15}$", validation_alias="SMS_FROM"
+    )
+    sms_webhook_url: str | None = Field(
+        default=None, pattern=r"^https?://", validation_alias="SMS_WEBHOOK_URL"
+    )
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self.sms_gateway_url is not None
+
+    def department_chats(self) -> dict[str, str]:
+        if not self.telegram_department_chats:
+            return {}
+        pairs = (item.split("=") for item in self.telegram_department_chats.split(","))
+        return {code.strip().upper(): chat.strip() for code, chat in pairs}
+
+    def staff_user_ids(self) -> frozenset[str]:
+        return frozenset(
+            part.strip() for part in (self.telegram_staff_user_ids or "").split(",") if part.strip()
+        )
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _a_token(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{3,20}:[A-Za-z0-9_-]{30,60}", value):
+            # The value is a secret: not repeated in the message.
+            raise ValueError("should look like 123456789:AAE… (as BotFather gives it)")
+        return value
+
     @field_validator("webchat_per_chat", "webchat_per_address")
     @classmethod
     def _a_rate(cls, value: str) -> str:
@@ -109,6 +183,19 @@ class Settings(BaseSettings):
             raise ValueError("GUAHAO_NOW needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
         if self.env == "production" and self.fixed_now is not None:
             raise ValueError("GUAHAO_NOW (a fixed clock) is refused in production")
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
+        if self.telegram_webhook_url and not self.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN must be set with TELEGRAM_WEBHOOK_URL")
+        sms = {
+            "SMS_GATEWAY_URL": self.sms_gateway_url,
+            "SMS_ACCOUNT_SID": self.sms_account_sid,
+            "SMS_AUTH_TOKEN": self.sms_auth_token,
+            "SMS_FROM": self.sms_from,
+        }
+        missing = [name for name, value in sms.items() if not value]
+        if missing and len(missing) < len(sms):
+            raise ValueError(f"{missing[0]} must be set with the other SMS_ settings")
         return self
 
     def resolved_secret_key(self) -> str:

@@ -31,14 +31,17 @@ def _free_port() -> int:
 @contextmanager
 def serving(folder: Path, **settings_: str) -> Iterator[str]:
     """The base URL of a fresh server; stopped on exit. `settings_`: more environment
-    settings, e.g. GUAHAO_WEBCHAT_PER_CHAT="5/minute"."""
+    settings, e.g. GUAHAO_WEBCHAT_PER_CHAT="5/minute"; "{base}" in one stands for the server's
+    own base URL (a webhook's address)."""
     url = f"sqlite+aiosqlite:///{folder / 'web.sqlite3'}"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     settings = Settings(
         DATABASE_URL=url,
         GUAHAO_SECRET_KEY=SECRET,
         GUAHAO_NOW=MONDAY_MORNING,
         GUAHAO_NLU_MODELS=folder / "models",
-        **settings_,
+        **{name: value.replace("{base}", base) for name, value in settings_.items()},
     )
     upgrade(url)
 
@@ -49,7 +52,6 @@ def serving(folder: Path, **settings_: str) -> Iterator[str]:
         await db.dispose()
 
     asyncio.run(load())
-    port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -60,7 +62,7 @@ def serving(folder: Path, **settings_: str) -> Iterator[str]:
             raise RuntimeError("the web chat did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base
     finally:
         web.should_exit = True
         thread.join(10)
