@@ -116,3 +116,9 @@ class WrongCode(BookingError):
 
 class CodeExpired(BookingError):
     reason = "code_expired"
+
+
+class TooManyCodes(BookingError):
+    """Codes for one patient are limited by the hour and the day, whoever asks."""
+
+    reason = "code_limit"

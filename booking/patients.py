@@ -58,3 +58,5 @@ class PendingLink:
     code_hash: str
     expires_at: datetime
     tries: int
+    sent_at: datetime | None = None
+    id: int | None = None

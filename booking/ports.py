@@ -16,7 +16,7 @@ from booking.patients import Account, BlacklistEntry, Patient, PendingLink
 from booking.schedule import ClinicSession, PlannedSession
 
 if TYPE_CHECKING:  # booking.complaints uses these ports itself
-    from booking.complaints import Complaint, ComplaintCategory
+    from booking.complaints import ActionTaken, Complaint, ComplaintCategory
 
 
 @dataclass(frozen=True)
@@ -172,12 +172,16 @@ class PatientRepository(Protocol):
     async def set_quiet(self, account_id: int, quiet: bool) -> None: ...
     async def is_quiet(self, account_id: int) -> bool: ...
     async def put_link_code(self, code: PendingLink, now: datetime) -> None:
-        """Replaces the account's pending code, if any."""
+        """A new code for the account; its earlier ones stop working."""
         ...
 
-    async def link_code(self, account_id: int) -> PendingLink | None: ...
-    async def count_link_try(self, account_id: int) -> None: ...
-    async def drop_link_code(self, account_id: int) -> None: ...
+    async def link_code(self, account_id: int) -> PendingLink | None:
+        """The account's latest code."""
+        ...
+
+    async def link_codes_since(self, patient_id: int, since: datetime) -> list[PendingLink]: ...
+    async def count_link_try(self, code_id: int) -> None: ...
+    async def spend_link_code(self, code_id: int, now: datetime) -> None: ...
     async def find_account(self, channel: str, user_id: str) -> Account | None: ...
     async def account(self, channel: str, user_id: str, now: datetime) -> Account:
         """This chat user's account, created on first use."""
@@ -284,18 +288,71 @@ class ConversationRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewComplaint:
+    complaint_no: str
+    category: ComplaintCategory
+    department_code: str | None
+    sealed_text: str
+    channel: str
+    user_hash: str | None  # None: taken by phone, nobody to answer online
+    user_cipher: str | None
+    language: str
+    accept_by: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SealedComplaint:
+    """A complaint with what is kept encrypted: the patient's text and whom to answer."""
+
+    complaint: Complaint
+    sealed_text: str
+    user_cipher: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedAnswer:
+    """A reply or result still to be told to the patient; its text is sealed."""
+
+    action_id: int
+    action: ActionTaken
+    complaint: SealedComplaint
+
+
 class ComplaintRepository(Protocol):
-    async def add(
-        self,
-        complaint_no: str,
-        category: ComplaintCategory,
-        department_code: str | None,
-        sealed_text: str,
-        channel: str,
-        user_hash: str,
-        now: datetime,
-    ) -> Complaint: ...
-    async def get(self, complaint_no: str) -> Complaint | None: ...
+    async def add(self, new: NewComplaint, now: datetime) -> Complaint:
+        """Raises ComplaintNumberTaken when the number is in use. The complaint is due to be
+        posted to staff."""
+        ...
+
+    async def get(self, complaint_no: str, *, lock: bool = False) -> Complaint | None: ...
+    async def sealed(self, complaint_no: str) -> SealedComplaint | None: ...
+    async def update(self, complaint: Complaint, *, post: bool = False) -> None:
+        """Save its status, department, level, deadline and acceptance; with ``post`` it is
+        due to be posted to staff (again) from ``complaint.updated_at``."""
+        ...
+
+    async def record(self, action: ActionTaken, *, tell: bool) -> None:
+        """With ``tell`` the action's (sealed) text is due to be told to the patient."""
+        ...
+
+    async def actions(self, complaint_no: str) -> list[ActionTaken]: ...
+    async def overdue(self, now: datetime, below_level: int) -> list[Complaint]:
+        """Open, not accepted, past ``accept_by``, at a level below ``below_level``."""
+        ...
+
+    async def claim_posts(
+        self, now: datetime, until: datetime, complaint_no: str | None = None
+    ) -> list[SealedComplaint]:
+        """Complaints due to be posted, now held until ``until`` for this process."""
+        ...
+
+    async def posted(self, complaint_no: str, claimed_until: datetime) -> None:
+        """Not due any more, unless it became due again since it was claimed."""
+        ...
+
+    async def claim_answers(self, now: datetime, until: datetime) -> list[SealedAnswer]: ...
+    async def told(self, action_id: int) -> None: ...
 
 
 class UnitOfWork(Protocol):

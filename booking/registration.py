@@ -112,33 +112,3 @@ async def patients_of_account(uows: UnitOfWorkFactory, channel: str, user_id: st
     async with uows(readonly=True) as uow:
         account = await uow.patients.find_account(channel, user_id)
         return [] if account is None else await uow.patients.of_account(account.id)
-
-
-async def claim_patient(
-    uows: UnitOfWorkFactory,
-    protector: Protector,
-    clock: Clock,
-    *,
-    id_number: str,
-    account: tuple[str, str],
-    sender_phone: str,
-    max_patients_per_account: int = 5,
-) -> Patient | None:
-    """An SMS that is only an ID number (C2.1): the patient with that number, now managed by
-    this account when the SMS comes from their registered phone. None when nobody is
-    registered with it (the caller registers them); NeedsCode when the phone is another one."""
-    resident = parse_id_number(id_number, today=local_now(clock.now(), DEFAULT_TZ).date())
-    phone_hash = protector.lookup_hash("phone", parse_mobile(sender_phone))
-    async with uows() as uow:
-        patient = await uow.patients.by_id_hash(protector.lookup_hash("id", resident.number))
-        if patient is None:
-            return None
-        if patient.phone_hash != phone_hash and not await _is_linked(uow, account, patient):
-            raise NeedsCode(
-                "a code sent to the registered phone is needed to add this patient",
-                patient_id=patient.id,
-                phone_masked=patient.phone_masked,
-            )
-        await _link(uow, account, patient, max_patients_per_account, clock)
-        await uow.commit()
-    return patient

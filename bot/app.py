@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,23 +20,36 @@ from booking.search import load_catalogue
 from bot.cli_runtime import read_catalogue
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
+from bot.mail import handle_mail
 from bot.nlu_setup import build_nlu
 from bot.settings import Settings
+from bot.staff import StaffDesk, StaffRooms
 from bot.texts import Texts
 from bot.wiring import Services, build
+from channels.email import Mail, MailDesk, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 from channels.sms import SmsChannel, SmsGateway
-from channels.telegram import TelegramChannel
+from channels.telegram import StaffCommand, StaffPress, TelegramChannel
 from channels.webchat import webchat_router
 
 log = logging.getLogger(__name__)
+
+
+class Unreachable(Exception):
+    """No way to reach this channel's users outside a conversation (the web chat)."""
+
+    permanent = True
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"{channel} users cannot be reached outside a conversation")
 
 
 class Bot:
     """The dialogue engine behind every channel, built when the application starts."""
 
     HOUSEKEEPING_EVERY = 3600.0  # seconds
+    COMPLAINT_ROUNDS_EVERY = 15.0
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -44,9 +59,15 @@ class Bot:
         # How to reach a user outside a conversation, by channel: (user id, messages).
         self.senders: dict[str, Callable[[str, list[Outbound]], Awaitable[None]]] = {}
         self._housekeeping: asyncio.Task[None] | None = None
+        self.staff: StaffDesk | None = None
+        self.rooms: StaffRooms | None = None  # set when a staff group is configured
+        self._staff_rounds: asyncio.Task[None] | None = None
+        self.complaint_within = timedelta(hours=24)
+        self._background: set[asyncio.Task[None]] = set()
 
     async def start(self, settings: Settings) -> None:
         services = build(settings)
+        self.complaint_within = timedelta(hours=settings.complaint_hours)
         catalogue = await load_catalogue(services.uows)
         if not catalogue.triage and settings.demo_file.exists():
             # The symptom hints and emergency signs are not kept in the database yet: they
@@ -63,17 +84,77 @@ class Bot:
             protector=services.protector,
             triage=catalogue.triage,
             texting=self._text if "sms" in self.senders else None,
+            complaint_filed=self.complaint_filed,
+            complaint_within=self.complaint_within,
         )
 
+        if self.rooms is not None and "telegram" in self.senders:
+            self.staff = StaffDesk(
+                services.uows,
+                services.protector,
+                services.clock,
+                self.texts,
+                self.senders["telegram"],
+                self.tell,
+                self.rooms,
+            )
+            self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
 
+    async def stop_background(self) -> None:
+        """Stop what runs in the background (first, before the channels close)."""
+        for task in (self._housekeeping, self._staff_rounds, *self._background):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._housekeeping
+        await self.stop_background()
         if self.services is not None:
             await self.services.close()
+
+    async def handle_mail(self, mail: Mail) -> MailReply:
+        assert self.services is not None
+        s = self.services
+        return await handle_mail(
+            mail, uows=s.uows, protector=s.protector, clock=s.clock, texts=self.texts,
+            on_filed=self.complaint_filed, accept_within=self.complaint_within,
+        )  # fmt: skip
+
+    async def staff_press(self, press: StaffPress) -> str | None:
+        if self.staff is None:
+            return None
+        return await self.staff.press(press.chat_id, press.user_id, press.user_name, press.data)
+
+    async def staff_command(self, typed: StaffCommand) -> list[Outbound] | None:
+        if self.staff is None:
+            return None
+        return await self.staff.command(typed.chat_id, typed.user_id, typed.user_name, typed.text)
+
+    async def tell(self, channel: str, user_id: str, messages: list[Outbound]) -> None:
+        """Reach a patient outside a conversation, on the channel they wrote from."""
+        send = self.senders.get(channel)
+        if send is None:  # the web chat (or a channel switched off) cannot be reached
+            raise Unreachable(channel)
+        await send(user_id, messages)
+
+    async def complaint_filed(self, complaint_no: str) -> None:
+        """A complaint was filed (by chat, SMS or e-mail): staff are told, in the background,
+        since posting to a group is paced and the patient is waiting for the number."""
+        if self.staff is not None:
+            self.in_background(self.staff.complaint_filed(complaint_no))
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        async def logged() -> None:
+            try:
+                await work
+            except Exception:  # the next round of _watch_complaints does it again
+                log.exception("background work failed")
+
+        task = asyncio.create_task(logged())
+        self._background.add(task)  # kept until done: the loop holds tasks only weakly
+        task.add_done_callback(self._background.discard)
 
     async def _text(self, phone: str, text: str) -> None:
         await self.senders["sms"](phone, [Outbound(text)])
@@ -84,6 +165,17 @@ class Bot:
         assert self.services is not None and self.conversations is not None
         before = self.services.clock.now() - timedelta(days=days)
         return await self.conversations.purge(before)
+
+    async def _watch_complaints(self, staff: StaffDesk) -> None:
+        """Complaints filed in conversations reach the staff group, answers not yet delivered
+        are tried again, and those nobody accepted in time go one level up."""
+        while True:
+            try:
+                await staff.send_pending()
+                await staff.escalate_overdue()
+            except Exception:
+                log.exception("could not look after complaints")
+            await asyncio.sleep(self.COMPLAINT_ROUNDS_EVERY)
 
     async def _keep_house(self, days: int) -> None:
         while True:
@@ -105,6 +197,12 @@ class Bot:
             log.exception("could not handle a %s message", inbound.channel)
             return [Outbound(self.texts.say("zh", "refusal.try_again"))]
 
+    async def handle_gated(self, gate: FloodGate, inbound: Inbound) -> list[Outbound]:
+        """`handle`, for a chat that may send only so many messages a minute."""
+        if await gate.admit(inbound.channel, inbound.user_id, None) is not None:
+            return [Outbound(self.texts.say("zh", "too_fast"))]
+        return await self.handle(inbound)
+
     def now(self) -> datetime:
         assert self.services is not None
         return self.services.clock.now()
@@ -115,21 +213,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bot = Bot()
     telegram = _telegram(settings, bot)
     sms, gateway = _sms(settings, bot)
+    mail = _mail(settings, bot)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await bot.start(settings)
         try:
             if telegram is not None:
-                await telegram.start()
+                await _start_telegram(telegram, bot)
+            if mail is not None:
+                await mail.start()
             yield
         finally:
             try:
+                await bot.stop_background()
                 if telegram is not None:
-                    await telegram.stop()
+                    with suppress(Exception):  # it may never have started
+                        await telegram.stop()
                 if sms is not None and gateway is not None:
                     await sms.stop()
                     await gateway.aclose()
+                if mail is not None:
+                    await mail.stop()
             finally:
                 await bot.stop()
 
@@ -154,19 +259,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+async def _start_telegram(channel: TelegramChannel, bot: Bot) -> None:
+    """Telegram cannot be reached from every hospital network: when it fails at start, the
+    web chat, SMS and e-mail serve all the same while it is tried again in the background."""
+    try:
+        await channel.start()
+        return
+    except Exception as error:
+        log.warning("Telegram did not start (%s): trying again", type(error).__name__)
+
+    async def again() -> None:
+        delay = 5.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await channel.start()
+            except Exception as error:
+                delay = min(delay * 2, 300.0)
+                log.warning("Telegram did not start (%s): next try in %.0f s",
+                            type(error).__name__, delay)  # fmt: skip
+            else:
+                log.info("Telegram started")
+                return
+
+    bot.in_background(again())
+
+
 def _telegram(settings: Settings, bot: Bot) -> TelegramChannel | None:
-    """The Telegram bot, when a token is configured: long polling, or the webhook."""
+    """The Telegram bot, when a token is configured: long polling, or the webhook. With a
+    staff group, complaints go there too (bot.staff)."""
     if settings.telegram_bot_token is None:
         return None
+    gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)
     channel = TelegramChannel(
         settings.telegram_bot_token,
-        bot.handle,
+        partial(bot.handle_gated, gate),
         now=bot.now,
         base_url=settings.telegram_api_base_url,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=settings.telegram_webhook_secret,
+        on_staff=bot.staff_press,
+        on_staff_command=bot.staff_command,
     )
     bot.senders["telegram"] = channel.send
+    if settings.telegram_staff_chat_id is not None:
+        bot.rooms = StaffRooms(
+            default_chat=settings.telegram_staff_chat_id,
+            department_chats=settings.department_chats(),
+            office_chat=settings.telegram_staff_chat_id,
+            management_chat=settings.telegram_ops_chat_id,
+            staff_ids=settings.staff_user_ids(),
+            deadline=timedelta(hours=settings.complaint_hours),
+        )
     return channel
 
 
@@ -194,3 +338,31 @@ def _sms(settings: Settings, bot: Bot) -> tuple[SmsChannel | None, SmsGateway | 
     )
     bot.senders["sms"] = channel.send
     return channel, gateway
+
+
+def _mail(settings: Settings, bot: Bot) -> MailDesk | None:
+    """Complaints and suggestions by e-mail (seed §4.2), when a port to listen on is set."""
+    if settings.mail_listen_port is None:
+        return None
+    assert settings.mail_from and settings.smtp_host  # checked with the settings
+    desk = MailDesk(
+        bot.handle_mail,
+        # Anyone can write From: someone-else: a sender's mails are few, or not answered.
+        gate=FloodGate("10/hour", "1000/hour", settings.rate_limit_storage),
+        host=settings.mail_listen_host,
+        port=settings.mail_listen_port,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        from_address=settings.mail_from,
+        smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        now=bot.now,
+    )
+
+    async def by_mail(address: str, messages: list[Outbound]) -> None:
+        subject = bot.texts.say("zh", "mail.subject")
+        await desk.send(address, subject, "\n\n".join(m.text for m in messages))
+
+    bot.senders["email"] = by_mail
+    return desk

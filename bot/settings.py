@@ -115,6 +115,9 @@ class Settings(BaseSettings):
         pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$",
         validation_alias="TELEGRAM_STAFF_USER_IDS",
     )
+    complaint_hours: int = Field(
+        default=24, ge=1, le=24 * 14, validation_alias="GUAHAO_COMPLAINT_HOURS"
+    )
     # SMS through a Twilio-style gateway (issue 5): all four, or none.
     sms_gateway_url: str | None = Field(
         default=None, pattern=r"^https?://", validation_alias="SMS_GATEWAY_URL"
@@ -131,6 +134,25 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = Field(
         default=None, pattern=r"^https?://", validation_alias="SMS_WEBHOOK_URL"
     )
+
+    # Complaints by e-mail (issue 5): the hospital's mail server forwards the complaints address
+    # to MAIL_LISTEN_HOST:MAIL_LISTEN_PORT; replies go out through SMTP_HOST.
+    mail_listen_host: str = Field(default="127.0.0.1", validation_alias="MAIL_LISTEN_HOST")
+    mail_listen_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="MAIL_LISTEN_PORT"
+    )
+    mail_from: str | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+$", validation_alias="MAIL_FROM"
+    )
+    smtp_host: str | None = Field(default=None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_user: str | None = Field(default=None, validation_alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
+
+    @property
+    def mail_enabled(self) -> bool:
+        return self.mail_listen_port is not None
 
     @property
     def telegram_enabled(self) -> bool:
@@ -185,6 +207,10 @@ class Settings(BaseSettings):
             raise ValueError("GUAHAO_NOW (a fixed clock) is refused in production")
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
+        if self.telegram_staff_chat_id and not self.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN must be set with TELEGRAM_STAFF_CHAT_ID")
+        if self.telegram_staff_chat_id and not self.telegram_staff_user_ids:
+            raise ValueError("TELEGRAM_STAFF_USER_IDS must be set with TELEGRAM_STAFF_CHAT_ID")
         if self.telegram_webhook_url and not self.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN must be set with TELEGRAM_WEBHOOK_URL")
         sms = {
@@ -196,6 +222,8 @@ class Settings(BaseSettings):
         missing = [name for name, value in sms.items() if not value]
         if missing and len(missing) < len(sms):
             raise ValueError(f"{missing[0]} must be set with the other SMS_ settings")
+        if self.mail_listen_port is not None and not (self.mail_from and self.smtp_host):
+            raise ValueError("MAIL_FROM and SMTP_HOST must be set with MAIL_LISTEN_PORT")
         return self
 
     def resolved_secret_key(self) -> str:

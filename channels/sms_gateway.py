@@ -36,6 +36,8 @@ class GatewayError(Exception):
 class GatewayRefused(GatewayError):
     """The gateway refused the message; sending it again would not help."""
 
+    permanent = True
+
     def __init__(self, status: int, code: int | None) -> None:
         super().__init__(f"the SMS gateway refused the message: HTTP {status}, error code {code}")
         self.status = status

@@ -41,7 +41,15 @@ from channels.telegram_format import CallbackKeys, language_of, pieces
 from channels.telegram_order import ChatLanes, RecentUpdates
 from channels.telegram_pacing import Pacing, Rate
 
-__all__ = ["COMMANDS", "NotDelivered", "Pacing", "Rate", "StaffPress", "TelegramChannel"]
+__all__ = [
+    "COMMANDS",
+    "NotDelivered",
+    "Pacing",
+    "Rate",
+    "StaffCommand",
+    "StaffPress",
+    "TelegramChannel",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +95,19 @@ class StaffPress:
 StaffHandler = Callable[[StaffPress], Awaitable[str | None]]
 
 
+@dataclass(frozen=True)
+class StaffCommand:
+    """A staff member typed a command ("/reply TS… …") in a group chat."""
+
+    chat_id: str
+    user_id: str
+    user_name: str
+    text: str
+
+
+StaffCommandHandler = Callable[[StaffCommand], Awaitable[list[Outbound] | None]]
+
+
 class NotDelivered(Exception):
     """Telegram did not take a message. `permanent`: trying again will not help (the patient
     blocked the bot, the chat is gone)."""
@@ -108,6 +129,7 @@ class TelegramChannel:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         on_staff: StaffHandler | None = None,
+        on_staff_command: StaffCommandHandler | None = None,
         pacing: Pacing | None = None,
         poll_timeout: int = 10,
         commands: Mapping[str, Mapping[str, str]] = COMMANDS,
@@ -115,7 +137,9 @@ class TelegramChannel:
         """`base_url`: the Bot API's, to which the token is appended (Telegram's by default).
         `webhook_url` (with `webhook_secret`, 16–256 of A-Z a-z 0-9 _ -): Telegram posts
         updates there, to be routed to `router()`; without it the channel polls.
-        `on_staff`: answers "staff:" button presses; its text is shown to the staff member."""
+        `on_staff`: answers "staff:" button presses; its text is shown to the staff member.
+        `on_staff_command`: answers commands typed in group chats (its messages go to the
+        group); other group messages are not read."""
         if webhook_url is not None and not _SECRET.match(webhook_secret or ""):
             raise ValueError("a webhook needs a secret token of 16-256 A-Z, a-z, 0-9, _ or -")
         self._handle = handle
@@ -123,6 +147,7 @@ class TelegramChannel:
         self._webhook_url = webhook_url
         self._webhook_secret = (webhook_secret or "").encode()
         self._on_staff = on_staff
+        self._on_staff_command = on_staff_command
         self._poll_timeout = poll_timeout
         self._commands = commands
         self._keys = CallbackKeys()
@@ -239,6 +264,8 @@ class TelegramChannel:
         elif chat.type == ChatType.PRIVATE and (update.message is not None or choice):
             patient = partial(self._serve_patient, update, chat_id, choice, self._now())
             self._lanes.add(chat_id, patient)
+        elif self._on_staff_command is not None and _group_command(update):
+            self._lanes.add(chat_id, partial(self._serve_staff_command, update, chat_id))
 
     async def _serve_patient(
         self, update: Update, chat_id: str, choice: str | None, received_at: datetime
@@ -281,6 +308,26 @@ class TelegramChannel:
         except TelegramError as error:  # e.g. a message too old to edit
             log.debug("could not remove a pressed keyboard: %s", error)
 
+    async def _serve_staff_command(self, update: Update, chat_id: str) -> None:
+        message = update.message
+        assert message is not None and message.from_user is not None and self._on_staff_command
+        command = StaffCommand(
+            chat_id=chat_id,
+            user_id=str(message.from_user.id),
+            user_name=message.from_user.full_name,
+            text=message.text or "",
+        )
+        try:
+            replies = await self._on_staff_command(command)
+        except Exception as error:
+            _log_failure("a staff command in chat %s", chat_id, error=error)
+            replies = [Outbound(APOLOGY)]
+        if replies:
+            try:
+                await self.send(chat_id, replies)
+            except NotDelivered as failure:
+                log.warning("%s", failure)
+
     async def _serve_staff(self, query: CallbackQuery, data: str, chat_id: str) -> None:
         answer = None
         if self._on_staff is not None:
@@ -302,6 +349,17 @@ class TelegramChannel:
             )
         except TelegramError as error:
             log.debug("could not answer a staff press in chat %s: %s", chat_id, error)
+
+
+def _group_command(update: Update) -> bool:
+    chat, message = update.effective_chat, update.message
+    return (
+        chat is not None
+        and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        and message is not None
+        and message.from_user is not None
+        and (message.text or "").startswith("/")
+    )
 
 
 def _text_of(update: Update) -> str:

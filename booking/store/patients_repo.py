@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,7 +99,12 @@ class SqlPatients:
         )
 
     async def put_link_code(self, code: PendingLink, now: datetime) -> None:
-        await self.s.execute(delete(LinkCodeRow).where(LinkCodeRow.account_id == code.account_id))
+        # Earlier codes of this account stop working; their rows stay, for the limits.
+        await self.s.execute(
+            update(LinkCodeRow)
+            .where(LinkCodeRow.account_id == code.account_id, LinkCodeRow.expires_at > now)
+            .values(expires_at=now)
+        )
         self.s.add(
             LinkCodeRow(
                 account_id=code.account_id, patient_id=code.patient_id, code_hash=code.code_hash,
@@ -109,20 +114,31 @@ class SqlPatients:
         await self.s.flush()
 
     async def link_code(self, account_id: int) -> PendingLink | None:
-        row = await self.s.get(LinkCodeRow, account_id)
-        if row is None:
-            return None
-        return PendingLink(row.account_id, row.patient_id, row.code_hash, row.expires_at, row.tries)
-
-    async def count_link_try(self, account_id: int) -> None:
-        await self.s.execute(
-            update(LinkCodeRow)
+        row = await self.s.scalar(
+            select(LinkCodeRow)
             .where(LinkCodeRow.account_id == account_id)
-            .values(tries=LinkCodeRow.tries + 1)
+            .order_by(LinkCodeRow.id.desc())
+            .limit(1)
+        )
+        return _pending(row) if row else None
+
+    async def link_codes_since(self, patient_id: int, since: datetime) -> list[PendingLink]:
+        rows = await self.s.scalars(
+            select(LinkCodeRow).where(
+                LinkCodeRow.patient_id == patient_id, LinkCodeRow.created_at >= since
+            )
+        )
+        return [_pending(row) for row in rows.all()]
+
+    async def count_link_try(self, code_id: int) -> None:
+        await self.s.execute(
+            update(LinkCodeRow).where(LinkCodeRow.id == code_id).values(tries=LinkCodeRow.tries + 1)
         )
 
-    async def drop_link_code(self, account_id: int) -> None:
-        await self.s.execute(delete(LinkCodeRow).where(LinkCodeRow.account_id == account_id))
+    async def spend_link_code(self, code_id: int, now: datetime) -> None:
+        await self.s.execute(
+            update(LinkCodeRow).where(LinkCodeRow.id == code_id).values(expires_at=now)
+        )
 
     async def find_account(self, channel: str, user_id: str) -> Account | None:
         row = await self.s.scalar(
@@ -197,3 +213,10 @@ class SqlBlacklist:
             )
         )
         await self.s.flush()
+
+
+def _pending(row: LinkCodeRow) -> PendingLink:
+    return PendingLink(
+        row.account_id, row.patient_id, row.code_hash, row.expires_at, row.tries,
+        sent_at=row.created_at, id=row.id,
+    )  # fmt: skip

@@ -3,10 +3,14 @@ status of a complaint by its number."""
 
 from __future__ import annotations
 
+import logging
+
 from booking.complaints import ComplaintCategory, complaint_status, file_complaint
 from booking.errors import BookingError
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
+
+log = logging.getLogger(__name__)
 
 
 def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
@@ -45,9 +49,16 @@ async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
             category=ComplaintCategory(slots["category"]),
             text=turn.text,
             department_code=department,
+            language=ctx.language,  # replies and the result are told in it
+            accept_within=ctx.complaint_within,
         )
     except BookingError as error:
         return [ctx.refusal(error)]
+    if ctx.complaint_filed is not None:
+        try:
+            await ctx.complaint_filed(complaint.complaint_no)
+        except Exception:  # kept: staff get it on the next round; the patient has the number
+            log.exception("could not pass complaint %s to staff now", complaint.complaint_no)
     return [ctx.reply(ctx.say("complaint.filed", complaint_no=complaint.complaint_no))]
 
 

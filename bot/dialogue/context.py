@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from booking.catalogue import Catalogue
@@ -71,6 +71,9 @@ class Context:
     catalogues: CatalogueCache
     # Sends one SMS (E.164 number, text): one-time codes go to a patient's registered phone.
     texting: TextSender | None = None
+    # Told each complaint filed (its number), so that staff see it at once.
+    complaint_filed: Callable[[str], Awaitable[None]] | None = None
+    complaint_within: timedelta = timedelta(hours=24)  # for staff to accept one
 
     @property
     def language(self) -> str:

@@ -9,7 +9,9 @@ unsure what the patient wants it asks, offering its best guesses, instead of gue
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from booking.accounts import set_quiet
@@ -74,12 +76,16 @@ class DialogueEngine:
         protector: Protector,
         triage: dict[str, object] | None = None,
         texting: TextSender | None = None,
+        complaint_filed: Callable[[str], Awaitable[None]] | None = None,
+        complaint_within: timedelta = timedelta(hours=24),
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
         `texting`: sends an SMS, for one-time codes (without it, linking a patient another
         account registered is refused politely)."""
         self._triage = triage or {}
         self._texting = texting
+        self._complaint_filed = complaint_filed
+        self._complaint_within = complaint_within
         self._catalogues = CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
@@ -108,6 +114,8 @@ class DialogueEngine:
                     inbound.user_id,
                     self._catalogues,
                     self._texting,
+                    self._complaint_filed,
+                    self._complaint_within,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (

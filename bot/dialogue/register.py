@@ -12,7 +12,7 @@ from booking.errors import BookingError, CodeExpired, NeedsCode, WrongCode
 from booking.identity import clean_name, parse_id_number, parse_mobile
 from booking.linking import ask_to_link, confirm_link
 from booking.patients import Patient
-from booking.registration import claim_patient, patients_of_account, register_patient
+from booking.registration import patients_of_account, register_patient
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -71,7 +71,9 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
             id_number=answers["id_number"],
             phone=answers["phone"],
             account=ctx.account,
-            phone_proven=ctx.channel == "sms",
+            # Proof of the phone only when it is the number the SMS came from (the gateway
+            # signs it), not one typed by someone writing from another phone.
+            phone_proven=answers["phone"] == _known(ctx).get("phone"),
         )
     except NeedsCode as needed:
         return False, await _send_code(ctx, needed)
@@ -144,36 +146,13 @@ async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
 
 
 async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
-    """An SMS that is only an ID number (C2.1): the patient it names, found or registered."""
+    """An ID number on its own (by SMS, how a phone is registered: C2.1) starts a
+    registration with it; the name comes next. Nothing is looked up before the name is given,
+    so an ID number alone tells nobody whether its owner is a patient here."""
     ctx.state.start("register")
     number = parse_id_number(turn.value("id_number") or "", today=ctx.now().date()).number
-    try:
-        patient = await claim_patient(
-            ctx.uows,
-            ctx.protector,
-            ctx.clock,
-            id_number=number,
-            account=ctx.account,
-            sender_phone=ctx.user_id,
-        )
-    except NeedsCode as needed:
-        return await _send_code(ctx, needed)
-    except BookingError as error:
-        ctx.state.finish()
-        return [ctx.refusal(error)]
-    if patient is None:  # nobody yet: the name is all that is missing
-        ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
-        return [ctx.reply(ctx.say("register.new_by_id")), _ask(ctx, "name")]
-    ctx.state.finish()
-    text = ctx.say("register.found", name=patient.name, id_masked=patient.id_masked)
-    return [ctx.reply(text, _menu_after(ctx))]
-
-
-def _menu_after(ctx: Context) -> tuple[Choice, ...]:
-    return (
-        Choice("intent:book", ctx.say("intent.book")),
-        Choice("intent:my_appointments", ctx.say("intent.my_appointments")),
-    )
+    ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
+    return [_ask(ctx, "name")]
 
 
 async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:

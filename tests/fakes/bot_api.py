@@ -72,6 +72,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pushing: asyncio.Lock | None = None
         self._arrived: asyncio.Event | None = None
         self._closing = False
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -180,8 +181,11 @@ class FakeBotApi:
         return int(update["update_id"])
 
     async def _push(self, update: dict[str, Any], url: str, secret: str) -> None:
+        # One post after another, in order, as over one connection (setWebhook's
+        # max_connections=1); the lock is created here, on the server's loop.
+        self._pushing = self._pushing or asyncio.Lock()
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
-        async with httpx.AsyncClient() as client:
+        async with self._pushing, httpx.AsyncClient() as client:
             answer = await client.post(url, json=update, headers=headers, timeout=10)
         self.webhook_answers.append(answer.status_code)
 

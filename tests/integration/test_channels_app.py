@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakes.bot_api import TOKEN, FakeBotApi, running_bot_api
@@ -172,3 +175,52 @@ def test_a_missing_or_malformed_channel_setting_stops_start_up_naming_it(
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("error: settings:") and named in line
     assert value not in line or setting != "TELEGRAM_BOT_TOKEN"  # a secret is not repeated
+
+
+async def test_a_complaint_on_telegram_reaches_the_staff_group_and_the_answer_comes_back(
+    tmp_path: Path, api: FakeBotApi, gateway: FakeSmsGateway
+) -> None:
+    staff_group, nurse, stranger, patient = -100200, 5001, 5002, 888
+    settings = channel_settings(
+        api,
+        gateway,
+        TELEGRAM_STAFF_CHAT_ID=str(staff_group),
+        TELEGRAM_STAFF_USER_IDS=str(nurse),
+    )
+    async with served(tmp_path, **settings):
+        api.user_says(patient, "我要投诉")
+        await api.wait_sent(patient, 1)
+        api.user_says(patient, "挂号处态度很差，排了一个小时")
+        filed = (await api.wait_sent(patient, 2))[-1].text
+        found = re.search(r"TS\d{10}", filed)
+        assert found, filed
+        number = found.group(0)
+        posted = (await api.wait_sent(staff_group, 1))[0]
+        assert number in posted.text and "排了一个小时" in posted.text
+        assert f"staff:accept:{number}" in posted.keys
+
+        api.user_presses(staff_group, f"staff:accept:{number}", posted.message_id, user_id=stranger)
+        api.user_presses(staff_group, f"staff:accept:{number}", posted.message_id, user_id=nurse)
+        await api.wait_sent(staff_group, 2)  # "王护士 已受理"
+        deadline = time.monotonic() + 15
+        while len(api.answers) < 2:  # each press answered, after the note to the group
+            assert time.monotonic() < deadline, api.answers
+            await asyncio.sleep(0.05)
+        refused, accepted = api.answers[-2:]
+        assert "只有投诉处理人员" in refused.get("text", "") and number in accepted.get("text", "")
+
+        api.user_says(staff_group, f"/reply {number} 非常抱歉，已安排专人核实。", user_id=nurse)
+        told = (await api.wait_sent(patient, 3))[-1].text
+        assert number in told and "已安排专人核实" in told
+
+
+async def test_the_web_chat_serves_while_telegram_cannot_be_reached(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}/bot"
+    settings = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": nowhere}
+    async with served(tmp_path, **settings) as base, httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(
+            f"{base}/api/webchat/messages", json={"session": "web-patient-1", "text": "你好"}
+        )
+    assert answer.status_code == 200 and answer.json()["replies"]

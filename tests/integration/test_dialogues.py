@@ -73,9 +73,11 @@ class Run:
     counter: int = 0
     texted: list[tuple[str, str]] = field(default_factory=list)  # SMS codes: (phone, text)
 
+    user_id: str | None = None  # a transcript's own `user`
+
     @property
     def user(self) -> str:
-        return USERS.get(self.channel, "patient-1")
+        return self.user_id or USERS.get(self.channel, "patient-1")
 
     async def text(self, phone: str, message: str) -> None:
         self.texted.append((phone, message))
@@ -209,6 +211,7 @@ async def test_transcript(
 ) -> None:
     transcript = TRANSCRIPT_DATA[path]
     run = Run(demo, clock, protector, nlu, transcript.get("channel", "web"))
+    run.user_id = transcript.get("user")
     await _setup(run, transcript.get("setup") or {})
     run.start_engine()
     replies: list[Outbound] = []

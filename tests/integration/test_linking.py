@@ -9,8 +9,14 @@ import pytest
 
 from booking.accounts import is_quiet, set_quiet
 from booking.clock import FixedClock
-from booking.errors import AccountFull, CodeExpired, NeedsCode, NotFound, WrongCode
-from booking.linking import TRIES, ask_to_link, confirm_link
+from booking.errors import (
+    AccountFull,
+    CodeExpired,
+    NeedsCode,
+    TooManyCodes,
+    WrongCode,
+)
+from booking.linking import CODES_PER_HOUR, TRIES, ask_to_link, confirm_link
 from booking.listing import my_bookings
 from booking.protect import Protector
 from booking.registration import patients_of_account, register_patient
@@ -48,7 +54,7 @@ async def test_the_code_sent_to_the_registered_phone_links_the_patient(
     linked = await confirm_link(demo, protector, clock, account=TELEGRAM, code=sent.code)
     assert linked.id == patient_id
     assert [p.name for p in await patients_of_account(demo, *TELEGRAM)] == ["张三"]
-    with pytest.raises(NotFound):  # a code works once
+    with pytest.raises(CodeExpired):  # a code works once
         await confirm_link(demo, protector, clock, account=TELEGRAM, code=sent.code)
     assert await my_bookings(demo, *TELEGRAM) == []
 
@@ -117,3 +123,30 @@ async def test_reminders_can_be_turned_off_and_on_again(demo: Database, clock: F
     assert not await is_quiet(demo, TELEGRAM)
     await set_quiet(demo, clock, SMS, False)
     assert not await is_quiet(demo, SMS)
+
+
+async def test_codes_for_one_patient_are_limited_whichever_accounts_ask(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    patient_id = await registered_by_sms(demo, protector, clock)
+    askers = [("web", f"hash-of-session-{n}") for n in range(10)]
+    for asker in askers[:CODES_PER_HOUR]:
+        await ask_to_link(demo, protector, clock, account=asker, patient_id=patient_id)
+    with pytest.raises(TooManyCodes):  # a fresh account changes nothing
+        await ask_to_link(demo, protector, clock, account=askers[5], patient_id=patient_id)
+    clock.advance(timedelta(hours=1, minutes=1))
+    sent = await ask_to_link(demo, protector, clock, account=askers[6], patient_id=patient_id)
+    wrong = "000000" if sent.code != "000000" else "111111"
+    for _ in range(TRIES):
+        with pytest.raises(WrongCode):
+            await confirm_link(demo, protector, clock, account=askers[6], code=wrong)
+    clock.advance(timedelta(hours=1, minutes=1))
+    sent = await ask_to_link(demo, protector, clock, account=askers[7], patient_id=patient_id)
+    for _ in range(TRIES):  # 10 wrong guesses in a day: no more codes today
+        with pytest.raises(WrongCode):
+            await confirm_link(demo, protector, clock, account=askers[7], code=wrong)
+    clock.advance(timedelta(hours=1, minutes=1))
+    with pytest.raises(TooManyCodes):
+        await ask_to_link(demo, protector, clock, account=askers[8], patient_id=patient_id)
+    clock.advance(timedelta(days=1))
+    await ask_to_link(demo, protector, clock, account=askers[9], patient_id=patient_id)
