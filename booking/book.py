@@ -29,6 +29,7 @@ from booking.errors import (
     SlotFull,
     TryAgain,
 )
+from booking.notices import reminders
 from booking.patients import BlacklistEntry
 from booking.policy import MAX_PERIOD_DAYS
 from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
@@ -195,20 +196,25 @@ async def _book(
             )
         if taken is None:
             raise SlotFull("this session is fully booked", session_id=session_id)
+        appointment = Appointment(
+            id=taken.appointment_id,
+            booking_no=booking_no,
+            patient_id=patient_id,
+            account_id=account_id,
+            channel=channel,
+            session_id=session.id,
+            department_code=session.department_code,
+            visit_date=session.visit_date,
+            queue_no=taken.place.queue_no,
+            status=AppointmentStatus.BOOKED,
+            registration_fee_fen=session.registration_fee_fen,
+            consultation_fee_fen=session.consultation_fee_fen,
+            created_at=now,
+        )
+        # With the booking, in its transaction: reminders cannot be lost in between.
+        expected = taken.place.starts_at
+        await uow.notices.add(
+            reminders(appointment, session, expected, hospital.timezone, now), now
+        )
         await uow.commit()
-    appointment = Appointment(
-        id=taken.appointment_id,
-        booking_no=booking_no,
-        patient_id=patient_id,
-        account_id=account_id,
-        channel=channel,
-        session_id=session.id,
-        department_code=session.department_code,
-        visit_date=session.visit_date,
-        queue_no=taken.place.queue_no,
-        status=AppointmentStatus.BOOKED,
-        registration_fee_fen=session.registration_fee_fen,
-        consultation_fee_fen=session.consultation_fee_fen,
-        created_at=now,
-    )
     return BookingReceipt(appointment, session, taken.place, context.department, hospital)

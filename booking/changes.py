@@ -3,7 +3,7 @@ session (停诊)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from booking.appointments import Appointment, AppointmentStatus, CancelReason
@@ -17,6 +17,7 @@ from booking.errors import (
     SlotFull,
     WrongStatus,
 )
+from booking.notices import REMINDERS, NoticeKind, change_notice, reminders, stop_alert
 from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
 from booking.schedule import ClinicSession, local_now
 
@@ -68,6 +69,15 @@ async def cancel(
         ):
             raise WrongStatus("this booking was changed meanwhile", status="changed")
         await uow.sessions.release_place(session.id, appointment.queue_no)
+        await uow.notices.withdraw(appointment.id, REMINDERS)
+        if account is None:  # not the patient's own doing: they are told
+            hospital, _ = await where_held(uow, session)
+            await uow.notices.add(
+                change_notice(
+                    NoticeKind.CANCELLED, appointment, session.starts_at, hospital.timezone, now
+                ),
+                now,
+            )
         await uow.logs.booking_event(
             now, "cancelled", booking_no, {"session_id": session.id, "reason": reason.value}
         )
@@ -124,6 +134,17 @@ async def transfer(
         if not await uow.appointments.move(appointment.id, current.id, target, place, now):
             raise WrongStatus("this booking was changed meanwhile", status="changed")
         await uow.sessions.release_place(current.id, appointment.queue_no)
+        moved = replace(
+            appointment, session_id=target.id, visit_date=target.visit_date,
+            queue_no=place.queue_no,
+        )  # fmt: skip
+        await uow.notices.withdraw(appointment.id, REMINDERS)
+        news = reminders(moved, target, place.starts_at, hospital.timezone, now)
+        if account is None:  # moved by staff: the patient is told
+            news += change_notice(
+                NoticeKind.TRANSFERRED, moved, place.starts_at, hospital.timezone, now
+            )
+        await uow.notices.add(news, now)
         await uow.logs.booking_event(
             now,
             "transferred",
@@ -149,6 +170,7 @@ async def stop_session(
             raise NotFound("no such session", what="session")
         if not await uow.sessions.stop(session_id, reason):
             raise WrongStatus("this session is already stopped", status="stopped")
+        hospital, _ = await where_held(uow, session)
         cancelled = []
         for appointment in await uow.appointments.holding_places(session_id):
             if await uow.appointments.set_status(
@@ -161,6 +183,14 @@ async def stop_session(
                 refund_due=True,
             ):
                 cancelled.append(appointment)
+                await uow.notices.withdraw(appointment.id, REMINDERS)
+                await uow.notices.add(
+                    change_notice(
+                        NoticeKind.STOPPED, appointment, session.starts_at, hospital.timezone,
+                        now, reason=reason,
+                    ),
+                    now,
+                )  # fmt: skip
                 await uow.logs.booking_event(
                     now,
                     "cancelled",
@@ -171,6 +201,7 @@ async def stop_session(
         # that a stop, a cancellation and a transfer on PostgreSQL never wait on each other
         # in a circle.
         await uow.sessions.withdraw_places(session_id)
+        await uow.notices.add([stop_alert(session, reason, len(cancelled), now)], now)
         await uow.logs.booking_event(
             now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from booking.appointments import Appointment, AppointmentStatus, BookingView, QuotaUse
 from booking.catalogue import Catalogue, Department, Hospital, Part
+from booking.notices import NewNotice, Notice, NoticeKind
 from booking.patients import Account, BlacklistEntry, Patient, PendingLink
 from booking.schedule import ClinicSession, PlannedSession
 
@@ -170,6 +171,7 @@ class PatientRepository(Protocol):
     ) -> None: ...
     async def phone_cipher(self, patient_id: int) -> str | None: ...
     async def set_quiet(self, account_id: int, quiet: bool) -> None: ...
+    async def set_address(self, account_id: int, sealed: str) -> None: ...
     async def is_quiet(self, account_id: int) -> bool: ...
     async def put_link_code(self, code: PendingLink, now: datetime) -> None:
         """A new code for the account; its earlier ones stop working."""
@@ -355,6 +357,34 @@ class ComplaintRepository(Protocol):
     async def told(self, action_id: int) -> None: ...
 
 
+class NoticeRepository(Protocol):
+    """Notices as rows: written with the change, claimed and marked by the dispatcher."""
+
+    async def add(self, notices: list[NewNotice], now: datetime) -> None:
+        """Each kept once by its key."""
+        ...
+
+    async def withdraw(self, appointment_id: int, kinds: tuple[NoticeKind, ...]) -> None:
+        """Pending notices of these kinds about this appointment are no longer needed."""
+        ...
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Notice]:
+        """Due pending notices, each claimed by one dispatcher until `until`."""
+        ...
+
+    async def sent(self, notice_id: int, now: datetime) -> None: ...
+    async def void(self, notice_id: int, why: str) -> None: ...
+    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+        """Tried again at `retry_at`; None: dead."""
+        ...
+
+    async def address(self, account_id: int) -> tuple[str, str | None, bool]:
+        """(channel, sealed address or None, quiet) of an account."""
+        ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+
 class UnitOfWork(Protocol):
     bookings: BookingRepository
     catalogue: CatalogueRepository
@@ -365,6 +395,7 @@ class UnitOfWork(Protocol):
     logs: LogRepository
     conversations: ConversationRepository
     complaints: ComplaintRepository
+    notices: NoticeRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -22,6 +22,7 @@ from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.mail import handle_mail
 from bot.nlu_setup import build_nlu
+from bot.notices import NoticeDispatcher
 from bot.settings import Settings
 from bot.staff import StaffDesk, StaffRooms
 from bot.texts import Texts
@@ -50,6 +51,7 @@ class Bot:
 
     HOUSEKEEPING_EVERY = 3600.0  # seconds
     COMPLAINT_ROUNDS_EVERY = 15.0
+    NOTICE_ROUNDS_EVERY = 1.0
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -62,6 +64,8 @@ class Bot:
         self.staff: StaffDesk | None = None
         self.rooms: StaffRooms | None = None  # set when a staff group is configured
         self._staff_rounds: asyncio.Task[None] | None = None
+        self._dispatching: asyncio.Task[None] | None = None
+        self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -99,11 +103,21 @@ class Bot:
                 self.rooms,
             )
             self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
+        self.notices = NoticeDispatcher(
+            services.uows,
+            services.protector,
+            services.clock,
+            self.texts,
+            self.senders,
+            self.conversations,
+            alert=self.staff.alert if self.staff is not None else None,
+        )
+        self._dispatching = asyncio.create_task(self._dispatch(self.notices))
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
 
     async def stop_background(self) -> None:
         """Stop what runs in the background (first, before the channels close)."""
-        for task in (self._housekeeping, self._staff_rounds, *self._background):
+        for task in (self._housekeeping, self._staff_rounds, self._dispatching, *self._background):
             if task is not None:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
@@ -176,6 +190,15 @@ class Bot:
             except Exception:
                 log.exception("could not look after complaints")
             await asyncio.sleep(self.COMPLAINT_ROUNDS_EVERY)
+
+    async def _dispatch(self, notices: NoticeDispatcher) -> None:
+        """Reminders and change notices as they fall due (within a second or two)."""
+        while True:
+            try:
+                await notices.run_once()
+            except Exception:
+                log.exception("could not send notices")
+            await asyncio.sleep(self.NOTICE_ROUNDS_EVERY)
 
     async def _keep_house(self, days: int) -> None:
         while True:

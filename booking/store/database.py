@@ -33,6 +33,7 @@ from booking.ports import (
     ComplaintRepository,
     ConversationRepository,
     LogRepository,
+    NoticeRepository,
     PatientRepository,
     SessionRepository,
 )
@@ -43,6 +44,7 @@ from booking.store.complaints_repo import SqlComplaints
 from booking.store.conversations_repo import SqlConversations
 from booking.store.hints import SoldOutHints
 from booking.store.logs_repo import SqlLogs
+from booking.store.notices_repo import SqlNotices
 from booking.store.patients_repo import SqlBlacklist, SqlPatients
 from booking.store.sessions_repo import SqlSessions
 
@@ -146,6 +148,7 @@ class SqlUnitOfWork:
     logs: LogRepository
     conversations: ConversationRepository
     complaints: ComplaintRepository
+    notices: NoticeRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -177,6 +180,7 @@ class SqlUnitOfWork:
             self.logs = SqlLogs(s)
             self.conversations = SqlConversations(s, postgres=postgres)
             self.complaints = SqlComplaints(s)
+            self.notices = SqlNotices(s, postgres=postgres)
         except BaseException:
             self._release()
             raise

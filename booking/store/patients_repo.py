@@ -93,6 +93,11 @@ class SqlPatients:
             update(AccountRow).where(AccountRow.id == account_id).values(quiet=quiet)
         )
 
+    async def set_address(self, account_id: int, sealed: str) -> None:
+        await self.s.execute(
+            update(AccountRow).where(AccountRow.id == account_id).values(address_cipher=sealed)
+        )
+
     async def is_quiet(self, account_id: int) -> bool:
         return bool(
             await self.s.scalar(select(AccountRow.quiet).where(AccountRow.id == account_id))

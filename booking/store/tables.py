@@ -188,6 +188,8 @@ class AccountRow(Base):
     created_at: Mapped[datetime]
     # Asked for no reminders or other messages it did not ask for (TD / STOP / 退订).
     quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Where notices reach it: the chat user's id, encrypted (an SMS user's is a phone number).
+    address_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LinkCodeRow(Base):
@@ -369,3 +371,28 @@ class ComplaintActionRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     # A reply or result still to be told to the patient (as post_due_at above).
     tell_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True, nullable=True)
+
+
+class NoticeRow(Base):
+    """A notice to a patient's chat account, written with the change that calls for it and
+    sent by the dispatcher (bot/notices.py)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_next_try", "status", "next_try_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    # None: an alert for the operations group.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id"), nullable=True, index=True
+    )
+    payload: Mapped[str] = mapped_column(Text)  # JSON: what the text says, nothing personal
+    due_at: Mapped[datetime]
+    not_after: Mapped[datetime | None] = mapped_column(nullable=True)
+    status: Mapped[str] = mapped_column(String(12))
+    next_try_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]

@@ -305,6 +305,7 @@ async def _book(ctx: Context) -> list[Outbound]:
     slots = ctx.state.slots
     if "session" not in slots or "patient" not in slots:
         return await _next(ctx)
+    await ctx.keep_reachable()
     try:
         receipt = await book(
             ctx.uows,

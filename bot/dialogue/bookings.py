@@ -89,3 +89,12 @@ async def continue_cancel(ctx: Context, turn: Turn) -> list[Outbound] | None:
         ctx.state.finish()
         return [ctx.reply(ctx.say("bookings.kept"))]
     return None
+
+
+async def cancel_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:
+    """退号 pressed under a reminder: the same confirmation, if the booking is still this
+    account's and still ahead."""
+    view = next((v for v in await upcoming(ctx) if v.booking_no == booking_no), None)
+    if view is None:
+        return [ctx.reply(ctx.say("choice_gone"))]
+    return _confirm(ctx, view)

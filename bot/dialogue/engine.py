@@ -137,6 +137,9 @@ class DialogueEngine:
         if choice is not None:
             if state.language is None:
                 state.language = inbound.language_hint or "zh"
+            if choice.startswith("notice:"):  # a button under a reminder or a notice
+                state.finish()
+                return await _from_notice(ctx, text, choice)
             if choice not in {offered.key for offered in state.offered}:
                 return [ctx.reply(ctx.say("choice_gone"), state.offered)]
             return await self._act(ctx, Turn(text, choice=choice))
@@ -283,6 +286,19 @@ def _intent_of(turn: Turn) -> str | None:
             return "book"
         return "triage" if turn.value("symptom") else None
     return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+
+
+async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
+    """Notices come outside the conversation, so their buttons were never offered in it:
+    each says what it is about, and the step it starts checks it is this account's."""
+    _, action, value = [*choice.split(":", 2), "", ""][:3]
+    if action == "cancel":
+        return await bookings.cancel_from_notice(ctx, value)
+    if action == "move":
+        return await reschedule.move_from_notice(ctx, value)
+    if action == "again" and await _deep_link(ctx, value):
+        return await book.start_book(ctx, Turn(text, choice=f"department:{value.upper()}"))
+    return [ctx.reply(ctx.say("choice_gone"))]
 
 
 async def _deep_link(ctx: Context, payload: str) -> str | None:

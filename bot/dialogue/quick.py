@@ -43,6 +43,7 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     )  # fmt: skip
     if offer is None:
         return await _other_times(ctx, work_no, "quick.no_session")
+    await ctx.keep_reachable()
     try:
         receipt = await book(
             ctx.uows,

@@ -34,6 +34,15 @@ async def start_reschedule(ctx: Context, turn: Turn) -> list[Outbound]:
     return await _sessions(ctx, (chosen or views[0]).booking_no)
 
 
+async def move_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:
+    """改约 pressed under a reminder: the sessions it may move to (if it is this account's)."""
+    ctx.state.start("reschedule")
+    if booking_no not in {v.booking_no for v in await upcoming(ctx)}:
+        ctx.state.finish()
+        return [ctx.reply(ctx.say("choice_gone"))]
+    return await _sessions(ctx, booking_no)
+
+
 async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
     views = {v.booking_no: v for v in await upcoming(ctx)}
     view = views.get(booking_no)
@@ -97,6 +106,7 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
     no = choice == "confirm:no" or (not choice and turn.intent == "deny")
     if yes and "to" in slots:
         ctx.state.finish()
+        await ctx.keep_reachable()
         try:
             receipt = await transfer(
                 ctx.uows, ctx.clock, slots["booking_no"], slots["to"], account=ctx.account

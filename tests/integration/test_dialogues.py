@@ -231,7 +231,9 @@ async def test_transcript(
             run.counter += 1
             said = step.get("say")
             said = said.format(**run.values) if isinstance(said, str) else said
-            last = (said, step.get("press"), f"m{run.counter}")
+            pressed = step.get("press")
+            pressed = pressed.format(**run.values) if isinstance(pressed, str) else pressed
+            last = (said, pressed, f"m{run.counter}")
             replies = await run.send(text=last[0], choice=last[1], message_id=last[2])
         expect = step.get("expect") or {}
         try:

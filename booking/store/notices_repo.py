@@ -1,0 +1,116 @@
+"""Notices in the database: added with the change, claimed by dispatchers, marked."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.notices import NewNotice, Notice, NoticeKind, NoticeStatus
+from booking.store.tables import AccountRow, NoticeRow
+
+
+class SqlNotices:
+    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
+        self.s = session
+        self._insert: Any = postgresql.insert if postgres else sqlite.insert
+
+    async def add(self, notices: list[NewNotice], now: datetime) -> None:
+        if not notices:
+            return
+        rows = [
+            {"key": n.key, "kind": n.kind.value, "account_id": n.account_id,
+             "appointment_id": n.appointment_id, "payload": json.dumps(n.payload),
+             "due_at": n.due_at, "not_after": n.not_after,
+             "status": NoticeStatus.PENDING.value, "next_try_at": n.due_at, "attempts": 0,
+             "created_at": now}
+            for n in notices
+        ]  # fmt: skip
+        await self.s.execute(self._insert(NoticeRow).values(rows).on_conflict_do_nothing())
+
+    async def withdraw(self, appointment_id: int, kinds: tuple[NoticeKind, ...]) -> None:
+        await self.s.execute(
+            update(NoticeRow)
+            .where(
+                NoticeRow.appointment_id == appointment_id,
+                NoticeRow.status == NoticeStatus.PENDING.value,
+                NoticeRow.kind.in_([k.value for k in kinds]),
+            )
+            .values(status=NoticeStatus.VOID.value, last_error="withdrawn")
+            .execution_options(synchronize_session=False)
+        )
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Notice]:
+        # One conditional update claims a batch: of two dispatchers, one gets each notice; a
+        # claim runs out at `until`, so a dispatcher that died mid-batch delays, not loses.
+        due = (NoticeRow.status == NoticeStatus.PENDING.value, NoticeRow.next_try_at <= now)
+        batch = select(NoticeRow.id).where(*due).order_by(NoticeRow.next_try_at).limit(limit)
+        claimed = (
+            await self.s.scalars(
+                update(NoticeRow)
+                .where(*due, NoticeRow.id.in_(batch.scalar_subquery()))
+                .values(next_try_at=until, attempts=NoticeRow.attempts + 1)
+                .returning(NoticeRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        if not claimed:
+            return []
+        rows = await self.s.scalars(
+            select(NoticeRow).where(NoticeRow.id.in_(claimed)).order_by(NoticeRow.due_at)
+        )
+        return [_notice(row) for row in rows]
+
+    async def sent(self, notice_id: int, now: datetime) -> None:
+        await self._mark(notice_id, status=NoticeStatus.SENT.value, sent_at=now)
+
+    async def void(self, notice_id: int, why: str) -> None:
+        await self._mark(notice_id, status=NoticeStatus.VOID.value, last_error=why[:200])
+
+    async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+        if retry_at is None:
+            await self._mark(notice_id, status=NoticeStatus.DEAD.value, last_error=error[:200])
+        else:
+            await self._mark(notice_id, next_try_at=retry_at, last_error=error[:200])
+
+    async def address(self, account_id: int) -> tuple[str, str | None, bool]:
+        row = (
+            await self.s.execute(
+                select(AccountRow.channel, AccountRow.address_cipher, AccountRow.quiet).where(
+                    AccountRow.id == account_id
+                )
+            )
+        ).one()
+        return row.channel, row.address_cipher, bool(row.quiet)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.s.execute(
+            select(NoticeRow.status, func.count()).group_by(NoticeRow.status)
+        )
+        return {status: int(count) for status, count in rows.all()}
+
+    async def _mark(self, notice_id: int, **values: Any) -> None:
+        await self.s.execute(
+            update(NoticeRow)
+            .where(NoticeRow.id == notice_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _notice(row: NoticeRow) -> Notice:
+    return Notice(
+        id=row.id,
+        key=row.key,
+        kind=NoticeKind(row.kind),
+        account_id=row.account_id,
+        appointment_id=row.appointment_id,
+        due_at=row.due_at,
+        not_after=row.not_after,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+    )

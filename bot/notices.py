@@ -1,0 +1,173 @@
+"""The notice dispatcher: sends the notices that are due (booking/notices.py) on each patient's
+channel, and marks them.
+
+A notice is claimed for a while before it is sent and marked sent after, so a dispatcher that
+dies in between sends it again once the claim runs out: at most one duplicate per crash, never
+a loss. A failed send is tried again later (30 s, 1 min, 2 min … up to an hour); one that
+cannot succeed (the patient blocked the bot, an address that is not one) or still fails after
+the last try is dead, and operations are told. A reminder is never sent after the visit began
+nor to an account that asked for none (TD).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from booking.clock import Clock
+from booking.notices import REMINDERS, Notice, NoticeKind
+from booking.ports import UnitOfWorkFactory
+from booking.protect import Protector
+from booking.search import load_catalogue
+from bot.conversations import Conversations
+from bot.texts import Texts
+from channels.messages import Choice, Outbound
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, list[Outbound]], Awaitable[None]]
+Alert = Callable[[str], Awaitable[bool]]
+
+BATCH = 50
+HOLD = timedelta(minutes=2)  # a claim: longer than a batch takes to send, paced
+TRIES = 8
+
+
+class NoticeDispatcher:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        protector: Protector,
+        clock: Clock,
+        texts: Texts,
+        senders: Mapping[str, Send],
+        conversations: Conversations,
+        alert: Alert | None = None,
+    ) -> None:
+        self.uows = uows
+        self.protector = protector
+        self.clock = clock
+        self.texts = texts
+        self.senders = senders
+        self.conversations = conversations
+        self.alert = alert
+
+    async def run_once(self) -> int:
+        """Send what is due now, a batch at a time; how many were sent."""
+        sent = 0
+        while True:
+            now = self.clock.now()
+            async with self.uows() as uow:
+                batch = await uow.notices.claim(now, now + HOLD, BATCH)
+                await uow.commit()
+            if not batch:
+                return sent
+            for notice in batch:
+                sent += await self._deliver(notice)
+
+    async def _deliver(self, notice: Notice) -> int:
+        now = self.clock.now()
+        if notice.account_id is None:
+            return await self._alert(notice, now)
+        async with self.uows(readonly=True) as uow:
+            channel, sealed, quiet = await uow.notices.address(notice.account_id)
+        why_not = _pointless(notice, now, quiet)
+        if why_not is None and sealed is None:
+            why_not = "no address"
+        if why_not is None and channel not in self.senders:
+            why_not = f"{channel} users cannot be reached outside a conversation"
+        if why_not is not None:
+            await self._mark(notice, void=why_not)
+            return 0
+        assert sealed is not None
+        user_id = self.protector.decrypt(sealed)
+        try:
+            message = await self._message(notice, channel, user_id)
+            await self.senders[channel](user_id, [message])
+        except Exception as error:
+            await self._failed(notice, error, now)
+            return 0
+        await self._mark(notice, sent=now)
+        log.info("notice %s (%s) sent", notice.id, notice.kind.value)
+        return 1
+
+    async def _alert(self, notice: Notice, now: datetime) -> int:
+        """For the operations group (a clinic stopped): kept only while someone can read it."""
+        if self.alert is None:
+            await self._mark(notice, void="no operations group")
+            return 0
+        values = dict(notice.payload)
+        values["part"] = self.texts.say("zh", f"part.{values.get('part', 'am')}")
+        text = self.texts.say("zh", f"notice.ops.{values.pop('about')}", **values)
+        if not await self.alert(text):
+            await self._failed(notice, ConnectionError("alert not posted"), now)
+            return 0
+        await self._mark(notice, sent=now)
+        return 1
+
+    async def _message(self, notice: Notice, channel: str, user_id: str) -> Outbound:
+        language = (await self.conversations.load(channel, user_id)).state.get("lang") or "zh"
+        catalogue = await load_catalogue(self.uows)
+        code = notice.payload.get("department")
+        department = next((d for d in catalogue.departments if d.code == code), None)
+        name = "" if department is None else (
+            department.name_en if language == "en" else department.name_zh
+        )  # fmt: skip
+        values = {**notice.payload, "department": name}
+        text = self.texts.say(language, f"notice.{notice.kind.value}", **values)
+        return Outbound(text, self._buttons(notice, language))
+
+    def _buttons(self, notice: Notice, language: str) -> tuple[Choice, ...]:
+        """One press from a reminder to cancel or move the booking, from a stop notice to book
+        again: the dialogue checks the booking is the patient's before acting."""
+        booking_no = notice.payload.get("booking_no")
+        if notice.kind in REMINDERS:
+            return (
+                Choice(
+                    f"notice:cancel:{booking_no}", self.texts.say(language, "notice.button.cancel")
+                ),
+                Choice(f"notice:move:{booking_no}", self.texts.say(language, "notice.button.move")),
+            )
+        if notice.kind is NoticeKind.STOPPED:
+            department = notice.payload.get("department")
+            return (
+                Choice(
+                    f"notice:again:{department}", self.texts.say(language, "notice.button.again")
+                ),
+            )
+        return ()
+
+    async def _failed(self, notice: Notice, error: Exception, now: datetime) -> None:
+        what = type(error).__name__  # never the message: it may quote an address
+        permanent = bool(getattr(error, "permanent", False)) or isinstance(error, ValueError)
+        if permanent or notice.attempts >= TRIES:
+            log.warning("notice %s is dead after %d tries (%s)", notice.id, notice.attempts, what)
+            async with self.uows() as uow:
+                await uow.notices.failed(notice.id, what, None)
+                await uow.commit()
+            if self.alert is not None:
+                await self.alert(self.texts.say("zh", "notice.dead", kind=notice.kind.value,
+                                                notice_id=notice.id, error=what))  # fmt: skip
+            return
+        retry_at = now + min(timedelta(seconds=30) * 2 ** (notice.attempts - 1), timedelta(hours=1))
+        log.info("notice %s not sent (%s): next try at %s", notice.id, what, retry_at.isoformat())
+        async with self.uows() as uow:
+            await uow.notices.failed(notice.id, what, retry_at)
+            await uow.commit()
+
+    async def _mark(self, notice: Notice, *, sent: datetime | None = None, void: str = "") -> None:
+        async with self.uows() as uow:
+            if sent is not None:
+                await uow.notices.sent(notice.id, sent)
+            else:
+                await uow.notices.void(notice.id, void)
+            await uow.commit()
+
+
+def _pointless(notice: Notice, now: datetime, quiet: bool) -> str | None:
+    if notice.not_after is not None and now >= notice.not_after:
+        return "too late"
+    if quiet and notice.kind in REMINDERS:
+        return "the patient asked for no reminders"
+    return None

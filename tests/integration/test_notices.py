@@ -1,0 +1,244 @@
+"""Reminders and change notices (issue 6, first part): written with the booking change, sent
+by the dispatcher once, on time, never after the visit, never lost (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from booking.accounts import remember_address, set_quiet
+from booking.book import book
+from booking.catalogue import Part
+from booking.changes import cancel, stop_session, transfer
+from booking.clock import FixedClock
+from booking.protect import Protector
+from booking.registration import register_patient
+from booking.search import search_sessions
+from booking.store import Database
+from bot.conversations import Conversations
+from bot.notices import HOLD, NoticeDispatcher
+from bot.texts import Texts
+from channels.messages import Outbound
+from tests.support import id_number
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WED, FRI = date(2026, 11, 25), date(2026, 11, 27)
+CHAT = "4242"
+
+
+class Refused(Exception):
+    permanent = True
+
+
+@dataclass
+class Phone:
+    """A channel that records what it was asked to send, and fails when told to."""
+
+    got: list[str] = field(default_factory=list)
+    buttons: list[list[str]] = field(default_factory=list)
+    failures: int = 0
+    refuse: bool = False
+
+    async def send(self, user_id: str, messages: list[Outbound]) -> None:
+        if self.refuse:
+            raise Refused("blocked")
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("gateway down")
+        assert user_id == CHAT
+        self.got += [m.text for m in messages]
+        self.buttons += [[c.key for c in m.choices] for m in messages]
+
+
+async def a_booking(
+    db: Database, protector: Protector, clock: FixedClock, day: date = WED
+) -> tuple[str, tuple[str, str]]:
+    account = protector.account("telegram", CHAT)
+    patient = await register_patient(
+        db, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
+        account=account,
+    )  # fmt: skip
+    await remember_address(db, clock, account, protector.encrypt(CHAT))
+    [offer] = await search_sessions(
+        db, clock, doctor="00868", date_from=day, date_to=day, part=Part.PM
+    )
+    receipt = await book(
+        db, clock, patient_id=patient.id, session_id=offer.session.id, channel="telegram",
+        account=account,
+    )  # fmt: skip
+    return receipt.appointment.booking_no, account
+
+
+def dispatcher(
+    db: Database, protector: Protector, clock: FixedClock, phone: Phone, alerts: list[str]
+) -> NoticeDispatcher:
+    async def alert(text: str) -> bool:
+        alerts.append(text)
+        return True
+
+    return NoticeDispatcher(
+        db, protector, clock, Texts.load(), {"telegram": phone.send},
+        Conversations(db, protector, clock), alert=alert,
+    )  # fmt: skip
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+async def test_reminders_go_the_evening_before_and_two_hours_before_once_each(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    booking_no, _ = await a_booking(demo, protector, clock)
+    phone, alerts = Phone(), []
+    notices = dispatcher(demo, protector, clock, phone, alerts)
+    assert await notices.run_once() == 0  # Monday morning: nothing due yet
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 1
+    assert await notices.run_once() == 0  # sent once
+    assert booking_no in phone.got[0] and "明天" in phone.got[0]
+    assert phone.buttons[0] == [f"notice:cancel:{booking_no}", f"notice:move:{booking_no}"]
+    clock.set(at(WED, 11, 30))  # the first place of the afternoon is at 13:30
+    assert await notices.run_once() == 1
+    assert booking_no in phone.got[1] and "13:30" in phone.got[1]
+    assert alerts == []
+
+
+async def test_a_reminder_missed_while_the_service_was_down_goes_late_but_never_after_the_visit(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    phone = Phone()
+    clock.set(at(WED, 12, 0))  # down since Tuesday afternoon: both reminders are due
+    assert await dispatcher(demo, protector, clock, phone, []).run_once() == 2
+
+
+async def test_nothing_is_sent_once_the_visit_has_begun(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    phone = Phone()
+    clock.set(at(WED, 13, 31))
+    assert await dispatcher(demo, protector, clock, phone, []).run_once() == 0
+    assert phone.got == []
+
+
+async def test_cancelling_or_moving_a_booking_withdraws_its_reminders(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    booking_no, account = await a_booking(demo, protector, clock)
+    [friday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=FRI, date_to=FRI, part=Part.AM
+    )
+    await transfer(demo, clock, booking_no, friday.session.id, account=account)
+    phone = Phone()
+    notices = dispatcher(demo, protector, clock, phone, [])
+    clock.set(at(WED, 12, 0))
+    assert await notices.run_once() == 0  # Wednesday's reminders went with the move
+    clock.set(at(FRI - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 1 and FRI.isoformat() in phone.got[0]
+    await cancel(demo, clock, booking_no, account=account)
+    clock.set(at(FRI, 7, 0))
+    assert await notices.run_once() == 0  # the patient cancelled: no reminder, no notice
+
+
+async def test_a_stop_tells_every_patient_with_the_reason(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    booking_no, _ = await a_booking(demo, protector, clock)
+    [offer] = await search_sessions(
+        demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    await stop_session(demo, clock, offer.session.id, "医生临时外出会诊")
+    phone, alerts = Phone(), []
+    assert await dispatcher(demo, protector, clock, phone, alerts).run_once() == 2
+    assert booking_no in phone.got[0] and "医生临时外出会诊" in phone.got[0]
+    assert phone.buttons[0] == ["notice:again:CARD"]  # book again in the department
+    [alert] = alerts  # and operations are told, once
+    assert "停诊" in alert and "00868" in alert and "医生临时外出会诊" in alert
+    clock.set(at(WED, 12, 0))
+    assert await dispatcher(demo, protector, clock, phone, []).run_once() == 0  # no reminders
+
+
+async def test_a_failing_channel_is_tried_again_and_a_refusing_one_is_given_up_with_an_alert(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    phone, alerts = Phone(failures=2), []
+    notices = dispatcher(demo, protector, clock, phone, alerts)
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 0  # down
+    clock.advance(timedelta(seconds=30))
+    assert await notices.run_once() == 0  # still down
+    clock.advance(timedelta(seconds=59))
+    assert await notices.run_once() == 0  # not yet time to try again
+    clock.advance(timedelta(seconds=2))
+    assert await notices.run_once() == 1 and len(phone.got) == 1
+
+    phone.refuse = True  # the patient blocked the bot: no use trying again
+    clock.set(at(WED, 11, 30))
+    assert await notices.run_once() == 0
+    clock.advance(timedelta(hours=1))
+    assert await notices.run_once() == 0
+    assert len(alerts) == 1 and "reminder_soon" in alerts[0]
+
+
+async def test_an_account_that_asked_for_no_reminders_gets_none_but_does_get_a_stop(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    booking_no, account = await a_booking(demo, protector, clock)
+    await set_quiet(demo, clock, account, True)
+    phone = Phone()
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await dispatcher(demo, protector, clock, phone, []).run_once() == 0
+    [offer] = await search_sessions(
+        demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    await stop_session(demo, clock, offer.session.id, "设备检修")
+    assert await dispatcher(demo, protector, clock, phone, []).run_once() == 2  # and the alert
+    assert booking_no in phone.got[0]
+
+
+async def test_two_dispatchers_send_each_notice_once_and_a_dead_ones_claim_runs_out(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    phone = Phone()
+    clock.set(at(WED, 12, 0))
+    sent = await asyncio.gather(
+        dispatcher(demo, protector, clock, phone, []).run_once(),
+        dispatcher(demo, protector, clock, phone, []).run_once(),
+    )
+    assert sum(sent) == 2 and len(phone.got) == 2
+
+    # A dispatcher that claimed and died before sending: the claim runs out, then it goes.
+    await a_booking_for_another(demo, protector, clock)
+    clock.set(at(FRI - timedelta(days=1), 20, 0))
+    async with demo() as uow:
+        claimed = await uow.notices.claim(clock.now(), clock.now() + HOLD, 10)
+        await uow.commit()
+    assert claimed
+    notices = dispatcher(demo, protector, clock, phone, [])
+    assert await notices.run_once() == 0
+    clock.advance(HOLD + timedelta(seconds=1))
+    assert await notices.run_once() == len(claimed)
+
+
+async def a_booking_for_another(
+    db: Database, protector: Protector, clock: FixedClock
+) -> tuple[str, tuple[str, str]]:
+    account = protector.account("telegram", CHAT)
+    patient = await register_patient(
+        db, protector, clock, name="李四", id_number=id_number(2), phone="13812345679",
+        account=account,
+    )  # fmt: skip
+    [offer] = await search_sessions(
+        db, clock, doctor="00868", date_from=FRI, date_to=FRI, part=Part.AM
+    )
+    receipt = await book(
+        db, clock, patient_id=patient.id, session_id=offer.session.id, channel="telegram",
+        account=account,
+    )  # fmt: skip
+    return receipt.appointment.booking_no, account
