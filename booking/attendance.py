@@ -9,6 +9,7 @@ from booking.appointments import Appointment, AppointmentStatus
 from booking.book import where_held
 from booking.clock import Clock
 from booking.errors import NotFound, PastDeadline, WrongStatus
+from booking.notices import REMINDERS, NoticeKind, change_notice
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.ports import UnitOfWorkFactory
 from booking.schedule import local_now
@@ -53,6 +54,7 @@ async def mark_noshow(
             appointment.id, AppointmentStatus.NOSHOW, now, place=(session.id, appointment.queue_no)
         ):
             raise WrongStatus(f"this booking is {appointment.status.value}")
+        await uow.notices.withdraw(appointment.id, REMINDERS)
         await uow.logs.booking_event(now, "noshow", booking_no, {"session_id": session.id})
         hospital, _ = await where_held(uow, session)
         policy = hospital.policy
@@ -77,6 +79,16 @@ async def mark_noshow(
                     until=today + timedelta(days=policy.noshow_ban_days),
                 )
                 await uow.blacklist.add(ban, now)
+                expected = session.starts_at
+                await uow.notices.add(
+                    change_notice(
+                        NoticeKind.BANNED, appointment, expected, hospital.timezone, now,
+                        until=ban.until.isoformat() if ban.until else "",
+                        noshows=policy.noshow_ban_threshold,
+                        days=policy.noshow_lookback_days,
+                    ),
+                    now,
+                )  # fmt: skip
                 await uow.logs.booking_event(
                     now,
                     "banned",
@@ -85,3 +97,25 @@ async def mark_noshow(
                 )
         await uow.commit()
     return ban
+
+
+# Check-in comes from staff or the HIS, sometimes after the session: a booking becomes a no-show
+# only this long after its session ended.
+CHECK_IN_GRACE = timedelta(hours=1)
+
+
+async def mark_noshows(uows: UnitOfWorkFactory, clock: Clock, *, batch: int = 200) -> int:
+    """Every booking not checked in by the end of its session (and the grace) is a no-show,
+    with the bans that follow; how many were marked. Safe to run in several processes."""
+    marked = 0
+    while True:
+        async with uows(readonly=True) as uow:
+            due = await uow.appointments.unattended(clock.now() - CHECK_IN_GRACE, batch)
+        for booking_no in due:
+            try:
+                await mark_noshow(uows, clock, booking_no)
+            except WrongStatus:  # checked in or marked meanwhile (by another process)
+                continue
+            marked += 1
+        if len(due) < batch:
+            return marked

@@ -28,6 +28,7 @@ class NoticeKind(StrEnum):
     CANCELLED = "cancelled"  # by the hospital's staff
     TRANSFERRED = "transferred"  # by the hospital's staff
     STOPPED = "stopped"  # 停诊
+    BANNED = "banned"  # after repeated no-shows
     OPS_ALERT = "ops_alert"  # for the operations group, not a patient
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from booking.attendance import mark_noshows
 from booking.search import load_catalogue
 from bot.cli_runtime import read_catalogue
 from bot.conversations import Conversations
@@ -52,6 +53,7 @@ class Bot:
     HOUSEKEEPING_EVERY = 3600.0  # seconds
     COMPLAINT_ROUNDS_EVERY = 15.0
     NOTICE_ROUNDS_EVERY = 1.0
+    NOSHOW_ROUNDS_EVERY = 300.0
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -65,6 +67,7 @@ class Bot:
         self.rooms: StaffRooms | None = None  # set when a staff group is configured
         self._staff_rounds: asyncio.Task[None] | None = None
         self._dispatching: asyncio.Task[None] | None = None
+        self._attendance: asyncio.Task[None] | None = None
         self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
         self._background: set[asyncio.Task[None]] = set()
@@ -79,6 +82,12 @@ class Bot:
             catalogue = replace(catalogue, triage=read_catalogue(settings.demo_file).triage)
         self.services = services
         self.conversations = Conversations(services.uows, services.protector, services.clock)
+        conversations = self.conversations
+
+        async def to_web(session: str, messages: list[Outbound]) -> None:
+            await conversations.leave("web", session, messages)
+
+        self.senders["web"] = to_web  # kept until the page asks
         self.engine = DialogueEngine(
             nlu=build_nlu(settings, catalogue),
             conversations=self.conversations,
@@ -113,11 +122,13 @@ class Bot:
             alert=self.staff.alert if self.staff is not None else None,
         )
         self._dispatching = asyncio.create_task(self._dispatch(self.notices))
+        self._attendance = asyncio.create_task(self._mark_noshows())
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
 
     async def stop_background(self) -> None:
         """Stop what runs in the background (first, before the channels close)."""
-        for task in (self._housekeeping, self._staff_rounds, self._dispatching, *self._background):
+        rounds = (self._housekeeping, self._staff_rounds, self._dispatching, self._attendance)
+        for task in (*rounds, *self._background):
             if task is not None:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
@@ -135,6 +146,10 @@ class Bot:
             mail, uows=s.uows, protector=s.protector, clock=s.clock, texts=self.texts,
             on_filed=self.complaint_filed, accept_within=self.complaint_within,
         )  # fmt: skip
+
+    async def collect_web(self, session: str) -> list[Outbound]:
+        assert self.conversations is not None
+        return await self.conversations.collect("web", session)
 
     async def staff_press(self, press: StaffPress) -> str | None:
         if self.staff is None:
@@ -200,6 +215,19 @@ class Bot:
                 log.exception("could not send notices")
             await asyncio.sleep(self.NOTICE_ROUNDS_EVERY)
 
+    async def _mark_noshows(self) -> None:
+        """Bookings nobody checked in for, an hour after their session: no-shows, and the
+        bans that follow, told to the patient."""
+        assert self.services is not None
+        while True:
+            try:
+                marked = await mark_noshows(self.services.uows, self.services.clock)
+                if marked:
+                    log.info("%d bookings marked as no-shows", marked)
+            except Exception:
+                log.exception("could not mark no-shows")
+            await asyncio.sleep(self.NOSHOW_ROUNDS_EVERY)
+
     async def _keep_house(self, days: int) -> None:
         while True:
             try:
@@ -229,6 +257,31 @@ class Bot:
     def now(self) -> datetime:
         assert self.services is not None
         return self.services.clock.now()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`guahao worker`: reminders, notices and complaint rounds in a process of its own (as
+    many as wanted: each notice is claimed by one), sending on every configured channel but
+    taking no messages; until cancelled."""
+    bot = Bot()
+    telegram = _telegram(settings, bot)
+    _, gateway = _sms(settings, bot)
+    mail = _mail(settings, bot)
+    await bot.start(settings)
+    try:
+        if telegram is not None:
+            await telegram.start(receive=False)
+        await asyncio.Event().wait()
+    finally:
+        await bot.stop_background()
+        if telegram is not None:
+            with suppress(Exception):
+                await telegram.stop()
+        if gateway is not None:
+            await gateway.aclose()
+        if mail is not None:
+            await mail.stop()
+        await bot.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -269,7 +322,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     gate = FloodGate(
         settings.webchat_per_chat, settings.webchat_per_address, settings.rate_limit_storage
     )
-    app.include_router(webchat_router(bot.handle, bot.now, gate))
+    app.include_router(webchat_router(bot.handle, bot.now, gate, bot.collect_web))
     if telegram is not None:
         app.include_router(telegram.router())
     if sms is not None:

@@ -8,6 +8,7 @@ line on stderr (exit code 1) when it is refused; ``--json`` prints JSON for scri
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -287,6 +288,22 @@ def serve(
     migrate(settings)
     emit(f"web chat on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Send reminders and notices, and look after complaints, without serving chats: run
+    one or more beside `guahao serve` (each notice goes out once); Ctrl-C stops."""
+    import asyncio
+
+    from bot.app import run_worker
+
+    settings = load_settings()
+    configure_logging(settings)
+    migrate(settings)
+    emit("sending reminders and notices; Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

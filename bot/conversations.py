@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from booking.clock import Clock
 from booking.errors import TryAgain
 from booking.ports import ConversationSave, StoredConversation, UnitOfWorkFactory
 from booking.protect import Protector
+from channels.messages import Choice, Outbound
 
 
 @dataclass(slots=True)
@@ -134,6 +135,26 @@ class Conversations:
                 await uow.commit()
         except TryAgain:
             pass  # the same message, handled at the same moment elsewhere: remembered there
+
+    async def leave(self, channel: str, user_id: str, messages: list[Outbound]) -> None:
+        """Notices for a user the channel cannot push to (the web chat): kept, encrypted, until
+        their page collects them."""
+        now = self._clock.now()
+        async with self._uows() as uow:
+            for message in messages:
+                sealed = self._protector.encrypt(json.dumps(asdict(message), ensure_ascii=False))
+                await uow.conversations.leave(channel, self._user(channel, user_id), sealed, now)
+            await uow.commit()
+
+    async def collect(self, channel: str, user_id: str, limit: int = 20) -> list[Outbound]:
+        async with self._uows() as uow:
+            sealed = await uow.conversations.collect(channel, self._user(channel, user_id), limit)
+            await uow.commit()
+        found = [json.loads(self._protector.decrypt(s)) for s in sealed]
+        return [
+            Outbound(m["text"], tuple(Choice(c["key"], c["label"]) for c in m.get("choices", ())))
+            for m in found
+        ]
 
     async def purge(self, before: datetime) -> int:
         async with self._uows() as uow:

@@ -19,8 +19,8 @@ from booking.clock import Clock
 from booking.notices import REMINDERS, Notice, NoticeKind
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.search import load_catalogue
 from bot.conversations import Conversations
+from bot.dialogue.context import CatalogueCache
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
 
@@ -52,6 +52,7 @@ class NoticeDispatcher:
         self.senders = senders
         self.conversations = conversations
         self.alert = alert
+        self.catalogues = CatalogueCache(uows)
 
     async def run_once(self) -> int:
         """Send what is due now, a batch at a time; how many were sent."""
@@ -63,10 +64,16 @@ class NoticeDispatcher:
                 await uow.commit()
             if not batch:
                 return sent
+            held: dict[int, datetime] = {}  # accounts whose earlier notice must go first
             for notice in batch:
-                sent += await self._deliver(notice)
+                if notice.account_id is not None and notice.account_id in held:
+                    async with self.uows() as uow:
+                        await uow.notices.postpone([notice.id], held[notice.account_id])
+                        await uow.commit()
+                    continue
+                sent += await self._deliver(notice, held)
 
-    async def _deliver(self, notice: Notice) -> int:
+    async def _deliver(self, notice: Notice, held: dict[int, datetime]) -> int:
         now = self.clock.now()
         if notice.account_id is None:
             return await self._alert(notice, now)
@@ -86,7 +93,9 @@ class NoticeDispatcher:
             message = await self._message(notice, channel, user_id)
             await self.senders[channel](user_id, [message])
         except Exception as error:
-            await self._failed(notice, error, now)
+            retry_at = await self._failed(notice, error, now)
+            if retry_at is not None and notice.account_id is not None:
+                held[notice.account_id] = retry_at
             return 0
         await self._mark(notice, sent=now)
         log.info("notice %s (%s) sent", notice.id, notice.kind.value)
@@ -99,6 +108,15 @@ class NoticeDispatcher:
             return 0
         values = dict(notice.payload)
         values["part"] = self.texts.say("zh", f"part.{values.get('part', 'am')}")
+        catalogue = await self.catalogues.get()
+        doctor = next((d for d in catalogue.doctors if d.work_no == values.get("doctor")), None)
+        department = next(
+            (d for d in catalogue.departments if d.code == values.get("department")), None
+        )
+        if doctor is not None:
+            values["doctor"] = f"{doctor.name}（{doctor.work_no}）"
+        if department is not None:
+            values["department"] = department.name_zh
         text = self.texts.say("zh", f"notice.ops.{values.pop('about')}", **values)
         if not await self.alert(text):
             await self._failed(notice, ConnectionError("alert not posted"), now)
@@ -108,7 +126,7 @@ class NoticeDispatcher:
 
     async def _message(self, notice: Notice, channel: str, user_id: str) -> Outbound:
         language = (await self.conversations.load(channel, user_id)).state.get("lang") or "zh"
-        catalogue = await load_catalogue(self.uows)
+        catalogue = await self.catalogues.get()
         code = notice.payload.get("department")
         department = next((d for d in catalogue.departments if d.code == code), None)
         name = "" if department is None else (
@@ -138,23 +156,29 @@ class NoticeDispatcher:
             )
         return ()
 
-    async def _failed(self, notice: Notice, error: Exception, now: datetime) -> None:
+    async def _failed(self, notice: Notice, error: Exception, now: datetime) -> datetime | None:
+        """Marks a failed try; when it will be tried again (None: never)."""
         what = type(error).__name__  # never the message: it may quote an address
+        tries = notice.attempts + 1
         permanent = bool(getattr(error, "permanent", False)) or isinstance(error, ValueError)
-        if permanent or notice.attempts >= TRIES:
-            log.warning("notice %s is dead after %d tries (%s)", notice.id, notice.attempts, what)
+        if permanent or tries >= TRIES:
+            log.warning("notice %s is dead after %d tries (%s)", notice.id, tries, what)
             async with self.uows() as uow:
                 await uow.notices.failed(notice.id, what, None)
                 await uow.commit()
             if self.alert is not None:
                 await self.alert(self.texts.say("zh", "notice.dead", kind=notice.kind.value,
                                                 notice_id=notice.id, error=what))  # fmt: skip
-            return
-        retry_at = now + min(timedelta(seconds=30) * 2 ** (notice.attempts - 1), timedelta(hours=1))
+            return None
+        retry_at = now + min(timedelta(seconds=30) * (1 << (tries - 1)), timedelta(hours=1))
         log.info("notice %s not sent (%s): next try at %s", notice.id, what, retry_at.isoformat())
         async with self.uows() as uow:
             await uow.notices.failed(notice.id, what, retry_at)
+            if notice.account_id is not None:  # the patient's later notices wait behind it
+                later = await uow.notices.pending_before(notice.account_id, retry_at)
+                await uow.notices.postpone([i for i in later if i != notice.id], retry_at)
             await uow.commit()
+        return retry_at
 
     async def _mark(self, notice: Notice, *, sent: datetime | None = None, void: str = "") -> None:
         async with self.uows() as uow:

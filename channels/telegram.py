@@ -165,8 +165,13 @@ class TelegramChannel:
     def _bot(self) -> ExtBot[int]:
         return self._app.bot
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """Start taking updates (polling, or the webhook set); `receive=False`: only send,
+        as a worker process that delivers notices does."""
         await self._app.initialize()
+        if not receive:
+            await self._app.start()
+            return
         for language, described in self._commands.items():
             menu = [BotCommand(name, text) for name, text in described.items()]
             await self._bot.set_my_commands(menu, language_code=language or None)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -60,10 +60,18 @@ class TooFast(BaseModel):
     detail: str
 
 
+Collect = Callable[[str], Awaitable[list[Outbound]]]
+
+
 def webchat_router(
-    handle: Handler, now: Callable[[], datetime], gate: FloodGate | None = None
+    handle: Handler,
+    now: Callable[[], datetime],
+    gate: FloodGate | None = None,
+    collect: Collect | None = None,
 ) -> APIRouter:
-    """`gate`: how many messages a chat and an address may send (answered 429 beyond)."""
+    """`gate`: how many messages a chat and an address may send (answered 429 beyond).
+    `collect`: the notices left for a chat (reminders, news of its bookings), which the page
+    asks for now and then, since nothing can be pushed to it."""
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -95,15 +103,27 @@ def webchat_router(
             choice=incoming.choice,
             message_id=incoming.id,
         )
-        replies = await handle(inbound)
-        return RepliesOut(
-            replies=[
-                ReplyOut(
-                    text=reply.text,
-                    choices=[ChoiceOut(key=c.key, label=c.label) for c in reply.choices],
-                )
-                for reply in replies
-            ]
-        )
+        return _replies(await handle(inbound))
+
+    @router.get("/api/webchat/notices", response_model=RepliesOut, tags=["web chat"])
+    async def notices(
+        session: str = Query(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+    ) -> RepliesOut:
+        """Notices left for this chat since it last asked (each is given once), in the same
+        shape as the replies to a message."""
+        found = await collect(session) if collect is not None else []
+        return _replies(found)
 
     return router
+
+
+def _replies(replies: list[Outbound]) -> RepliesOut:
+    return RepliesOut(
+        replies=[
+            ReplyOut(
+                text=reply.text,
+                choices=[ChoiceOut(key=c.key, label=c.label) for c in reply.choices],
+            )
+            for reply in replies
+        ]
+    )

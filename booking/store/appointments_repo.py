@@ -169,6 +169,20 @@ class SqlAppointments:
         ).all()
         return [_appointment(r[0], r[1]) for r in rows]
 
+    async def unattended(self, ended_before: datetime, limit: int) -> list[str]:
+        """Booking numbers still booked in sessions that ended before `ended_before`."""
+        found = await self.s.scalars(
+            select(AppointmentRow.booking_no)
+            .join(ClinicSessionRow, ClinicSessionRow.id == AppointmentRow.session_id)
+            .where(
+                AppointmentRow.status == AppointmentStatus.BOOKED.value,
+                ClinicSessionRow.ends_at < ended_before,
+            )
+            .order_by(AppointmentRow.id)
+            .limit(limit)
+        )
+        return list(found.all())
+
     async def noshows_since(self, patient_id: int, since: date) -> int:
         count = await self.s.scalar(
             select(func.count()).where(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.ports import ConversationSave, StoredConversation
-from booking.store.tables import ConversationRow, HandledMessageRow
+from booking.store.tables import ConversationRow, HandledMessageRow, WebInboxRow
 
 _MINE = (
     ConversationRow.channel == bindparam("channel"),
@@ -165,6 +165,29 @@ class SqlConversations:
             )
         )
 
+    async def leave(self, channel: str, user_hash: str, message: str, now: datetime) -> None:
+        await self.s.execute(
+            insert(WebInboxRow).values(
+                channel=channel, user_hash=user_hash, message=message, created_at=now
+            )
+        )
+
+    async def collect(self, channel: str, user_hash: str, limit: int) -> list[str]:
+        """The messages left for this user, oldest first, taken away."""
+        rows = (
+            await self.s.execute(
+                select(WebInboxRow.id, WebInboxRow.message)
+                .where(WebInboxRow.channel == channel, WebInboxRow.user_hash == user_hash)
+                .order_by(WebInboxRow.id)
+                .limit(limit)
+            )
+        ).all()
+        if rows:
+            await self.s.execute(
+                delete(WebInboxRow).where(WebInboxRow.id.in_([r.id for r in rows]))
+            )
+        return [r.message for r in rows]
+
     async def purge(self, before: datetime) -> int:
         messages = await self.s.execute(
             delete(HandledMessageRow).where(HandledMessageRow.handled_at < before)
@@ -172,4 +195,5 @@ class SqlConversations:
         conversations = await self.s.execute(
             delete(ConversationRow).where(ConversationRow.updated_at < before)
         )
+        await self.s.execute(delete(WebInboxRow).where(WebInboxRow.created_at < before))
         return int(messages.rowcount + conversations.rowcount)  # type: ignore[attr-defined]

@@ -47,13 +47,20 @@ class SqlNotices:
     async def claim(self, now: datetime, until: datetime, limit: int) -> list[Notice]:
         # One conditional update claims a batch: of two dispatchers, one gets each notice; a
         # claim runs out at `until`, so a dispatcher that died mid-batch delays, not loses.
+        # On PostgreSQL, rows another dispatcher is claiming are skipped, not waited for.
         due = (NoticeRow.status == NoticeStatus.PENDING.value, NoticeRow.next_try_at <= now)
-        batch = select(NoticeRow.id).where(*due).order_by(NoticeRow.next_try_at).limit(limit)
+        batch = (
+            select(NoticeRow.id)
+            .where(*due)
+            .order_by(NoticeRow.next_try_at, NoticeRow.due_at, NoticeRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         claimed = (
             await self.s.scalars(
                 update(NoticeRow)
                 .where(*due, NoticeRow.id.in_(batch.scalar_subquery()))
-                .values(next_try_at=until, attempts=NoticeRow.attempts + 1)
+                .values(next_try_at=until)
                 .returning(NoticeRow.id)
                 .execution_options(synchronize_session=False)
             )
@@ -61,7 +68,9 @@ class SqlNotices:
         if not claimed:
             return []
         rows = await self.s.scalars(
-            select(NoticeRow).where(NoticeRow.id.in_(claimed)).order_by(NoticeRow.due_at)
+            select(NoticeRow)
+            .where(NoticeRow.id.in_(claimed))
+            .order_by(NoticeRow.due_at, NoticeRow.id)
         )
         return [_notice(row) for row in rows]
 
@@ -72,10 +81,38 @@ class SqlNotices:
         await self._mark(notice_id, status=NoticeStatus.VOID.value, last_error=why[:200])
 
     async def failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+        tried = NoticeRow.attempts + 1
         if retry_at is None:
-            await self._mark(notice_id, status=NoticeStatus.DEAD.value, last_error=error[:200])
+            await self._mark(
+                notice_id, status=NoticeStatus.DEAD.value, last_error=error[:200], attempts=tried
+            )
         else:
-            await self._mark(notice_id, next_try_at=retry_at, last_error=error[:200])
+            await self._mark(
+                notice_id, next_try_at=retry_at, last_error=error[:200], attempts=tried
+            )
+
+    async def postpone(self, notice_ids: list[int], until: datetime) -> None:
+        if notice_ids:
+            await self.s.execute(
+                update(NoticeRow)
+                .where(NoticeRow.id.in_(notice_ids))
+                .values(next_try_at=until)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def pending_before(self, account_id: int, until: datetime) -> list[int]:
+        """The account's pending notices due to be tried before `until`."""
+        return list(
+            (
+                await self.s.scalars(
+                    select(NoticeRow.id).where(
+                        NoticeRow.account_id == account_id,
+                        NoticeRow.status == NoticeStatus.PENDING.value,
+                        NoticeRow.next_try_at < until,
+                    )
+                )
+            ).all()
+        )
 
     async def address(self, account_id: int) -> tuple[str, str | None, bool]:
         row = (

@@ -396,3 +396,15 @@ class NoticeRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime]
+
+
+class WebInboxRow(Base):
+    """A notice waiting for a web chat user (who can be reached only when their page asks):
+    an encrypted message under the user's keyed hash."""
+
+    __tablename__ = "web_inbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

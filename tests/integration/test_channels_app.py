@@ -14,11 +14,20 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
+from booking.accounts import remember_address
+from booking.book import book
+from booking.clock import FixedClock
+from booking.protect import Protector
+from booking.registration import register_patient
+from booking.roster import generate_sessions, import_catalogue
+from booking.search import search_sessions
+from booking.store import Database, upgrade
 from tests.fakes.bot_api import TOKEN, FakeBotApi, running_bot_api
 from tests.fakes.sms_gateway import (
     ACCOUNT_SID,
@@ -28,7 +37,7 @@ from tests.fakes.sms_gateway import (
     GatewayWebhooks,
     running,
 )
-from tests.support import id_number
+from tests.support import MONDAY_9AM, SECRET, demo_catalogue, id_number
 from tests.webserver import serving
 
 GUAHAO = str(Path(sys.executable).with_name("guahao"))
@@ -224,3 +233,57 @@ async def test_the_web_chat_serves_while_telegram_cannot_be_reached(tmp_path: Pa
             f"{base}/api/webchat/messages", json={"session": "web-patient-1", "text": "你好"}
         )
     assert answer.status_code == 200 and answer.json()["replies"]
+
+
+def test_a_worker_process_sends_the_reminder_through_telegram(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'worker.sqlite3'}"
+    upgrade(url)
+    clock = FixedClock(MONDAY_9AM)
+    protector = Protector(SECRET)
+    account = protector.account("telegram", "4242")
+
+    async def a_booking() -> None:
+        db = Database(url)
+        await import_catalogue(db, demo_catalogue())
+        await generate_sessions(db, clock)
+        patient = await register_patient(
+            db, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
+            account=account,
+        )  # fmt: skip
+        await remember_address(db, clock, account, protector.encrypt("4242"))
+        [offer] = await search_sessions(
+            db, clock, doctor="00868", date_from=date(2026, 11, 25), date_to=date(2026, 11, 25)
+        )
+        await book(
+            db, clock, patient_id=patient.id, session_id=offer.session.id, channel="telegram",
+            account=account,
+        )  # fmt: skip
+        await db.dispose()
+
+    asyncio.run(a_booking())
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SMS_"))},
+        "DATABASE_URL": url,
+        "GUAHAO_SECRET_KEY": SECRET,
+        "GUAHAO_NOW": "2026-11-24T20:00:00+08:00",  # the evening before
+        "GUAHAO_NLU_MODELS": str(tmp_path / "models"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+    }
+    worker = subprocess.Popen(
+        [GUAHAO, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not api.sent(4242):
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, "no reminder within a minute"
+            time.sleep(0.2)
+        [reminder] = api.sent(4242)
+        assert "明天" in reminder.text and "notice:cancel:" in reminder.keys[0]
+        assert api.commands == {}  # a worker takes no messages: no commands, no polling
+    finally:
+        worker.terminate()
+        worker.wait(30)

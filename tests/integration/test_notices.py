@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.accounts import remember_address, set_quiet
+from booking.attendance import mark_noshows
 from booking.book import book
 from booking.catalogue import Part
 from booking.changes import cancel, stop_session, transfer
@@ -242,3 +243,83 @@ async def a_booking_for_another(
         account=account,
     )  # fmt: skip
     return receipt.appointment.booking_no, account
+
+
+async def test_while_a_channel_fails_a_patients_notices_wait_and_then_go_in_order(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    phone = Phone(failures=1)
+    notices = dispatcher(demo, protector, clock, phone, [])
+    clock.set(at(WED, 12, 0))  # down since Tuesday: both reminders are due
+    assert await notices.run_once() == 0  # the first failed: the second waits behind it
+    clock.advance(timedelta(seconds=31))
+    assert await notices.run_once() == 2
+    assert "明天" in phone.got[0] and "13:30" in phone.got[1]  # in the order they fell due
+
+
+async def test_bookings_nobody_checked_in_for_become_no_shows_and_the_third_brings_a_ban(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    account = protector.account("telegram", CHAT)
+    patient = await register_patient(
+        demo, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
+        account=account,
+    )  # fmt: skip
+    await remember_address(demo, clock, account, protector.encrypt(CHAT))
+    visits = [(date(2026, 11, 23), Part.AM), (WED, Part.PM), (FRI, Part.AM)]
+    numbers = []
+    for day, part in visits:
+        [offer] = await search_sessions(
+            demo, clock, doctor="00868", date_from=day, date_to=day, part=part
+        )
+        receipt = await book(
+            demo, clock, patient_id=patient.id, session_id=offer.session.id,
+            channel="telegram", account=account,
+        )  # fmt: skip
+        numbers.append(receipt.appointment.booking_no)
+    [monday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=date(2026, 11, 23), date_to=date(2026, 11, 23)
+    )
+    clock.set(monday.session.ends_at + timedelta(minutes=30))  # ended, not an hour ago
+    assert await mark_noshows(demo, clock) == 0
+    clock.set(monday.session.ends_at + timedelta(minutes=61))
+    assert await mark_noshows(demo, clock) == 1
+    assert await mark_noshows(demo, clock) == 0  # once
+    clock.set(at(FRI, 23, 0))  # Wednesday's and Friday's too, by Friday night: the third
+    assert await mark_noshows(demo, clock) == 2
+    phone, alerts = Phone(), []
+    await dispatcher(demo, protector, clock, phone, alerts).run_once()
+    [ban] = [text for text in phone.got if "不能在线预约" in text]
+    assert "2027-02-25" in ban and "3次" in ban  # 90 days from Friday
+
+
+async def test_a_web_chat_patient_finds_the_reminder_when_the_page_next_asks(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    account = protector.account("web", "browser-session-1")
+    patient = await register_patient(
+        demo, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
+        account=account,
+    )  # fmt: skip
+    await remember_address(demo, clock, account, protector.encrypt("browser-session-1"))
+    [offer] = await search_sessions(
+        demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    receipt = await book(
+        demo, clock, patient_id=patient.id, session_id=offer.session.id, channel="web",
+        account=account,
+    )  # fmt: skip
+    conversations = Conversations(demo, protector, clock)
+
+    async def to_web(session: str, messages: list[Outbound]) -> None:
+        await conversations.leave("web", session, messages)
+
+    notices = NoticeDispatcher(demo, protector, clock, Texts.load(), {"web": to_web}, conversations)
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 1
+    [reminder] = await conversations.collect("web", "browser-session-1")
+    assert receipt.appointment.booking_no in reminder.text
+    assert reminder.choices[0].key.startswith("notice:cancel:")
+    assert await conversations.collect("web", "browser-session-1") == []  # given once
+    assert await conversations.collect("web", "another-session") == []

@@ -124,3 +124,13 @@ def test_a_chat_sending_too_fast_is_told_to_wait_and_others_are_not(
         assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61
         assert "wait" in answers[-1].json()["detail"]
         assert replies(send(base, session="patient-0002", text="你好"))  # someone else: fine
+
+
+def test_the_page_asks_for_notices_and_gets_the_replies_shape(server: str) -> None:
+    answer = httpx.get(
+        f"{server}/api/webchat/notices", params={"session": "quiet-0001"}, timeout=10
+    )
+    assert answer.status_code == 200 and answer.json() == {"replies": []}
+    forged = httpx.get(f"{server}/api/webchat/notices", params={"session": "x"}, timeout=10)
+    assert forged.status_code == 422
+    assert "/api/webchat/notices" in httpx.get(server + "/", timeout=10).text
