@@ -20,13 +20,3 @@ async def is_quiet(uows: UnitOfWorkFactory, account: tuple[str, str]) -> bool:
     async with uows(readonly=True) as uow:
         acct = await uow.patients.find_account(*account)
         return acct is not None and await uow.patients.is_quiet(acct.id)
-
-
-async def remember_address(
-    uows: UnitOfWorkFactory, clock: Clock, account: tuple[str, str], sealed: str
-) -> None:
-    """Where notices reach this account: its chat user's id, encrypted by the caller."""
-    async with uows() as uow:
-        acct = await uow.patients.account(*account, clock.now())
-        await uow.patients.set_address(acct.id, sealed)
-        await uow.commit()

@@ -130,15 +130,18 @@ async def book(
     account: tuple[str, str] | None = None,
     queue_no: int | None = None,
     not_before: datetime | None = None,
+    address: str | None = None,
 ) -> BookingReceipt:
     """Book a place in a session for a patient; with ``account``, the patient must be one of
     that account's patients. ``queue_no`` asks for a particular place, else the first free
-    (starting at ``not_before`` or later, when given: the SMS quick command names a time)."""
+    (starting at ``not_before`` or later, when given: the SMS quick command names a time).
+    ``address``: where notices reach the account (sealed by the caller), kept with it."""
     for _ in range(3):
         try:
             return await _book(
-                uows, clock, patient_id, session_id, channel, account, queue_no, not_before
-            )
+                uows, clock, patient_id, session_id, channel, account, queue_no, not_before,
+                address,
+            )  # fmt: skip
         except BookingNumberTaken:
             continue  # a fresh random number next time; nothing was saved
     raise TryAgain("the booking system is busy, please try again")
@@ -153,6 +156,7 @@ async def _book(
     account: tuple[str, str] | None,
     queue_no: int | None,
     not_before: datetime | None,
+    address: str | None,
 ) -> BookingReceipt:
     now = clock.now()
     # Places start on whole minutes: a second earlier lets the one starting then count.
@@ -176,6 +180,8 @@ async def _book(
             if not await uow.patients.is_linked(acct.id, patient_id):
                 raise NotYourBooking("this patient is not registered on this account")
             account_id = acct.id
+            if address is not None:  # in this transaction: its reminders need it
+                await uow.patients.set_address(acct.id, address)
         check_patient(hospital, context.bans, context.uses, session, now)
         booking_no = new_booking_no(session.visit_date)
         taken = await uow.bookings.take(

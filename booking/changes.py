@@ -100,12 +100,15 @@ async def transfer(
     to_session_id: int,
     *,
     account: tuple[str, str] | None = None,
+    address: str | None = None,
 ) -> TransferReceipt:
     """转号: move a booking to another session of the same department, until the end of the
     day before the visit; on the visit day a booking can only be cancelled."""
     now = clock.now()
     async with uows() as uow:
         appointment, current = await _owned_appointment(uow, booking_no, account, clock)
+        if address is not None and appointment.account_id is not None:
+            await uow.patients.set_address(appointment.account_id, address)
         target = await uow.sessions.get(to_session_id, for_booking=True)
         if target is None:
             raise NotFound("no such session", what="session")

@@ -305,7 +305,6 @@ async def _book(ctx: Context) -> list[Outbound]:
     slots = ctx.state.slots
     if "session" not in slots or "patient" not in slots:
         return await _next(ctx)
-    await ctx.keep_reachable()
     try:
         receipt = await book(
             ctx.uows,
@@ -314,6 +313,7 @@ async def _book(ctx: Context) -> list[Outbound]:
             session_id=slots["session"],
             channel=ctx.channel,
             account=ctx.account,
+            address=ctx.address,
         )
     except SlotFull:
         return await _full(ctx, slots.pop("session"))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from booking.accounts import remember_address
 from booking.catalogue import Catalogue
 from booking.clock import Clock
 from booking.errors import BookingError
@@ -84,13 +83,11 @@ class Context:
     def account(self) -> tuple[str, str]:
         return self.protector.account(self.channel, self.user_id)
 
-    async def keep_reachable(self) -> None:
-        """Before a booking: where its reminders and notices will reach this patient (once per
-        conversation; the address is stored encrypted)."""
-        if not self.state.data.get("reachable"):
-            sealed = self.protector.encrypt(self.user_id)
-            await remember_address(self.uows, self.clock, self.account, sealed)
-            self.state.data["reachable"] = True
+    @property
+    def address(self) -> str:
+        """Where notices reach this patient (the chat user's id), sealed: stored with each
+        booking, in its transaction."""
+        return self.protector.encrypt(self.user_id)
 
     async def catalogue(self) -> Catalogue:
         return await self.catalogues.get()

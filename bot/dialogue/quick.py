@@ -43,7 +43,6 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     )  # fmt: skip
     if offer is None:
         return await _other_times(ctx, work_no, "quick.no_session")
-    await ctx.keep_reachable()
     try:
         receipt = await book(
             ctx.uows,
@@ -53,6 +52,7 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
             channel=ctx.channel,
             account=ctx.account,
             not_before=wanted.replace(tzinfo=ctx.local(offer.session.starts_at).tzinfo),
+            address=ctx.address,
         )
     except SlotFull:
         return await _other_times(ctx, work_no, "quick.full")

@@ -106,11 +106,11 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
     no = choice == "confirm:no" or (not choice and turn.intent == "deny")
     if yes and "to" in slots:
         ctx.state.finish()
-        await ctx.keep_reachable()
         try:
             receipt = await transfer(
-                ctx.uows, ctx.clock, slots["booking_no"], slots["to"], account=ctx.account
-            )
+                ctx.uows, ctx.clock, slots["booking_no"], slots["to"], account=ctx.account,
+                address=ctx.address,
+            )  # fmt: skip
         except BookingError as error:
             return [ctx.refusal(error)]
         moved = receipt.to_session

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from booking.accounts import remember_address
 from booking.book import book
 from booking.clock import FixedClock
 from booking.protect import Protector
@@ -252,13 +251,12 @@ def test_a_worker_process_sends_the_reminder_through_telegram(
             db, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
             account=account,
         )  # fmt: skip
-        await remember_address(db, clock, account, protector.encrypt("4242"))
         [offer] = await search_sessions(
             db, clock, doctor="00868", date_from=date(2026, 11, 25), date_to=date(2026, 11, 25)
         )
         await book(
             db, clock, patient_id=patient.id, session_id=offer.session.id, channel="telegram",
-            account=account,
+            account=account, address=protector.encrypt("4242"),
         )  # fmt: skip
         await db.dispose()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.accounts import remember_address, set_quiet
+from booking.accounts import set_quiet
 from booking.attendance import mark_noshows
 from booking.book import book
 from booking.catalogue import Part
@@ -61,13 +61,12 @@ async def a_booking(
         db, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
         account=account,
     )  # fmt: skip
-    await remember_address(db, clock, account, protector.encrypt(CHAT))
     [offer] = await search_sessions(
         db, clock, doctor="00868", date_from=day, date_to=day, part=Part.PM
     )
     receipt = await book(
         db, clock, patient_id=patient.id, session_id=offer.session.id, channel="telegram",
-        account=account,
+        account=account, address=protector.encrypt(CHAT),
     )  # fmt: skip
     return receipt.appointment.booking_no, account
 
@@ -266,7 +265,6 @@ async def test_bookings_nobody_checked_in_for_become_no_shows_and_the_third_brin
         demo, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
         account=account,
     )  # fmt: skip
-    await remember_address(demo, clock, account, protector.encrypt(CHAT))
     visits = [(date(2026, 11, 23), Part.AM), (WED, Part.PM), (FRI, Part.AM)]
     numbers = []
     for day, part in visits:
@@ -275,7 +273,7 @@ async def test_bookings_nobody_checked_in_for_become_no_shows_and_the_third_brin
         )
         receipt = await book(
             demo, clock, patient_id=patient.id, session_id=offer.session.id,
-            channel="telegram", account=account,
+            channel="telegram", account=account, address=protector.encrypt(CHAT),
         )  # fmt: skip
         numbers.append(receipt.appointment.booking_no)
     [monday] = await search_sessions(
@@ -302,13 +300,12 @@ async def test_a_web_chat_patient_finds_the_reminder_when_the_page_next_asks(
         demo, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
         account=account,
     )  # fmt: skip
-    await remember_address(demo, clock, account, protector.encrypt("browser-session-1"))
     [offer] = await search_sessions(
         demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
     )
     receipt = await book(
         demo, clock, patient_id=patient.id, session_id=offer.session.id, channel="web",
-        account=account,
+        account=account, address=protector.encrypt("browser-session-1"),
     )  # fmt: skip
     conversations = Conversations(demo, protector, clock)
 
