@@ -72,7 +72,9 @@ class Bot:
         self.complaint_within = timedelta(hours=24)
         self._background: set[asyncio.Task[None]] = set()
 
-    async def start(self, settings: Settings) -> None:
+    async def start(self, settings: Settings, *, rounds: bool = True) -> None:
+        """`rounds`: also start the background work (notices, complaints, no-shows,
+        housekeeping); without it, one round is run by `one_round`."""
         services = build(settings)
         self.complaint_within = timedelta(hours=settings.complaint_hours)
         catalogue = await load_catalogue(services.uows)
@@ -111,7 +113,6 @@ class Bot:
                 self.tell,
                 self.rooms,
             )
-            self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
         self.notices = NoticeDispatcher(
             services.uows,
             services.protector,
@@ -121,9 +122,22 @@ class Bot:
             self.conversations,
             alert=self.staff.alert if self.staff is not None else None,
         )
+        if not rounds:
+            return
+        if self.staff is not None:
+            self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
         self._dispatching = asyncio.create_task(self._dispatch(self.notices))
         self._attendance = asyncio.create_task(self._mark_noshows())
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
+
+    async def one_round(self) -> tuple[int, int]:
+        """What the background does, once, now: (no-shows marked, notices sent)."""
+        assert self.services is not None and self.notices is not None
+        marked = await mark_noshows(self.services.uows, self.services.clock)
+        if self.staff is not None:
+            await self.staff.send_pending()
+            await self.staff.escalate_overdue()
+        return marked, await self.notices.run_once()
 
     async def stop_background(self) -> None:
         """Stop what runs in the background (first, before the channels close)."""
@@ -257,6 +271,26 @@ class Bot:
     def now(self) -> datetime:
         assert self.services is not None
         return self.services.clock.now()
+
+
+async def run_round(settings: Settings) -> tuple[int, int]:
+    """One round of the background work at the settings' clock (`guahao demo forward`), on
+    every configured channel, sending only."""
+    bot = Bot()
+    telegram = _telegram(settings, bot)
+    _, gateway = _sms(settings, bot)
+    await bot.start(settings, rounds=False)
+    try:
+        if telegram is not None:
+            await telegram.start(receive=False)
+        return await bot.one_round()
+    finally:
+        if telegram is not None:
+            with suppress(Exception):
+                await telegram.stop()
+        if gateway is not None:
+            await gateway.aclose()
+        await bot.stop()
 
 
 async def run_worker(settings: Settings) -> None:

@@ -9,6 +9,7 @@ line on stderr (exit code 1) when it is refused; ``--json`` prints JSON for scri
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,7 @@ from bot.cli_runtime import (
     InvalidDate,
     Json,
     configure_logging,
+    fail,
     load_catalogue,
     load_settings,
     parse_day,
@@ -288,6 +290,35 @@ def serve(
     migrate(settings)
     emit(f"web chat on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@demo_app.command("forward")
+def demo_forward(
+    to: Annotated[
+        str,
+        typer.Option(help="The moment to jump to, with its offset: 2026-11-24T20:00:00+08:00."),
+    ],
+) -> None:
+    """Do now what the background would do at TO: reminders and notices then due are sent
+    (a web chat shows them within 15 s), no-shows marked. For trying the demo; refused in
+    production."""
+    import asyncio
+
+    from bot.app import run_round
+
+    settings = load_settings()
+    configure_logging(settings)
+    if settings.env == "production":
+        fail("settings", "the clock is not moved in production")
+    try:
+        moment = datetime.fromisoformat(to)
+    except ValueError:
+        fail("input", "--to should look like 2026-11-24T20:00:00+08:00")
+    if moment.tzinfo is None:
+        fail("input", "--to needs an offset, e.g. 2026-11-24T20:00:00+08:00")
+    migrate(settings)
+    marked, sent = asyncio.run(run_round(settings.model_copy(update={"fixed_now": moment})))
+    emit(f"at {moment.isoformat()}: {sent} notices sent, {marked} bookings marked as no-shows")
 
 
 @app.command()

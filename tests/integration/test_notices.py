@@ -4,8 +4,12 @@ by the dispatcher once, on time, never after the visit, never lost (SQLite and P
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from booking.accounts import set_quiet
@@ -16,13 +20,14 @@ from booking.changes import cancel, stop_session, transfer
 from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.registration import register_patient
+from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_sessions
-from booking.store import Database
+from booking.store import Database, upgrade
 from bot.conversations import Conversations
 from bot.notices import HOLD, NoticeDispatcher
 from bot.texts import Texts
 from channels.messages import Outbound
-from tests.support import id_number
+from tests.support import MONDAY_9AM, SECRET, demo_catalogue, id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED, FRI = date(2026, 11, 25), date(2026, 11, 27)
@@ -320,3 +325,50 @@ async def test_a_web_chat_patient_finds_the_reminder_when_the_page_next_asks(
     assert reminder.choices[0].key.startswith("notice:cancel:")
     assert await conversations.collect("web", "browser-session-1") == []  # given once
     assert await conversations.collect("web", "another-session") == []
+
+
+def test_the_demo_clock_can_be_moved_forward_to_watch_a_reminder_arrive(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+    clock = FixedClock(MONDAY_9AM)
+    protector = Protector(SECRET)
+    account = protector.account("web", "browser-session-1")
+
+    async def a_web_booking() -> None:
+        db = Database(url)
+        await import_catalogue(db, demo_catalogue())
+        await generate_sessions(db, clock)
+        patient = await register_patient(
+            db, protector, clock, name="张三", id_number=id_number(1), phone="13812345678",
+            account=account,
+        )  # fmt: skip
+        [offer] = await search_sessions(
+            db, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+        )
+        await book(
+            db, clock, patient_id=patient.id, session_id=offer.session.id, channel="web",
+            account=account, address=protector.encrypt("browser-session-1"),
+        )  # fmt: skip
+        await db.dispose()
+
+    async def the_page_asks() -> list[Outbound]:
+        db = Database(url)
+        try:
+            return await Conversations(db, protector, clock).collect("web", "browser-session-1")
+        finally:
+            await db.dispose()
+
+    asyncio.run(a_web_booking())
+    env = {**os.environ, "DATABASE_URL": url, "GUAHAO_SECRET_KEY": SECRET,
+           "GUAHAO_NLU_MODELS": str(tmp_path / "models")}  # fmt: skip
+    forward = [str(Path(sys.executable).with_name("guahao")), "demo", "forward", "--to"]
+    done = subprocess.run(
+        [*forward, "2026-11-24T20:00:00+08:00"], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 notices sent" in done.stdout
+    [reminder] = asyncio.run(the_page_asks())
+    assert "明天" in reminder.text
+    wrong = subprocess.run([*forward, "tomorrow"], env=env, capture_output=True, text=True)
+    assert wrong.returncode != 0 and "--to" in wrong.stderr
