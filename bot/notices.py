@@ -160,8 +160,7 @@ class NoticeDispatcher:
         """Marks a failed try; when it will be tried again (None: never)."""
         what = type(error).__name__  # never the message: it may quote an address
         tries = notice.attempts + 1
-        permanent = bool(getattr(error, "permanent", False)) or isinstance(error, ValueError)
-        if permanent or tries >= TRIES:
+        if fails_for_good(error) or tries >= TRIES:
             log.warning("notice %s is dead after %d tries (%s)", notice.id, tries, what)
             async with self.uows() as uow:
                 await uow.notices.failed(notice.id, what, None)
@@ -195,3 +194,10 @@ def _pointless(notice: Notice, now: datetime, quiet: bool) -> str | None:
     if quiet and notice.kind in REMINDERS:
         return "the patient asked for no reminders"
     return None
+
+
+def fails_for_good(error: Exception) -> bool:
+    """Whether a failed delivery would fail again: the channels say so (`permanent`: the
+    patient blocked the bot, the gateway refused), and an address that is not one never
+    becomes one."""
+    return bool(getattr(error, "permanent", False)) or isinstance(error, ValueError)

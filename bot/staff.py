@@ -45,6 +45,7 @@ from booking.protect import Protector
 from booking.registration import DEFAULT_TZ
 from booking.schedule import local_now
 from booking.search import load_catalogue
+from bot.notices import fails_for_good
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
 
@@ -259,7 +260,7 @@ class StaffDesk:
                     answer.to.channel, answer.to.user_id, [Outbound(self._answer(answer))]
                 )
             except Exception as error:
-                if not _for_good(error):  # told again later
+                if not fails_for_good(error):  # told again later
                     log.warning(
                         "answer to complaint %s not sent yet (%s)",
                         answer.complaint_no,
@@ -354,9 +355,3 @@ class StaffDesk:
 
     def _say(self, key: str, **values: object) -> str:
         return self.texts.say(self.rooms.language, key, **values)
-
-
-def _for_good(error: Exception) -> bool:
-    """Whether a failed delivery would fail again: the channels say so (`permanent`), and an
-    address that is not one never becomes one."""
-    return bool(getattr(error, "permanent", False)) or isinstance(error, ValueError)
