@@ -159,68 +159,89 @@ async def _book(
     address: str | None,
 ) -> BookingReceipt:
     now = clock.now()
+    async with uows() as uow:
+        receipt = await book_in(
+            uow, now, patient_id=patient_id, session_id=session_id, channel=channel,
+            account=account, queue_no=queue_no, not_before=not_before, address=address,
+        )  # fmt: skip
+        await uow.commit()
+    return receipt
+
+
+async def book_in(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    patient_id: int,
+    session_id: int,
+    channel: str,
+    account: tuple[str, str] | None,
+    queue_no: int | None = None,
+    not_before: datetime | None = None,
+    address: str | None = None,
+) -> BookingReceipt:
+    """The booking itself, inside the caller's transaction (which commits it): a place taken
+    from a waitlist's hold is booked under exactly the same rules as any other."""
     # Places start on whole minutes: a second earlier lets the one starting then count.
     after = now if not_before is None else max(now, not_before - timedelta(seconds=1))
-    async with uows() as uow:
-        # The visit date is not known before this read: take every booking from a quota
-        # period before today on (only those can matter for a visit today or later).
-        horizon = (now.date() - timedelta(days=MAX_PERIOD_DAYS + 1), date.max)
-        context = await uow.bookings.context(session_id, patient_id, now, horizon)
-        if context is None:
-            raise NotFound("no such session", what="session")
-        session, hospital = context.session, context.hospital
-        check_bookable(session, hospital, context.department, now)
-        if context.free == 0:
-            raise SlotFull("this session is fully booked", session_id=session_id)
-        if not context.patient_found:
-            raise NotFound("no such patient", what="patient")
-        account_id = None
-        if account is not None:
-            acct = await uow.patients.account(account[0], account[1], now)
-            if not await uow.patients.is_linked(acct.id, patient_id):
-                raise NotYourBooking("this patient is not registered on this account")
-            account_id = acct.id
-            if address is not None:  # in this transaction: its reminders need it
-                await uow.patients.set_address(acct.id, address)
-        check_patient(hospital, context.bans, context.uses, session, now)
-        booking_no = new_booking_no(session.visit_date)
-        taken = await uow.bookings.take(
-            session=session,
-            patient_id=patient_id,
-            account_id=account_id,
-            channel=channel,
-            after=after,
+    # The visit date is not known before this read: take every booking from a quota
+    # period before today on (only those can matter for a visit today or later).
+    horizon = (now.date() - timedelta(days=MAX_PERIOD_DAYS + 1), date.max)
+    context = await uow.bookings.context(session_id, patient_id, now, horizon)
+    if context is None:
+        raise NotFound("no such session", what="session")
+    session, hospital = context.session, context.hospital
+    check_bookable(session, hospital, context.department, now)
+    if not context.patient_found:
+        raise NotFound("no such patient", what="patient")
+    account_id = None
+    if account is not None:
+        acct = await uow.patients.account(account[0], account[1], now)
+        if not await uow.patients.is_linked(acct.id, patient_id):
+            raise NotYourBooking("this patient is not registered on this account")
+        account_id = acct.id
+        if address is not None:  # in this transaction: its reminders need it
+            await uow.patients.set_address(acct.id, address)
+    check_patient(hospital, context.bans, context.uses, session, now)
+    # After the patient's own bookings: one who asks again, their answer lost, is told they
+    # hold a place here rather than that the session is full.
+    if context.free == 0:
+        raise SlotFull("this session is fully booked", session_id=session_id)
+    booking_no = new_booking_no(session.visit_date)
+    taken = await uow.bookings.take(
+        session=session,
+        patient_id=patient_id,
+        account_id=account_id,
+        channel=channel,
+        after=after,
+        queue_no=queue_no,
+        booking_no=booking_no,
+        now=now,
+    )
+    if taken is None and queue_no is not None:
+        raise PlaceTaken(
+            f"queue number {queue_no} is not free; choose another place",
+            session_id=session_id,
             queue_no=queue_no,
-            booking_no=booking_no,
-            now=now,
         )
-        if taken is None and queue_no is not None:
-            raise PlaceTaken(
-                f"queue number {queue_no} is not free; choose another place",
-                session_id=session_id,
-                queue_no=queue_no,
-            )
-        if taken is None:
-            raise SlotFull("this session is fully booked", session_id=session_id)
-        appointment = Appointment(
-            id=taken.appointment_id,
-            booking_no=booking_no,
-            patient_id=patient_id,
-            account_id=account_id,
-            channel=channel,
-            session_id=session.id,
-            department_code=session.department_code,
-            visit_date=session.visit_date,
-            queue_no=taken.place.queue_no,
-            status=AppointmentStatus.BOOKED,
-            registration_fee_fen=session.registration_fee_fen,
-            consultation_fee_fen=session.consultation_fee_fen,
-            created_at=now,
-        )
-        # With the booking, in its transaction: reminders cannot be lost in between.
-        expected = taken.place.starts_at
-        await uow.notices.add(
-            reminders(appointment, session, expected, hospital.timezone, now), now
-        )
-        await uow.commit()
+    if taken is None:
+        raise SlotFull("this session is fully booked", session_id=session_id)
+    appointment = Appointment(
+        id=taken.appointment_id,
+        booking_no=booking_no,
+        patient_id=patient_id,
+        account_id=account_id,
+        channel=channel,
+        session_id=session.id,
+        department_code=session.department_code,
+        visit_date=session.visit_date,
+        queue_no=taken.place.queue_no,
+        status=AppointmentStatus.BOOKED,
+        registration_fee_fen=session.registration_fee_fen,
+        consultation_fee_fen=session.consultation_fee_fen,
+        created_at=now,
+    )
+    # With the booking, in its transaction: reminders cannot be lost in between.
+    expected = taken.place.starts_at
+    await uow.notices.add(reminders(appointment, session, expected, hospital.timezone, now), now)
     return BookingReceipt(appointment, session, taken.place, context.department, hospital)

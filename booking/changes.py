@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from booking.appointments import Appointment, AppointmentStatus, CancelReason
-from booking.book import check_bookable, check_patient_may_book, where_held
+from booking.book import BookingReceipt, check_bookable, check_patient_may_book, where_held
 from booking.clock import Clock
 from booking.errors import (
     DifferentDepartment,
@@ -20,6 +20,7 @@ from booking.errors import (
 from booking.notices import REMINDERS, NoticeKind, change_notice, reminders, stop_alert
 from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
 from booking.schedule import ClinicSession, local_now
+from booking.waitlist import close_for_stop, pass_on_place
 
 
 async def _owned_appointment(
@@ -68,10 +69,10 @@ async def cancel(
             refund_due=True,
         ):
             raise WrongStatus("this booking was changed meanwhile", status="changed")
-        await uow.sessions.release_place(session.id, appointment.queue_no)
+        hospital, _ = await where_held(uow, session)
+        await pass_on_place(uow, session, hospital, appointment.queue_no, now, held=False)
         await uow.notices.withdraw(appointment.id, REMINDERS)
         if account is None:  # not the patient's own doing: they are told
-            hospital, _ = await where_held(uow, session)
             await uow.notices.add(
                 change_notice(
                     NoticeKind.CANCELLED, appointment, session.starts_at, hospital.timezone, now
@@ -136,7 +137,7 @@ async def transfer(
             raise SlotFull("that session is fully booked", session_id=target.id)
         if not await uow.appointments.move(appointment.id, current.id, target, place, now):
             raise WrongStatus("this booking was changed meanwhile", status="changed")
-        await uow.sessions.release_place(current.id, appointment.queue_no)
+        await pass_on_place(uow, current, hospital, appointment.queue_no, now, held=False)
         moved = replace(
             appointment, session_id=target.id, visit_date=target.visit_date,
             queue_no=place.queue_no,
@@ -156,6 +157,57 @@ async def transfer(
         )
         await uow.commit()
     return TransferReceipt(appointment, current, target, place)
+
+
+async def transfer_stopped(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    booking_no: str,
+    to_session_id: int,
+    *,
+    account: tuple[str, str],
+    address: str | None = None,
+) -> BookingReceipt:
+    """停诊's one-press transfer: a booking the hospital stopped is booked again, under its own
+    number, in another session of its department (every rule of booking applies). The fee
+    moves with it, so it is no longer due for refund; once moved, it cannot move this way
+    again."""
+    now = clock.now()
+    async with uows() as uow:
+        appointment = await uow.appointments.get(booking_no)
+        acct = await uow.patients.account(account[0], account[1], now)
+        if appointment is None or not await uow.patients.is_linked(acct.id, appointment.patient_id):
+            raise NotFound("no booking with this number", what="booking")
+        target = await uow.sessions.get(to_session_id, for_booking=True)
+        if target is None:
+            raise NotFound("no such session", what="session")
+        if target.department_code != appointment.department_code:
+            raise DifferentDepartment("a booking can move only within its department")
+        hospital, department = await where_held(uow, target)
+        check_bookable(target, hospital, department, now)
+        await check_patient_may_book(uow, hospital, appointment.patient_id, target, now)
+        place = await uow.sessions.claim_place(target.id, now, None)
+        if place is None:
+            raise SlotFull("that session is fully booked", session_id=target.id)
+        if not await uow.appointments.reinstate(appointment.id, target, place, now):
+            raise WrongStatus("this booking was not stopped, or has moved already", status="moved")
+        if address is not None:
+            await uow.patients.set_address(acct.id, address)
+        moved = replace(
+            appointment, session_id=target.id, visit_date=target.visit_date,
+            queue_no=place.queue_no,
+            status=AppointmentStatus.BOOKED,
+            registration_fee_fen=target.registration_fee_fen,
+            consultation_fee_fen=target.consultation_fee_fen,
+        )  # fmt: skip
+        news = reminders(moved, target, place.starts_at, hospital.timezone, now)
+        await uow.notices.add(news, now)
+        await uow.logs.booking_event(
+            now, "transferred_after_stop", booking_no,
+            {"to_session_id": target.id, "queue_no": place.queue_no},
+        )  # fmt: skip
+        await uow.commit()
+    return BookingReceipt(moved, target, place, department, hospital)
 
 
 async def stop_session(
@@ -204,6 +256,7 @@ async def stop_session(
         # that a stop, a cancellation and a transfer on PostgreSQL never wait on each other
         # in a circle.
         await uow.sessions.withdraw_places(session_id)
+        await close_for_stop(uow, session, hospital, reason, now)
         await uow.notices.add([stop_alert(session, reason, len(cancelled), now)], now)
         await uow.logs.booking_event(
             now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}

@@ -122,3 +122,23 @@ class TooManyCodes(BookingError):
     """Codes for one patient are limited by the hour and the day, whoever asks."""
 
     reason = "code_limit"
+
+
+class NotFull(BookingError):
+    """A waitlist is for full sessions: this one still has places to book."""
+
+    reason = "not_full"
+
+
+class AlreadyWaiting(BookingError):
+    reason = "already_waiting"
+
+
+class WaitlistClosed(BookingError):
+    reason = "waitlist_closed"
+
+
+class OfferGone(BookingError):
+    """A waitlist offer that was taken, let go or has expired."""
+
+    reason = "offer_gone"

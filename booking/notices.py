@@ -29,6 +29,9 @@ class NoticeKind(StrEnum):
     TRANSFERRED = "transferred"  # by the hospital's staff
     STOPPED = "stopped"  # 停诊
     BANNED = "banned"  # after repeated no-shows
+    WAITLIST_OFFER = "waitlist_offer"  # 候补: a place is held for the patient for a while
+    WAITLIST_LAPSED = "waitlist_lapsed"  # the offer was not taken in time
+    WAITLIST_CLOSED = "waitlist_closed"  # no place came free, or the session was stopped
     OPS_ALERT = "ops_alert"  # for the operations group, not a patient
 
 

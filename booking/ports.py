@@ -14,10 +14,11 @@ from booking.appointments import Appointment, AppointmentStatus, BookingView, Qu
 from booking.catalogue import Catalogue, Department, Hospital, Part
 from booking.notices import NewNotice, Notice, NoticeKind
 from booking.patients import Account, BlacklistEntry, Patient, PendingLink
-from booking.schedule import ClinicSession, PlannedSession
+from booking.schedule import ClinicSession, PlaceStatus, PlannedSession
 
-if TYPE_CHECKING:  # booking.complaints uses these ports itself
+if TYPE_CHECKING:  # booking.complaints and booking.waitlist use these ports themselves
     from booking.complaints import ActionTaken, Complaint, ComplaintCategory
+    from booking.waitlist import NewWaitlistEntry, WaitingView, WaitlistEntry, WaitStatus
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,16 @@ class SessionRepository(Protocol):
         self, session_id: int, after: datetime, queue_no: int | None
     ) -> ClaimedPlace | None: ...
     async def place_times(self, session_id: int, queue_no: int) -> ClaimedPlace | None: ...
-    async def release_place(self, session_id: int, queue_no: int) -> None: ...
+    async def set_place(
+        self, session_id: int, queue_no: int, was: PlaceStatus, becomes: PlaceStatus
+    ) -> bool:
+        """Changes a place's status only if it still is `was`."""
+        ...
+
+    async def hold_free_place(self, session_id: int, after: datetime) -> ClaimedPlace | None:
+        """The first free place (starting after `after`) held for a waitlist offer."""
+        ...
+
     async def stop(self, session_id: int, reason: str) -> bool: ...
     async def withdraw_places(self, session_id: int) -> None: ...
     async def busy_places(self, session_id: int) -> int: ...
@@ -225,6 +235,13 @@ class AppointmentRepository(Protocol):
         place: ClaimedPlace,
         now: datetime,
     ) -> bool: ...
+    async def reinstate(
+        self, appointment_id: int, session: ClinicSession, place: ClaimedPlace, now: datetime
+    ) -> bool:
+        """A booking cancelled by a stop (停诊) and not yet refunded, booked again in another
+        session under its own number; False if it is not such a booking any more."""
+        ...
+
     async def holding_places(self, session_id: int) -> list[Appointment]: ...
     async def unattended(self, ended_before: datetime, limit: int) -> list[str]: ...
     async def noshows_since(self, patient_id: int, since: date) -> int: ...
@@ -393,6 +410,45 @@ class NoticeRepository(Protocol):
     async def counts(self) -> dict[str, int]: ...
 
 
+class WaitlistRepository(Protocol):
+    """候补 lines. Taking the first in line, or the offers that lapsed, skips entries another
+    process has locked, so that background rounds can run in several processes."""
+
+    async def add(self, entry: NewWaitlistEntry, now: datetime) -> int | None:
+        """The new entry's id; None when the patient already waits for this session."""
+        ...
+
+    async def position(self, entry_id: int) -> int: ...
+    async def get(self, entry_id: int, *, lock: bool = False) -> WaitlistEntry | None: ...
+    async def first_waiting(self, session_id: int) -> WaitlistEntry | None: ...
+    async def offer(
+        self, entry_id: int, queue_no: int, expires_at: datetime, now: datetime
+    ) -> None: ...
+
+    async def finish(
+        self,
+        entry_id: int,
+        status: WaitStatus,
+        now: datetime,
+        expected: tuple[WaitStatus, ...],
+        booking_no: str | None = None,
+    ) -> bool:
+        """Ends an entry only if its status is still one of `expected`."""
+        ...
+
+    async def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]: ...
+    async def sessions_with_room(self, now: datetime) -> list[int]:
+        """Sessions with someone waiting and a free place."""
+        ...
+
+    async def close_due(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        """Closes waiting entries past their line's closing time; those closed."""
+        ...
+
+    async def close_session(self, session_id: int, now: datetime) -> list[WaitlistEntry]: ...
+    async def of_account(self, channel: str, user_hash: str) -> list[WaitingView]: ...
+
+
 class UnitOfWork(Protocol):
     bookings: BookingRepository
     catalogue: CatalogueRepository
@@ -404,6 +460,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     complaints: ComplaintRepository
     notices: NoticeRepository
+    waitlist: WaitlistRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

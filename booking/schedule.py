@@ -23,6 +23,7 @@ class PlaceStatus(StrEnum):
 
     FREE = "free"
     BUSY = "busy"
+    BUSY_TENTATIVE = "busy-tentative"  # held for the first in a waitlist (候补)
     BUSY_UNAVAILABLE = "busy-unavailable"
 
 

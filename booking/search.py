@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 from booking.catalogue import Catalogue, Department, Doctor, Hospital, Part
 from booking.clock import Clock
 from booking.ports import SessionFilter, UnitOfWorkFactory
-from booking.schedule import ClinicSession, is_released
+from booking.schedule import ClinicSession, SessionStatus, is_released
 
 SPECIALTY_MATCH = 80
 
@@ -89,6 +89,12 @@ class SessionOffer:
     doctor: Doctor
     department: Department
     hospital: Hospital
+    taking_bookings: bool = False  # open, released, not over: bookable but for its places
+
+    @property
+    def waitable(self) -> bool:
+        """Full, and a place that comes free could be booked (候补)."""
+        return self.free == 0 and self.taking_bookings
 
 
 async def search_sessions(
@@ -141,12 +147,16 @@ async def search_sessions(
             continue
         hosp = hospitals[s.hospital_code]
         dept = departments[(s.hospital_code, s.department_code)]
-        bookable = (
-            item.free > 0
-            and dept.bookable
+        taking = (
+            dept.bookable
+            and s.status is SessionStatus.OPEN
             and s.ends_at > now
             and is_released(s.visit_date, now, hosp.policy, hosp.timezone)
         )
         if include_closed or s.ends_at > now:
-            offers.append(SessionOffer(s, item.free, bookable, by_doctor[key], dept, hosp))
+            offers.append(
+                SessionOffer(
+                    s, item.free, item.free > 0 and taking, by_doctor[key], dept, hosp, taking
+                )
+            )
     return offers

@@ -21,7 +21,7 @@ from booking.retention import purge_logs
 from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_doctors
 from booking.search import search_sessions as find_sessions
-from bot import cli_bookings, cli_chat, cli_roster
+from bot import cli_bookings, cli_chat, cli_demo, cli_roster
 from bot.cli_lookup import check_places
 from bot.cli_nlu import nlu_app
 from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
@@ -65,6 +65,7 @@ app.command("book")(cli_bookings.book)
 app.command("cancel")(cli_bookings.cancel)
 app.command("transfer")(cli_bookings.transfer)
 app.command("chat")(cli_chat.chat)
+demo_app.command("fill")(cli_demo.fill)
 
 SpecialtyOpt = Annotated[str | None, typer.Option(help="A specialty, e.g. 高血压 (fuzzy).")]
 

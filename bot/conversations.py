@@ -21,6 +21,7 @@ from booking.clock import Clock
 from booking.errors import TryAgain
 from booking.ports import ConversationSave, StoredConversation, UnitOfWorkFactory
 from booking.protect import Protector
+from bot.dialogue.state import DialogueState
 from channels.messages import Choice, Outbound
 
 
@@ -112,6 +113,15 @@ class Conversations:
             return False
         conversation.version += 1
         return True
+
+    async def offer(self, channel: str, user_id: str, choices: tuple[Choice, ...]) -> None:
+        """A notice's choices become the ones a numbered reply picks: by SMS a waitlist offer
+        is taken by answering its number, like any other choice."""
+        for _ in range(3):  # a message of the patient's saved meanwhile: read it again
+            conversation = await self.load(channel, user_id)
+            DialogueState(conversation.state).offer(choices)
+            if await self.save(channel, user_id, conversation):
+                return
 
     async def answered(
         self, channel: str, user_id: str, message_id: str

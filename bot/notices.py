@@ -12,13 +12,20 @@ nor to an account that asked for none (TD).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
+from booking.catalogue import Catalogue
 from booking.clock import Clock
 from booking.notices import REMINDERS, Notice, NoticeKind
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.registration import DEFAULT_TZ
+from booking.schedule import local_now
+from booking.search import SessionOffer, search_sessions
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.texts import Texts
@@ -32,6 +39,9 @@ Alert = Callable[[str], Awaitable[bool]]
 BATCH = 50
 HOLD = timedelta(minutes=2)  # a claim: longer than a batch takes to send, paced
 TRIES = 8
+TRANSFERS_OFFERED = 3  # under a stop notice
+NUMBERED_CHANNELS = ("sms",)  # no buttons: a notice's choices are answered by number
+ALTERNATIVES_KEPT = 10.0  # seconds
 
 
 class NoticeDispatcher:
@@ -44,7 +54,10 @@ class NoticeDispatcher:
         senders: Mapping[str, Send],
         conversations: Conversations,
         alert: Alert | None = None,
+        hold: timedelta = HOLD,
     ) -> None:
+        """`hold`: how long a claimed notice is kept from other dispatchers (and, after a
+        crash, from this one once restarted): longer than a batch takes to send."""
         self.uows = uows
         self.protector = protector
         self.clock = clock
@@ -52,7 +65,9 @@ class NoticeDispatcher:
         self.senders = senders
         self.conversations = conversations
         self.alert = alert
+        self.hold = hold
         self.catalogues = CatalogueCache(uows)
+        self._alternatives: dict[int, tuple[float, list[SessionOffer]]] = {}
 
     async def run_once(self) -> int:
         """Send what is due now, a batch at a time; how many were sent."""
@@ -60,7 +75,7 @@ class NoticeDispatcher:
         while True:
             now = self.clock.now()
             async with self.uows() as uow:
-                batch = await uow.notices.claim(now, now + HOLD, BATCH)
+                batch = await uow.notices.claim(now, now + self.hold, BATCH)
                 await uow.commit()
             if not batch:
                 return sent
@@ -91,6 +106,8 @@ class NoticeDispatcher:
         user_id = self.protector.decrypt(sealed)
         try:
             message = await self._message(notice, channel, user_id)
+            if channel in NUMBERED_CHANNELS and message.choices:
+                await self.conversations.offer(channel, user_id, message.choices)
             await self.senders[channel](user_id, [message])
         except Exception as error:
             retry_at = await self._failed(notice, error, now)
@@ -127,34 +144,102 @@ class NoticeDispatcher:
     async def _message(self, notice: Notice, channel: str, user_id: str) -> Outbound:
         language = (await self.conversations.load(channel, user_id)).state.get("lang") or "zh"
         catalogue = await self.catalogues.get()
+        english = language == "en"
+        values = dict(notice.payload)
+        code = values.get("department")
+        department = next((d for d in catalogue.departments if d.code == code), None)
+        values["department"] = "" if department is None else (
+            department.name_en if english else department.name_zh
+        )  # fmt: skip
+        doctor = next((d for d in catalogue.doctors if d.work_no == values.get("doctor")), None)
+        if doctor is not None:
+            values["doctor"] = doctor.name_en if english else doctor.name
+        if "part" in values:
+            values["part"] = self.texts.say(language, f"part.{values['part']}")
+        key = notice.kind.value
+        if notice.kind is NoticeKind.WAITLIST_CLOSED and "reason" in values:
+            key = "waitlist_stopped"
+        if notice.kind is NoticeKind.REMINDER_EVENING and self._on_the_day(notice, catalogue):
+            key = "reminder_today"  # sent late (the service was down): not "tomorrow"
+        text = self.texts.say(language, f"notice.{key}", **values)
+        return Outbound(text, await self._buttons(notice, language, catalogue))
+
+    def _on_the_day(self, notice: Notice, catalogue: Catalogue) -> bool:
         code = notice.payload.get("department")
         department = next((d for d in catalogue.departments if d.code == code), None)
-        name = "" if department is None else (
-            department.name_en if language == "en" else department.name_zh
-        )  # fmt: skip
-        values = {**notice.payload, "department": name}
-        text = self.texts.say(language, f"notice.{notice.kind.value}", **values)
-        return Outbound(text, self._buttons(notice, language))
+        hospital = next(
+            (h for h in catalogue.hospitals if department and h.code == department.hospital_code),
+            None,
+        )
+        timezone = hospital.timezone if hospital is not None else DEFAULT_TZ
+        today = local_now(self.clock.now(), timezone).date()
+        return today.isoformat() == notice.payload.get("date")
 
-    def _buttons(self, notice: Notice, language: str) -> tuple[Choice, ...]:
-        """One press from a reminder to cancel or move the booking, from a stop notice to book
-        again: the dialogue checks the booking is the patient's before acting."""
-        booking_no = notice.payload.get("booking_no")
+    async def _buttons(
+        self, notice: Notice, language: str, catalogue: Catalogue
+    ) -> tuple[Choice, ...]:
+        """One press from a reminder to cancel or move the booking, from a stop notice to move
+        it to another session, from a waitlist offer to take the place or let it go: the
+        dialogue checks each is the patient's own before acting."""
+        say = partial(self.texts.say, language)
+        payload = notice.payload
+        booking_no, department = payload.get("booking_no"), payload.get("department")
+        again = Choice(f"notice:again:{department}", say("notice.button.again"))
         if notice.kind in REMINDERS:
             return (
-                Choice(
-                    f"notice:cancel:{booking_no}", self.texts.say(language, "notice.button.cancel")
-                ),
-                Choice(f"notice:move:{booking_no}", self.texts.say(language, "notice.button.move")),
+                Choice(f"notice:cancel:{booking_no}", say("notice.button.cancel")),
+                Choice(f"notice:move:{booking_no}", say("notice.button.move")),
             )
         if notice.kind is NoticeKind.STOPPED:
-            department = notice.payload.get("department")
-            return (
+            moves = tuple(
                 Choice(
-                    f"notice:again:{department}", self.texts.say(language, "notice.button.again")
-                ),
+                    f"notice:rebook:{booking_no}:{offer.session.id}",
+                    say("notice.button.rebook", session=_session_words(offer, language, say)),
+                )
+                for offer in await self._instead_of(payload.get("session_id"), catalogue)
             )
+            return (*moves, again)
+        if notice.kind is NoticeKind.WAITLIST_OFFER:
+            entry = payload.get("entry_id")
+            return (
+                Choice(f"notice:take:{entry}", say("notice.button.take")),
+                Choice(f"notice:pass:{entry}", say("notice.button.pass")),
+            )
+        if notice.kind in (NoticeKind.WAITLIST_LAPSED, NoticeKind.WAITLIST_CLOSED):
+            return (again,)
         return ()
+
+    async def _instead_of(self, session_id: object, catalogue: Catalogue) -> list[SessionOffer]:
+        """A stopped session's nearest alternatives: the same doctor or a doctor of the same
+        level (clinic type) in the department, with places left, nearest in time first. Kept a
+        few seconds: a stop tells hundreds of patients the same."""
+        if not isinstance(session_id, int):
+            return []
+        kept = self._alternatives.get(session_id)
+        if kept is not None and time.monotonic() - kept[0] < ALTERNATIVES_KEPT:
+            return kept[1]
+        async with self.uows(readonly=True) as uow:
+            stopped = await uow.sessions.get(session_id)
+        if stopped is None:
+            return []
+        found = await search_sessions(
+            self.uows, self.clock, catalogue=catalogue, department=stopped.department_code
+        )
+        alike = [
+            o
+            for o in found
+            if o.bookable
+            and o.free > 0
+            and o.session.id != stopped.id
+            and (o.doctor.work_no == stopped.doctor_work_no
+                 or o.session.clinic_type == stopped.clinic_type)
+        ]  # fmt: skip
+        alike.sort(key=lambda o: abs((o.session.starts_at - stopped.starts_at).total_seconds()))
+        nearest = alike[:TRANSFERS_OFFERED]
+        if len(self._alternatives) > 100:
+            self._alternatives.clear()
+        self._alternatives[session_id] = (time.monotonic(), nearest)
+        return nearest
 
     async def _failed(self, notice: Notice, error: Exception, now: datetime) -> datetime | None:
         """Marks a failed try; when it will be tried again (None: never)."""
@@ -186,6 +271,20 @@ class NoticeDispatcher:
             else:
                 await uow.notices.void(notice.id, void)
             await uow.commit()
+
+
+def _session_words(offer: SessionOffer, language: str, say: Callable[..., str]) -> str:
+    english = language == "en"
+    session = offer.session
+    local = session.starts_at.astimezone(ZoneInfo(offer.hospital.timezone))
+    return " ".join(
+        [
+            local.strftime("%m-%d"),
+            say(f"weekday.{session.visit_date.weekday()}"),
+            say(f"part.{session.part.value}"),
+            offer.doctor.name_en if english else offer.doctor.name,
+        ]
+    )
 
 
 def _pointless(notice: Notice, now: datetime, quiet: bool) -> str | None:

@@ -13,6 +13,7 @@ from booking.appointments import (
     Appointment,
     AppointmentStatus,
     BookingView,
+    CancelReason,
     QuotaUse,
 )
 from booking.catalogue import Part
@@ -147,6 +148,37 @@ class SqlAppointments:
                     queue_no=place.queue_no,
                     registration_fee_fen=session.registration_fee_fen,
                     consultation_fee_fen=session.consultation_fee_fen,
+                    updated_at=now,
+                )
+                .returning(AppointmentRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        return done is not None
+
+    async def reinstate(
+        self, appointment_id: int, session: ClinicSession, place: ClaimedPlace, now: datetime
+    ) -> bool:
+        done = (
+            await self.s.execute(
+                update(AppointmentRow)
+                .where(
+                    AppointmentRow.id == appointment_id,
+                    AppointmentRow.status == AppointmentStatus.CANCELLED.value,
+                    AppointmentRow.cancel_reason == CancelReason.HOSPITAL_STOP.value,
+                    AppointmentRow.refund_due.is_(True),
+                )
+                .values(
+                    status=AppointmentStatus.BOOKED.value,
+                    session_id=session.id,
+                    department_id=await self._department_id(session),
+                    visit_date=session.visit_date,
+                    queue_no=place.queue_no,
+                    registration_fee_fen=session.registration_fee_fen,
+                    consultation_fee_fen=session.consultation_fee_fen,
+                    cancelled_at=None,
+                    cancel_reason=None,
+                    refund_due=False,
                     updated_at=now,
                 )
                 .returning(AppointmentRow.id)

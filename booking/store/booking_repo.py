@@ -311,15 +311,19 @@ def _context_of(row: Any) -> BookingContext:
 
 
 class SqlBookings:
-    def __init__(self, session: AsyncSession, *, postgres: bool, hints: SoldOutHints) -> None:
+    def __init__(
+        self, session: AsyncSession, *, postgres: bool, hints: SoldOutHints, freed: set[int]
+    ) -> None:
         self.s = session
         self.postgres = postgres
         self.hints = hints
+        self.freed = freed
 
     async def context(
         self, session_id: int, patient_id: int, after: datetime, horizon: tuple[date, date]
     ) -> BookingContext | None:
-        if self.hints.is_sold_out(session_id):
+        # A place freed in this very transaction (a waitlist's hold let go) is not in the hints.
+        if session_id not in self.freed and self.hints.is_sold_out(session_id):
             raise SlotFull("this session is fully booked", session_id=session_id)
         params: dict[str, Any] = {
             "session_id": session_id,

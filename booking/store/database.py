@@ -36,6 +36,7 @@ from booking.ports import (
     NoticeRepository,
     PatientRepository,
     SessionRepository,
+    WaitlistRepository,
 )
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.booking_repo import SqlBookings
@@ -47,6 +48,7 @@ from booking.store.logs_repo import SqlLogs
 from booking.store.notices_repo import SqlNotices
 from booking.store.patients_repo import SqlBlacklist, SqlPatients
 from booking.store.sessions_repo import SqlSessions
+from booking.store.waitlist_repo import SqlWaitlist
 
 
 def _sqlite_engine(url: str, *, writer: bool, pool_size: int) -> AsyncEngine:
@@ -149,6 +151,7 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     complaints: ComplaintRepository
     notices: NoticeRepository
+    waitlist: WaitlistRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -171,7 +174,9 @@ class SqlUnitOfWork:
             self.session = self._db.new_session(readonly=self._readonly)
             s = self.session
             postgres = self._db.dialect == "postgresql"
-            self.bookings = SqlBookings(s, postgres=postgres, hints=self._db.sold_out)
+            self.bookings = SqlBookings(
+                s, postgres=postgres, hints=self._db.sold_out, freed=self._freed
+            )
             self.catalogue = SqlCatalogue(s)
             self.sessions = SqlSessions(s, postgres=postgres, freed=self._freed)
             self.patients = SqlPatients(s)
@@ -181,6 +186,7 @@ class SqlUnitOfWork:
             self.conversations = SqlConversations(s, postgres=postgres)
             self.complaints = SqlComplaints(s)
             self.notices = SqlNotices(s, postgres=postgres)
+            self.waitlist = SqlWaitlist(s)
         except BaseException:
             self._release()
             raise

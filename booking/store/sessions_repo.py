@@ -239,18 +239,49 @@ class SqlSessions:
         ).first()
         return ClaimedPlace(row[0], row[1], row[2], row[3]) if row else None
 
-    async def release_place(self, session_id: int, queue_no: int) -> None:
-        self.freed.add(session_id)
-        await self.s.execute(
+    async def set_place(
+        self, session_id: int, queue_no: int, was: PlaceStatus, becomes: PlaceStatus
+    ) -> bool:
+        if becomes is PlaceStatus.FREE:
+            self.freed.add(session_id)
+        changed = await self.s.execute(
             update(PlaceRow)
             .where(
                 PlaceRow.session_id == session_id,
                 PlaceRow.queue_no == queue_no,
-                PlaceRow.status == PlaceStatus.BUSY.value,
+                PlaceRow.status == was.value,
             )
-            .values(status=PlaceStatus.FREE.value)
+            .values(status=becomes.value)
+            .returning(PlaceRow.id)
             .execution_options(synchronize_session=False)
         )
+        return changed.first() is not None
+
+    async def hold_free_place(self, session_id: int, after: datetime) -> ClaimedPlace | None:
+        pick = (
+            select(PlaceRow.id)
+            .where(
+                PlaceRow.session_id == session_id,
+                PlaceRow.status == PlaceStatus.FREE.value,
+                PlaceRow.starts_at > after,
+            )
+            .order_by(PlaceRow.queue_no)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        row = (
+            await self.s.execute(
+                update(PlaceRow)
+                .where(
+                    PlaceRow.id == pick.scalar_subquery(),
+                    PlaceRow.status == PlaceStatus.FREE.value,
+                )
+                .values(status=PlaceStatus.BUSY_TENTATIVE.value)
+                .returning(PlaceRow.id, PlaceRow.queue_no, PlaceRow.starts_at, PlaceRow.ends_at)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        return None if row is None else ClaimedPlace(row[0], row[1], row[2], row[3])
 
     async def stop(self, session_id: int, reason: str) -> bool:
         stopped = (

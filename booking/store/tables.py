@@ -408,3 +408,38 @@ class WebInboxRow(Base):
     user_hash: Mapped[str] = mapped_column(String(64), index=True)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+_IN_LINE = text("status IN ('waiting', 'offered')")
+
+
+class WaitlistRow(Base):
+    """One patient waiting for a full session (候补); while offered, the place held for them
+    (its status busy-tentative) is `queue_no`."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_session_patient_in_line",
+            "session_id",
+            "patient_id",
+            unique=True,
+            sqlite_where=_IN_LINE,
+            postgresql_where=_IN_LINE,
+        ),
+        Index("ix_waitlist_session_status", "session_id", "status", "id"),
+        Index("ix_waitlist_status_expires", "status", "offer_expires_at"),
+        Index("ix_waitlist_status_closes", "status", "closes_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("clinic_sessions.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    joined_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    queue_no: Mapped[int | None] = mapped_column(nullable=True)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    booking_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    updated_at: Mapped[datetime]

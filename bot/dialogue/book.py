@@ -15,6 +15,7 @@ from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
 from booking.schedule import local_now
 from booking.search import SessionOffer, search_sessions
+from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.register import continue_registration, start_registration
 from channels.messages import Choice, Outbound
@@ -22,10 +23,10 @@ from channels.messages import Choice, Outbound
 OFFERED_SESSIONS = 6
 # Changing one of these forgets what was chosen after it.
 _DEPENDS = {
-    "department": ("doctor", "session"),
-    "doctor": ("session",),
-    "date": ("session",),
-    "part": ("session",),
+    "department": ("doctor", "session", "waitlist"),
+    "doctor": ("session", "waitlist"),
+    "date": ("session", "waitlist"),
+    "part": ("session", "waitlist"),
 }
 
 
@@ -46,15 +47,18 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
     if turn.choice is not None:
         kind, _, value = turn.choice.partition(":")
         if kind == "confirm":
-            return await _book(ctx) if value == "yes" else stop(ctx)
+            if value != "yes":
+                return stop(ctx)
+            return await _join(ctx) if slots.get("waitlist") else await _book(ctx)
         if kind == "patient" and value == "new":
             slots["registering"] = True
             return start_registration(ctx)
-        if kind == "session":  # session:<id>:<doctor's work number>
+        if kind in ("session", "waitlist"):  # session:<id>:<doctor's work number>
             session_id, _, work_no = value.partition(":")
             _set(slots, "doctor", work_no)
             slots["department"] = _doctor(catalogue, work_no).department_code
             slots["session"] = int(session_id)
+            slots["waitlist"] = kind == "waitlist"
         elif kind in ("department", "doctor", "patient"):
             _set(slots, kind, int(value) if kind == "patient" else value)
             if kind == "doctor":
@@ -63,7 +67,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
     elif turn.parse is not None:
         at_confirmation = "session" in slots and "patient" in slots
         if at_confirmation and turn.intent == "affirm":
-            return await _book(ctx)
+            return await _join(ctx) if slots.get("waitlist") else await _book(ctx)
         if turn.intent == "deny" and not _names_something(turn):
             return stop(ctx)
         _absorb(ctx, turn, catalogue)
@@ -206,12 +210,23 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         return await _next(ctx, catalogue)
     name = doctor_name(ctx, doctor)
     text = ctx.say("book.ask_session", doctor=name)
+    lines: tuple[Choice, ...] = ()
     if not wanted:
+        full = waitlist.open_lines(
+            ctx,
+            await _offers(
+                ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part"),
+                full=True,
+            ),
+        )  # fmt: skip
+        lines = tuple(waitlist.choice(ctx, o, describe_offer(ctx, o)) for o in full)
         wanted = await _offers(ctx, doctor=doctor.work_no)
         text = ctx.say("book.no_sessions" if wanted else "book.none_at_all", doctor=name)
+        if lines:
+            text = ctx.say("waitlist.full_asked", doctor=name)
         text = "\n".join(filter(None, [_why_none(ctx, catalogue, doctor, slots.get("date")), text]))
     choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in wanted)
-    return [ctx.reply(text, choices[:OFFERED_SESSIONS] + _nav(ctx))]
+    return [ctx.reply(text, lines + choices[:OFFERED_SESSIONS] + _nav(ctx))]
 
 
 def _why_none(ctx: Context, catalogue: Catalogue, doctor: Doctor, day: str | None) -> str:
@@ -249,12 +264,16 @@ async def _full(ctx: Context, session_id: int) -> list[Outbound]:
         for o in await _offers(ctx, department=full.department.code, day=day.isoformat())
         if o.doctor.work_no != full.doctor.work_no
     ][:3]
-    choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in same_doctor)
+    choices = tuple(
+        waitlist.choice(ctx, o, describe_offer(ctx, o)) for o in waitlist.open_lines(ctx, [full])
+    )
+    choices += tuple(Choice(session_key(o), session_label(ctx, o)) for o in same_doctor)
     choices += tuple(
         Choice(session_key(o), f"{doctor_name(ctx, o.doctor)} {session_label(ctx, o)}")
         for o in same_day
     )
     slots["list_sessions"] = True
+    slots.pop("waitlist", None)
     text = ctx.say("book.full_try_these" if choices else "book.full_nothing_else")
     return [ctx.reply(text, choices + _nav(ctx))]
 
@@ -266,7 +285,9 @@ async def _offers(
     department: str | None = None,
     day: str | None = None,
     part: str | None = None,
+    full: bool = False,
 ) -> list[SessionOffer]:
+    """Bookable sessions with places left (`full`: those with none left)."""
     when = date.fromisoformat(day) if day else None
     found = await search_sessions(
         ctx.uows,
@@ -278,7 +299,7 @@ async def _offers(
         date_to=when,
         part=Part(part) if part else None,
     )
-    return [o for o in found if o.bookable and o.free > 0]
+    return [o for o in found if (o.waitable if full else o.bookable)]
 
 
 async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
@@ -293,7 +314,11 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         slots.pop("session", None)
         slots.pop("patient", None)
         return await _next(ctx, catalogue)
-    text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
+    if slots.get("waitlist") and offer.free == 0:
+        text = waitlist.confirm_text(ctx, offer, patient.name, describe_offer(ctx, offer))
+    else:
+        slots.pop("waitlist", None)  # places again: booked at once, no need to wait
+        text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
         Choice("confirm:yes", ctx.say("book.confirm_yes")),
         Choice("confirm:no", ctx.say("book.confirm_no")),
@@ -322,6 +347,17 @@ async def _book(ctx: Context) -> list[Outbound]:
         return [ctx.refusal(error)]
     ctx.state.finish()
     return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+async def _join(ctx: Context) -> list[Outbound]:
+    slots = ctx.state.slots
+    if "session" not in slots or "patient" not in slots:
+        return await _next(ctx)
+    joined = await waitlist.join(ctx, slots["session"], slots["patient"])
+    if joined is None:  # a place came free meanwhile: confirm a booking instead
+        slots.pop("waitlist", None)
+        return await _next(ctx)
+    return joined
 
 
 async def receipt_text(ctx: Context, receipt: BookingReceipt) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from booking.appointments import AppointmentStatus, BookingView
-from booking.changes import cancel
+from booking.changes import cancel, transfer_stopped
 from booking.errors import BookingError
 from booking.listing import my_bookings
+from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -33,11 +34,14 @@ def describe(ctx: Context, view: BookingView) -> dict[str, object]:
 
 async def show(ctx: Context) -> list[Outbound]:
     views = await upcoming(ctx)
-    if not views:
+    waiting, leave = await waitlist.lines(ctx, await ctx.catalogue())
+    if not views and not waiting:
         return [ctx.reply(ctx.say("bookings.none"))]
-    lines = [ctx.say("bookings.title")]
+    lines = [ctx.say("bookings.title")] if views else []
     lines += [ctx.say("bookings.line", **describe(ctx, view)) for view in views]
-    return [ctx.reply("\n".join(lines))]
+    if waiting:
+        lines += [ctx.say("waitlist.title"), *waiting]
+    return [ctx.reply("\n".join(lines), leave)]
 
 
 async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:
@@ -89,6 +93,22 @@ async def continue_cancel(ctx: Context, turn: Turn) -> list[Outbound] | None:
         ctx.state.finish()
         return [ctx.reply(ctx.say("bookings.kept"))]
     return None
+
+
+async def rebook_from_notice(
+    ctx: Context, booking_no: str, session_id: str, receipt_text: waitlist.Receipt
+) -> list[Outbound]:
+    """A session pressed under a stop notice (停诊): the stopped booking moves there."""
+    if not session_id.isdigit():
+        return [ctx.reply(ctx.say("choice_gone"))]
+    try:
+        receipt = await transfer_stopped(
+            ctx.uows, ctx.clock, booking_no, int(session_id), account=ctx.account,
+            address=ctx.address,
+        )  # fmt: skip
+    except BookingError as error:
+        return [ctx.refusal(error)]
+    return [ctx.reply(await receipt_text(ctx, receipt))]
 
 
 async def cancel_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:

@@ -19,7 +19,7 @@ from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, complaint, duty, quick, register, reschedule
+from bot.dialogue import book, bookings, complaint, duty, quick, register, reschedule, waitlist
 from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -61,7 +61,7 @@ _QUIET_WORDS = {"td": True, "退订": True, "unsubscribe": True}
 _QUIET_WORDS |= {"订阅": False, "subscribe": False, "恢复提醒": False}
 _SMS_QUIET_WORDS = _QUIET_WORDS | {"stop": True, "start": False}
 # Choices that name what to book: pressing one outside a booking starts one there.
-BOOKING_CHOICES = ("department:", "doctor:", "session:")
+BOOKING_CHOICES = ("department:", "doctor:", "session:", "waitlist:")
 
 
 class DialogueEngine:
@@ -229,6 +229,8 @@ class DialogueEngine:
                 ctx.state.finish()  # the patient has moved on to something else
         if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
             return await book.start_book(ctx, turn)
+        if turn.choice is not None and turn.choice.startswith("leave:"):  # a 候补 line
+            return await waitlist.let_go(ctx, turn.choice.removeprefix("leave:"), leaving=True)
         if turn.value("id_number") and len(turn.text) <= 40:
             # An ID number on its own (by SMS, how a phone is registered: C2.1).
             return await register.by_id_number(ctx, turn)
@@ -296,6 +298,13 @@ async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
         return await bookings.cancel_from_notice(ctx, value)
     if action == "move":
         return await reschedule.move_from_notice(ctx, value)
+    if action == "take":  # 候补: the place held for the patient
+        return await waitlist.take(ctx, value, book.receipt_text)
+    if action == "pass":
+        return await waitlist.let_go(ctx, value, leaving=False)
+    if action == "rebook":  # 停诊: one press moves the stopped booking to another session
+        booking_no, _, session_id = value.partition(":")
+        return await bookings.rebook_from_notice(ctx, booking_no, session_id, book.receipt_text)
     if action == "again" and await _deep_link(ctx, value):
         return await book.start_book(ctx, Turn(text, choice=f"department:{value.upper()}"))
     return [ctx.reply(ctx.say("choice_gone"))]

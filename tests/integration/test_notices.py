@@ -12,12 +12,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from booking.accounts import set_quiet
 from booking.attendance import mark_noshows
 from booking.book import book
 from booking.catalogue import Part
-from booking.changes import cancel, stop_session, transfer
+from booking.changes import cancel, stop_session, transfer, transfer_stopped
 from booking.clock import FixedClock
+from booking.errors import WrongStatus
+from booking.listing import my_bookings
 from booking.protect import Protector
 from booking.registration import register_patient
 from booking.roster import generate_sessions, import_catalogue
@@ -118,6 +122,7 @@ async def test_a_reminder_missed_while_the_service_was_down_goes_late_but_never_
     phone = Phone()
     clock.set(at(WED, 12, 0))  # down since Tuesday afternoon: both reminders are due
     assert await dispatcher(demo, protector, clock, phone, []).run_once() == 2
+    assert "今天" in phone.got[0] and "明天" not in phone.got[0]  # sent on the day of the visit
 
 
 async def test_nothing_is_sent_once_the_visit_has_begun(
@@ -160,7 +165,22 @@ async def test_a_stop_tells_every_patient_with_the_reason(
     phone, alerts = Phone(), []
     assert await dispatcher(demo, protector, clock, phone, alerts).run_once() == 2
     assert booking_no in phone.got[0] and "医生临时外出会诊" in phone.got[0]
-    assert phone.buttons[0] == ["notice:again:CARD"]  # book again in the department
+    *moves, again = phone.buttons[0]
+    assert again == "notice:again:CARD"  # or book again in the department
+    # One press moves the booking to one of the nearest sessions of the department.
+    assert len(moves) == 3 and all(m.startswith(f"notice:rebook:{booking_no}:") for m in moves)
+    to_session = int(moves[0].rsplit(":", 1)[1])
+    receipt = await transfer_stopped(
+        demo, clock, booking_no, to_session, account=protector.account("telegram", CHAT)
+    )
+    assert receipt.appointment.booking_no == booking_no and receipt.session.id == to_session
+    [view] = await my_bookings(demo, *protector.account("telegram", CHAT))
+    assert view.status == "booked" and view.session_id == to_session and not view.refund_due
+    with pytest.raises(WrongStatus):  # it moved once; the second press cannot move it again
+        await transfer_stopped(
+            demo, clock, booking_no, int(moves[1].rsplit(":", 1)[1]),
+            account=protector.account("telegram", CHAT),
+        )  # fmt: skip
     [alert] = alerts  # and operations are told, once
     assert "停诊" in alert and "00868" in alert and "医生临时外出会诊" in alert
     clock.set(at(WED, 12, 0))
@@ -259,7 +279,7 @@ async def test_while_a_channel_fails_a_patients_notices_wait_and_then_go_in_orde
     assert await notices.run_once() == 0  # the first failed: the second waits behind it
     clock.advance(timedelta(seconds=31))
     assert await notices.run_once() == 2
-    assert "明天" in phone.got[0] and "13:30" in phone.got[1]  # in the order they fell due
+    assert "今天" in phone.got[0] and "准时" in phone.got[1]  # in the order they fell due
 
 
 async def test_bookings_nobody_checked_in_for_become_no_shows_and_the_third_brings_a_ban(

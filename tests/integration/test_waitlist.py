@@ -1,0 +1,277 @@
+"""候补 (issue 6, item 4): a freed place goes to the first in line, who has 30 minutes to take
+it before it passes on; the line closes at 23:00 the day before; never more bookings than
+places, whatever the timing (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from booking.book import book
+from booking.catalogue import Part
+from booking.changes import cancel, stop_session
+from booking.clock import FixedClock
+from booking.errors import (
+    AlreadyWaiting,
+    BookingError,
+    NotFull,
+    OfferGone,
+    QuotaExceeded,
+    SlotFull,
+    WaitlistClosed,
+)
+from booking.protect import Protector
+from booking.registration import register_patient
+from booking.search import search_sessions
+from booking.store import Database
+from booking.waitlist import (
+    accept_offer,
+    decline_offer,
+    join_waitlist,
+    tend_waitlists,
+    waiting_of_account,
+)
+from tests.support import id_number
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WED, FRI = date(2026, 11, 25), date(2026, 11, 27)
+_numbers = itertools.count(2000)
+
+
+async def a_patient(db: Database, protector: Protector, clock: FixedClock, who: str) -> tuple:
+    account = protector.account("telegram", who)
+    patient = await register_patient(
+        db, protector, clock, name="候补", id_number=id_number(next(_numbers)),
+        phone="13812345678", account=account,
+    )  # fmt: skip
+    return patient.id, account
+
+
+async def wed_afternoon(db: Database, clock: FixedClock) -> int:
+    [offer] = await search_sessions(
+        db, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    return offer.session.id
+
+
+async def fill(db: Database, protector: Protector, clock: FixedClock, session_id: int) -> list:
+    """Strangers book every place; their (booking number, account)."""
+    taken = []
+    while True:
+        patient_id, account = await a_patient(db, protector, clock, f"s{next(_numbers)}")
+        try:
+            receipt = await book(
+                db, clock, patient_id=patient_id, session_id=session_id, channel="telegram",
+                account=account,
+            )  # fmt: skip
+        except SlotFull:
+            return taken
+        taken.append((receipt.appointment.booking_no, account))
+
+
+async def join(db: Database, protector: Protector, clock: FixedClock, session_id: int, who: str):
+    patient_id, account = await a_patient(db, protector, clock, who)
+    waiting = await join_waitlist(
+        db, clock, patient_id=patient_id, session_id=session_id, channel="telegram",
+        account=account,
+    )  # fmt: skip
+    return waiting, account, patient_id
+
+
+async def offers_to(db: Database, account: tuple[str, str]) -> list[int]:
+    """The waitlist offers notified to an account: their entry ids."""
+    async with db(readonly=True) as uow:
+        rows = await uow.session.execute(
+            text(
+                "SELECT n.payload FROM notices n JOIN accounts a ON a.id = n.account_id "
+                "WHERE a.channel = :c AND a.user_id = :u AND n.kind = 'waitlist_offer'"
+            ),
+            {"c": account[0], "u": account[1]},
+        )
+        return [json.loads(r[0])["entry_id"] for r in rows.all()]
+
+
+async def places(db: Database, session_id: int) -> dict[str, int]:
+    async with db(readonly=True) as uow:
+        rows = await uow.session.execute(
+            text("SELECT status, COUNT(*) FROM places WHERE session_id = :s GROUP BY status"),
+            {"s": session_id},
+        )
+        booked = await uow.session.scalar(
+            text(
+                "SELECT COUNT(*) FROM appointments WHERE session_id = :s AND status <> 'cancelled'"
+            ),
+            {"s": session_id},
+        )
+    counts = {status: int(n) for status, n in rows.all()}
+    counts["appointments"] = int(booked or 0)
+    return counts
+
+
+async def test_a_freed_place_is_held_for_the_first_in_line_who_books_it(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    patient_id, account = await a_patient(demo, protector, clock, "early")
+    with pytest.raises(NotFull):  # places left: book it instead
+        await join_waitlist(
+            demo, clock, patient_id=patient_id, session_id=session_id, channel="telegram",
+            account=account,
+        )  # fmt: skip
+    taken = await fill(demo, protector, clock, session_id)
+    first, first_account, first_patient = await join(demo, protector, clock, session_id, "one")
+    second, second_account, _ = await join(demo, protector, clock, session_id, "two")
+    assert (first.position, second.position) == (1, 2)
+    with pytest.raises(AlreadyWaiting):
+        await join_waitlist(
+            demo, clock, patient_id=first_patient, session_id=session_id, channel="telegram",
+            account=first_account,
+        )  # fmt: skip
+
+    await cancel(demo, clock, taken[3][0], account=taken[3][1])
+    # Not free for anyone else: held for the first in line, who is told.
+    stranger, stranger_account = await a_patient(demo, protector, clock, "late")
+    with pytest.raises(SlotFull):
+        await book(
+            demo, clock, patient_id=stranger, session_id=session_id, channel="telegram",
+            account=stranger_account,
+        )  # fmt: skip
+    assert await offers_to(demo, first_account) == [first.entry_id]
+    assert await offers_to(demo, second_account) == []
+    [view] = await waiting_of_account(demo, *first_account)
+    assert view.status == "offered"
+
+    receipt = await accept_offer(demo, clock, first.entry_id, account=first_account)
+    assert receipt.place.queue_no == 4  # the place that was freed
+    counts = await places(demo, session_id)
+    assert counts.get("free", 0) == 0 and counts["appointments"] == len(taken)
+    with pytest.raises(OfferGone):  # taken once
+        await accept_offer(demo, clock, first.entry_id, account=first_account)
+    [view] = await waiting_of_account(demo, *second_account)
+    assert view.position == 1  # next in line now
+
+
+async def test_an_offer_not_taken_in_30_minutes_passes_to_the_next(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    first, first_account, _ = await join(demo, protector, clock, session_id, "one")
+    second, second_account, _ = await join(demo, protector, clock, session_id, "two")
+    await cancel(demo, clock, taken[0][0], account=taken[0][1])
+    clock.advance(timedelta(minutes=29))
+    assert (await tend_waitlists(demo, clock)).lapsed == 0
+    clock.advance(timedelta(minutes=1))
+    assert (await tend_waitlists(demo, clock)).lapsed == 1
+    with pytest.raises(OfferGone):
+        await accept_offer(demo, clock, first.entry_id, account=first_account)
+    assert await offers_to(demo, second_account) == [second.entry_id]
+    await decline_offer(demo, clock, second.entry_id, account=second_account)
+    # Nobody else waits: the place is free for anyone.
+    assert (await places(demo, session_id))["free"] == 1
+
+
+async def test_one_who_can_no_longer_book_lets_the_place_pass_on(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    first, first_account, first_patient = await join(demo, protector, clock, session_id, "one")
+    second, second_account, _ = await join(demo, protector, clock, session_id, "two")
+    # Meanwhile the first booked the same department that day elsewhere: one a day.
+    [morning] = await search_sessions(
+        demo, clock, department="CARD", date_from=WED, date_to=WED, part=Part.AM
+    )
+    await book(
+        demo, clock, patient_id=first_patient, session_id=morning.session.id,
+        channel="telegram", account=first_account,
+    )  # fmt: skip
+    await cancel(demo, clock, taken[0][0], account=taken[0][1])
+    with pytest.raises(QuotaExceeded):
+        await accept_offer(demo, clock, first.entry_id, account=first_account)
+    assert await offers_to(demo, second_account) == [second.entry_id]
+    await accept_offer(demo, clock, second.entry_id, account=second_account)
+
+
+async def test_the_line_closes_at_23_the_day_before_and_a_stop_ends_it(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    _, account, _ = await join(demo, protector, clock, session_id, "one")
+    clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=SHANGHAI))
+    assert (await tend_waitlists(demo, clock)).closed == 1
+    assert await waiting_of_account(demo, *account) == []
+    with pytest.raises(WaitlistClosed):
+        await join(demo, protector, clock, session_id, "late")
+    await cancel(demo, clock, taken[0][0], account=taken[0][1])
+    assert (await places(demo, session_id))["free"] == 1  # nobody to hold it for
+
+    [friday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=FRI, date_to=FRI, part=Part.AM
+    )
+    await fill(demo, protector, clock, friday.session.id)
+    _, account, _ = await join(demo, protector, clock, friday.session.id, "fri")
+    await stop_session(demo, clock, friday.session.id, "医生外出会诊")
+    assert await waiting_of_account(demo, *account) == []
+
+
+async def test_cancellations_joins_offers_and_bookings_racing_never_overbook(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    capacity = len(taken)
+    waiting = [await join(demo, protector, clock, session_id, f"w{n}") for n in range(8)]
+    strangers = [await a_patient(demo, protector, clock, f"x{n}") for n in range(8)]
+    rng = random.Random(6)
+
+    async def cancels() -> None:
+        for booking_no, account in rng.sample(taken, 6):
+            await cancel(demo, clock, booking_no, account=account)
+            await asyncio.sleep(0)
+
+    async def takes(entry_id: int, account: tuple[str, str]) -> None:
+        for _ in range(20):
+            try:
+                await accept_offer(demo, clock, entry_id, account=account)
+                return
+            except OfferGone:
+                await asyncio.sleep(0.005)
+            except BookingError:
+                return
+
+    async def strangers_try(patient_id: int, account: tuple[str, str]) -> None:
+        for _ in range(10):
+            try:
+                await book(
+                    demo, clock, patient_id=patient_id, session_id=session_id,
+                    channel="telegram", account=account,
+                )  # fmt: skip
+                return
+            except BookingError:
+                await asyncio.sleep(0.005)
+
+    async def tending() -> None:
+        for _ in range(10):
+            await tend_waitlists(demo, clock)
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(
+        cancels(),
+        tending(),
+        *(takes(w.entry_id, account) for w, account, _ in waiting),
+        *(strangers_try(*s) for s in strangers),
+    )
+    counts = await places(demo, session_id)
+    assert counts["appointments"] <= capacity
+    assert counts["appointments"] == counts.get("busy", 0)  # each booking has its own place
+    held = counts.get("busy-tentative", 0)
+    assert counts["appointments"] + held + counts.get("free", 0) == capacity
