@@ -179,10 +179,21 @@ async def transfer_stopped(
         if appointment is None or not await uow.patients.is_linked(acct.id, appointment.patient_id):
             raise NotFound("no booking with this number", what="booking")
         target = await uow.sessions.get(to_session_id, for_booking=True)
-        if target is None:
+        stopped = await uow.sessions.get(appointment.session_id)
+        if target is None or stopped is None:
             raise NotFound("no such session", what="session")
-        if target.department_code != appointment.department_code:
+        if (target.hospital_code, target.department_code) != (
+            stopped.hospital_code,
+            stopped.department_code,
+        ):
             raise DifferentDepartment("a booking can move only within its department")
+        if stopped.doctor_work_no != target.doctor_work_no and (
+            stopped.clinic_type != target.clinic_type
+        ):
+            raise DifferentDepartment(
+                "a stopped booking moves to the same doctor or one of the same level",
+                level=stopped.clinic_type,
+            )
         hospital, department = await where_held(uow, target)
         check_bookable(target, hospital, department, now)
         await check_patient_may_book(uow, hospital, appointment.patient_id, target, now)
@@ -252,11 +263,11 @@ async def stop_session(
                     appointment.booking_no,
                     {"session_id": session_id, "reason": CancelReason.HOSPITAL_STOP.value},
                 )
-        # Places last: every change takes an appointment's row before its place's row, so
-        # that a stop, a cancellation and a transfer on PostgreSQL never wait on each other
-        # in a circle.
-        await uow.sessions.withdraw_places(session_id)
+        # The lines, then the places last: every change takes an appointment's row (or a
+        # waitlist entry's) before its place's row, so that a stop, a cancellation, a
+        # transfer and a waitlist round on PostgreSQL never wait on each other in a circle.
         await close_for_stop(uow, session, hospital, reason, now)
+        await uow.sessions.withdraw_places(session_id)
         await uow.notices.add([stop_alert(session, reason, len(cancelled), now)], now)
         await uow.logs.booking_event(
             now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}

@@ -423,7 +423,9 @@ class WaitlistRepository(Protocol):
     async def first_waiting(self, session_id: int) -> WaitlistEntry | None: ...
     async def offer(
         self, entry_id: int, queue_no: int, expires_at: datetime, now: datetime
-    ) -> None: ...
+    ) -> bool:
+        """Only while the entry still waits."""
+        ...
 
     async def finish(
         self,

@@ -178,9 +178,10 @@ async def accept_offer(
             return await _accept(uows, clock, entry_id, account, address)
         except BookingNumberTaken:
             continue  # nothing was saved: again with a fresh number
-        except (NotFound, OfferGone):
-            raise
+        except (NotFound, OfferGone, TryAgain):
+            raise  # nothing changed: the offer stands (TryAgain: ask again)
         except BookingError:
+            # A rule of the patient's (a ban, a quota filled meanwhile): passed on.
             await _let_go(uows, clock, entry_id, account, WaitStatus.DECLINED, quietly=True)
             raise
     raise TryAgain("the booking system is busy, please try again")
@@ -195,6 +196,11 @@ async def _accept(
 ) -> BookingReceipt:
     now = clock.now()
     async with uows() as uow:
+        # The session first (shared), then the entry, then its place: the order of a stop,
+        # so that a stop and a patient taking an offer never wait on each other in a circle.
+        unlocked = await uow.waitlist.get(entry_id)
+        if unlocked is not None:
+            await uow.sessions.get(unlocked.session_id, for_booking=True)
         entry = await _owned(uow, entry_id, account, now)
         expires = entry.offer_expires_at
         if entry.status is not WaitStatus.OFFERED or expires is None or now >= expires:
@@ -277,8 +283,11 @@ async def pass_on_place(
     if first is None:
         await uow.sessions.set_place(session.id, queue_no, was, PlaceStatus.FREE)
         return
-    if await uow.sessions.set_place(session.id, queue_no, was, PlaceStatus.BUSY_TENTATIVE):
-        await _offer(uow, first, session, hospital, queue_no, now)
+    held = await uow.sessions.set_place(session.id, queue_no, was, PlaceStatus.BUSY_TENTATIVE)
+    if held and not await _offer(uow, first, session, hospital, queue_no, now):
+        await uow.sessions.set_place(
+            session.id, queue_no, PlaceStatus.BUSY_TENTATIVE, PlaceStatus.FREE
+        )
 
 
 async def _first_in_line(
@@ -299,9 +308,11 @@ async def _offer(
     hospital: Hospital,
     queue_no: int,
     now: datetime,
-) -> None:
+) -> bool:
+    """Offers the held place to the entry; False (nothing done) if it no longer waits."""
     expires = now + timedelta(minutes=hospital.policy.waitlist_offer_minutes)
-    await uow.waitlist.offer(entry.id, queue_no, expires, now)
+    if not await uow.waitlist.offer(entry.id, queue_no, expires, now):
+        return False
     place = await uow.sessions.place_times(session.id, queue_no)
     assert place is not None
     await uow.notices.add(
@@ -315,6 +326,7 @@ async def _offer(
     await uow.logs.booking_event(
         now, "waitlist_offered", None, {"session_id": session.id, "queue_no": queue_no}
     )
+    return True
 
 
 async def tend_waitlists(uows: UnitOfWorkFactory, clock: Clock) -> Tended:
@@ -354,7 +366,8 @@ async def tend_waitlists(uows: UnitOfWorkFactory, clock: Clock) -> Tended:
                 )  # fmt: skip
                 if first is None or place is None:
                     break
-                await _offer(uow, first, session, hospital, place.queue_no, now)
+                if not await _offer(uow, first, session, hospital, place.queue_no, now):
+                    break  # changed meanwhile: the next round sees it afresh
                 await uow.commit()
                 offered += 1
     while True:

@@ -106,8 +106,11 @@ class NoticeDispatcher:
         user_id = self.protector.decrypt(sealed)
         try:
             message = await self._message(notice, channel, user_id)
-            if channel in NUMBERED_CHANNELS and message.choices:
-                await self.conversations.offer(channel, user_id, message.choices)
+            if channel in NUMBERED_CHANNELS and notice.kind is NoticeKind.WAITLIST_OFFER:
+                # Taken by answering its number. Only an offer: it is worth the menu the
+                # patient may have been answering; a reminder's buttons are not.
+                async with self.conversations.one_at_a_time(channel, user_id):
+                    await self.conversations.offer(channel, user_id, message.choices)
             await self.senders[channel](user_id, [message])
         except Exception as error:
             retry_at = await self._failed(notice, error, now)
@@ -223,7 +226,11 @@ class NoticeDispatcher:
         if stopped is None:
             return []
         found = await search_sessions(
-            self.uows, self.clock, catalogue=catalogue, department=stopped.department_code
+            self.uows,
+            self.clock,
+            catalogue=catalogue,
+            hospital=stopped.hospital_code,
+            department=stopped.department_code,
         )
         alike = [
             o

@@ -87,8 +87,8 @@ class SqlWaitlist:
 
     async def offer(
         self, entry_id: int, queue_no: int, expires_at: datetime, now: datetime
-    ) -> None:
-        await self._update(
+    ) -> bool:
+        return await self._update(
             entry_id,
             (WaitStatus.WAITING,),
             status=WaitStatus.OFFERED.value,

@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,21 +17,25 @@ from sqlalchemy import text
 
 from booking.book import book
 from booking.catalogue import Part
-from booking.changes import cancel, stop_session
+from booking.changes import cancel, stop_session, transfer_stopped
 from booking.clock import FixedClock
 from booking.errors import (
     AlreadyWaiting,
     BookingError,
+    DifferentDepartment,
+    NotFound,
     NotFull,
     OfferGone,
     QuotaExceeded,
+    SessionStopped,
     SlotFull,
     WaitlistClosed,
 )
 from booking.protect import Protector
 from booking.registration import register_patient
+from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_sessions
-from booking.store import Database
+from booking.store import Database, upgrade
 from booking.waitlist import (
     accept_offer,
     decline_offer,
@@ -38,7 +43,9 @@ from booking.waitlist import (
     tend_waitlists,
     waiting_of_account,
 )
-from tests.support import id_number
+from bot.app import Bot
+from bot.settings import Settings
+from tests.support import SECRET, demo_catalogue, id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED, FRI = date(2026, 11, 25), date(2026, 11, 27)
@@ -275,3 +282,81 @@ async def test_cancellations_joins_offers_and_bookings_racing_never_overbook(
     assert counts["appointments"] == counts.get("busy", 0)  # each booking has its own place
     held = counts.get("busy-tentative", 0)
     assert counts["appointments"] + held + counts.get("free", 0) == capacity
+
+
+async def test_a_stop_and_a_patient_taking_an_offer_at_once_both_finish(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    """On PostgreSQL the two lock the session, the entry and the place: in one order, so that
+    neither is cancelled as a deadlock."""
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    first, account, _ = await join(demo, protector, clock, session_id, "one")
+    await cancel(demo, clock, taken[0][0], account=taken[0][1])
+    accepted, stopped = await asyncio.gather(
+        accept_offer(demo, clock, first.entry_id, account=account),
+        stop_session(demo, clock, session_id, "医生外出会诊"),
+        return_exceptions=True,
+    )
+    assert not isinstance(stopped, BaseException)  # the stop always goes through
+    if isinstance(accepted, BaseException):  # the stop came first
+        assert isinstance(accepted, (OfferGone, SessionStopped)), accepted
+    counts = await places(demo, session_id)
+    assert counts == {"busy-unavailable": len(taken), "appointments": 0}
+
+
+async def test_a_stopped_booking_moves_only_to_the_same_doctor_or_level_and_only_its_own(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    patient_id, account = await a_patient(demo, protector, clock, "moving")
+    receipt = await book(
+        demo, clock, patient_id=patient_id, session_id=session_id, channel="telegram",
+        account=account,
+    )  # fmt: skip
+    booking_no = receipt.appointment.booking_no
+    await stop_session(demo, clock, session_id, "医生外出会诊")
+    card = await search_sessions(demo, clock, department="CARD")
+    expert = [o for o in card if o.session.clinic_type == "expert" and o.session.id != session_id]
+    other_level = [o for o in card if o.session.clinic_type != "expert"]
+    assert expert and other_level
+    with pytest.raises(DifferentDepartment):  # a doctor of another level (another fee)
+        await transfer_stopped(demo, clock, booking_no, other_level[0].session.id, account=account)
+    _, stranger = await a_patient(demo, protector, clock, "stranger")
+    with pytest.raises(NotFound):  # not the stranger's booking
+        await transfer_stopped(demo, clock, booking_no, expert[0].session.id, account=stranger)
+    moved = await transfer_stopped(demo, clock, booking_no, expert[0].session.id, account=account)
+    assert moved.appointment.booking_no == booking_no
+
+
+async def test_the_background_of_guahao_serve_passes_a_lapsed_offer_on(
+    tmp_path: Path, protector: Protector, clock: FixedClock
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    await asyncio.to_thread(upgrade, url)
+    db = Database(url)
+    await import_catalogue(db, demo_catalogue())
+    await generate_sessions(db, clock)
+    session_id = await wed_afternoon(db, clock)
+    taken = await fill(db, protector, clock, session_id)
+    await join(db, protector, clock, session_id, "one")
+    second, second_account, _ = await join(db, protector, clock, session_id, "two")
+    await cancel(db, clock, taken[0][0], account=taken[0][1])
+    bot = Bot()
+    await bot.start(
+        Settings(
+            DATABASE_URL=url,
+            GUAHAO_SECRET_KEY=SECRET,
+            GUAHAO_NOW=(clock.now() + timedelta(minutes=31)).isoformat(),
+            GUAHAO_NLU_MODELS=tmp_path / "models",
+        )  # type: ignore[call-arg]
+    )
+    try:
+        for _ in range(100):  # the first round runs as the bot starts
+            if await offers_to(db, second_account):
+                break
+            await asyncio.sleep(0.05)
+        assert await offers_to(db, second_account) == [second.entry_id]
+    finally:
+        await bot.stop()
+        await db.dispose()
