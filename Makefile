@@ -39,11 +39,12 @@ lint: install
 unit: install
 	$(BIN)/pytest tests/unit
 
-## Benchmarks (booking, NLU, dialogue); each writes its part of docs/benchmarks.md.
+## Benchmarks (booking, NLU, dialogue, notices); each writes its part of docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/nlu.py
 	$(BIN)/python bench/dialogue.py
+	$(BIN)/python bench/notices.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 
 from booking.attendance import mark_noshows
 from booking.search import load_catalogue
+from booking.waitlist import tend_waitlists
 from bot.cli_runtime import read_catalogue
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
@@ -32,7 +34,7 @@ from channels.email import Mail, MailDesk, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 from channels.sms import SmsChannel, SmsGateway
-from channels.telegram import StaffCommand, StaffPress, TelegramChannel
+from channels.telegram import Pacing, StaffCommand, StaffPress, TelegramChannel
 from channels.webchat import webchat_router
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class Bot:
     COMPLAINT_ROUNDS_EVERY = 15.0
     NOTICE_ROUNDS_EVERY = 1.0
     NOSHOW_ROUNDS_EVERY = 300.0
+    WAITLIST_ROUNDS_EVERY = 5.0
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -68,6 +71,7 @@ class Bot:
         self._staff_rounds: asyncio.Task[None] | None = None
         self._dispatching: asyncio.Task[None] | None = None
         self._attendance: asyncio.Task[None] | None = None
+        self._waitlists: asyncio.Task[None] | None = None
         self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
         self._background: set[asyncio.Task[None]] = set()
@@ -121,6 +125,7 @@ class Bot:
             self.senders,
             self.conversations,
             alert=self.staff.alert if self.staff is not None else None,
+            hold=timedelta(seconds=settings.notice_hold_seconds),
         )
         if not rounds:
             return
@@ -128,12 +133,14 @@ class Bot:
             self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
         self._dispatching = asyncio.create_task(self._dispatch(self.notices))
         self._attendance = asyncio.create_task(self._mark_noshows())
+        self._waitlists = asyncio.create_task(self._tend_waitlists())
         self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
 
     async def one_round(self) -> tuple[int, int]:
         """What the background does, once, now: (no-shows marked, notices sent)."""
         assert self.services is not None and self.notices is not None
         marked = await mark_noshows(self.services.uows, self.services.clock)
+        await tend_waitlists(self.services.uows, self.services.clock)
         if self.staff is not None:
             await self.staff.send_pending()
             await self.staff.escalate_overdue()
@@ -141,7 +148,13 @@ class Bot:
 
     async def stop_background(self) -> None:
         """Stop what runs in the background (first, before the channels close)."""
-        rounds = (self._housekeeping, self._staff_rounds, self._dispatching, self._attendance)
+        rounds = (
+            self._housekeeping,
+            self._staff_rounds,
+            self._dispatching,
+            self._attendance,
+            self._waitlists,
+        )
         for task in (*rounds, *self._background):
             if task is not None:
                 task.cancel()
@@ -162,8 +175,14 @@ class Bot:
         )  # fmt: skip
 
     async def collect_web(self, session: str) -> list[Outbound]:
+        """The notices left for a web chat; none for now when they cannot be read (the page
+        asks again in 15 seconds, and they are given only once read)."""
         assert self.conversations is not None
-        return await self.conversations.collect("web", session)
+        try:
+            return await self.conversations.collect("web", session)
+        except Exception as error:
+            log.warning("could not collect a web chat's notices (%s)", type(error).__name__)
+            return []
 
     async def staff_press(self, press: StaffPress) -> str | None:
         if self.staff is None:
@@ -242,6 +261,17 @@ class Bot:
                 log.exception("could not mark no-shows")
             await asyncio.sleep(self.NOSHOW_ROUNDS_EVERY)
 
+    async def _tend_waitlists(self) -> None:
+        """候补: offers not taken in time pass on, free places go to whoever waits, lines
+        close at their time (each change writes its notice, sent by the dispatcher)."""
+        assert self.services is not None
+        while True:
+            try:
+                await tend_waitlists(self.services.uows, self.services.clock)
+            except Exception:
+                log.exception("could not tend the waitlists")
+            await asyncio.sleep(self.WAITLIST_ROUNDS_EVERY)
+
     async def _keep_house(self, days: int) -> None:
         while True:
             try:
@@ -260,7 +290,16 @@ class Bot:
             return await self.engine.handle(inbound)
         except Exception:
             log.exception("could not handle a %s message", inbound.channel)
-            return [Outbound(self.texts.say("zh", "refusal.try_again"))]
+            return [Outbound(self._try_again(inbound))]
+
+    def _try_again(self, inbound: Inbound) -> str:
+        """Asks to try again in the patient's language. That is kept with the conversation,
+        which may be what could not be read (the database down), so it is taken from the
+        message or the channel; when neither tells it (a button pressed, an ID number typed),
+        in both languages."""
+        language = _language_of(inbound)
+        languages = ("zh", "en") if language is None else (language,)
+        return "\n".join(self.texts.say(each, "refusal.try_again") for each in languages)
 
     async def handle_gated(self, gate: FloodGate, inbound: Inbound) -> list[Outbound]:
         """`handle`, for a chat that may send only so many messages a minute."""
@@ -271,6 +310,22 @@ class Bot:
     def now(self) -> datetime:
         assert self.services is not None
         return self.services.clock.now()
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _language_of(inbound: Inbound) -> str | None:
+    """The patient's language as one message tells it: Chinese characters, English words
+    (not a command, which is the same in both), or the language the channel reports."""
+    text = inbound.text or ""
+    if _HAN.search(text):
+        return "zh"
+    if not text.startswith("/") and _LATIN_WORD.search(text):
+        return "en"
+    hint = (inbound.language_hint or "").lower()
+    return next((language for language in ("zh", "en") if hint.startswith(language)), None)
 
 
 async def run_round(settings: Settings) -> tuple[int, int]:
@@ -401,6 +456,8 @@ def _telegram(settings: Settings, bot: Bot) -> TelegramChannel | None:
     if settings.telegram_bot_token is None:
         return None
     gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)
+    # Telegram's limits are the bot's: every process with this token counts in one storage.
+    bot_id = settings.telegram_bot_token.split(":", 1)[0]
     channel = TelegramChannel(
         settings.telegram_bot_token,
         partial(bot.handle_gated, gate),
@@ -410,6 +467,7 @@ def _telegram(settings: Settings, bot: Bot) -> TelegramChannel | None:
         webhook_secret=settings.telegram_webhook_secret,
         on_staff=bot.staff_press,
         on_staff_command=bot.staff_command,
+        pacing=Pacing(storage=settings.rate_limit_storage, bot=bot_id),
     )
     bot.senders["telegram"] = channel.send
     if settings.telegram_staff_chat_id is not None:

@@ -20,6 +20,9 @@ GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:50
 GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
 GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
                        (default ``data/.cache/nlu``); retrained when data or catalogue change
+GUAHAO_NOTICE_HOLD_SECONDS
+                       how long a dispatcher's claim on a notice lasts (default 120): after a
+                       crash, its unsent notices go out this much later
 TELEGRAM_*, SMS_*      the messaging channels: see the README's "Connecting Telegram and SMS"
 =====================  ==========================================================================
 """
@@ -81,11 +84,21 @@ class Settings(BaseSettings):
     webchat_per_address: str = Field(
         default="600/minute", validation_alias="GUAHAO_WEBCHAT_PER_ADDRESS"
     )
+    # Where the web chat's and the Telegram bot's rate limits are counted: in each process, or
+    # (async+redis://host:6379) in one place for every process serving or sending for the bot.
     rate_limit_storage: str = Field(
-        default="async+memory://", validation_alias="GUAHAO_RATE_LIMIT_STORAGE"
+        default="async+memory://",
+        pattern=r"^async\+[a-z+]+://",  # an asynchronous storage of the `limits` library
+        validation_alias="GUAHAO_RATE_LIMIT_STORAGE",
     )
     conversation_days: int = Field(
         default=30, ge=1, le=3650, validation_alias="GUAHAO_CONVERSATION_DAYS"
+    )
+    # How long a notice claimed by a dispatcher (`guahao serve` or `guahao worker`) is kept from
+    # the others: longer than a batch of 50 takes to send, paced. After a crash, its unsent
+    # notices wait this long before another dispatcher (or itself, restarted) sends them.
+    notice_hold_seconds: int = Field(
+        default=120, ge=1, le=3600, validation_alias="GUAHAO_NOTICE_HOLD_SECONDS"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.

@@ -6,8 +6,14 @@ by Telegram; when Telegram still answers 429 ("retry after n seconds"), the call
 long (and so do the chat's next messages) and is tried again, a bounded number of times.
 Edits are not new messages: they count against the bot's limit only, so removing a pressed
 keyboard never delays the reply; calls about no chat (answering a button press, setting the
-commands) are not held back. Limits are kept in this process: several processes sharing one
-bot token share Telegram's limits too, so give each a share of them.
+commands) are not held back. A process spreads the bot's messages evenly (one every 1/30 s)
+rather than sending a second's worth at once: a burst reaches Telegram stretched by the
+network and by our own event loop, and its tail would count in Telegram's next second.
+
+The limits are the bot's, not a process's: by default they are counted in this process, and
+with a shared `storage` (Redis) in it, so that every process sending for one bot token
+(`guahao serve`, `guahao worker`s) keeps to them together (channels.shared_windows, which also
+says what happens while Redis cannot be reached: each process paces alone, logged).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from channels.shared_windows import SharedCounts, SharedWindow, Window, in_memory
+
 log = logging.getLogger(__name__)
 
 Answer = bool | dict[str, Any] | list[dict[str, Any]]
@@ -40,34 +48,46 @@ class Rate:
 
 
 class _Window:
-    """At most `rate.count` calls start in any `rate.seconds` (a moving window)."""
+    """At most `rate.count` calls start in any `rate.seconds` (a moving window), in this
+    process's memory; `even`: spread out, one every `rate.seconds / rate.count`."""
 
-    def __init__(self, rate: Rate) -> None:
+    def __init__(self, rate: Rate, *, even: bool = False) -> None:
         self._rate = rate
+        self._spacing = rate.seconds / rate.count if even else 0.0
+        self._next = 0.0  # when the next call is due, keeping to the even pace
         self._starts: deque[float] = deque()
         self._resume_at = 0.0
         self.turn = asyncio.Lock()  # waiters are served first come, first served
 
     async def room(self) -> None:
-        """Wait until one more call fits (it counts only once `record`ed)."""
+        """Wait until one more call fits (it counts only once `claim`ed)."""
         while True:
             now = time.monotonic()
             while self._starts and now - self._starts[0] >= self._rate.seconds:
                 self._starts.popleft()
             if now < self._resume_at:
                 await asyncio.sleep(self._resume_at - now)
+            elif now < self._next:
+                await asyncio.sleep(self._next - now)
             elif len(self._starts) >= self._rate.count:
                 await asyncio.sleep(self._starts[0] + self._rate.seconds - now)
             else:
                 return
 
-    def record(self) -> None:
-        self._starts.append(time.monotonic())
+    async def claim(self) -> bool:
+        now = time.monotonic()
+        self._starts.append(now)  # only this process counts here: it fits
+        if self._spacing:
+            # A call woken a little late keeps the pace (its lateness is not passed on to
+            # the next ones, which would slow the bot below its limit); one much later, after
+            # a quiet spell, starts it again, with the next call half a step after it.
+            self._next = max(self._next + self._spacing, now + self._spacing / 2)
+        return True
 
     async def take(self) -> None:
         async with self.turn:
             await self.room()
-            self.record()
+            await self.claim()
 
     def hold(self, seconds: float) -> None:
         self._resume_at = max(self._resume_at, time.monotonic() + seconds)
@@ -80,7 +100,11 @@ class _Window:
 
 class Pacing(BaseRateLimiter[int]):
     """`max_retries`: how often a call answered 429 is tried again; `longest_wait`: a 429
-    asking for longer than this (seconds) is not waited for but raised to the caller."""
+    asking for longer than this (seconds) is not waited for but raised to the caller.
+    `storage`: where the windows are counted, as a `limits` storage URI: None or
+    "async+memory://" for this process alone, or one every process sending for the bot
+    shares, e.g. "async+redis://127.0.0.1:6379" (then every rate lasts whole seconds);
+    `bot` names the bot there (its id, the token's part before ":")."""
 
     def __init__(
         self,
@@ -89,11 +113,21 @@ class Pacing(BaseRateLimiter[int]):
         per_group: Rate = Rate(20, 60.0),
         max_retries: int = 3,
         longest_wait: float = 60.0,
+        *,
+        storage: str | None = None,
+        bot: str = "",
     ) -> None:
         self._per_private_chat = per_private_chat
         self._per_group = per_group
-        self._bot = _Window(per_bot)
-        self._chats: dict[str, _Window] = {}
+        self._counts = None if in_memory(storage) else SharedCounts(str(storage))
+        if self._counts is not None and any(
+            r.seconds < 1 or r.seconds != int(r.seconds)
+            for r in (per_bot, per_private_chat, per_group)
+        ):
+            raise ValueError("shared rates last whole seconds")
+        self._name = bot
+        self._bot = self._window(per_bot, "bot", even=True)
+        self._chats: dict[str, Window] = {}
         self._max_retries = max_retries
         self._longest_wait = longest_wait
 
@@ -126,8 +160,9 @@ class Pacing(BaseRateLimiter[int]):
                     await paced.room()
                 if chat_id is not None:
                     await self._bot.take()
-                if paced is not None:
-                    paced.record()
+                if paced is not None and not await paced.claim():
+                    continue  # another process's message to the chat went first (the bot's
+                    # place taken for this one goes unused): wait for the chat again
                 try:
                     return await callback(*args, **kwargs)
                 except RetryAfter as refusal:
@@ -141,16 +176,24 @@ class Pacing(BaseRateLimiter[int]):
                         await asyncio.sleep(wait)
                     attempt += 1
 
-    def _chat(self, chat_id: str) -> _Window:
+    def _chat(self, chat_id: str) -> Window:
         window = self._chats.get(chat_id)
         if window is None:
             if len(self._chats) > 1000:
                 self._chats = {key: w for key, w in self._chats.items() if not w.idle()}
             # Groups and channels have negative ids, or an @name.
             private = chat_id.isdigit()
-            window = _Window(self._per_private_chat if private else self._per_group)
+            rate = self._per_private_chat if private else self._per_group
+            window = self._window(rate, "chat", chat_id)
             self._chats[chat_id] = window
         return window
+
+    def _window(self, rate: Rate, *name: str, even: bool = False) -> Window:
+        own = _Window(rate, even=even)
+        if self._counts is None:
+            return own
+        key = ("telegram", self._name, *name)
+        return SharedWindow(own, self._counts, rate.count, rate.seconds, key)
 
 
 def _seconds(refusal: RetryAfter) -> float:

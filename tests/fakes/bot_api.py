@@ -7,6 +7,9 @@
 
 Updates wait for getUpdates (long polling, offsets confirm them), or, once the bot has set a
 webhook, are posted to it with the secret token, as Telegram does.
+
+Telegram's flood limits are enforced only when asked (`running_bot_api(limits=FloodLimits())`):
+a message beyond them is answered 429 "retry after n" and counted in `api.too_many`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
@@ -50,6 +55,21 @@ class Sent:
         return [button["callback_data"] for row in rows for button in row]
 
 
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's published limits: about 30 messages a second for a bot, one a second in a
+    private chat. Telegram does not time them to the millisecond: a message arriving up to
+    `slack` seconds early (the jitter between a sender's clock and the server's: the network,
+    an event loop busy elsewhere) is let through."""
+
+    per_bot: int = 30  # new messages a second, over all chats
+    per_private_chat: int = 1  # new messages a second to one person
+    slack: float = 0.1
+
+    def __post_init__(self) -> None:
+        assert 0 <= self.slack < 1 and self.per_bot > 0 and self.per_private_chat > 0
+
+
 class BotApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -57,8 +77,10 @@ class BotApiError(Exception):
 
 
 class FakeBotApi:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, limits: FloodLimits | None = None) -> None:
         self.token = token
+        self.limits = limits
+        self.too_many = 0  # messages refused for going over `limits`
         self.url = ""
         self.commands: dict[str, list[dict[str, str]]] = {}  # by language code, "" = default
         self.answers: list[dict[str, Any]] = []  # answerCallbackQuery calls
@@ -68,6 +90,8 @@ class FakeBotApi:
         self._pending: list[tuple[dict[str, Any], bool]] = []  # update, delivered
         self._updates: dict[int, dict[str, Any]] = {}
         self._failures: dict[str, list[int]] = {}
+        self._recent: deque[float] = deque()  # when the last messages were taken, all chats
+        self._recent_in_chat: dict[int, deque[float]] = {}
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -253,11 +277,38 @@ class FakeBotApi:
         if len(text.encode("utf-16-le")) // 2 > 4096:
             raise BotApiError(400, "Bad Request: message is too long")
         chat_id, markup = int(params["chat_id"]), params.get("reply_markup")
-        sent = Sent(chat_id, next(self._message_ids), text, markup, time.monotonic())
+        now = time.monotonic()
+        self._within_limits(chat_id, now)
+        sent = Sent(chat_id, next(self._message_ids), text, markup, now)
         self._messages.append(sent)
         return self._message(chat_id, sent.message_id, BOT, text) | (
             {"reply_markup": markup} if markup else {}
         )
+
+    def _within_limits(self, chat_id: int, now: float) -> None:
+        """Raises 429 for a message beyond the limits; counts one that is not."""
+        if self.limits is None:
+            return
+        window = 1.0 - self.limits.slack
+        checks = [(self._recent, self.limits.per_bot)]
+        if chat_id > 0:  # private chats have positive ids
+            in_chat = self._recent_in_chat.setdefault(chat_id, deque())
+            checks.append((in_chat, self.limits.per_private_chat))
+        for times, most in checks:
+            while times and now - times[0] >= window:
+                times.popleft()
+            if len(times) >= most:
+                self.too_many += 1
+                wait = max(1, math.ceil(times[0] + window - now))
+                raise BotApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        for times, _ in checks:
+            times.append(now)
+        if len(self._recent_in_chat) > 10_000:  # forget the chats that are quiet
+            self._recent_in_chat = {
+                chat: times
+                for chat, times in self._recent_in_chat.items()
+                if times and now - times[-1] < window
+            }
 
     def _find(self, params: dict[str, Any]) -> Sent:
         for sent in self._messages:
@@ -336,9 +387,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_bot_api(token: str = TOKEN) -> Iterator[FakeBotApi]:
-    """A fresh fake Bot API on a free port of 127.0.0.1, in a thread; stopped on exit."""
-    api = FakeBotApi(token)
+def running_bot_api(token: str = TOKEN, limits: FloodLimits | None = None) -> Iterator[FakeBotApi]:
+    """A fresh fake Bot API on a free port of 127.0.0.1, in a thread; stopped on exit.
+    `limits`: Telegram's flood limits, enforced (none by default)."""
+    api = FakeBotApi(token, limits)
     port = free_port()
     config = uvicorn.Config(api.app(), host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)

@@ -153,7 +153,9 @@ def running(gateway: FakeSmsGateway) -> Iterator[FakeSmsGateway]:
 @contextmanager
 def serving_in_thread(app: Starlette) -> Iterator[str]:
     """An ASGI app served by uvicorn in a thread of its own; its base URL."""
-    listening = socket.socket()
+    # IPPROTO_TCP named, not left 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    # connections it knows are TCP, and an answer written in two parts would wait 40 ms.
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

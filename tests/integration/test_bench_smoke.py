@@ -1,9 +1,11 @@
-"""The booking benchmark still runs and its correctness checks pass (no timing asserted)."""
+"""The benchmarks still run and their correctness checks pass (no timing asserted)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 from tests.support import ROOT
 
@@ -31,3 +33,16 @@ def test_quick_dialogue_benchmark_answers_everyone_and_never_overbooks() -> None
     )
     assert "HTTP 0 errors: pass" in done.stdout, done.stdout + done.stderr
     assert "no overbooking, one receipt per booking: pass" in done.stdout
+
+
+@pytest.mark.postgres  # its two-worker run is on PostgreSQL (and Redis)
+def test_quick_notices_benchmark_loses_none_sends_none_twice_and_is_never_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "notices.py"), "--quick", "--no-docs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "0 lost, 0 duplicates: pass" in done.stdout, done.stdout + done.stderr
+    assert "0 rate-limit errors (429): pass" in done.stdout
