@@ -15,6 +15,25 @@ from booking.ports import UnitOfWorkFactory
 from booking.schedule import local_now
 
 
+async def confirm_coming(
+    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, account: tuple[str, str]
+) -> None:
+    """The patient says, under a reminder, that they will come: written in the booking log
+    for the desk (who has confirmed, who may not come). Only the account's own booking."""
+    now = clock.now()
+    async with uows() as uow:
+        appointment = await uow.appointments.get(booking_no)
+        acct = await uow.patients.account(account[0], account[1], now)
+        if appointment is None or not await uow.patients.is_linked(acct.id, appointment.patient_id):
+            raise NotFound("no booking with this number", what="booking")
+        if appointment.status is not AppointmentStatus.BOOKED:
+            raise WrongStatus(f"this booking is {appointment.status.value}")
+        await uow.logs.booking_event(
+            now, "coming_confirmed", booking_no, {"session_id": appointment.session_id}
+        )
+        await uow.commit()
+
+
 async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -> Appointment:
     now = clock.now()
     async with uows() as uow:

@@ -189,10 +189,14 @@ class NoticeDispatcher:
         booking_no, department = payload.get("booking_no"), payload.get("department")
         again = Choice(f"notice:again:{department}", say("notice.button.again"))
         if notice.kind in REMINDERS:
-            return (
+            buttons: tuple[Choice, ...] = (
+                Choice(f"notice:coming:{booking_no}", say("notice.button.coming")),
                 Choice(f"notice:cancel:{booking_no}", say("notice.button.cancel")),
-                Choice(f"notice:move:{booking_no}", say("notice.button.move")),
             )
+            # A booking moves until the day before its visit: not from a reminder on the day.
+            if not self._on_the_day(notice, catalogue):
+                buttons += (Choice(f"notice:move:{booking_no}", say("notice.button.move")),)
+            return buttons
         if notice.kind is NoticeKind.STOPPED:
             moves = tuple(
                 Choice(

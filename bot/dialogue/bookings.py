@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.appointments import AppointmentStatus, BookingView
+from booking.attendance import confirm_coming
 from booking.changes import cancel, transfer_stopped
 from booking.errors import BookingError
 from booking.listing import my_bookings
@@ -109,6 +110,18 @@ async def rebook_from_notice(
     except BookingError as error:
         return [ctx.refusal(error)]
     return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+async def confirm_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:
+    """我会按时到 pressed under a reminder."""
+    view = next((v for v in await upcoming(ctx) if v.booking_no == booking_no), None)
+    if view is None:
+        return [ctx.reply(ctx.say("choice_gone"))]
+    try:
+        await confirm_coming(ctx.uows, ctx.clock, booking_no, account=ctx.account)
+    except BookingError as error:
+        return [ctx.refusal(error)]
+    return [ctx.reply(ctx.say("bookings.coming", **describe(ctx, view)))]
 
 
 async def cancel_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:

@@ -294,6 +294,8 @@ async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     """Notices come outside the conversation, so their buttons were never offered in it:
     each says what it is about, and the step it starts checks it is this account's."""
     _, action, value = [*choice.split(":", 2), "", ""][:3]
+    if action == "coming":
+        return await bookings.confirm_from_notice(ctx, value)
     if action == "cancel":
         return await bookings.cancel_from_notice(ctx, value)
     if action == "move":

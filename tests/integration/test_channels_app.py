@@ -280,7 +280,7 @@ def test_a_worker_process_sends_the_reminder_through_telegram(
             assert time.monotonic() < deadline, "no reminder within a minute"
             time.sleep(0.2)
         [reminder] = api.sent(4242)
-        assert "明天" in reminder.text and "notice:cancel:" in reminder.keys[0]
+        assert "明天" in reminder.text and "notice:cancel:" in reminder.keys[1]
         assert api.commands == {}  # a worker takes no messages: no commands, no polling
     finally:
         worker.terminate()

@@ -108,10 +108,14 @@ async def test_reminders_go_the_evening_before_and_two_hours_before_once_each(
     assert await notices.run_once() == 1
     assert await notices.run_once() == 0  # sent once
     assert booking_no in phone.got[0] and "明天" in phone.got[0]
-    assert phone.buttons[0] == [f"notice:cancel:{booking_no}", f"notice:move:{booking_no}"]
+    assert phone.buttons[0] == [
+        f"notice:coming:{booking_no}", f"notice:cancel:{booking_no}", f"notice:move:{booking_no}"
+    ]  # fmt: skip
     clock.set(at(WED, 11, 30))  # the first place of the afternoon is at 13:30
     assert await notices.run_once() == 1
     assert booking_no in phone.got[1] and "13:30" in phone.got[1]
+    # On the visit day a booking can no longer move: only confirm or cancel.
+    assert phone.buttons[1] == [f"notice:coming:{booking_no}", f"notice:cancel:{booking_no}"]
     assert alerts == []
 
 
@@ -342,7 +346,7 @@ async def test_a_web_chat_patient_finds_the_reminder_when_the_page_next_asks(
     assert await notices.run_once() == 1
     [reminder] = await conversations.collect("web", "browser-session-1")
     assert receipt.appointment.booking_no in reminder.text
-    assert reminder.choices[0].key.startswith("notice:cancel:")
+    assert [c.key.split(":")[1] for c in reminder.choices] == ["coming", "cancel", "move"]
     assert await conversations.collect("web", "browser-session-1") == []  # given once
     assert await conversations.collect("web", "another-session") == []
 

@@ -5,6 +5,8 @@ it; a stop notice moves the booking with one press."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from booking.changes import cancel, stop_session
 from booking.clock import FixedClock
@@ -161,3 +163,22 @@ async def register(db: Database, protector: Protector, clock: FixedClock, user: 
         db, protector, clock, name="王芳", id_number=id_number(int(user)),
         phone="13912345678", account=protector.account("telegram", user),
     )  # fmt: skip
+
+
+async def test_under_a_reminder_the_patient_says_they_will_come(
+    demo: Database, clock: FixedClock, protector: Protector, nlu: BuiltinNlu
+) -> None:
+    engine, dispatcher, inbox = setup(demo, clock, protector, nlu)
+    await register(demo, protector, clock, "705")
+    chat = Chat(engine, clock, "705")
+    await chat.says("挂张伟医生后天下午的号")
+    assert "预约成功" in (await chat.presses("confirm:yes")).text
+    clock.set(datetime(2026, 11, 24, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert await dispatcher.run_once() == 1
+    [reminder] = inbox.got["705"]
+    coming = reminder.choices[0]
+    assert coming.label == "我会按时到"
+    answer = await chat.presses(coming.key)
+    assert "按时就诊" in answer.text and "第1号" in answer.text
+    other = Chat(engine, clock, "706")  # not another account's booking
+    assert "过期" in (await other.presses(coming.key)).text
