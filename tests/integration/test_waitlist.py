@@ -49,13 +49,15 @@ from tests.support import SECRET, demo_catalogue, id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WED, FRI = date(2026, 11, 25), date(2026, 11, 27)
-_numbers = itertools.count(2000)
+_numbers = itertools.count()
 
 
 async def a_patient(db: Database, protector: Protector, clock: FixedClock, who: str) -> tuple:
     account = protector.account("telegram", who)
+    n = next(_numbers)  # born in 1990 and after: apart from other tests' patients
+    number = id_number(n % 1000, born=date(1990, 1, 1) + timedelta(days=n // 1000))
     patient = await register_patient(
-        db, protector, clock, name="候补", id_number=id_number(next(_numbers)),
+        db, protector, clock, name="候补", id_number=number,
         phone="13812345678", account=account,
     )  # fmt: skip
     return patient.id, account
