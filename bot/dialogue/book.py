@@ -314,13 +314,14 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         slots.pop("session", None)
         slots.pop("patient", None)
         return await _next(ctx, catalogue)
-    if slots.get("waitlist") and offer.free == 0:
+    waiting = bool(slots.get("waitlist")) and offer.free == 0
+    if waiting:
         text = waitlist.confirm_text(ctx, offer, patient.name, describe_offer(ctx, offer))
     else:
         slots.pop("waitlist", None)  # places again: booked at once, no need to wait
         text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
-        Choice("confirm:yes", ctx.say("book.confirm_yes")),
+        Choice("confirm:yes", ctx.say("waitlist.confirm_yes" if waiting else "book.confirm_yes")),
         Choice("confirm:no", ctx.say("book.confirm_no")),
     )
     return [ctx.reply(text, choices + _nav(ctx))]
