@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from booking import audit
 from booking.appointments import Appointment, AppointmentStatus
+from booking.audit import Actor
 from booking.book import where_held
 from booking.clock import Clock
 from booking.errors import NotFound, PastDeadline, WrongStatus
@@ -34,7 +36,9 @@ async def confirm_coming(
         await uow.commit()
 
 
-async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -> Appointment:
+async def mark_arrived(
+    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, by: Actor | None = None
+) -> Appointment:
     now = clock.now()
     async with uows() as uow:
         appointment = await uow.appointments.get(booking_no)
@@ -52,14 +56,18 @@ async def mark_arrived(uows: UnitOfWorkFactory, clock: Clock, booking_no: str) -
         ):
             raise WrongStatus(f"this booking is {appointment.status.value}")
         await uow.logs.booking_event(now, "arrived", booking_no, {"session_id": session.id})
+        if by is not None:
+            before, after = {"status": "booked"}, {"status": "arrived"}
+            await uow.audit.add(by.did(now, audit.ARRIVE, booking_no, before, after))
         await uow.commit()
     return appointment
 
 
 async def mark_noshow(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str
+    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, by: Actor | None = None
 ) -> BlacklistEntry | None:
-    """Mark a booking as not attended; returns the ban it triggered, if any."""
+    """Mark a booking as not attended; returns the ban it triggered, if any. ``by``: the
+    member of staff who marks it, audited in the same transaction."""
     now = clock.now()
     async with uows() as uow:
         appointment = await uow.appointments.get(booking_no)
@@ -114,6 +122,10 @@ async def mark_noshow(
                     booking_no,
                     {"until": ban.until.isoformat() if ban.until else None},
                 )
+        if by is not None:
+            after = {"status": "noshow", "banned_until": str(ban.until) if ban else None}
+            entry = by.did(now, audit.NOSHOW, booking_no, {"status": "booked"}, after)
+            await uow.audit.add(entry)
         await uow.commit()
     return ban
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from booking import audit
 from booking.appointments import Appointment, AppointmentStatus, CancelReason
+from booking.audit import Actor
 from booking.book import BookingReceipt, check_bookable, check_patient_may_book, where_held
 from booking.clock import Clock
 from booking.errors import (
@@ -50,8 +52,10 @@ async def cancel(
     *,
     account: tuple[str, str] | None = None,
     reason: CancelReason = CancelReason.PATIENT,
+    by: Actor | None = None,
 ) -> Appointment:
-    """退号: allowed until the session starts; the place is free again at once."""
+    """退号: allowed until the session starts; the place is free again at once. ``by``:
+    the member of staff who cancels, audited in the same transaction."""
     now = clock.now()
     async with uows() as uow:
         appointment, session = await _owned_appointment(uow, booking_no, account, clock)
@@ -82,6 +86,10 @@ async def cancel(
         await uow.logs.booking_event(
             now, "cancelled", booking_no, {"session_id": session.id, "reason": reason.value}
         )
+        if by is not None:
+            after = {"status": "cancelled", "reason": reason.value, "refund_due": True}
+            entry = by.did(now, audit.CANCEL, booking_no, {"status": "booked"}, after)
+            await uow.audit.add(entry)
         await uow.commit()
     return appointment
 

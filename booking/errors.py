@@ -142,3 +142,14 @@ class OfferGone(BookingError):
     """A waitlist offer that was taken, let go or has expired."""
 
     reason = "offer_gone"
+
+
+class LoginRefused(BookingError):
+    """A wrong username or password, a locked or a disabled account: one answer for all, so
+    that it tells nobody which usernames exist."""
+
+    reason = "login_refused"
+
+
+class UsernameTaken(BookingError):
+    reason = "username_taken"

@@ -15,8 +15,10 @@ from booking.catalogue import Catalogue, Department, Hospital, Part
 from booking.notices import NewNotice, Notice, NoticeKind
 from booking.patients import Account, BlacklistEntry, Patient, PendingLink
 from booking.schedule import ClinicSession, PlaceStatus, PlannedSession
+from booking.staff import Role, StaffAccount, StaffSession
 
-if TYPE_CHECKING:  # booking.complaints and booking.waitlist use these ports themselves
+if TYPE_CHECKING:  # booking.audit, complaints and waitlist use these ports themselves
+    from booking.audit import AuditEntry, AuditFilter
     from booking.complaints import ActionTaken, Complaint, ComplaintCategory
     from booking.waitlist import NewWaitlistEntry, WaitingView, WaitlistEntry, WaitStatus
 
@@ -451,6 +453,44 @@ class WaitlistRepository(Protocol):
     async def of_account(self, channel: str, user_hash: str) -> list[WaitingView]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewStaff:
+    username: str
+    role: Role
+    department_code: str | None
+    password_hash: str
+
+
+class StaffRepository(Protocol):
+    """Back-office accounts and their signed-in sessions (known by a hash of the token)."""
+
+    async def add(self, new: NewStaff, now: datetime) -> StaffAccount:
+        """Raises UsernameTaken when the username is in use."""
+        ...
+
+    async def get(self, staff_id: int) -> StaffAccount | None: ...
+    async def by_username(self, username: str, *, lock: bool = False) -> StaffAccount | None: ...
+    async def everyone(self) -> list[StaffAccount]: ...
+    async def save_sign_in_state(
+        self, staff_id: int, failures: tuple[datetime, ...], locked_until: datetime | None
+    ) -> None: ...
+    async def set_password(self, staff_id: int, password_hash: str) -> None: ...
+    async def disable(self, staff_id: int) -> None: ...
+    async def open_session(self, session: StaffSession) -> None: ...
+    async def session(self, token_hash: str) -> StaffSession | None: ...
+    async def touch_session(self, token_hash: str, now: datetime) -> None: ...
+    async def end_session(self, token_hash: str) -> bool: ...
+    async def end_sessions_of(self, staff_id: int) -> int: ...
+    async def purge_sessions(self, created_before: datetime, seen_before: datetime) -> int: ...
+
+
+class AuditRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def page(self, f: AuditFilter) -> list[AuditEntry]:
+        """Newest first: the filter's page, and one entry more when there is a next page."""
+        ...
+
+
 class UnitOfWork(Protocol):
     bookings: BookingRepository
     catalogue: CatalogueRepository
@@ -463,6 +503,8 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepository
     notices: NoticeRepository
     waitlist: WaitlistRepository
+    staff: StaffRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

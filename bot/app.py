@@ -17,8 +17,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+import backoffice
 from booking.attendance import mark_noshows
 from booking.search import load_catalogue
+from booking.staff import SessionLimits
 from booking.waitlist import tend_waitlists
 from bot.cli_runtime import read_catalogue
 from bot.conversations import Conversations
@@ -412,6 +414,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.webchat_per_chat, settings.webchat_per_address, settings.rate_limit_storage
     )
     app.include_router(webchat_router(bot.handle, bot.now, gate, bot.collect_web))
+    app.include_router(
+        backoffice.router(
+            lambda: bot.services,
+            passwords=backoffice.Argon2Passwords(),
+            secure_cookies=settings.env == "production",
+            limits=SessionLimits(
+                idle=timedelta(minutes=settings.admin_idle_minutes),
+                absolute=timedelta(hours=settings.admin_session_hours),
+            ),
+            prefix="/admin",
+        )
+    )
     if telegram is not None:
         app.include_router(telegram.router())
     if sms is not None:

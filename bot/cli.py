@@ -1,6 +1,6 @@
 """The ``guahao`` command line: the database, the demo hospital, doctors, sessions and logs.
 The duty roster is in ``bot.cli_roster``, patients and bookings in ``bot.cli_bookings``,
-printing in ``bot.cli_output``.
+back-office accounts in ``bot.cli_staff``, printing in ``bot.cli_output``.
 
 Every command runs in its own event loop and prints exactly one ``error: reason: message``
 line on stderr (exit code 1) when it is refused; ``--json`` prints JSON for scripts.
@@ -21,7 +21,7 @@ from booking.retention import purge_logs
 from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_doctors
 from booking.search import search_sessions as find_sessions
-from bot import cli_bookings, cli_chat, cli_demo, cli_roster
+from bot import cli_bookings, cli_chat, cli_demo, cli_roster, cli_staff
 from bot.cli_lookup import check_places
 from bot.cli_nlu import nlu_app
 from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
@@ -60,6 +60,7 @@ app.add_typer(cli_bookings.patients_app, name="patients")
 app.add_typer(cli_bookings.bookings_app, name="bookings")
 app.add_typer(logs_app, name="logs")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(cli_staff.staff_app, name="staff")
 app.command("roster")(cli_roster.roster)
 app.command("book")(cli_bookings.book)
 app.command("cancel")(cli_bookings.cancel)
@@ -289,7 +290,9 @@ def serve(
     settings = load_settings()
     configure_logging(settings)
     migrate(settings)
-    emit(f"web chat on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
+    emit(
+        f"web chat on http://{host}:{port}/, back office on /admin (API docs: /docs); Ctrl-C stops"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

@@ -20,6 +20,9 @@ GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:50
 GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
 GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
                        (default ``data/.cache/nlu``); retrained when data or catalogue change
+GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_SESSION_HOURS
+                       the back office (/admin) signs staff out after this long unused (30) and
+                       after this long in all (12)
 GUAHAO_NOTICE_HOLD_SECONDS
                        how long a dispatcher's claim on a notice lasts (default 120): after a
                        crash, its unsent notices go out this much later
@@ -99,6 +102,14 @@ class Settings(BaseSettings):
     # notices wait this long before another dispatcher (or itself, restarted) sends them.
     notice_hold_seconds: int = Field(
         default=120, ge=1, le=3600, validation_alias="GUAHAO_NOTICE_HOLD_SECONDS"
+    )
+
+    # The back office's sessions: signed out after this long unused, and this long in all.
+    admin_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, validation_alias="GUAHAO_ADMIN_IDLE_MINUTES"
+    )
+    admin_session_hours: int = Field(
+        default=12, ge=1, le=72, validation_alias="GUAHAO_ADMIN_SESSION_HOURS"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.

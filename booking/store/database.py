@@ -27,6 +27,7 @@ from sqlalchemy.util import await_
 from booking.errors import TryAgain
 from booking.ports import (
     AppointmentRepository,
+    AuditRepository,
     BlacklistRepository,
     BookingRepository,
     CatalogueRepository,
@@ -36,6 +37,7 @@ from booking.ports import (
     NoticeRepository,
     PatientRepository,
     SessionRepository,
+    StaffRepository,
     WaitlistRepository,
 )
 from booking.store.appointments_repo import SqlAppointments
@@ -48,6 +50,7 @@ from booking.store.logs_repo import SqlLogs
 from booking.store.notices_repo import SqlNotices
 from booking.store.patients_repo import SqlBlacklist, SqlPatients
 from booking.store.sessions_repo import SqlSessions
+from booking.store.staff_repo import SqlAudit, SqlStaff
 from booking.store.waitlist_repo import SqlWaitlist
 
 
@@ -152,6 +155,8 @@ class SqlUnitOfWork:
     complaints: ComplaintRepository
     notices: NoticeRepository
     waitlist: WaitlistRepository
+    staff: StaffRepository
+    audit: AuditRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -187,6 +192,8 @@ class SqlUnitOfWork:
             self.complaints = SqlComplaints(s)
             self.notices = SqlNotices(s, postgres=postgres)
             self.waitlist = SqlWaitlist(s)
+            self.staff = SqlStaff(s)
+            self.audit = SqlAudit(s)
         except BaseException:
             self._release()
             raise

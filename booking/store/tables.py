@@ -443,3 +443,50 @@ class WaitlistRow(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     booking_no: Mapped[str | None] = mapped_column(String(20), nullable=True)
     updated_at: Mapped[datetime]
+
+
+class StaffAccountRow(Base):
+    """A back-office account; the password is an argon2 hash."""
+
+    __tablename__ = "staff_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Wrong passwords since the last lock or success (ISO times), for the lock-out rule.
+    failures: Mapped[list[str]]
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]
+
+
+class StaffSessionRow(Base):
+    """A signed-in browser, known by a SHA-256 of the random token in its cookie: the table
+    alone does not let anyone sign in."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class AuditRow(Base):
+    """What staff did (see booking.audit). No personal data: statuses, roles and ids."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_username_id", "username", "id"),
+        Index("ix_audit_log_action_id", "action", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"), nullable=True)
+    username: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -1,0 +1,187 @@
+"""The back office's web pages, as one APIRouter that the application mounts (under /admin).
+
+GET/POST {prefix}/login     sign in (the form carries its own CSRF token, in a cookie too)
+POST     {prefix}/logout    sign out (CSRF)
+GET      {prefix}/          what the role may do
+GET      {prefix}/bookings  find bookings (?q=phone, ID number, booking number or name)
+POST     {prefix}/bookings/{booking_no}/cancel|arrive|noshow   (CSRF)
+GET      {prefix}/audit     the audit log, administrators only (?staff=&action=&page=)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from backoffice import bookings, pages
+from backoffice.console import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Console,
+    FormTooLarge,
+    NotStarted,
+    Services,
+    Staff,
+    client_address,
+    page,
+    read_form,
+    same_token,
+)
+from booking.audit import Actor, AuditFilter, audit_page
+from booking.errors import LoginRefused
+from booking.staff import Passwords, Permission, SessionLimits
+from booking.staff_login import log_in, log_out
+
+
+def router(
+    services: Callable[[], Services | None],
+    *,
+    passwords: Passwords,
+    secure_cookies: bool,
+    limits: SessionLimits | None = None,
+    prefix: str = "/admin",
+) -> APIRouter:
+    """`services`: the application's database, clock and protector, once it has started.
+    `secure_cookies`: cookies only over HTTPS (production)."""
+    console = Console(services, passwords, limits or SessionLimits(), secure_cookies, prefix)
+    web = APIRouter(prefix=prefix, include_in_schema=False)
+
+    async def form_of(request: Request) -> dict[str, str]:
+        try:
+            return await read_form(request)
+        except FormTooLarge:
+            raise HTTPException(413, "form too large") from None
+
+    def started() -> Services:
+        try:
+            return console.started()
+        except NotStarted:
+            raise HTTPException(503, "the back office is starting") from None
+
+    def login_page(token: str, status: int = 200, **kwargs: str) -> Response:
+        response = page(pages.login(prefix, token, **kwargs), status_code=status)
+        console.set_login_cookie(response, token)
+        return response
+
+    @web.get("/login")
+    async def login_form(request: Request) -> Response:
+        started()
+        if await console.staff(request) is not None:
+            return RedirectResponse(f"{prefix}/", status_code=303)
+        return login_page(secrets.token_urlsafe(32))
+
+    @web.post("/login")
+    async def login(request: Request) -> Response:
+        s = started()
+        form = await form_of(request)
+        token = request.cookies.get(LOGIN_COOKIE)
+        if not token or not same_token(form.get("csrf"), token):
+            nobody = Actor(None, None, client_address(request))
+            return await console.deny(request, nobody, None, why="csrf")
+        username = form.get("username", "")
+        try:
+            signed = await log_in(
+                s.uows,
+                s.clock,
+                passwords,
+                username,
+                form.get("password", ""),
+                address=client_address(request),
+                limits=console.limits,
+            )
+        except LoginRefused as refused:
+            return login_page(token, 401, message=refused.message, username=username[:32])
+        response = RedirectResponse(f"{prefix}/", status_code=303)
+        console.set_session_cookie(response, signed.token)
+        response.delete_cookie(LOGIN_COOKIE, path=f"{prefix}/login")
+        return response
+
+    @web.post("/logout")
+    async def logout(request: Request) -> Response:
+        s = started()
+        staff = await console.allowed(request, None, await form_of(request))
+        if not isinstance(staff, Staff):
+            return staff
+        token = request.cookies.get(SESSION_COOKIE, "")
+        await log_out(s.uows, s.clock, token, staff.actor)
+        response = RedirectResponse(f"{prefix}/login", status_code=303)
+        console.forget_session_cookie(response)
+        return response
+
+    @web.get("/")
+    async def home(request: Request) -> Response:
+        started()
+        staff = await console.allowed(request, None)
+        if not isinstance(staff, Staff):
+            return staff
+        return page(pages.home(prefix, (staff.account, staff.csrf)))
+
+    @web.get("/bookings")
+    async def find_bookings(
+        request: Request,
+        q: Annotated[str, Query(max_length=64)] = "",
+        done: Annotated[str, Query(max_length=16)] = "",
+        refused: Annotated[str, Query(max_length=32)] = "",
+    ) -> Response:
+        s = started()
+        staff = await console.allowed(request, Permission.FIND_BOOKINGS)
+        if not isinstance(staff, Staff):
+            return staff
+        found, error = (None, None)
+        if q.strip():
+            found, error = await bookings.find(s.uows, s.clock, s.protector, q, staff.actor)
+        if refused:
+            error = bookings.REFUSALS.get(refused, bookings.REFUSED)
+        html = pages.bookings(
+            prefix,
+            (staff.account, staff.csrf),
+            q,
+            found,
+            message=bookings.DONE.get(done),
+            error=error,
+            may_change=staff.account.may(Permission.CHANGE_BOOKINGS),
+        )
+        return page(html)
+
+    @web.post("/bookings/{booking_no}/{action}")
+    async def change_booking(
+        request: Request,
+        booking_no: Annotated[str, Path(pattern=bookings.BOOKING_NO_PATH)],
+        action: Literal["cancel", "arrive", "noshow"],
+    ) -> Response:
+        s = started()
+        form = await form_of(request)
+        staff = await console.allowed(request, Permission.CHANGE_BOOKINGS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        refused = await bookings.change(s.uows, s.clock, booking_no, action, staff.actor)
+        outcome = {"refused": refused} if refused else {"done": action}
+        query = urlencode({"q": booking_no, **outcome})
+        return RedirectResponse(f"{prefix}/bookings?{query}", status_code=303)
+
+    @web.get("/audit")
+    async def audit_log(
+        request: Request,
+        staff_: Annotated[str, Query(alias="staff", max_length=32)] = "",
+        action: Annotated[str, Query(max_length=32)] = "",
+        number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    ) -> Response:
+        s = started()
+        staff = await console.allowed(request, Permission.READ_AUDIT)
+        if not isinstance(staff, Staff):
+            return staff
+        f = AuditFilter(
+            username=staff_.strip().lower() or None, action=action.strip() or None, page=number
+        )
+        found = await audit_page(s.uows, f)
+        html = pages.audit_log(
+            prefix, (staff.account, staff.csrf), found, staff=staff_, action=action, number=number
+        )
+        return page(html)
+
+    return web

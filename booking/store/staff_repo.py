@@ -1,0 +1,190 @@
+"""Back-office accounts, their signed-in sessions, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.audit import AuditEntry, AuditFilter
+from booking.errors import UsernameTaken
+from booking.ports import NewStaff
+from booking.staff import Role, StaffAccount, StaffSession
+from booking.store.tables import AuditRow, StaffAccountRow, StaffSessionRow
+
+
+def _account(row: StaffAccountRow) -> StaffAccount:
+    return StaffAccount(
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        department_code=row.department_code,
+        password_hash=row.password_hash,
+        disabled=row.disabled,
+        failures=tuple(datetime.fromisoformat(t) for t in row.failures),
+        locked_until=row.locked_until,
+        created_at=row.created_at,
+    )
+
+
+def _session(row: StaffSessionRow) -> StaffSession:
+    return StaffSession(
+        token_hash=row.token_hash,
+        staff_id=row.staff_id,
+        csrf_token=row.csrf_token,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+class SqlStaff:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, new: NewStaff, now: datetime) -> StaffAccount:
+        row = StaffAccountRow(
+            username=new.username,
+            role=new.role.value,
+            department_code=new.department_code,
+            password_hash=new.password_hash,
+            disabled=False,
+            failures=[],
+            locked_until=None,
+            created_at=now,
+        )
+        try:
+            async with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError:
+            raise UsernameTaken("this username is taken", username=new.username) from None
+        return _account(row)
+
+    async def get(self, staff_id: int) -> StaffAccount | None:
+        row = await self.s.get(StaffAccountRow, staff_id)
+        return _account(row) if row else None
+
+    async def by_username(self, username: str, *, lock: bool = False) -> StaffAccount | None:
+        query = select(StaffAccountRow).where(StaffAccountRow.username == username)
+        if lock:  # wrong passwords typed at once in two browsers both count
+            query = query.with_for_update()
+        row = await self.s.scalar(query)
+        return _account(row) if row else None
+
+    async def everyone(self) -> list[StaffAccount]:
+        rows = await self.s.scalars(select(StaffAccountRow).order_by(StaffAccountRow.username))
+        return [_account(row) for row in rows]
+
+    async def save_sign_in_state(
+        self, staff_id: int, failures: tuple[datetime, ...], locked_until: datetime | None
+    ) -> None:
+        await self.s.execute(
+            update(StaffAccountRow)
+            .where(StaffAccountRow.id == staff_id)
+            .values(failures=[t.isoformat() for t in failures], locked_until=locked_until)
+        )
+
+    async def set_password(self, staff_id: int, password_hash: str) -> None:
+        await self.s.execute(
+            update(StaffAccountRow)
+            .where(StaffAccountRow.id == staff_id)
+            .values(password_hash=password_hash, failures=[], locked_until=None)
+        )
+
+    async def disable(self, staff_id: int) -> None:
+        await self.s.execute(
+            update(StaffAccountRow).where(StaffAccountRow.id == staff_id).values(disabled=True)
+        )
+
+    async def open_session(self, session: StaffSession) -> None:
+        self.s.add(
+            StaffSessionRow(
+                token_hash=session.token_hash,
+                staff_id=session.staff_id,
+                csrf_token=session.csrf_token,
+                created_at=session.created_at,
+                last_seen_at=session.last_seen_at,
+            )
+        )
+
+    async def session(self, token_hash: str) -> StaffSession | None:
+        row = await self.s.get(StaffSessionRow, token_hash)
+        return _session(row) if row else None
+
+    async def touch_session(self, token_hash: str, now: datetime) -> None:
+        await self.s.execute(
+            update(StaffSessionRow)
+            .where(StaffSessionRow.token_hash == token_hash)
+            .values(last_seen_at=now)
+        )
+
+    async def end_session(self, token_hash: str) -> bool:
+        done = await self.s.execute(
+            delete(StaffSessionRow)
+            .where(StaffSessionRow.token_hash == token_hash)
+            .returning(StaffSessionRow.token_hash)
+        )
+        return bool(done.all())
+
+    async def end_sessions_of(self, staff_id: int) -> int:
+        done = await self.s.execute(
+            delete(StaffSessionRow)
+            .where(StaffSessionRow.staff_id == staff_id)
+            .returning(StaffSessionRow.token_hash)
+        )
+        return len(done.all())
+
+    async def purge_sessions(self, created_before: datetime, seen_before: datetime) -> int:
+        done = await self.s.execute(
+            delete(StaffSessionRow)
+            .where(
+                or_(
+                    StaffSessionRow.created_at < created_before,
+                    StaffSessionRow.last_seen_at < seen_before,
+                )
+            )
+            .returning(StaffSessionRow.token_hash)
+        )
+        return len(done.all())
+
+
+class SqlAudit:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self.s.add(
+            AuditRow(
+                at=entry.at,
+                staff_id=entry.staff_id,
+                username=entry.username,
+                action=entry.action,
+                target=entry.target,
+                before=entry.before,
+                after=entry.after,
+                address=entry.address[:64] if entry.address else None,
+            )
+        )
+
+    async def page(self, f: AuditFilter) -> list[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.id.desc())
+        if f.username:
+            query = query.where(AuditRow.username == f.username)
+        if f.action:
+            query = query.where(AuditRow.action == f.action)
+        query = query.offset((max(f.page, 1) - 1) * f.per_page).limit(f.per_page + 1)
+        return [
+            AuditEntry(
+                at=row.at,
+                action=row.action,
+                staff_id=row.staff_id,
+                username=row.username,
+                target=row.target,
+                before=row.before,
+                after=row.after,
+                address=row.address,
+                id=row.id,
+            )
+            for row in await self.s.scalars(query)
+        ]
