@@ -67,6 +67,9 @@ def hidden(csrf: str) -> str:
     return f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
 
 
+TOO_MANY_LOGINS = "登录尝试过多，请稍后再试。Too many attempts to log in from here; please wait."
+
+
 def login(prefix: str, csrf: str, *, message: str | None = None, username: str = "") -> str:
     note = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
     body = (

@@ -11,7 +11,7 @@ GET      {prefix}/audit     the audit log, administrators only (?staff=&action=&
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -37,6 +37,8 @@ from booking.errors import LoginRefused
 from booking.staff import Passwords, Permission, SessionLimits
 from booking.staff_login import log_in, log_out
 
+LoginGate = Callable[[str | None], Awaitable[int | None]]
+
 
 def router(
     services: Callable[[], Services | None],
@@ -45,9 +47,12 @@ def router(
     secure_cookies: bool,
     limits: SessionLimits | None = None,
     prefix: str = "/admin",
+    login_gate: LoginGate | None = None,
 ) -> APIRouter:
     """`services`: the application's database, clock and protector, once it has started.
-    `secure_cookies`: cookies only over HTTPS (production)."""
+    `secure_cookies`: cookies only over HTTPS (production). `login_gate`: how long a network
+    address must wait before trying to log in again (None: it may try now); lock-out is per
+    account, so without it one password could be tried against every username."""
     console = Console(services, passwords, limits or SessionLimits(), secure_cookies, prefix)
     web = APIRouter(prefix=prefix, include_in_schema=False)
 
@@ -84,6 +89,12 @@ def router(
             nobody = Actor(None, None, client_address(request))
             return await console.deny(request, nobody, None, why="csrf")
         username = form.get("username", "")
+        address = client_address(request)
+        wait = await login_gate(address) if login_gate is not None else None
+        if wait is not None:
+            response = login_page(token, 429, message=pages.TOO_MANY_LOGINS, username=username[:32])
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             signed = await log_in(
                 s.uows,

@@ -375,6 +375,18 @@ async def run_worker(settings: Settings) -> None:
         await bot.stop()
 
 
+def login_gate(per_address: str, storage: str) -> Callable[[str | None], Awaitable[int | None]]:
+    """The back-office logins one network address may try (GUAHAO_ADMIN_LOGINS_PER_ADDRESS):
+    the seconds to wait, or None."""
+    gate = FloodGate(per_address, "1000000/minute", storage)
+
+    async def wait(address: str | None) -> int | None:
+        refused = await gate.admit("admin-login", address or "unknown", None)
+        return None if refused is None else refused.retry_after
+
+    return wait
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     bot = Bot()
@@ -424,6 +436,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 absolute=timedelta(hours=settings.admin_session_hours),
             ),
             prefix="/admin",
+            login_gate=login_gate(settings.admin_logins_per_address, settings.rate_limit_storage),
         )
     )
     if telegram is not None:

@@ -23,6 +23,8 @@ GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
 GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_SESSION_HOURS
                        the back office (/admin) signs staff out after this long unused (30) and
                        after this long in all (12)
+GUAHAO_ADMIN_LOGINS_PER_ADDRESS
+                       back-office logins one address may try (default ``20/15 minutes``)
 GUAHAO_NOTICE_HOLD_SECONDS
                        how long a dispatcher's claim on a notice lasts (default 120): after a
                        crash, its unsent notices go out this much later
@@ -110,6 +112,10 @@ class Settings(BaseSettings):
     )
     admin_session_hours: int = Field(
         default=12, ge=1, le=72, validation_alias="GUAHAO_ADMIN_SESSION_HOURS"
+    )
+    # Lock-out is per account: this stops one address trying a password against every name.
+    admin_logins_per_address: str = Field(
+        default="20/15 minutes", validation_alias="GUAHAO_ADMIN_LOGINS_PER_ADDRESS"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.
@@ -205,7 +211,7 @@ class Settings(BaseSettings):
             raise ValueError("should look like 123456789:AAE… (as BotFather gives it)")
         return value
 
-    @field_validator("webchat_per_chat", "webchat_per_address")
+    @field_validator("webchat_per_chat", "webchat_per_address", "admin_logins_per_address")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 import backoffice
+from backoffice.routes import LoginGate
 from booking.audit import COMMAND_LINE, AuditFilter
 from booking.clock import FixedClock
 from booking.protect import Protector
@@ -36,12 +37,19 @@ class OfficeServices:
 
 @asynccontextmanager
 async def office(
-    db: Database, clock: FixedClock, protector: Protector, *, secure: bool = False
+    db: Database,
+    clock: FixedClock,
+    protector: Protector,
+    *,
+    secure: bool = False,
+    login_gate: LoginGate | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     services = OfficeServices(db, clock, protector)
     app.include_router(
-        backoffice.router(lambda: services, passwords=PASSWORDS, secure_cookies=secure)
+        backoffice.router(
+            lambda: services, passwords=PASSWORDS, secure_cookies=secure, login_gate=login_gate
+        )
     )
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://office.test") as client:

@@ -14,6 +14,7 @@ from booking.staff import Role
 from booking.staff_accounts import disable_staff
 from booking.staff_login import REFUSED, token_hash
 from booking.store import Database
+from bot.app import login_gate
 from tests.office import PASSWORD, audit_rows, csrf_of, log_in, office, signed_in_as, staff
 
 
@@ -181,3 +182,19 @@ async def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(
         await disable_staff(people, clock, username="desk", actor=COMMAND_LINE)
         assert (await client.get("/admin/")).status_code == 303
         assert (await log_in(client, "desk")).status_code == 401
+
+
+async def test_one_address_trying_many_usernames_is_slowed_down(
+    db: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """Lock-out is per account: one password tried against every username from one address
+    is stopped by the address's own limit, the right password included."""
+    await staff(db, clock, "desk1", Role.REGISTRATION)
+    gate = login_gate("3/15 minutes", "async+memory://")
+    async with office(db, clock, protector, login_gate=gate) as client:
+        for name in ("ann", "bob", "cat"):
+            assert (await log_in(client, name, "guess-1234")).status_code == 401
+        refused = await log_in(client, "desk1")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Too many attempts" in refused.text
+        assert "guahao_staff" not in refused.cookies  # not signed in
