@@ -34,7 +34,7 @@ from booking.errors import (
 )
 from booking.notices import NewNotice, NoticeKind
 from booking.ports import UnitOfWork, UnitOfWorkFactory
-from booking.schedule import ClinicSession, PlaceStatus, local_now
+from booking.schedule import ClinicSession, PlaceStatus, SessionStatus, local_now
 
 BATCH = 50  # entries handled per transaction by the background rounds
 
@@ -293,7 +293,7 @@ async def pass_on_place(
 async def _first_in_line(
     uow: UnitOfWork, session: ClinicSession, now: datetime
 ) -> WaitlistEntry | None:
-    if session.status.value != "open":
+    if session.status is not SessionStatus.OPEN:
         return None
     first = await uow.waitlist.first_waiting(session.id)
     if first is None or now >= first.closes_at:
