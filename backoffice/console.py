@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qs
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backoffice import pages
@@ -108,6 +108,20 @@ class Console:
         if found is None:
             raise NotStarted
         return found
+
+    def ready(self) -> Services:
+        """The application's services for a route: 503 while it is starting."""
+        try:
+            return self.started()
+        except NotStarted:
+            raise HTTPException(503, "the back office is starting") from None
+
+    async def form(self, request: Request) -> dict[str, str]:
+        """The posted form for a route: 413 when it is too large."""
+        try:
+            return await read_form(request)
+        except FormTooLarge:
+            raise HTTPException(413, "form too large") from None
 
     async def staff(self, request: Request) -> Staff | None:
         token = request.cookies.get(SESSION_COOKIE)

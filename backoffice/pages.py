@@ -20,8 +20,18 @@ ZONE = ZoneInfo("Asia/Shanghai")  # the demo hospitals'; the back office shows t
 
 WHAT_ROLES_DO = {
     Permission.FIND_BOOKINGS: ("查找预约 Find bookings", "/bookings"),
-    Permission.CHANGE_BOOKINGS: ("退号、签到、标记爽约 Cancel, check in, no-shows", "/bookings"),
-    Permission.HANDLE_COMPLAINTS: ("处理投诉 Handle complaints (即将开放 coming soon)", None),
+    Permission.CHANGE_BOOKINGS: ("退号、转号、签到 Cancel, transfer, check in", "/bookings"),
+    Permission.BOOK_FOR_CALLER: ("代客挂号 Book for a caller", "/desk/book"),
+    Permission.CANCEL_EXPIRED: ("清理过期预约 Close expired bookings", "/desk/expired"),
+    Permission.VIEW_PATIENTS: ("患者 Patients", "/patients"),
+    Permission.EDIT_PATIENTS: ("修改、删除患者 Edit or remove patients", "/patients"),
+    Permission.VIEW_SCHEDULES: ("出诊安排 Sessions", "/sessions"),
+    Permission.MANAGE_DOCTORS: ("医生与排班 Doctors and roster", "/doctors"),
+    Permission.STOP_SESSIONS: ("停诊 Stop a session", "/sessions"),
+    Permission.MANAGE_BLACKLIST: ("黑名单 Blacklist", "/blacklist"),
+    Permission.READ_REPORTS: ("统计报表 Reports", "/reports"),
+    Permission.READ_LOGS: ("日志 Logs", "/logs"),
+    Permission.HANDLE_COMPLAINTS: ("投诉处理 Complaints", "/complaints"),
     Permission.READ_AUDIT: ("审计日志 Audit log", "/audit"),
 }
 STATUS_NAMES = {
@@ -44,10 +54,12 @@ def layout(prefix: str, title: str, body: str, viewer: Viewer | None) -> str:
     bar = f'<strong><a href="{prefix}/">挂号后台 guahao</a></strong>'
     if viewer is not None:
         account, csrf = viewer
+        paths = dict.fromkeys(
+            path for permission, (_, path) in WHAT_ROLES_DO.items() if account.may(permission)
+        )  # one link per page, in order
+        names = {path: label for label, path in reversed(WHAT_ROLES_DO.values())}
         links = "".join(
-            f'<a href="{prefix}{path}">{escape(label.split(" ")[0])}</a>'
-            for permission, (label, path) in WHAT_ROLES_DO.items()
-            if path and account.may(permission) and permission is not Permission.CHANGE_BOOKINGS
+            f'<a href="{prefix}{path}">{escape(names[path].split(" ")[0])}</a>' for path in paths
         )
         bar += (
             f'{links}<span class="who">{escape(account.username)} · '

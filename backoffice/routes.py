@@ -15,27 +15,45 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from backoffice import bookings, pages
+from backoffice import (
+    blacklist_routes,
+    bookings,
+    complaint_routes,
+    desk_routes,
+    doctor_routes,
+    log_routes,
+    pages,
+    patient_routes,
+    report_routes,
+)
 from backoffice.console import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Console,
-    FormTooLarge,
-    NotStarted,
     Services,
     Staff,
     client_address,
     page,
-    read_form,
     same_token,
 )
 from booking.audit import Actor, AuditFilter, audit_page
 from booking.errors import LoginRefused
 from booking.staff import Passwords, Permission, SessionLimits
 from booking.staff_login import log_in, log_out
+
+# Each area of the console adds its own routes: add_routes(web, console).
+AREAS = (
+    desk_routes,
+    patient_routes,
+    doctor_routes,
+    blacklist_routes,
+    report_routes,
+    log_routes,
+    complaint_routes,
+)
 
 LoginGate = Callable[[str | None], Awaitable[int | None]]
 
@@ -56,17 +74,8 @@ def router(
     console = Console(services, passwords, limits or SessionLimits(), secure_cookies, prefix)
     web = APIRouter(prefix=prefix, include_in_schema=False)
 
-    async def form_of(request: Request) -> dict[str, str]:
-        try:
-            return await read_form(request)
-        except FormTooLarge:
-            raise HTTPException(413, "form too large") from None
-
-    def started() -> Services:
-        try:
-            return console.started()
-        except NotStarted:
-            raise HTTPException(503, "the back office is starting") from None
+    form_of = console.form
+    started = console.ready
 
     def login_page(token: str, status: int = 200, **kwargs: str) -> Response:
         response = page(pages.login(prefix, token, **kwargs), status_code=status)
@@ -195,4 +204,6 @@ def router(
         )
         return page(html)
 
+    for area in AREAS:
+        area.add_routes(web, console)
     return web

@@ -27,14 +27,32 @@ ROLE_NAMES = {
 
 class Permission(StrEnum):
     FIND_BOOKINGS = "find_bookings"
-    CHANGE_BOOKINGS = "change_bookings"  # cancel, check in, mark a no-show
+    CHANGE_BOOKINGS = "change_bookings"  # cancel, transfer, check in, mark a no-show
+    BOOK_FOR_CALLER = "book_for_caller"  # 人工代客挂号: book by phone under the bot's rules
+    CANCEL_EXPIRED = "cancel_expired"  # close expired bookings in bulk
+    VIEW_PATIENTS = "view_patients"
+    EDIT_PATIENTS = "edit_patients"  # change or remove a patient's record
+    VIEW_SCHEDULES = "view_schedules"  # sessions and each doctor's bookings per session
+    MANAGE_DOCTORS = "manage_doctors"  # doctors, specialties, weekly templates, the roster
+    STOP_SESSIONS = "stop_sessions"  # 停诊, with the notices to the patients
+    MANAGE_BLACKLIST = "manage_blacklist"  # upload or pull the hospital's list; see the bans
+    READ_REPORTS = "read_reports"  # statistics and their CSV/XLSX exports
+    READ_LOGS = "read_logs"  # the booking log and the operation-error log
     HANDLE_COMPLAINTS = "handle_complaints"  # only their department's, for complaint staff
     READ_AUDIT = "read_audit"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.REGISTRATION: frozenset({Permission.FIND_BOOKINGS, Permission.CHANGE_BOOKINGS}),
+    Role.REGISTRATION: frozenset(
+        {
+            Permission.FIND_BOOKINGS,
+            Permission.CHANGE_BOOKINGS,
+            Permission.BOOK_FOR_CALLER,
+            Permission.VIEW_PATIENTS,
+            Permission.VIEW_SCHEDULES,
+        }
+    ),
     Role.COMPLAINTS: frozenset({Permission.HANDLE_COMPLAINTS}),
 }
 

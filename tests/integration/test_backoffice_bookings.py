@@ -201,7 +201,7 @@ async def test_each_role_is_denied_what_it_may_not_do_and_the_denial_is_recorded
     async with office(desk, clock, protector) as client:
         csrf = await signed_in_as(client, "cardio")
         home = (await client.get("/admin/")).text
-        assert "处理投诉" in home and "查找预约" not in home and "CARD" in home
+        assert "投诉处理" in home and "查找预约" not in home and "CARD" in home
         assert (await client.get("/admin/bookings", params={"q": PHONE})).status_code == 403
         cancel = await client.post(f"/admin/bookings/{number}/cancel", data={"csrf": csrf})
         assert cancel.status_code == 403

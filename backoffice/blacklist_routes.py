@@ -1,0 +1,11 @@
+"""The blacklist: the hospital's list synchronised, and the bans from no-shows."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backoffice.console import Console
+
+
+def add_routes(web: APIRouter, console: Console) -> None:
+    """(Being written in this session.)"""

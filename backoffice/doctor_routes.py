@@ -1,0 +1,11 @@
+"""Doctors, specialties, weekly templates, the roster and stopping sessions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backoffice.console import Console
+
+
+def add_routes(web: APIRouter, console: Console) -> None:
+    """(Being written in this session.)"""
