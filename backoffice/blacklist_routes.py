@@ -1,11 +1,145 @@
-"""The blacklist: the hospital's list synchronised, and the bans from no-shows."""
+"""The blacklist: the hospital's list synchronised, and the bans from no-shows.
+
+GET  {prefix}/blacklist         the page (?sync=report id, ?hp= / ?np= pages of the two lists)
+POST {prefix}/blacklist/upload  multipart: csrf + file (CSV or XLSX, 2 MB at most)
+POST {prefix}/blacklist/pull    fetch the list from GUAHAO_BLACKLIST_URL now (CSRF)
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import AsyncGenerator
+from typing import Annotated
 
-from backoffice.console import Console
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from backoffice import blacklist_pages
+from backoffice.console import Console, Services, Staff, page, same_token
+from booking.blacklist import (
+    ListFetcher,
+    ListFile,
+    SyncOrigin,
+    latest_syncs,
+    listed_page,
+    pull,
+    sync_file,
+)
+from booking.patients import BlacklistSource
+from booking.staff import Permission
+
+MAX_UPLOAD = 2 * 1024 * 1024
+_MULTIPART_OVERHEAD = 16 * 1024  # the boundaries, the part headers and the CSRF field
+LATEST = 10
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+def pull_of(s: Services) -> ListFetcher | None:
+    """The hospital's list server, when the application has one configured (bot.wiring);
+    the back office itself knows no settings."""
+    found = getattr(s, "blacklist_pull", None)
+    return found if callable(found) else None
+
+
+async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise UploadTooLarge
+        yield chunk
+
+
+async def read_upload(request: Request) -> tuple[str, bytes | None]:
+    """The multipart form's CSRF field and file, reading no more than MAX_UPLOAD (413)."""
+    limit = MAX_UPLOAD + _MULTIPART_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, "the file is larger than 2 MB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(400, "a multipart form is expected")
+    parser = MultiPartParser(
+        request.headers, _capped(request, limit), max_files=1, max_fields=2, max_part_size=1024
+    )
+    try:
+        form = await parser.parse()
+    except UploadTooLarge:
+        raise HTTPException(413, "the file is larger than 2 MB") from None
+    except MultiPartException:
+        raise HTTPException(400, "not a valid multipart form") from None
+    try:
+        csrf = form.get("csrf")
+        upload = form.get("file")
+        data = await upload.read() if isinstance(upload, UploadFile) else None
+    finally:
+        await form.close()
+    return (csrf if isinstance(csrf, str) else ""), data
 
 
 def add_routes(web: APIRouter, console: Console) -> None:
-    """(Being written in this session.)"""
+    prefix = console.prefix
+
+    @web.get("/blacklist")
+    async def blacklist(
+        request: Request,
+        sync: Annotated[int | None, Query(ge=1)] = None,
+        hp: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        np: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST)
+        if not isinstance(staff, Staff):
+            return staff
+        syncs = await latest_syncs(s.uows, LATEST)
+        shown = next((r for r in syncs if r.id == sync), None) if sync else None
+        per = blacklist_pages.PER_PAGE
+        html = blacklist_pages.blacklist(
+            prefix,
+            (staff.account, staff.csrf),
+            syncs=syncs,
+            shown=shown,
+            hospital=await listed_page(s.uows, BlacklistSource.HOSPITAL.value, hp, per),
+            noshow=await listed_page(s.uows, BlacklistSource.NOSHOW.value, np, per),
+            pages=(hp, np),
+            can_pull=pull_of(s) is not None,
+        )
+        return page(html)
+
+    @web.post("/blacklist/upload")
+    async def upload(request: Request) -> Response:
+        s = console.ready()
+        # Who it is and what they may do first: a 2 MB body is read only for those allowed.
+        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST)
+        if not isinstance(staff, Staff):
+            return staff
+        csrf, data = await read_upload(request)
+        if not same_token(csrf, staff.csrf):  # the multipart form's own field
+            return await console.deny(request, staff.actor, staff, why="csrf")
+        if data is None:
+            raise HTTPException(400, "no file was sent")
+        report = await sync_file(
+            s.uows,
+            s.clock,
+            s.protector,
+            ListFile(data),
+            origin=SyncOrigin.UPLOAD,
+            actor=staff.actor,
+        )
+        return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)
+
+    @web.post("/blacklist/pull")
+    async def pull_now(request: Request) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST, form)
+        if not isinstance(staff, Staff):
+            return staff
+        fetch = pull_of(s)
+        if fetch is None:
+            raise HTTPException(404, "no blacklist URL is configured")
+        report = await pull(s.uows, s.clock, s.protector, fetch, actor=staff.actor)
+        return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)

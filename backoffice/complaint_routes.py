@@ -1,11 +1,167 @@
-"""Complaints for department complaint staff, and their JSON API."""
+"""Complaints for department complaint staff (their department's) and administrators (all),
+and their JSON API (backoffice/complaint_api.py). Permission.HANDLE_COMPLAINTS throughout.
+
+GET  {prefix}/complaints                 ?status=received|in_progress|answered|closed
+GET  {prefix}/complaints/new             a complaint taken by phone (S1)
+POST {prefix}/complaints/new             (CSRF) -> 303 to its page, showing its number
+GET  {prefix}/complaints/{no}            what was said, what was done, the forms to act
+POST {prefix}/complaints/{no}/accept|reply|resolve|forward|escalate   (CSRF) -> 303
+
+Another department's complaint is a 404, as an unused number is (the attempt is audited).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import urlencode
 
-from backoffice.console import Console
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from backoffice import complaint_api, complaint_pages
+from backoffice.console import Console, Staff, page
+from booking.complaint_desk import (
+    Step,
+    act,
+    complaints_for,
+    open_complaint,
+    sees_everything,
+    take_by_phone,
+)
+from booking.complaints import ComplaintCategory, ComplaintStatus, UnknownComplaint
+from booking.errors import BookingError
+from booking.ports import UnitOfWorkFactory
+from booking.search import load_catalogue
+from booking.staff import Permission
+
+COMPLAINT_NO_PATH = r"^[0-9A-Za-z]{4,16}$"
+
+
+async def departments(uows: UnitOfWorkFactory) -> list[tuple[str, str]]:
+    """(code, name) of every department, once each (hospitals may share codes)."""
+    catalogue = await load_catalogue(uows)
+    names: dict[str, str] = {}
+    for d in catalogue.departments:
+        names.setdefault(d.code, f"{d.name_zh} {d.name_en}")
+    return sorted(names.items())
 
 
 def add_routes(web: APIRouter, console: Console) -> None:
-    """(Being written in this session.)"""
+    prefix = console.prefix
+
+    @web.get("/complaints")
+    async def complaint_list(request: Request, status: ComplaintStatus | None = None) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
+        if not isinstance(staff, Staff):
+            return staff
+        found = await complaints_for(s.uows, s.clock, staff.account, status)
+        viewer = (staff.account, staff.csrf)
+        return page(complaint_pages.complaint_list(prefix, viewer, found, status))
+
+    @web.get("/complaints/new")
+    async def new_form(request: Request) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
+        if not isinstance(staff, Staff):
+            return staff
+        return page(await _new_page(prefix, s.uows, staff))
+
+    @web.post("/complaints/new")
+    async def take(request: Request) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            category = ComplaintCategory(form.get("category", ""))
+            complaint = await take_by_phone(
+                s.uows, s.protector, s.clock, staff.account, staff.actor, category=category,
+                text=form.get("text", ""), department_code=form.get("department", ""),
+                language=form.get("language", "zh"),
+            )  # fmt: skip
+        except (ValueError, BookingError) as refused:
+            why = type(refused).__name__
+            error = complaint_pages.REFUSALS.get(why, complaint_pages.REFUSED)
+            return page(await _new_page(prefix, s.uows, staff, error), status_code=400)
+        query = urlencode({"done": "filed"})
+        return RedirectResponse(
+            f"{prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
+        )
+
+    @web.get("/complaints/{complaint_no}")
+    async def complaint_page(
+        request: Request,
+        complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
+        done: Annotated[str, Query(max_length=16)] = "",
+        refused: Annotated[str, Query(max_length=32)] = "",
+    ) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            opened = await open_complaint(
+                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
+            )
+        except UnknownComplaint:
+            viewer = (staff.account, staff.csrf)
+            return page(complaint_pages.not_found(prefix, viewer), status_code=404)
+        error = complaint_pages.REFUSALS.get(refused, complaint_pages.REFUSED) if refused else None
+        html = complaint_pages.complaint_page(
+            prefix,
+            (staff.account, staff.csrf),
+            opened,
+            await departments(s.uows),
+            message=complaint_pages.DONE.get(done),
+            error=error,
+        )
+        return page(html)
+
+    @web.post("/complaints/{complaint_no}/{step}")
+    async def complaint_step(
+        request: Request,
+        complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
+        step: Step,
+    ) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            complaint = await act(
+                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, step,
+                text=form.get("text", ""), department_code=form.get("department", ""),
+            )  # fmt: skip
+        except UnknownComplaint:
+            viewer = (staff.account, staff.csrf)
+            return page(complaint_pages.not_found(prefix, viewer), status_code=404)
+        except BookingError as refused:
+            query = urlencode({"refused": type(refused).__name__})
+            number = complaint_no.strip().upper()
+            return RedirectResponse(f"{prefix}/complaints/{number}?{query}", status_code=303)
+        query = urlencode({"done": step})
+        if not sees_everything(staff.account) and (
+            complaint.department_code != staff.account.department_code
+        ):  # forwarded away: no longer theirs to see
+            return RedirectResponse(f"{prefix}/complaints", status_code=303)
+        return RedirectResponse(
+            f"{prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
+        )
+
+    complaint_api.add_routes(web, console)
+
+
+async def _new_page(
+    prefix: str, uows: UnitOfWorkFactory, staff: Staff, error: str | None = None
+) -> str:
+    own = None if sees_everything(staff.account) else staff.account.department_code
+    return complaint_pages.new_complaint(
+        prefix,
+        (staff.account, staff.csrf),
+        await departments(uows),
+        own_department=own,
+        error=error,
+    )

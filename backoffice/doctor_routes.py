@@ -1,11 +1,275 @@
-"""Doctors, specialties, weekly templates, the roster and stopping sessions."""
+"""Doctors, specialties, weekly templates and the roster (B2); the sessions' pages are added
+with them (backoffice/session_routes.py).
+
+GET  {prefix}/doctors                        doctors by department, the add form (MANAGE_DOCTORS)
+POST {prefix}/doctors                        add a doctor
+GET  {prefix}/doctors/{work_no}              the record, weekly templates, sessions ahead
+POST {prefix}/doctors/{work_no}              save the record
+POST {prefix}/doctors/{work_no}/templates    add a weekly duty, or change its places
+POST {prefix}/doctors/{work_no}/templates/remove
+POST {prefix}/doctors/{work_no}/remove       deactivate (refused while bookings are to come)
+GET/POST {prefix}/roster                     generate the sessions of a period
+Every post carries the CSRF token; every change is audited with it.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, timedelta
+from typing import Annotated
 
-from backoffice.console import Console
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from backoffice import doctor_pages, session_routes
+from backoffice.console import Console, Services, Staff, page
+from backoffice.session_routes import missing, say, scope_of, today
+from booking import audit
+from booking.doctors import (
+    DoctorForm,
+    HasFutureBookings,
+    add_doctor,
+    check_template,
+    edit_doctor,
+    find_doctor,
+    remove_doctor,
+    remove_template,
+    set_template,
+)
+from booking.errors import BookingError, InvalidInput
+from booking.roster import generate_roster, session_sheet
+from booking.search import load_catalogue
+from booking.staff import Permission
+
+WORK_NO_PATH = r"^[0-9A-Za-z]{1,16}$"
+DONE = {
+    "added": "医生已添加；请添加每周出诊并生成排班。Added: now add weekly duties, then generate.",
+    "saved": "已保存。Saved.",
+    "template_added": "每周出诊已保存。The weekly duty is saved.",
+    "template_removed": "每周出诊已删除。The weekly duty is removed.",
+    "removed": "医生已停用。The doctor is removed (inactive).",
+}
+
+
+def _form(form: dict[str, str], *, adding: bool = False) -> DoctorForm:
+    """A new doctor is active; an edited one is as its checkbox says."""
+    _, department = scope_of(form.get("department", ""))
+    return DoctorForm(
+        department_code=department or "",
+        name=form.get("name", ""),
+        name_en=form.get("name_en", ""),
+        title=form.get("title", ""),
+        clinic_type=form.get("clinic_type", ""),
+        specialties=form.get("specialties", ""),
+        active=adding or bool(form.get("active")),
+    )
 
 
 def add_routes(web: APIRouter, console: Console) -> None:
-    """(Being written in this session.)"""
+    prefix = console.prefix
+    session_routes.add_routes(web, console)
+
+    async def doctor_page(
+        s: Services,
+        staff: Staff,
+        work_no: str,
+        status: int = 200,
+        *,
+        message: str | None = None,
+        error: str | None = None,
+        typed: dict[str, str] | None = None,
+        blocking: tuple[int, ...] = (),
+    ) -> Response:
+        found = await find_doctor(s.uows, work_no)
+        if found is None:
+            return missing(prefix, staff, "没有这个工号的医生。No doctor with this work number.")
+        ahead = await session_sheet(
+            s.uows, today(s), today(s) + timedelta(days=14),
+            hospital_code=found.hospital_code, work_no=found.work_no,
+        )  # fmt: skip
+        catalogue = await load_catalogue(s.uows)
+        html = doctor_pages.doctor(
+            prefix, (staff.account, staff.csrf), catalogue, found, ahead,
+            message=message, error=error, typed=typed, blocking=blocking,
+        )  # fmt: skip
+        return page(html, status_code=status)
+
+    @web.get("/doctors")
+    async def doctors(request: Request) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
+        if not isinstance(staff, Staff):
+            return staff
+        catalogue = await load_catalogue(s.uows)
+        return page(doctor_pages.doctors(prefix, (staff.account, staff.csrf), catalogue))
+
+    @web.post("/doctors")
+    async def add(request: Request) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            hospital, _ = scope_of(form.get("department", ""))
+            added = await add_doctor(
+                s.uows,
+                s.clock,
+                hospital or "",
+                form.get("work_no", ""),
+                _form(form, adding=True),
+                staff.actor,
+            )
+        except BookingError as error:
+            catalogue = await load_catalogue(s.uows)
+            html = doctor_pages.doctors(
+                prefix, (staff.account, staff.csrf), catalogue, error=say(error), typed=form
+            )
+            return page(html, status_code=409 if error.reason == "work_no_taken" else 400)
+        where = f"{prefix}/doctors/{added.work_no}?done=added"
+        return RedirectResponse(where, status_code=303)
+
+    @web.get("/doctors/{work_no}")
+    async def show(
+        request: Request,
+        work_no: Annotated[str, Path(pattern=WORK_NO_PATH)],
+        done: Annotated[str, Query(max_length=32)] = "",
+    ) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
+        if not isinstance(staff, Staff):
+            return staff
+        return await doctor_page(s, staff, work_no, message=DONE.get(done))
+
+    @web.post("/doctors/{work_no}")
+    async def save(
+        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
+    ) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            await edit_doctor(s.uows, s.clock, work_no, _form(form), staff.actor)
+        except BookingError as error:
+            return await refused(s, staff, work_no, error, typed=form)
+        return RedirectResponse(f"{prefix}/doctors/{work_no}?done=saved", status_code=303)
+
+    async def refused(
+        s: Services,
+        staff: Staff,
+        work_no: str,
+        error: BookingError,
+        typed: dict[str, str] | None = None,
+    ) -> Response:
+        blocking: tuple[int, ...] = ()
+        if isinstance(error, HasFutureBookings):  # nothing changed; the attempt is kept
+            blocking = tuple(error.details.get("sessions", ()))
+            bookings = error.details.get("bookings")
+            after = {"action": "doctor.remove", "reason": error.reason, "bookings": bookings}
+            entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, work_no, None, after)
+            await audit.record(s.uows, entry)
+        status = 409 if isinstance(error, HasFutureBookings) else 400
+        if error.reason == "not_found":
+            status = 404
+        return await doctor_page(
+            s, staff, work_no, status, error=say(error), typed=typed, blocking=blocking
+        )
+
+    @web.post("/doctors/{work_no}/templates")
+    async def add_template(
+        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
+    ) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            template = check_template(
+                _number(form, "weekday"), form.get("part", ""), _number(form, "capacity")
+            )
+            await set_template(s.uows, s.clock, work_no, template, staff.actor)
+        except BookingError as error:
+            return await refused(s, staff, work_no, error)
+        where = f"{prefix}/doctors/{work_no}?done=template_added"
+        return RedirectResponse(where, status_code=303)
+
+    @web.post("/doctors/{work_no}/templates/remove")
+    async def drop_template(
+        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
+    ) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            duty = check_template(_number(form, "weekday"), form.get("part", ""), 1)
+            await remove_template(s.uows, s.clock, work_no, duty.weekday, duty.part, staff.actor)
+        except BookingError as error:
+            return await refused(s, staff, work_no, error)
+        where = f"{prefix}/doctors/{work_no}?done=template_removed"
+        return RedirectResponse(where, status_code=303)
+
+    @web.post("/doctors/{work_no}/remove")
+    async def remove(
+        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
+    ) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            await remove_doctor(s.uows, s.clock, work_no, staff.actor)
+        except BookingError as error:
+            return await refused(s, staff, work_no, error)
+        return RedirectResponse(f"{prefix}/doctors/{work_no}?done=removed", status_code=303)
+
+    @web.get("/roster")
+    async def roster_form(request: Request) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
+        if not isinstance(staff, Staff):
+            return staff
+        catalogue = await load_catalogue(s.uows)
+        return page(doctor_pages.roster(prefix, (staff.account, staff.csrf), catalogue, today(s)))
+
+    @web.post("/roster")
+    async def roster(request: Request) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        catalogue = await load_catalogue(s.uows)
+        viewer = (staff.account, staff.csrf)
+        try:
+            hospital, department = scope_of(form.get("scope", ""))
+            report = await generate_roster(
+                s.uows, s.clock, _date(form, "from"), _date(form, "to"),
+                hospital_code=hospital, department_code=department, by=staff.actor,
+            )  # fmt: skip
+        except BookingError as error:
+            html = doctor_pages.roster(
+                prefix, viewer, catalogue, today(s), error=say(error), typed=form
+            )
+            return page(html, status_code=400)
+        # Shown at once rather than redirected: the counts belong to this one post.
+        html = doctor_pages.roster(prefix, viewer, catalogue, today(s), report=report, typed=form)
+        return page(html)
+
+
+def _number(form: dict[str, str], name: str) -> int:
+    try:
+        return int(form.get(name, "").strip())
+    except ValueError:
+        raise InvalidInput(f"{name} is a number", field=name) from None
+
+
+def _date(form: dict[str, str], name: str) -> date:
+    try:
+        return date.fromisoformat(form.get(name, "").strip())
+    except ValueError:
+        raise InvalidInput(f"'{name}' is a date (YYYY-MM-DD)", field=name) from None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from backoffice.bookings import Choices, Filters
 from booking.appointments import AppointmentStatus, BookingView
 from booking.audit import AuditEntry, AuditPage
 from booking.staff import ROLE_NAMES, Permission, StaffAccount
@@ -43,7 +44,8 @@ STATUS_NAMES = {
 }
 ACTIONS = (("cancel", "退号 Cancel"), ("arrive", "签到 Check in"), ("noshow", "爽约 No-show"))
 STYLE = """body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:0;color:#222}
-header{background:#0b5394;color:#fff;padding:.6em 1em;display:flex;gap:1em;align-items:center}
+header{background:#0b5394;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;gap:.4em 1em;
+align-items:center}header a{white-space:nowrap}
 header a,header button{color:#fff}header .who{margin-left:auto}main{padding:1em;max-width:70em}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35em;
 text-align:left;vertical-align:top}form.inline{display:inline}.error{color:#b00}.done{color:#070}
@@ -127,12 +129,23 @@ def bookings(
     message: str | None = None,
     error: str | None = None,
     may_change: bool = False,
+    filters: Filters | None = None,
+    choices: Choices | None = None,
 ) -> str:
     _, csrf = viewer
+    f = filters or Filters()
+    narrow = ""
+    if choices is not None:
+        narrow = (
+            f"<p>{_select('department', '科室 Department', choices.departments, f.department)} "
+            f"{_select('doctor', '医生 Doctor', choices.doctors, f.doctor)} "
+            f"{_date_input('booked', '预约日期 Booked on', f.booked_on)} "
+            f"{_date_input('visit', '就诊日期 Visit date', f.visit_date)}</p>"
+        )
     parts = [
         f'<form method="get" action="{prefix}/bookings"><label>手机号、身份证号、预约号或姓名 '
         f'Phone, ID number, booking number or name <input name="q" value="{escape(q)}" '
-        'maxlength="40" autofocus></label> <button>查找 Find</button></form>'
+        f'maxlength="40" autofocus></label> <button>查找 Find</button>{narrow}</form>'
     ]
     if message:
         parts.append(f'<p class="done" role="status">{escape(message)}</p>')
@@ -141,11 +154,31 @@ def bookings(
     if found is not None and not found:
         parts.append("<p>没有找到预约 No bookings found.</p>")
     if found:
-        head = "预约号 Booking|状态 Status|就诊人 Patient|手机 Phone|就诊 Visit|医生 Doctor|"
-        rows = [_booking_row(prefix, csrf, v, may_change) for v in found]
-        header = "".join(f"<th>{escape(h)}</th>" for h in (head + "操作 Actions").split("|"))
-        parts.append(f"<table><tr>{header}</tr>{''.join(rows)}</table>")
+        parts.append(booking_table(prefix, csrf, found, may_change))
     return layout(prefix, "查找预约 Find bookings", "".join(parts), viewer)
+
+
+def _select(name: str, label: str, options: list[tuple[str, str]], chosen: str) -> str:
+    items = "".join(
+        f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
+        f"{escape(text)}</option>"
+        for value, text in [("", "全部 any"), *options]
+    )
+    return f'<label>{escape(label)} <select name="{name}">{items}</select></label>'
+
+
+def _date_input(name: str, label: str, value: date | None) -> str:
+    shown = value.isoformat() if value else ""
+    return f'<label>{escape(label)} <input type="date" name="{name}" value="{shown}"></label>'
+
+
+def booking_table(prefix: str, csrf: str, found: Sequence[BookingView], may_change: bool) -> str:
+    head = (
+        "预约号 Booking|状态 Status|就诊人 Patient|手机 Phone|就诊 Visit|医生 Doctor|操作 Actions"
+    )
+    rows = [_booking_row(prefix, csrf, v, may_change) for v in found]
+    header = "".join(f"<th>{escape(h)}</th>" for h in head.split("|"))
+    return f"<table><tr>{header}</tr>{''.join(rows)}</table>"
 
 
 def _booking_row(prefix: str, csrf: str, v: BookingView, may_change: bool) -> str:
@@ -160,6 +193,8 @@ def _booking_row(prefix: str, csrf: str, v: BookingView, may_change: bool) -> st
             f"<button>{escape(label)}</button></form> "
             for action, label in ACTIONS
         )
+        # 转号 picks the new session on a page of its own.
+        buttons += f'<a href="{prefix}/desk/transfer/{escape(v.booking_no)}">转号 Transfer</a>'
     cells = (
         escape(v.booking_no),
         escape(STATUS_NAMES.get(v.status, v.status.value)),

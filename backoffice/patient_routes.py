@@ -1,11 +1,158 @@
-"""Patients: view, edit, remove, their bookings."""
+"""Patients: view, edit, remove, their bookings.
+
+GET  {prefix}/patients                find (?q=full ID number, phone or name)
+GET  {prefix}/patients/{id}           the record and bookings (?q=the full ID number searched)
+POST {prefix}/patients/{id}/edit      correct the name or phone (CSRF; name, phone)
+POST {prefix}/patients/{id}/remove    remove (anonymise) the patient (CSRF)
+
+Searches and views are audited by kind and ids, edits by the fields changed, never values.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from backoffice.console import Console
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from backoffice import patient_pages
+from backoffice.bookings import NOT_A_SEARCH, refusal, search_for
+from backoffice.console import Console, Staff, page
+from booking import audit
+from booking.errors import BookingError, NotFound
+from booking.patient_records import (
+    edit_patient,
+    find_patients,
+    future_bookings,
+    is_id_number_of,
+    patient_record,
+    remove_patient,
+)
+from booking.staff import Permission
+
+PATIENT_ID = Path(ge=1, le=2**31)
+NOT_FOR_PATIENTS = "请输入身份证号、手机号或姓名。Type an ID number, a phone or a name."
 
 
 def add_routes(web: APIRouter, console: Console) -> None:
-    """(Being written in this session.)"""
+    prefix = console.prefix
+
+    @web.get("/patients")
+    async def find(
+        request: Request,
+        q: Annotated[str, Query(max_length=64)] = "",
+        done: Annotated[str, Query(max_length=16)] = "",
+    ) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.VIEW_PATIENTS)
+        if not isinstance(staff, Staff):
+            return staff
+        viewer = (staff.account, staff.csrf)
+        message = patient_pages.DONE.get(done)
+        if not q.strip():
+            return page(patient_pages.search(prefix, viewer, q, None, message=message))
+        search = search_for(q)
+        if search is None or search.kind == "booking_no":
+            error = NOT_A_SEARCH if search is None else NOT_FOR_PATIENTS
+            return page(patient_pages.search(prefix, viewer, q, None, error=error))
+        given = {search.kind: search.text}
+        try:
+            found = await find_patients(
+                s.uows,
+                s.protector,
+                id_number=given.get("id_number"),
+                phone=given.get("phone"),
+                name=given.get("name"),
+            )
+        except BookingError as error:  # a wrong checksum, a landline
+            html = patient_pages.search(prefix, viewer, q, None, error=refusal(error.reason))
+            return page(html)
+        after: dict[str, Any] = {"by": search.kind, "found": len(found)}
+        after["patients"] = [p.id for p in found[:20]]
+        await audit.record(
+            s.uows, staff.actor.did(s.clock.now(), audit.PATIENT_SEARCH, after=after)
+        )
+        full_id = search.text.upper() if search.kind == "id_number" else None
+        return page(patient_pages.search(prefix, viewer, q, found, full_id=full_id))
+
+    @web.get("/patients/{patient_id}")
+    async def show(
+        request: Request,
+        patient_id: Annotated[int, PATIENT_ID],
+        q: Annotated[str, Query(max_length=64)] = "",
+        done: Annotated[str, Query(max_length=16)] = "",
+        refused: Annotated[str, Query(max_length=32)] = "",
+    ) -> Response:
+        s = console.ready()
+        staff = await console.allowed(request, Permission.VIEW_PATIENTS)
+        if not isinstance(staff, Staff):
+            return staff
+        viewer = (staff.account, staff.csrf)
+        try:
+            found, bookings = await patient_record(s.uows, patient_id)
+        except NotFound:
+            return page(patient_pages.not_found(prefix, viewer), status_code=404)
+        typed = q.replace(" ", "")
+        full_id = (
+            typed.upper() if typed and is_id_number_of(s.protector, found.patient, typed) else None
+        )
+        target = f"patient:{patient_id}"
+        after = {"bookings": len(bookings), "full_id_number": full_id is not None}
+        await audit.record(
+            s.uows, staff.actor.did(s.clock.now(), audit.PATIENT_VIEW, target, after=after)
+        )
+        html = patient_pages.record(
+            prefix,
+            viewer,
+            found,
+            bookings,
+            full_id=full_id,
+            may_edit=staff.account.may(Permission.EDIT_PATIENTS),
+            may_change_bookings=staff.account.may(Permission.CHANGE_BOOKINGS),
+            coming=len(future_bookings(bookings, s.clock.now())),
+            message=patient_pages.DONE.get(done),
+            error=refusal(refused) if refused else None,
+        )
+        return page(html)
+
+    @web.post("/patients/{patient_id}/edit")
+    async def edit(request: Request, patient_id: Annotated[int, PATIENT_ID]) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.EDIT_PATIENTS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            changed = await edit_patient(
+                s.uows, s.clock, s.protector, patient_id,
+                name=form.get("name", "")[:60], phone=form.get("phone", "").strip()[:30] or None,
+                by=staff.actor,
+            )  # fmt: skip
+        except BookingError as error:
+            return await refused_(staff, patient_id, "edit", error)
+        outcome = {"done": "edit" if changed else "unchanged"}
+        return RedirectResponse(f"{prefix}/patients/{patient_id}?{urlencode(outcome)}", 303)
+
+    @web.post("/patients/{patient_id}/remove")
+    async def remove(request: Request, patient_id: Annotated[int, PATIENT_ID]) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.EDIT_PATIENTS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            await remove_patient(s.uows, s.clock, patient_id, staff.actor)
+        except BookingError as error:
+            return await refused_(staff, patient_id, "remove", error)
+        return RedirectResponse(f"{prefix}/patients?done=removed", status_code=303)
+
+    async def refused_(staff: Staff, patient_id: int, action: str, error: BookingError) -> Response:
+        s = console.ready()
+        after = {"action": f"patient.{action}", "reason": error.reason}
+        target = f"patient:{patient_id}"
+        await audit.record(
+            s.uows, staff.actor.did(s.clock.now(), audit.REFUSED, target, after=after)
+        )
+        query = urlencode({"refused": error.reason})
+        return RedirectResponse(f"{prefix}/patients/{patient_id}?{query}", status_code=303)

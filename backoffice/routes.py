@@ -3,7 +3,8 @@
 GET/POST {prefix}/login     sign in (the form carries its own CSRF token, in a cookie too)
 POST     {prefix}/logout    sign out (CSRF)
 GET      {prefix}/          what the role may do
-GET      {prefix}/bookings  find bookings (?q=phone, ID number, booking number or name)
+GET      {prefix}/bookings  find bookings (?q=phone, ID number, booking number or name;
+                            &department=H01:CARD&doctor=H01:00868&booked=&visit=YYYY-MM-DD)
 POST     {prefix}/bookings/{booking_no}/cancel|arrive|noshow   (CSRF)
 GET      {prefix}/audit     the audit log, administrators only (?staff=&action=&page=)
 """
@@ -152,11 +153,14 @@ def router(
         staff = await console.allowed(request, Permission.FIND_BOOKINGS)
         if not isinstance(staff, Staff):
             return staff
-        found, error = (None, None)
-        if q.strip():
-            found, error = await bookings.find(s.uows, s.clock, s.protector, q, staff.actor)
+        found = None
+        filters, error = bookings.filters_from(request.query_params)
+        if error is None and (q.strip() or filters.given):
+            found, error = await bookings.find(
+                s.uows, s.clock, s.protector, q, staff.actor, filters
+            )
         if refused:
-            error = bookings.REFUSALS.get(refused, bookings.REFUSED)
+            error = bookings.refusal(refused)
         html = pages.bookings(
             prefix,
             (staff.account, staff.csrf),
@@ -165,6 +169,8 @@ def router(
             message=bookings.DONE.get(done),
             error=error,
             may_change=staff.account.may(Permission.CHANGE_BOOKINGS),
+            filters=filters,
+            choices=await bookings.choices(s.uows),
         )
         return page(html)
 

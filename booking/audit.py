@@ -41,6 +41,7 @@ class Actor:
 
 
 COMMAND_LINE = Actor(staff_id=None, username=None, address="cli")
+SCHEDULE = Actor(staff_id=None, username=None, address="schedule")  # the application's rounds
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,46 @@ REFUSED = "booking.refused"  # a change the booking rules refused (too late, wro
 STAFF_ADD = "staff.add"
 STAFF_NEW_PASSWORD = "staff.reset_password"  # noqa: S105 (an action name)
 STAFF_DISABLE = "staff.disable"
+REPORT_EXPORT = "report.export"  # a statistics download: which table, period and format
+# The registration desk (backoffice/desk_routes.py, patient_routes.py).
+BOOK_FOR_CALLER = "booking.book_for_caller"  # 人工代客挂号
+TRANSFER = "booking.transfer"  # 转号 by staff
+CLOSE_EXPIRED = "booking.close_expired"  # bookings left "booked" after their session, in bulk
+PATIENT_SEARCH = "patient.search"
+PATIENT_VIEW = "patient.view"
+PATIENT_EDIT = "patient.edit"
+PATIENT_REMOVE = "patient.remove"
+# The HIS over /fhir (username "his:NAME"): every access, granted or refused.
+HIS_READ = "his.read"
+HIS_SEARCH = "his.search"
+HIS_BOOK = "his.book"
+HIS_UPDATE = "his.update"  # a status change; the change itself is booking.cancel/arrive/noshow
+HIS_REFUSED = "his.refused"  # a request the booking rules or the interface refused
+HIS_BAD_TOKEN = "his.bad_token"  # noqa: S105 (an action name)
+HIS_CLIENT_ADD = "his.client_add"
+HIS_CLIENT_REVOKE = "his.client_revoke"
+HIS_SYNC = "his.sync"
+LOGS_SEARCH = "logs.search"  # with the kinds of filter used, not what was typed
+RETENTION_PURGE = "retention.purge"  # the scheduled purge of old logs, with counts
+COMPLAINT_FILE = "complaint.file"  # taken by phone and entered by staff
+COMPLAINT_ACCEPT = "complaint.accept"
+COMPLAINT_REPLY = "complaint.reply"
+COMPLAINT_RESOLVE = "complaint.resolve"
+COMPLAINT_FORWARD = "complaint.forward"
+COMPLAINT_ESCALATE = "complaint.escalate"
+COMPLAINT_REFUSED = "complaint.refused"  # closed already, accepted by another, at the top
+COMPLAINT_VIEW = "complaint.view"  # what the patient wrote, read (as patient.view)
+# Doctors and the roster (backoffice/doctor_routes.py): codes and counts, never names.
+DOCTOR_ADD = "doctor.add"
+DOCTOR_EDIT = "doctor.edit"
+DOCTOR_REMOVE = "doctor.remove"  # made inactive; their sessions still to come closed
+TEMPLATE_ADD = "template.add"  # a weekly duty added, or its capacity changed
+TEMPLATE_REMOVE = "template.remove"
+ROSTER_GENERATE = "roster.generate"  # 排班 for a period: sessions created and already there
+SESSION_STOP = "session.stop"  # 停诊, with the number of bookings cancelled
+SCHEDULE_REFUSED = "schedule.refused"  # a removal or stop refused, with the reason
+# The hospital's blacklist (booking/blacklist.py): origin, status and counts, no ID numbers.
+BLACKLIST_SYNC = "blacklist.sync"
 
 
 async def record(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:

@@ -110,9 +110,11 @@ async def transfer(
     *,
     account: tuple[str, str] | None = None,
     address: str | None = None,
+    by: Actor | None = None,
 ) -> TransferReceipt:
     """转号: move a booking to another session of the same department, until the end of the
-    day before the visit; on the visit day a booking can only be cancelled."""
+    day before the visit; on the visit day a booking can only be cancelled. ``by``: the
+    member of staff who moves it, audited in the same transaction."""
     now = clock.now()
     async with uows() as uow:
         appointment, current = await _owned_appointment(uow, booking_no, account, clock)
@@ -163,6 +165,10 @@ async def transfer(
             booking_no,
             {"from_session_id": current.id, "to_session_id": target.id, "queue_no": place.queue_no},
         )
+        if by is not None:
+            before = {"session_id": current.id, "queue_no": appointment.queue_no}
+            after = {"session_id": target.id, "queue_no": place.queue_no}
+            await uow.audit.add(by.did(now, audit.TRANSFER, booking_no, before, after))
         await uow.commit()
     return TransferReceipt(appointment, current, target, place)
 
@@ -230,10 +236,17 @@ async def transfer_stopped(
 
 
 async def stop_session(
-    uows: UnitOfWorkFactory, clock: Clock, session_id: int, reason: str
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    session_id: int,
+    reason: str,
+    *,
+    by: Actor | None = None,
 ) -> list[Appointment]:
     """停诊: the hospital stops a session; every booking on it is cancelled with the reason and
-    its registration fee is marked for refund. Returns the bookings cancelled."""
+    its registration fee is marked for refund. Returns the bookings cancelled. ``by``: the
+    member of staff who stops it, audited in the same transaction (the reason is not kept
+    there: it is free text)."""
     now = clock.now()
     reason = " ".join(reason.split())[:200]
     if not reason:
@@ -280,5 +293,9 @@ async def stop_session(
         await uow.logs.booking_event(
             now, "session_stopped", None, {"session_id": session_id, "cancelled": len(cancelled)}
         )
+        if by is not None:
+            after = {"status": "stopped", "cancelled": len(cancelled)}
+            entry = by.did(now, audit.SESSION_STOP, str(session_id), {"status": "open"}, after)
+            await uow.audit.add(entry)
         await uow.commit()
     return cancelled

@@ -6,9 +6,12 @@ in the same transaction as the change, so nothing is lost when a process dies be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from booking import audit
+from booking.audit import Actor
 from booking.clock import Clock
 from booking.complaints import (
     ACCEPT_WITHIN,
@@ -35,6 +38,7 @@ from booking.protect import Protector
 # How long a post or an answer being sent is held by the process sending it; if that process
 # dies, another sends it after this.
 HOLD = timedelta(minutes=5)
+Scope = Callable[[Complaint], bool]  # may the acting account handle this complaint?
 ROUTING = (Action.FILE, Action.FORWARD, Action.ESCALATE, Action.AUTO_ESCALATE)
 
 
@@ -59,10 +63,11 @@ class PatientAnswer:
     to: AnswerTo
 
 
-async def _open(uow: UnitOfWork, complaint_no: str) -> Complaint:
-    """The complaint, held for this change, if it is still open."""
+async def _open(uow: UnitOfWork, complaint_no: str, within: Scope | None = None) -> Complaint:
+    """The complaint, held for this change, if it is still open (and ``within`` the acting
+    account's scope: checked on the held row, so a forward just before cannot slip past)."""
     complaint = await uow.complaints.get(normal_no(complaint_no), lock=True)
-    if complaint is None:
+    if complaint is None or (within is not None and not within(complaint)):
         raise UnknownComplaint("no complaint has this number", what="complaint")
     if complaint.status is ComplaintStatus.CLOSED:
         raise ComplaintClosed("the complaint is resolved", complaint_no=complaint.complaint_no)
@@ -70,16 +75,25 @@ async def _open(uow: UnitOfWork, complaint_no: str) -> Complaint:
 
 
 async def accept(
-    uows: UnitOfWorkFactory, clock: Clock, complaint_no: str, staff: StaffMember
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    complaint_no: str,
+    staff: StaffMember,
+    *,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
-    """受理: this member of staff takes it on; it is no longer escalated for lack of one."""
+    """受理: this member of staff takes it on; it is no longer escalated for lack of one.
+    ``by`` (here and in the steps below): the back-office account acting, audited in the
+    change's own transaction; None in the staff group chats, which have no account."""
     now = clock.now()
     async with uows() as uow:
-        complaint = await _open(uow, complaint_no)
+        complaint = await _open(uow, complaint_no, within)
         if complaint.accepted_by is not None:
             if complaint.accepted_by.id == staff.id:  # pressed twice
                 return complaint
             raise AlreadyAccepted("someone has accepted it", by=complaint.accepted_by.name)
+        was = complaint
         status = complaint.status
         if status is ComplaintStatus.RECEIVED:
             status = ComplaintStatus.IN_PROGRESS
@@ -88,6 +102,7 @@ async def accept(
         )
         await uow.complaints.update(complaint)
         await _record(uow, complaint, Action.ACCEPT, now, staff)
+        await _audit(uow, by, now, audit.COMPLAINT_ACCEPT, was, complaint)
         await uow.commit()
     return complaint
 
@@ -99,9 +114,14 @@ async def reply(
     complaint_no: str,
     staff: StaffMember,
     text: str,
+    *,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
     """回复: an answer for the patient, told on the channel the complaint came from."""
-    return await _answer(uows, protector, clock, complaint_no, staff, text, Action.REPLY)
+    return await _answer(
+        uows, protector, clock, complaint_no, staff, text, Action.REPLY, by, within
+    )
 
 
 async def resolve(
@@ -111,9 +131,14 @@ async def resolve(
     complaint_no: str,
     staff: StaffMember,
     result: str,
+    *,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
     """办结: the result, told to the patient; the complaint is closed."""
-    return await _answer(uows, protector, clock, complaint_no, staff, result, Action.RESOLVE)
+    return await _answer(
+        uows, protector, clock, complaint_no, staff, result, Action.RESOLVE, by, within
+    )
 
 
 async def _answer(
@@ -124,17 +149,21 @@ async def _answer(
     staff: StaffMember,
     text: str,
     action: Action,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
     sealed = protector.encrypt(tidy(text, "reply" if action is Action.REPLY else "result"))
     now = clock.now()
     async with uows() as uow:
-        complaint = await _open(uow, complaint_no)
+        complaint = was = await _open(uow, complaint_no, within)
         status = ComplaintStatus.ANSWERED if action is Action.REPLY else ComplaintStatus.CLOSED
         complaint = replace(complaint, status=status, updated_at=now)
         if complaint.accepted_by is None:  # whoever answers has taken it on
             complaint = replace(complaint, accepted_by=staff, accepted_at=now)
         await uow.complaints.update(complaint)
         await _record(uow, complaint, action, now, staff, text=sealed, tell=complaint.answerable)
+        done = audit.COMPLAINT_REPLY if action is Action.REPLY else audit.COMPLAINT_RESOLVE
+        await _audit(uow, by, now, done, was, complaint)
         await uow.commit()
     return complaint
 
@@ -147,6 +176,8 @@ async def forward(
     department_code: str,
     *,
     accept_within: timedelta = ACCEPT_WITHIN,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
     """转办: another department is responsible; its staff group has it from the start."""
     now = clock.now()
@@ -155,10 +186,11 @@ async def forward(
         code = department_code.strip().upper()
         if code not in {d.code for d in catalogue.departments}:
             raise UnknownDepartment("no department has this code", department=code)
-        complaint = await _open(uow, complaint_no)
+        complaint = was = await _open(uow, complaint_no, within)
         complaint = _routed(complaint, now + accept_within, DEPARTMENT, now, code)
         await uow.complaints.update(complaint, post=True)
         await _record(uow, complaint, Action.FORWARD, now, staff, department=code)
+        await _audit(uow, by, now, audit.COMPLAINT_FORWARD, was, complaint)
         await uow.commit()
     return complaint
 
@@ -170,16 +202,19 @@ async def escalate(
     staff: StaffMember,
     *,
     accept_within: timedelta = ACCEPT_WITHIN,
+    by: Actor | None = None,
+    within: Scope | None = None,
 ) -> Complaint:
     """升级: the level above takes it over, and must accept it within the deadline."""
     now = clock.now()
     async with uows() as uow:
-        complaint = await _open(uow, complaint_no)
+        complaint = was = await _open(uow, complaint_no, within)
         if complaint.level >= TOP_LEVEL:
             raise AtTopLevel("management has it already", complaint_no=complaint.complaint_no)
         complaint = _routed(complaint, now + accept_within, complaint.level + 1, now)
         await uow.complaints.update(complaint, post=True)
         await _record(uow, complaint, Action.ESCALATE, now, staff)
+        await _audit(uow, by, now, audit.COMPLAINT_ESCALATE, was, complaint)
         await uow.commit()
     return complaint
 
@@ -255,6 +290,23 @@ async def _record(
         complaint.complaint_no, action, now, complaint.level, staff, department, text
     )
     await uow.complaints.record(taken, tell=tell)
+
+
+async def _audit(
+    uow: UnitOfWork, by: Actor | None, now: datetime, action: str, was: Complaint, now_is: Complaint
+) -> None:
+    """Statuses, levels and department codes only: never what the patient or staff wrote."""
+    if by is not None:
+        before, after = _state(was), _state(now_is)
+        await uow.audit.add(by.did(now, action, now_is.complaint_no, before, after))
+
+
+def _state(complaint: Complaint) -> dict[str, object]:
+    return {
+        "status": complaint.status.value,
+        "level": complaint.level,
+        "department": complaint.department_code,
+    }
 
 
 async def due_posts(

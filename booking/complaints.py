@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from booking import audit
+from booking.audit import Actor
 from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound, TryAgain, WrongStatus
 from booking.ports import NewComplaint, UnitOfWorkFactory
@@ -150,10 +152,11 @@ async def file_complaint(
     language: str = "zh",
     taken_by: StaffMember | None = None,
     accept_within: timedelta = ACCEPT_WITHIN,
+    by: Actor | None = None,
 ) -> Complaint:
     """A complaint received, to be posted to its department's staff. ``user_id`` is whom to
     answer on ``channel``; None for one staff took by phone (``taken_by``): then replies are
-    only recorded."""
+    only recorded. ``by``: the back-office account that entered it, audited with it."""
     sealed = protector.encrypt(tidy(text))
     now = clock.now()
     for _ in range(5):
@@ -174,6 +177,10 @@ async def file_complaint(
                 if taken_by is not None:
                     filed = ActionTaken(complaint.complaint_no, Action.FILE, now, 0, taken_by)
                     await uow.complaints.record(filed, tell=False)
+                if by is not None:  # the number, category and department: not the text
+                    after = {"category": category.value, "department": department_code}
+                    entry = by.did(now, audit.COMPLAINT_FILE, complaint.complaint_no, None, after)
+                    await uow.audit.add(entry)
                 await uow.commit()
             return complaint
         except ComplaintNumberTaken:

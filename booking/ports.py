@@ -12,14 +12,20 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from booking.appointments import Appointment, AppointmentStatus, BookingView, QuotaUse
 from booking.catalogue import Catalogue, Department, Hospital, Part
+from booking.doctor_ports import DoctorRepository
+from booking.his_ports import HisRepository
 from booking.notices import NewNotice, Notice, NoticeKind
+from booking.patient_ports import PatientRecordRepository
 from booking.patients import Account, BlacklistEntry, Patient, PendingLink
+from booking.reports import ReportRepository
 from booking.schedule import ClinicSession, PlaceStatus, PlannedSession
 from booking.staff import Role, StaffAccount, StaffSession
 
 if TYPE_CHECKING:  # booking.audit, complaints and waitlist use these ports themselves
     from booking.audit import AuditEntry, AuditFilter
-    from booking.complaints import ActionTaken, Complaint, ComplaintCategory
+    from booking.blacklist import BlacklistPage, Changes, HospitalEntry, SyncReport
+    from booking.complaints import ActionTaken, Complaint, ComplaintCategory, ComplaintStatus
+    from booking.log_reading import LogEntry, LogFilter
     from booking.waitlist import NewWaitlistEntry, WaitingView, WaitlistEntry, WaitStatus
 
 
@@ -209,6 +215,17 @@ class PatientRepository(Protocol):
 class BlacklistRepository(Protocol):
     async def entries(self, id_hash: str) -> list[BlacklistEntry]: ...
     async def add(self, entry: BlacklistEntry, now: datetime) -> None: ...
+    async def lock_hospital_list(self) -> None:
+        """Until the transaction ends, no other sync of the hospital's list."""
+        ...
+
+    async def hospital_entries(self) -> list[HospitalEntry]: ...
+    async def apply_hospital_changes(self, changes: Changes, now: datetime) -> None: ...
+    async def save_sync(self, report: SyncReport) -> int: ...
+    async def latest_syncs(self, count: int) -> list[SyncReport]: ...
+    async def page(self, source: str, page: int, per_page: int) -> BlacklistPage:
+        """Entries of one source (hospital or noshow), newest first, with masked ID numbers."""
+        ...
 
 
 class AppointmentRepository(Protocol):
@@ -258,6 +275,13 @@ class LogRepository(Protocol):
         self, now: datetime, operation: str, reason: str, detail: dict[str, Any]
     ) -> None: ...
     async def purge(self, before: datetime) -> tuple[int, int]: ...
+    async def purge_audit(self, before: datetime) -> int:
+        """Audit rows older than `before`: kept longer than the logs (booking.retention)."""
+        ...
+
+    async def search(self, f: LogFilter) -> list[LogEntry]:
+        """Newest first: the filter's page, and one entry more when there is a next page."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +404,20 @@ class ComplaintRepository(Protocol):
 
     async def claim_answers(self, now: datetime, until: datetime) -> list[SealedAnswer]: ...
     async def told(self, action_id: int) -> None: ...
+
+
+class ComplaintDeskRepository(Protocol):
+    """Complaints listed for the back office's complaint desk."""
+
+    async def listed(
+        self,
+        *,
+        statuses: tuple[ComplaintStatus, ...] | None,
+        department_code: str | None,
+        limit: int,
+    ) -> list[Complaint]:
+        """Newest first; ``department_code`` None: every department's (and none's)."""
+        ...
 
 
 class NoticeRepository(Protocol):
@@ -505,6 +543,11 @@ class UnitOfWork(Protocol):
     waitlist: WaitlistRepository
     staff: StaffRepository
     audit: AuditRepository
+    patient_records: PatientRecordRepository
+    reports: ReportRepository
+    complaint_desk: ComplaintDeskRepository
+    his: HisRepository
+    doctors: DoctorRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

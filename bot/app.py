@@ -18,28 +18,37 @@ from typing import Any
 from fastapi import FastAPI
 
 import backoffice
+from booking import complaint_handling as handling
 from booking.attendance import mark_noshows
+from booking.audit import SCHEDULE
+from booking.blacklist import ListFetcher, SyncReport, SyncStatus
+from booking.blacklist import pull as pull_blacklist
+from booking.retention import Purged, Retention, purge_old_records
 from booking.search import load_catalogue
 from booking.staff import SessionLimits
 from booking.waitlist import tend_waitlists
+from bot.channel_setup import mail_for, sms_for, start_telegram, telegram_for
 from bot.cli_runtime import read_catalogue
+from bot.complaint_answers import ComplaintAnswers
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
+from bot.fhir_api import fhir_router
 from bot.mail import handle_mail
 from bot.nlu_setup import build_nlu
 from bot.notices import NoticeDispatcher
+from bot.rounds import every
 from bot.settings import Settings
 from bot.staff import StaffDesk, StaffRooms
 from bot.texts import Texts
 from bot.wiring import Services, build
-from channels.email import Mail, MailDesk, MailReply
+from channels.email import Mail, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
-from channels.sms import SmsChannel, SmsGateway
-from channels.telegram import Pacing, StaffCommand, StaffPress, TelegramChannel
+from channels.telegram import StaffCommand, StaffPress
 from channels.webchat import webchat_router
 
 log = logging.getLogger(__name__)
+PURGE_EVERY = timedelta(days=1)
 
 
 class Unreachable(Exception):
@@ -67,16 +76,13 @@ class Bot:
         self.texts = Texts.load()
         # How to reach a user outside a conversation, by channel: (user id, messages).
         self.senders: dict[str, Callable[[str, list[Outbound]], Awaitable[None]]] = {}
-        self._housekeeping: asyncio.Task[None] | None = None
         self.staff: StaffDesk | None = None
         self.rooms: StaffRooms | None = None  # set when a staff group is configured
-        self._staff_rounds: asyncio.Task[None] | None = None
-        self._dispatching: asyncio.Task[None] | None = None
-        self._attendance: asyncio.Task[None] | None = None
-        self._waitlists: asyncio.Task[None] | None = None
         self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
+        self._rounds: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._purged_at: datetime | None = None
 
     async def start(self, settings: Settings, *, rounds: bool = True) -> None:
         """`rounds`: also start the background work (notices, complaints, no-shows,
@@ -131,37 +137,39 @@ class Bot:
         )
         if not rounds:
             return
-        if self.staff is not None:
-            self._staff_rounds = asyncio.create_task(self._watch_complaints(self.staff))
-        self._dispatching = asyncio.create_task(self._dispatch(self.notices))
-        self._attendance = asyncio.create_task(self._mark_noshows())
-        self._waitlists = asyncio.create_task(self._tend_waitlists())
-        self._housekeeping = asyncio.create_task(self._keep_house(settings.conversation_days))
+        notices = self.notices
+        fetch = services.blacklist_pull
+        work: list[tuple[float, str, Callable[[], Awaitable[object]]]] = [
+            (self.COMPLAINT_ROUNDS_EVERY, "look after complaints", self.look_after_complaints),
+            (self.NOTICE_ROUNDS_EVERY, "send notices", notices.run_once),
+            (self.NOSHOW_ROUNDS_EVERY, "mark no-shows", self.mark_noshows),
+            (self.WAITLIST_ROUNDS_EVERY, "tend the waitlists", self.tend_waitlists),
+            (
+                self.HOUSEKEEPING_EVERY,
+                "keep house",
+                partial(self.keep_house, settings.conversation_days, settings.retention),
+            ),
+        ]
+        if fetch is not None:
+            minutes = settings.blacklist_pull_minutes
+            work.append((minutes * 60.0, "pull the blacklist", partial(self.pull_blacklist, fetch)))
+        self._rounds = [asyncio.create_task(every(*each)) for each in work]
 
     async def one_round(self) -> tuple[int, int]:
         """What the background does, once, now: (no-shows marked, notices sent)."""
         assert self.services is not None and self.notices is not None
-        marked = await mark_noshows(self.services.uows, self.services.clock)
-        await tend_waitlists(self.services.uows, self.services.clock)
-        if self.staff is not None:
-            await self.staff.send_pending()
-            await self.staff.escalate_overdue()
+        marked = await self.mark_noshows()
+        await self.tend_waitlists()
+        await self.look_after_complaints()
         return marked, await self.notices.run_once()
 
     async def stop_background(self) -> None:
         """Stop what runs in the background (first, before the channels close)."""
-        rounds = (
-            self._housekeeping,
-            self._staff_rounds,
-            self._dispatching,
-            self._attendance,
-            self._waitlists,
-        )
-        for task in (*rounds, *self._background):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+        for task in (*self._rounds, *self._background):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        self._rounds = []
 
     async def stop(self) -> None:
         await self.stop_background()
@@ -230,59 +238,71 @@ class Bot:
         before = self.services.clock.now() - timedelta(days=days)
         return await self.conversations.purge(before)
 
-    async def _watch_complaints(self, staff: StaffDesk) -> None:
+    async def look_after_complaints(self) -> None:
         """Complaints filed in conversations reach the staff group, answers not yet delivered
-        are tried again, and those nobody accepted in time go one level up."""
-        while True:
-            try:
-                await staff.send_pending()
-                await staff.escalate_overdue()
-            except Exception:
-                log.exception("could not look after complaints")
-            await asyncio.sleep(self.COMPLAINT_ROUNDS_EVERY)
+        (from the group or the web console) are tried again, and those nobody accepted in
+        time go one level up: posted to the group above, when there are staff groups."""
+        if self.staff is not None:
+            await self.staff.send_pending()
+            await self.staff.escalate_overdue()
+            return
+        assert self.services is not None
+        s = self.services
+        await ComplaintAnswers(s.uows, s.protector, s.clock, self.texts, self.tell).tell_due()
+        for complaint in await handling.overdue(s.uows, s.clock.now()):
+            await handling.auto_escalate(
+                s.uows, s.clock, complaint.complaint_no, accept_within=self.complaint_within
+            )
 
-    async def _dispatch(self, notices: NoticeDispatcher) -> None:
-        """Reminders and change notices as they fall due (within a second or two)."""
-        while True:
-            try:
-                await notices.run_once()
-            except Exception:
-                log.exception("could not send notices")
-            await asyncio.sleep(self.NOTICE_ROUNDS_EVERY)
-
-    async def _mark_noshows(self) -> None:
+    async def mark_noshows(self) -> int:
         """Bookings nobody checked in for, an hour after their session: no-shows, and the
         bans that follow, told to the patient."""
         assert self.services is not None
-        while True:
-            try:
-                marked = await mark_noshows(self.services.uows, self.services.clock)
-                if marked:
-                    log.info("%d bookings marked as no-shows", marked)
-            except Exception:
-                log.exception("could not mark no-shows")
-            await asyncio.sleep(self.NOSHOW_ROUNDS_EVERY)
+        marked = await mark_noshows(self.services.uows, self.services.clock)
+        if marked:
+            log.info("%d bookings marked as no-shows", marked)
+        return marked
 
-    async def _tend_waitlists(self) -> None:
+    async def tend_waitlists(self) -> None:
         """候补: offers not taken in time pass on, free places go to whoever waits, lines
         close at their time (each change writes its notice, sent by the dispatcher)."""
         assert self.services is not None
-        while True:
-            try:
-                await tend_waitlists(self.services.uows, self.services.clock)
-            except Exception:
-                log.exception("could not tend the waitlists")
-            await asyncio.sleep(self.WAITLIST_ROUNDS_EVERY)
+        await tend_waitlists(self.services.uows, self.services.clock)
 
-    async def _keep_house(self, days: int) -> None:
-        while True:
-            try:
-                forgotten = await self.forget_old_conversations(days)
-                if forgotten:
-                    log.info("forgot %d conversations and answered messages", forgotten)
-            except Exception:  # the next round tries again; answering patients matters more
-                log.exception("could not forget old conversations")
-            await asyncio.sleep(self.HOUSEKEEPING_EVERY)
+    async def pull_blacklist(self, fetch: ListFetcher) -> SyncReport:
+        """The hospital's blacklist from its server (GUAHAO_BLACKLIST_URL). A failed pull is
+        kept as a report (seen at /admin/blacklist), changes nothing, and is tried again next
+        round; the log says the reason, never the URL or a number."""
+        assert self.services is not None
+        s = self.services
+        report = await pull_blacklist(s.uows, s.clock, s.protector, fetch, actor=SCHEDULE)
+        if report.status is SyncStatus.APPLIED:
+            log.info("blacklist pulled: %d added, %d updated, %d removed",
+                     report.added, report.updated, report.removed)  # fmt: skip
+        else:
+            why = report.failure or f"{report.rejected} bad rows"
+            log.warning("blacklist pull %s (%s)", report.status.value, why)
+        return report
+
+    async def purge_old_records(self, retention: Retention) -> Purged:
+        """B8: log entries past their year, audit rows past theirs; the purge is audited."""
+        assert self.services is not None
+        return await purge_old_records(self.services.uows, self.services.clock, retention)
+
+    async def keep_house(self, days: int, retention: Retention) -> None:
+        """Forget old conversations; once a day, purge the logs past their retention."""
+        try:
+            forgotten = await self.forget_old_conversations(days)
+            if forgotten:
+                log.info("forgot %d conversations and answered messages", forgotten)
+        except Exception:  # the purge is still due
+            log.exception("could not forget old conversations")
+        # Once a day is enough for a retention counted in days (one audit row a day).
+        if self._purged_at is None or self.now() - self._purged_at >= PURGE_EVERY:
+            purged = await self.purge_old_records(retention)
+            self._purged_at = self.now()
+            counts = (purged.booking_log, purged.operation_errors, purged.audit_log)
+            log.info("purged %d booking log, %d error log and %d audit entries", *counts)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Every message gets an answer: an unexpected failure is logged (never what the
@@ -334,8 +354,8 @@ async def run_round(settings: Settings) -> tuple[int, int]:
     """One round of the background work at the settings' clock (`guahao demo forward`), on
     every configured channel, sending only."""
     bot = Bot()
-    telegram = _telegram(settings, bot)
-    _, gateway = _sms(settings, bot)
+    telegram = telegram_for(settings, bot)
+    _, gateway = sms_for(settings, bot)
     await bot.start(settings, rounds=False)
     try:
         if telegram is not None:
@@ -355,9 +375,9 @@ async def run_worker(settings: Settings) -> None:
     many as wanted: each notice is claimed by one), sending on every configured channel but
     taking no messages; until cancelled."""
     bot = Bot()
-    telegram = _telegram(settings, bot)
-    _, gateway = _sms(settings, bot)
-    mail = _mail(settings, bot)
+    telegram = telegram_for(settings, bot)
+    _, gateway = sms_for(settings, bot)
+    mail = mail_for(settings, bot)
     await bot.start(settings)
     try:
         if telegram is not None:
@@ -390,16 +410,16 @@ def login_gate(per_address: str, storage: str) -> Callable[[str | None], Awaitab
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     bot = Bot()
-    telegram = _telegram(settings, bot)
-    sms, gateway = _sms(settings, bot)
-    mail = _mail(settings, bot)
+    telegram = telegram_for(settings, bot)
+    sms, gateway = sms_for(settings, bot)
+    mail = mail_for(settings, bot)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await bot.start(settings)
         try:
             if telegram is not None:
-                await _start_telegram(telegram, bot)
+                await start_telegram(telegram, bot)
             if mail is not None:
                 await mail.start()
             yield
@@ -439,6 +459,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             login_gate=login_gate(settings.admin_logins_per_address, settings.rate_limit_storage),
         )
     )
+    app.include_router(fhir_router(lambda: bot.services))  # the HIS
     if telegram is not None:
         app.include_router(telegram.router())
     if sms is not None:
@@ -449,115 +470,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-async def _start_telegram(channel: TelegramChannel, bot: Bot) -> None:
-    """Telegram cannot be reached from every hospital network: when it fails at start, the
-    web chat, SMS and e-mail serve all the same while it is tried again in the background."""
-    try:
-        await channel.start()
-        return
-    except Exception as error:
-        log.warning("Telegram did not start (%s): trying again", type(error).__name__)
-
-    async def again() -> None:
-        delay = 5.0
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await channel.start()
-            except Exception as error:
-                delay = min(delay * 2, 300.0)
-                log.warning("Telegram did not start (%s): next try in %.0f s",
-                            type(error).__name__, delay)  # fmt: skip
-            else:
-                log.info("Telegram started")
-                return
-
-    bot.in_background(again())
-
-
-def _telegram(settings: Settings, bot: Bot) -> TelegramChannel | None:
-    """The Telegram bot, when a token is configured: long polling, or the webhook. With a
-    staff group, complaints go there too (bot.staff)."""
-    if settings.telegram_bot_token is None:
-        return None
-    gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)
-    # Telegram's limits are the bot's: every process with this token counts in one storage.
-    bot_id = settings.telegram_bot_token.split(":", 1)[0]
-    channel = TelegramChannel(
-        settings.telegram_bot_token,
-        partial(bot.handle_gated, gate),
-        now=bot.now,
-        base_url=settings.telegram_api_base_url,
-        webhook_url=settings.telegram_webhook_url,
-        webhook_secret=settings.telegram_webhook_secret,
-        on_staff=bot.staff_press,
-        on_staff_command=bot.staff_command,
-        pacing=Pacing(storage=settings.rate_limit_storage, bot=bot_id),
-    )
-    bot.senders["telegram"] = channel.send
-    if settings.telegram_staff_chat_id is not None:
-        bot.rooms = StaffRooms(
-            default_chat=settings.telegram_staff_chat_id,
-            department_chats=settings.department_chats(),
-            office_chat=settings.telegram_staff_chat_id,
-            management_chat=settings.telegram_ops_chat_id,
-            staff_ids=settings.staff_user_ids(),
-            deadline=timedelta(hours=settings.complaint_hours),
-        )
-    return channel
-
-
-def _sms(settings: Settings, bot: Bot) -> tuple[SmsChannel | None, SmsGateway | None]:
-    """Text messages through a Twilio-style gateway, when one is configured."""
-    if not settings.sms_enabled:
-        return None, None
-    assert settings.sms_gateway_url and settings.sms_account_sid  # all four, or none
-    assert settings.sms_auth_token and settings.sms_from
-    gateway = SmsGateway(
-        settings.sms_gateway_url,
-        settings.sms_account_sid,
-        settings.sms_auth_token,
-        settings.sms_from,
-    )
-    # Every message comes from the gateway's address: only the per-sender limit means much.
-    gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)
-    channel = SmsChannel(
-        bot.handle,
-        gateway,
-        auth_token=settings.sms_auth_token,
-        now=bot.now,
-        public_url=settings.sms_webhook_url,
-        gate=gate,
-    )
-    bot.senders["sms"] = channel.send
-    return channel, gateway
-
-
-def _mail(settings: Settings, bot: Bot) -> MailDesk | None:
-    """Complaints and suggestions by e-mail (seed §4.2), when a port to listen on is set."""
-    if settings.mail_listen_port is None:
-        return None
-    assert settings.mail_from and settings.smtp_host  # checked with the settings
-    desk = MailDesk(
-        bot.handle_mail,
-        # Anyone can write From: someone-else: a sender's mails are few, or not answered.
-        gate=FloodGate("10/hour", "1000/hour", settings.rate_limit_storage),
-        host=settings.mail_listen_host,
-        port=settings.mail_listen_port,
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        from_address=settings.mail_from,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-        now=bot.now,
-    )
-
-    async def by_mail(address: str, messages: list[Outbound]) -> None:
-        subject = bot.texts.say("zh", "mail.subject")
-        await desk.send(address, subject, "\n\n".join(m.text for m in messages))
-
-    bot.senders["email"] = by_mail
-    return desk

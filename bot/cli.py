@@ -15,13 +15,22 @@ from typing import Annotated
 
 import typer
 
+from booking.audit import COMMAND_LINE
 from booking.catalogue import Part
 from booking.changes import stop_session
-from booking.retention import purge_logs
+from booking.retention import LOG_DAYS, Retention, purge_old_records
 from booking.roster import generate_sessions, import_catalogue
 from booking.search import search_doctors
 from booking.search import search_sessions as find_sessions
-from bot import cli_bookings, cli_chat, cli_demo, cli_roster, cli_staff
+from bot import (
+    cli_blacklist,
+    cli_bookings,
+    cli_chat,
+    cli_demo,
+    cli_his,
+    cli_roster,
+    cli_staff,
+)
 from bot.cli_lookup import check_places
 from bot.cli_nlu import nlu_app
 from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
@@ -61,6 +70,8 @@ app.add_typer(cli_bookings.bookings_app, name="bookings")
 app.add_typer(logs_app, name="logs")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(cli_staff.staff_app, name="staff")
+app.add_typer(cli_his.his_app, name="his")
+app.add_typer(cli_blacklist.blacklist_app, name="blacklist")
 app.command("roster")(cli_roster.roster)
 app.command("book")(cli_bookings.book)
 app.command("cancel")(cli_bookings.cancel)
@@ -243,7 +254,7 @@ def sessions_stop(
     """停诊: stop a session; every booking on it is cancelled and marked for refund."""
 
     async def work(s: Services) -> None:
-        cancelled = await stop_session(s.uows, s.clock, session_id, reason)
+        cancelled = await stop_session(s.uows, s.clock, session_id, reason, by=COMMAND_LINE)
         numbers = [a.booking_no for a in cancelled]
         if as_json:
             emit_json(
@@ -266,13 +277,28 @@ def sessions_stop(
 
 @logs_app.command("purge")
 def logs_purge(
-    days: Annotated[int, typer.Option(min=1, help="Keep this many days of logs.")] = 365,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=LOG_DAYS,
+            help="Keep this many days of logs (default GUAHAO_LOG_RETENTION_DAYS, 365).",
+        ),
+    ] = None,
 ) -> None:
-    """Delete booking and error log entries older than the retention period."""
+    """Delete booking and error log entries past their retention (a year), and audit log
+    entries past theirs (GUAHAO_AUDIT_RETENTION_DAYS, three years); the purge is audited.
+    `guahao serve` does this once a day by itself."""
 
     async def work(s: Services) -> None:
-        bookings, errors = await purge_logs(s.uows, s.clock, days)
-        emit(f"purged {bookings} booking log and {errors} error log entries older than {days} days")
+        kept = s.settings.retention
+        if days is not None:
+            kept = Retention(days, max(kept.audit_days, days))
+        purged = await purge_old_records(s.uows, s.clock, kept, by=COMMAND_LINE)
+        emit(
+            f"purged {purged.booking_log} booking log and {purged.operation_errors} error log "
+            f"entries older than {kept.log_days} days, {purged.audit_log} audit log entries "
+            f"older than {kept.audit_days} days"
+        )
 
     run(work)
 

@@ -25,9 +25,17 @@ GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_SESSION_HOURS
                        after this long in all (12)
 GUAHAO_ADMIN_LOGINS_PER_ADDRESS
                        back-office logins one address may try (default ``20/15 minutes``)
+GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
+                       the booking and error logs are kept this many days (365, no fewer) and
+                       the audit log of staff actions this many (1095, no fewer), then purged
 GUAHAO_NOTICE_HOLD_SECONDS
                        how long a dispatcher's claim on a notice lasts (default 120): after a
                        crash, its unsent notices go out this much later
+GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLSX); unset: no pull,
+                       the list is uploaded at /admin/blacklist or imported on the command line
+GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
+GUAHAO_BLACKLIST_PULL_MINUTES
+                       how often the list is pulled (default 60)
 TELEGRAM_*, SMS_*      the messaging channels: see the README's "Connecting Telegram and SMS"
 =====================  ==========================================================================
 """
@@ -43,6 +51,8 @@ from typing import Literal
 from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from booking.retention import AUDIT_DAYS, LOG_DAYS, Retention
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -99,6 +109,14 @@ class Settings(BaseSettings):
     conversation_days: int = Field(
         default=30, ge=1, le=3650, validation_alias="GUAHAO_CONVERSATION_DAYS"
     )
+    # B8: the booking and error logs are kept one year, the audit log three years (why: see
+    # booking/retention.py); a shorter setting is refused.
+    log_retention_days: int = Field(
+        default=LOG_DAYS, ge=LOG_DAYS, le=3650, validation_alias="GUAHAO_LOG_RETENTION_DAYS"
+    )
+    audit_retention_days: int = Field(
+        default=AUDIT_DAYS, ge=AUDIT_DAYS, le=36500, validation_alias="GUAHAO_AUDIT_RETENTION_DAYS"
+    )
     # How long a notice claimed by a dispatcher (`guahao serve` or `guahao worker`) is kept from
     # the others: longer than a batch of 50 takes to send, paced. After a crash, its unsent
     # notices wait this long before another dispatcher (or itself, restarted) sends them.
@@ -116,6 +134,15 @@ class Settings(BaseSettings):
     # Lock-out is per account: this stops one address trying a password against every name.
     admin_logins_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_ADMIN_LOGINS_PER_ADDRESS"
+    )
+
+    # The hospital's blacklist (B6), pulled from its server on schedule when a URL is set.
+    blacklist_url: str | None = Field(
+        default=None, pattern=r"^https?://", validation_alias="GUAHAO_BLACKLIST_URL"
+    )
+    blacklist_token: str | None = Field(default=None, validation_alias="GUAHAO_BLACKLIST_TOKEN")
+    blacklist_pull_minutes: int = Field(
+        default=60, ge=1, le=7 * 24 * 60, validation_alias="GUAHAO_BLACKLIST_PULL_MINUTES"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.
@@ -224,6 +251,18 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _audit_outlives_logs(self) -> Settings:
+        if self.audit_retention_days < self.log_retention_days:
+            raise ValueError(
+                "GUAHAO_AUDIT_RETENTION_DAYS must not be shorter than GUAHAO_LOG_RETENTION_DAYS"
+            )
+        return self
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(self.log_retention_days, self.audit_retention_days)
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

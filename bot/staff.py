@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from booking import complaint_handling as handling
 from booking.clock import Clock
-from booking.complaint_handling import PatientAnswer, StaffPost
+from booking.complaint_handling import StaffPost
 from booking.complaints import (
     ACCEPT_WITHIN,
     DEPARTMENT,
@@ -45,7 +45,7 @@ from booking.protect import Protector
 from booking.registration import DEFAULT_TZ
 from booking.schedule import local_now
 from booking.search import load_catalogue
-from bot.notices import fails_for_good
+from bot.complaint_answers import ComplaintAnswers
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
 
@@ -103,6 +103,9 @@ class StaffDesk:
         self.post = post
         self.tell_patient = tell_patient
         self.rooms = rooms
+        self.answers = ComplaintAnswers(
+            uows, protector, clock, texts, tell_patient, self._not_delivered
+        )
 
     # What happens to complaints
 
@@ -252,32 +255,13 @@ class StaffDesk:
         return sent
 
     async def _tell_due(self) -> set[str]:
-        """Tell patients the replies and results due; the complaints whose answers went."""
-        told = set()
-        for answer in await handling.due_answers(self.uows, self.protector, self.clock):
-            try:
-                await self.tell_patient(
-                    answer.to.channel, answer.to.user_id, [Outbound(self._answer(answer))]
-                )
-            except Exception as error:
-                if not fails_for_good(error):  # told again later
-                    log.warning(
-                        "answer to complaint %s not sent yet (%s)",
-                        answer.complaint_no,
-                        type(error).__name__,
-                    )
-                    continue
-                # Blocked, gone, or a channel that cannot be reached outside a conversation:
-                # trying again changes nothing; staff are told to reach the patient otherwise.
-                log.warning("answer to complaint %s cannot be delivered", answer.complaint_no)
-                await handling.mark_told(self.uows, answer)
-                note = self._say("staff.not_delivered", complaint_no=answer.complaint_no)
-                await self._post_quietly(self.rooms.office_chat or self.rooms.default_chat,
-                                         [Outbound(note)])  # fmt: skip
-                continue
-            await handling.mark_told(self.uows, answer)
-            told.add(answer.complaint_no)
-        return told
+        return await self.answers.tell_due()
+
+    async def _not_delivered(self, complaint_no: str) -> None:
+        note = self._say("staff.not_delivered", complaint_no=complaint_no)
+        await self._post_quietly(
+            self.rooms.office_chat or self.rooms.default_chat, [Outbound(note)]
+        )
 
     async def _post_quietly(self, chat_id: str, messages: list[Outbound]) -> None:
         try:
@@ -315,12 +299,6 @@ class StaffDesk:
             Choice(f"staff:{b}:{c.complaint_no}", self._say(f"staff.button.{b}")) for b in BUTTONS
         )
         return Outbound("\n".join(lines), buttons)
-
-    def _answer(self, answer: PatientAnswer) -> str:
-        key = "complaint.replied" if answer.action is Action.REPLY else "complaint.resolved"
-        return self.texts.say(
-            answer.to.language, key, complaint_no=answer.complaint_no, text=answer.text
-        )
 
     def _refusal(self, error: BookingError, number: str) -> str:
         if isinstance(error, UnknownComplaint):

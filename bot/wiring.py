@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from booking.blacklist import ListFetcher
 from booking.clock import Clock, FixedClock, SystemClock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.store import Database, upgrade
+from bot.blacklist_pull import http_list
 from bot.settings import Settings
 
 
@@ -25,6 +27,12 @@ class Services:
     def uows(self) -> UnitOfWorkFactory:
         """The database as the use cases see it: a factory of units of work."""
         return self.db
+
+    @property
+    def blacklist_pull(self) -> ListFetcher | None:
+        """The hospital's blacklist server (GUAHAO_BLACKLIST_URL), if one is configured."""
+        url = self.settings.blacklist_url
+        return http_list(url, token=self.settings.blacklist_token) if url else None
 
     async def close(self) -> None:
         await self.db.dispose()

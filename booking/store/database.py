@@ -24,13 +24,17 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
+from booking.doctor_ports import DoctorRepository
 from booking.errors import TryAgain
+from booking.his_ports import HisRepository
+from booking.patient_ports import PatientRecordRepository
 from booking.ports import (
     AppointmentRepository,
     AuditRepository,
     BlacklistRepository,
     BookingRepository,
     CatalogueRepository,
+    ComplaintDeskRepository,
     ComplaintRepository,
     ConversationRepository,
     LogRepository,
@@ -40,15 +44,21 @@ from booking.ports import (
     StaffRepository,
     WaitlistRepository,
 )
+from booking.reports import ReportRepository
 from booking.store.appointments_repo import SqlAppointments
+from booking.store.blacklist_repo import SqlBlacklist
 from booking.store.booking_repo import SqlBookings
 from booking.store.catalogue_repo import SqlCatalogue
+from booking.store.complaint_desk_repo import SqlComplaintDesk
 from booking.store.complaints_repo import SqlComplaints
 from booking.store.conversations_repo import SqlConversations
+from booking.store.doctors_repo import SqlDoctors
 from booking.store.hints import SoldOutHints
+from booking.store.his_repo import SqlHis
 from booking.store.logs_repo import SqlLogs
 from booking.store.notices_repo import SqlNotices
-from booking.store.patients_repo import SqlBlacklist, SqlPatients
+from booking.store.patients_repo import SqlPatientRecords, SqlPatients
+from booking.store.reports_repo import SqlReports
 from booking.store.sessions_repo import SqlSessions
 from booking.store.staff_repo import SqlAudit, SqlStaff
 from booking.store.waitlist_repo import SqlWaitlist
@@ -117,6 +127,9 @@ class Database:
                 url,
                 pool_size=pool_size,
                 max_overflow=0,
+                # After a server restart or failover the pool holds dead connections: a ping
+                # (one round trip) at checkout replaces them instead of failing a booking.
+                pool_pre_ping=True,
                 echo=echo,
                 connect_args=connect_args,
                 hide_parameters=True,
@@ -157,6 +170,11 @@ class SqlUnitOfWork:
     waitlist: WaitlistRepository
     staff: StaffRepository
     audit: AuditRepository
+    complaint_desk: ComplaintDeskRepository
+    patient_records: PatientRecordRepository
+    reports: ReportRepository
+    his: HisRepository
+    doctors: DoctorRepository
     session: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
@@ -185,7 +203,7 @@ class SqlUnitOfWork:
             self.catalogue = SqlCatalogue(s)
             self.sessions = SqlSessions(s, postgres=postgres, freed=self._freed)
             self.patients = SqlPatients(s)
-            self.blacklist = SqlBlacklist(s)
+            self.blacklist = SqlBlacklist(s, postgres=postgres)
             self.appointments = SqlAppointments(s)
             self.logs = SqlLogs(s)
             self.conversations = SqlConversations(s, postgres=postgres)
@@ -194,6 +212,11 @@ class SqlUnitOfWork:
             self.waitlist = SqlWaitlist(s)
             self.staff = SqlStaff(s)
             self.audit = SqlAudit(s)
+            self.complaint_desk = SqlComplaintDesk(s)
+            self.patient_records = SqlPatientRecords(s)
+            self.reports = SqlReports(s, postgres=postgres)
+            self.his = SqlHis(s)
+            self.doctors = SqlDoctors(s)
         except BaseException:
             self._release()
             raise

@@ -1,23 +1,25 @@
-"""Patients, chat accounts and the blacklist in the database."""
+"""Patients and chat accounts in the database (the blacklist: blacklist_repo)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.identity import Sex
-from booking.patients import Account, BlacklistEntry, BlacklistSource, Patient, PendingLink
+from booking.patient_ports import Anonymised, PatientRecord
+from booking.patients import Account, Patient, PendingLink
 from booking.ports import NewPatient
 from booking.store.tables import (
     AccountPatientRow,
     AccountRow,
-    BlacklistRow,
     LinkCodeRow,
     PatientRow,
+    WaitlistRow,
 )
+from booking.waitlist import IN_LINE
 
 
 def patient_of(row: PatientRow) -> Patient:
@@ -189,39 +191,92 @@ class SqlPatients:
         return bool(found)
 
 
-class SqlBlacklist:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def entries(self, id_hash: str) -> list[BlacklistEntry]:
-        rows = await self.s.scalars(select(BlacklistRow).where(BlacklistRow.id_hash == id_hash))
-        return [
-            BlacklistEntry(
-                id_hash=r.id_hash,
-                source=BlacklistSource(r.source),
-                reason=r.reason,
-                starts_on=r.starts_on,
-                until=r.until,
-            )
-            for r in rows.all()
-        ]
-
-    async def add(self, entry: BlacklistEntry, now: datetime) -> None:
-        self.s.add(
-            BlacklistRow(
-                id_hash=entry.id_hash,
-                source=entry.source.value,
-                reason=entry.reason,
-                starts_on=entry.starts_on,
-                until=entry.until,
-                created_at=now,
-            )
-        )
-        await self.s.flush()
-
-
 def _pending(row: LinkCodeRow) -> PendingLink:
     return PendingLink(
         row.account_id, row.patient_id, row.code_hash, row.expires_at, row.tries,
         sent_at=row.created_at, id=row.id,
     )  # fmt: skip
+
+
+_IN_LINE = [s.value for s in IN_LINE]
+
+
+class SqlPatientRecords:
+    """The back office's patient records (booking.patient_ports)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def find(
+        self,
+        *,
+        id_hash: str | None = None,
+        phone_hash: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+    ) -> list[Patient]:
+        query = select(PatientRow).where(PatientRow.removed_at.is_(None))
+        if id_hash:
+            query = query.where(PatientRow.id_hash == id_hash)
+        if phone_hash:
+            query = query.where(PatientRow.phone_hash == phone_hash)
+        if name:
+            query = query.where(PatientRow.name == name)
+        rows = await self.s.scalars(query.order_by(PatientRow.name, PatientRow.id).limit(limit))
+        return [patient_of(r) for r in rows.all()]
+
+    async def record(self, patient_id: int) -> PatientRecord | None:
+        row = await self.s.get(PatientRow, patient_id)
+        if row is None:
+            return None
+        accounts = await self.s.scalar(
+            select(func.count()).where(AccountPatientRow.patient_id == patient_id)
+        )
+        return PatientRecord(patient_of(row), int(accounts or 0), row.removed_at)
+
+    async def in_line(self, patient_id: int) -> list[int]:
+        rows = await self.s.scalars(
+            select(WaitlistRow.id)
+            .where(WaitlistRow.patient_id == patient_id, WaitlistRow.status.in_(_IN_LINE))
+            .order_by(WaitlistRow.id)
+        )
+        return list(rows.all())
+
+    async def rename(self, patient_id: int, name: str) -> None:
+        await self.s.execute(
+            update(PatientRow)
+            .where(PatientRow.id == patient_id)
+            .values(name=name)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    async def anonymise(self, patient_id: int, anonymised: Anonymised, now: datetime) -> int:
+        await self.s.execute(
+            delete(LinkCodeRow)
+            .where(LinkCodeRow.patient_id == patient_id)
+            .execution_options(synchronize_session=False)
+        )
+        unlinked = await self.s.execute(
+            delete(AccountPatientRow)
+            .where(AccountPatientRow.patient_id == patient_id)
+            .returning(AccountPatientRow.account_id)
+            .execution_options(synchronize_session=False)
+        )
+        accounts = len(unlinked.all())
+        await self.s.execute(
+            update(PatientRow)
+            .where(PatientRow.id == patient_id)
+            .values(
+                name=anonymised.name,
+                id_hash=anonymised.id_hash,
+                id_cipher="",
+                id_masked=anonymised.id_masked,
+                birth_date=date(anonymised.birth_year, 1, 1),
+                phone_hash="",
+                phone_cipher="",
+                phone_masked="",
+                removed_at=now,
+            )
+            .execution_options(synchronize_session="fetch")
+        )
+        return accounts

@@ -177,6 +177,8 @@ class PatientRow(Base):
     created_at: Mapped[datetime]
     # Bumped by every booking transaction of this patient, so that they queue up on PostgreSQL.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Removed by staff (B3): the row stays, anonymised, for the bookings kept for the reports.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AccountRow(Base):
@@ -216,8 +218,21 @@ class AccountPatientRow(Base):
     created_at: Mapped[datetime]
 
 
+_HOSPITAL = text("source = 'hospital'")
+
+
 class BlacklistRow(Base):
     __tablename__ = "blacklist"
+    __table_args__ = (
+        # The hospital's list names a person once: the backstop under the sync's lock.
+        Index(
+            "uq_blacklist_hospital_id_hash",
+            "id_hash",
+            unique=True,
+            sqlite_where=_HOSPITAL,
+            postgresql_where=_HOSPITAL,
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
     source: Mapped[str] = mapped_column(String(16))
@@ -225,6 +240,27 @@ class BlacklistRow(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+    # The hospital's entries are shown masked (1101**********1234): the number is not kept.
+    id_masked: Mapped[str] = mapped_column(String(24), default="", server_default="")
+
+
+class BlacklistSyncRow(Base):
+    """One sync of the hospital's list: counts and bad rows' numbers, no personal data."""
+
+    __tablename__ = "blacklist_syncs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(32))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(String(32))
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 _ACTIVE = text("status <> 'cancelled'")
@@ -490,3 +526,15 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class HisClientRow(Base):
+    """A hospital information system allowed to use /fhir, known by a SHA-256 of its bearer
+    token: the table alone does not let anyone in."""
+
+    __tablename__ = "his_clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(28), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -40,7 +40,7 @@ from booking.listing import find_bookings, my_bookings
 from booking.patients import BlacklistEntry, BlacklistSource, Patient
 from booking.protect import Protector
 from booking.registration import register_patient
-from booking.retention import purge_logs, record_operation_error
+from booking.retention import Retention, purge_old_records, record_operation_error
 from booking.roster import generate_sessions
 from booking.search import search_doctors, search_sessions
 from booking.store import Database
@@ -386,9 +386,11 @@ async def test_logs_are_kept_a_year_then_purged(
     await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
     await record_operation_error(demo, clock, "book", "slot_full", {"session_id": sid})
     clock.advance(timedelta(days=364))
-    assert await purge_logs(demo, clock) == (0, 0)
+    purged = await purge_old_records(demo, clock, Retention())
+    assert (purged.booking_log, purged.operation_errors) == (0, 0)
     clock.advance(timedelta(days=2))
-    assert await purge_logs(demo, clock) == (1, 1)
+    purged = await purge_old_records(demo, clock, Retention())
+    assert (purged.booking_log, purged.operation_errors) == (1, 1)
 
 
 async def test_a_database_failure_is_a_definite_try_again_and_saves_nothing(

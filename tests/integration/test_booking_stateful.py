@@ -57,6 +57,8 @@ from sqlalchemy import text
 
 from booking.appointments import AppointmentStatus, BookingView
 from booking.attendance import mark_arrived, mark_noshow
+from booking.audit import COMMAND_LINE
+from booking.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
 from booking.book import book
 from booking.catalogue import Catalogue, ClinicType, Department, Doctor, Hospital, Part
 from booking.changes import cancel, stop_session, transfer
@@ -85,6 +87,8 @@ from booking.roster import import_catalogue
 from booking.schedule import PlaceStatus, PlannedSession, SessionStatus
 from booking.store import Database
 from tests.support import MONDAY_9AM, SECRET, id_number, postgres_database, sqlite_database
+
+HOSPITAL, UPLOAD = BlacklistSource.HOSPITAL, SyncOrigin.UPLOAD
 
 T = TypeVar("T")
 Refusals = set[type[BookingError]]
@@ -232,6 +236,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.patient_hashes: list[str] = []
         self.model: dict[str, BookingModel] = {}
         self.bans: dict[int, list[Ban]] = defaultdict(list)
+        self.listed: dict[int, tuple[date, date]] = {}  # the hospital's list: from, until
         self.given_back: set[tuple[int, int]] = set()  # (session index, queue number)
         self.resources = AsyncExitStack()  # closed in teardown, last in first out
         try:
@@ -627,24 +632,21 @@ class BookingMachine(RuleBasedStateMachine):
     @precondition(lambda self: sum(map(len, self.bans.values())) < 2)
     @rule(patient=st.integers(0, len(PATIENTS) - 1), days=st.integers(0, 2))
     def hospital_blacklists(self, patient: int, days: int) -> None:
-        """A ban synchronised from the hospital's list (written through the store: there is no
-        use case for it yet), from today for ``days`` more days."""
+        """The hospital's list, synchronised as staff upload it: this patient on it from today
+        for ``days`` more days (replacing their earlier line), with everyone listed before."""
         today = local_today(self.now())
-        entry = BlacklistEntry(
-            self.patient_hashes[patient],
-            BlacklistSource.HOSPITAL,
-            "医院黑名单",
-            starts_on=today,
-            until=today + timedelta(days=days),
+        self.listed[patient] = (today, today + timedelta(days=days))
+        lines = ["身份证号,原因,开始日期,结束日期"] + [
+            f"{id_number(n + 1)},医院黑名单,{start},{until}"
+            for n, (start, until) in sorted(self.listed.items())
+        ]
+        file = ListFile("\n".join(lines).encode())
+        report = self.run(
+            sync_file(self.db, self.clock, self.protector, file, origin=UPLOAD, actor=COMMAND_LINE)
         )
-
-        async def add() -> None:
-            async with self.db() as uow:
-                await uow.blacklist.add(entry, self.now())
-                await uow.commit()
-
-        self.run(add())
-        self.bans[patient].append(Ban(BlacklistSource.HOSPITAL, today, entry.until or today))
+        assert report.status is SyncStatus.APPLIED, report
+        self.bans[patient] = [b for b in self.bans[patient] if b.source is not HOSPITAL]
+        self.bans[patient].append(Ban(HOSPITAL, today, today + timedelta(days=days)))
 
     @precondition(lambda self: self.clock.now() < LATEST)
     @rule(hours=st.sampled_from([1, 2, 5, 11, 22]))

@@ -1,0 +1,236 @@
+"""The complaint desk's JSON API, for the hospital's own tools: the same permission, department
+scoping and audit as the pages. Signed in by the session cookie; a POST carries the session's
+CSRF token in the X-CSRF-Token header. Documented in the OpenAPI (/docs) unlike the pages.
+
+GET  {prefix}/api/complaints?status=…            ComplaintList
+GET  {prefix}/api/complaints/{no}                ComplaintDetail (404: unknown or not yours)
+POST {prefix}/api/complaints/{no}/accept         {}                       -> ComplaintOut
+POST {prefix}/api/complaints/{no}/reply          {"text": "…"}            -> ComplaintOut
+POST {prefix}/api/complaints/{no}/resolve        {"text": "…"}            -> ComplaintOut
+POST {prefix}/api/complaints/{no}/forward        {"department_code": "…"} -> ComplaintOut
+POST {prefix}/api/complaints/{no}/escalate       {}                       -> ComplaintOut
+Refusals: 401 not signed in, 403 (audited) not allowed or no CSRF token, 404, 409 the rules
+refuse (closed, accepted by someone else, at the top level), 422 bad input; {"reason", "message"}.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+
+from backoffice.console import Console, Staff
+from booking.complaint_desk import Opened, Step, act, complaints_for, is_overdue, open_complaint
+from booking.complaints import (
+    MAX_TEXT,
+    Action,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+    UnknownComplaint,
+)
+from booking.errors import BookingError, TryAgain, WrongStatus
+from booking.staff import Permission
+
+COMPLAINT_NO = r"^[0-9A-Za-z]{4,16}$"
+Number = Annotated[str, Path(pattern=COMPLAINT_NO)]
+TAGS: list[str | Any] = ["complaints (back office)"]
+MAX_BODY = 16 * 1024  # a reply of MAX_TEXT characters, each escaped as \uXXXX, fits
+
+
+class Problem(BaseModel):
+    reason: str
+    message: str
+
+
+class ComplaintOut(BaseModel):
+    complaint_no: str
+    category: ComplaintCategory
+    department_code: str | None
+    status: ComplaintStatus
+    level: int = Field(description="0 department, 1 complaints office, 2 management")
+    channel: str = Field(description="where it came from, and where the patient is answered")
+    answerable: bool = Field(description="false: taken by phone, replies are only recorded")
+    created_at: datetime
+    updated_at: datetime
+    accept_by: datetime | None = Field(description="escalated if nobody accepts it by then")
+    overdue: bool
+    accepted_by: str | None
+    accepted_at: datetime | None
+
+
+class ActionOut(BaseModel):
+    action: Action
+    at: datetime
+    level: int
+    staff: str | None = Field(description="null: the system (automatic escalation)")
+    department_code: str | None
+    text: str | None = Field(description="a reply or result, as told to the patient")
+
+
+class ComplaintDetail(ComplaintOut):
+    text: str = Field(description="what the patient said")
+    history: list[ActionOut]
+
+
+class ComplaintList(BaseModel):
+    complaints: list[ComplaintOut]
+
+
+class Answer(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class Forward(BaseModel):
+    department_code: str = Field(min_length=1, max_length=16)
+
+
+class Nothing(BaseModel):
+    """No fields: the action says it all."""
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 422)
+}
+
+
+def out(c: Complaint, now: datetime) -> ComplaintOut:
+    return ComplaintOut(
+        complaint_no=c.complaint_no, category=c.category, department_code=c.department_code,
+        status=c.status, level=c.level, channel=c.channel, answerable=c.answerable,
+        created_at=c.created_at, updated_at=c.updated_at, accept_by=c.accept_by,
+        overdue=is_overdue(c, now), accepted_by=c.accepted_by.name if c.accepted_by else None,
+        accepted_at=c.accepted_at,
+    )  # fmt: skip
+
+
+def detail(opened: Opened, now: datetime) -> ComplaintDetail:
+    history = [
+        ActionOut(
+            action=a.action,
+            at=a.at,
+            level=a.level,
+            staff=a.staff.name if a.staff else None,
+            department_code=a.department_code,
+            text=a.text,
+        )
+        for a in opened.history
+    ]
+    base = out(opened.complaint, now).model_dump()
+    return ComplaintDetail(**base, text=opened.text, history=history)
+
+
+def problem(status: int, reason: str, message: str) -> JSONResponse:
+    return JSONResponse({"reason": reason, "message": message}, status_code=status)
+
+
+def refusal(error: BookingError) -> JSONResponse:
+    if isinstance(error, UnknownComplaint):
+        return problem(404, "not_found", "no complaint has this number")
+    if isinstance(error, TryAgain):
+        return problem(503, error.reason, error.message)
+    # The rules refuse (closed, accepted by someone else, at the top level), or the input is
+    # wrong (an empty text, an unknown department).
+    status = 409 if isinstance(error, WrongStatus) else 422
+    return problem(status, type(error).__name__, error.message)
+
+
+def add_routes(web: APIRouter, console: Console) -> None:
+    async def allowed(request: Request, changes: bool) -> Staff | Response:
+        """The member of staff, or a JSON refusal (a 403 audited by the console)."""
+        staff = await console.allowed(
+            request, Permission.HANDLE_COMPLAINTS, {} if changes else None
+        )
+        if isinstance(staff, Staff):
+            return staff
+        if staff.status_code == 403:
+            return problem(403, "forbidden", "you may not do this; it has been recorded")
+        return problem(401, "not_signed_in", "sign in to the back office first")
+
+    @web.get("/api/complaints", response_model=ComplaintList, responses=REFUSALS, tags=TAGS)
+    async def list_complaints(request: Request, status: ComplaintStatus | None = None) -> Any:
+        s = console.ready()
+        staff = await allowed(request, changes=False)
+        if not isinstance(staff, Staff):
+            return staff
+        found = await complaints_for(s.uows, s.clock, staff.account, status)
+        now = s.clock.now()
+        return ComplaintList(complaints=[out(item.complaint, now) for item in found])
+
+    @web.get(
+        "/api/complaints/{complaint_no}",
+        response_model=ComplaintDetail,
+        responses=REFUSALS,
+        tags=TAGS,
+    )
+    async def get_complaint(request: Request, complaint_no: Number) -> Any:
+        s = console.ready()
+        staff = await allowed(request, changes=False)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            opened = await open_complaint(
+                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
+            )
+        except BookingError as error:
+            return refusal(error)
+        return detail(opened, s.clock.now())
+
+    async def step(
+        request: Request, complaint_no: str, what: Step, text: str = "", department: str = ""
+    ) -> Any:
+        s = console.ready()
+        staff = await allowed(request, changes=True)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            complaint = await act(
+                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, what,
+                text=text, department_code=department,
+            )  # fmt: skip
+        except BookingError as error:
+            return refusal(error)
+        return out(complaint, s.clock.now())
+
+    documented: dict[str, Any] = {
+        "response_model": ComplaintOut,
+        "responses": REFUSALS,
+        "tags": TAGS,
+        # The JSON body is read before anyone is known: without a limit, a stranger's
+        # endless body is held in memory whole (413 past it).
+        "max_body_size": MAX_BODY,
+    }
+
+    @web.post("/api/complaints/{complaint_no}/accept", **documented)
+    async def accept(request: Request, complaint_no: Number, body: Nothing | None = None) -> Any:
+        """受理: take it on (no longer escalated for want of someone)."""
+        return await step(request, complaint_no, "accept")
+
+    @web.post("/api/complaints/{complaint_no}/reply", **documented)
+    async def reply(request: Request, complaint_no: Number, body: Answer) -> Any:
+        """回复: told to the patient on the complaint's channel."""
+        return await step(request, complaint_no, "reply", text=body.text)
+
+    @web.post("/api/complaints/{complaint_no}/resolve", **documented)
+    async def resolve(request: Request, complaint_no: Number, body: Answer) -> Any:
+        """办结: the result, told to the patient; the complaint is closed."""
+        return await step(request, complaint_no, "resolve", text=body.text)
+
+    @web.post("/api/complaints/{complaint_no}/forward", **documented)
+    async def forward(request: Request, complaint_no: Number, body: Forward) -> Any:
+        """转办: another department is responsible."""
+        return await step(request, complaint_no, "forward", department=body.department_code)
+
+    @web.post("/api/complaints/{complaint_no}/escalate", **documented)
+    async def escalate(request: Request, complaint_no: Number, body: Nothing | None = None) -> Any:
+        """升级: the level above takes it over."""
+        return await step(request, complaint_no, "escalate")
+
+    # The back office's router keeps its pages out of the OpenAPI; this API belongs in it.
+    for route in web.routes:
+        if isinstance(route, APIRoute) and route.path.startswith(f"{console.prefix}/api/"):
+            route.include_in_schema = True

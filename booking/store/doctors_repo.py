@@ -1,0 +1,236 @@
+"""Doctors and their weekly templates written one at a time (the back office), and the day
+sheet of sessions with the counts of their bookings and places."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.appointments import ACTIVE, AppointmentStatus
+from booking.catalogue import Doctor, DutyTemplate, Part
+from booking.doctor_ports import SessionLine
+from booking.doctors import WorkNoTaken
+from booking.ports import SessionFilter
+from booking.schedule import PlaceStatus, SessionStatus
+from booking.store.sessions_repo import session_of
+from booking.store.tables import (
+    AppointmentRow,
+    ClinicSessionRow,
+    ClinicTypeRow,
+    DepartmentRow,
+    DoctorRow,
+    DutyTemplateRow,
+    HospitalRow,
+    PlaceRow,
+)
+
+_ACTIVE_VALUES = [s.value for s in ACTIVE]
+_PARTS = list(Part)  # morning, afternoon, evening
+
+
+class SqlDoctors:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def by_work_no(self, work_no: str, *, lock: bool = False) -> list[Doctor]:
+        query = (
+            select(DoctorRow, HospitalRow.code, DepartmentRow.code, ClinicTypeRow.code)
+            .join(HospitalRow, HospitalRow.id == DoctorRow.hospital_id)
+            .join(DepartmentRow, DepartmentRow.id == DoctorRow.department_id)
+            .join(ClinicTypeRow, ClinicTypeRow.id == DoctorRow.clinic_type_id)
+            .where(DoctorRow.work_no == work_no)
+            .order_by(HospitalRow.code)
+        )
+        if lock:  # two administrators editing one doctor take turns
+            query = query.with_for_update(of=DoctorRow)
+        rows = (await self.s.execute(query)).all()
+        found = []
+        for doctor, hospital, department, clinic in rows:
+            templates = (
+                await self.s.scalars(
+                    select(DutyTemplateRow).where(DutyTemplateRow.doctor_id == doctor.id)
+                )
+            ).all()
+            found.append(_doctor(doctor, hospital, department, clinic, templates))
+        return found
+
+    async def _ids(self, doctor: Doctor) -> tuple[int, int, int] | None:
+        """(hospital, department, clinic type) row ids of the doctor's codes."""
+        row = (
+            await self.s.execute(
+                select(HospitalRow.id, DepartmentRow.id, ClinicTypeRow.id)
+                .join(DepartmentRow, DepartmentRow.hospital_id == HospitalRow.id)
+                .join(ClinicTypeRow, ClinicTypeRow.hospital_id == HospitalRow.id)
+                .where(
+                    HospitalRow.code == doctor.hospital_code,
+                    DepartmentRow.code == doctor.department_code,
+                    ClinicTypeRow.code == doctor.clinic_type,
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def add(self, doctor: Doctor) -> Doctor | None:
+        ids = await self._ids(doctor)
+        if ids is None:
+            return None
+        hospital_id, department_id, clinic_type_id = ids
+        row = DoctorRow(hospital_id=hospital_id, work_no=doctor.work_no)
+        _fill(row, doctor, department_id, clinic_type_id)
+        try:
+            async with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError:  # added meanwhile by another administrator
+            raise WorkNoTaken("this work number is in use", work_no=doctor.work_no) from None
+        for t in doctor.templates:
+            self.s.add(
+                DutyTemplateRow(
+                    doctor_id=row.id, weekday=t.weekday, part=t.part.value, capacity=t.capacity
+                )
+            )
+        await self.s.flush()
+        return replace(doctor, id=row.id)
+
+    async def update(self, doctor: Doctor) -> bool:
+        ids = await self._ids(doctor)
+        row = await self.s.get(DoctorRow, doctor.id)
+        if ids is None or row is None:
+            return False
+        _fill(row, doctor, ids[1], ids[2])
+        await self.s.flush()
+        return True
+
+    async def _template(self, doctor_id: int, weekday: int, part: Part) -> DutyTemplateRow | None:
+        return await self.s.scalar(
+            select(DutyTemplateRow).where(
+                DutyTemplateRow.doctor_id == doctor_id,
+                DutyTemplateRow.weekday == weekday,
+                DutyTemplateRow.part == part.value,
+            )
+        )
+
+    async def put_template(self, doctor_id: int, template: DutyTemplate) -> DutyTemplate | None:
+        row = await self._template(doctor_id, template.weekday, template.part)
+        if row is None:
+            self.s.add(
+                DutyTemplateRow(
+                    doctor_id=doctor_id,
+                    weekday=template.weekday,
+                    part=template.part.value,
+                    capacity=template.capacity,
+                )
+            )
+            await self.s.flush()
+            return None
+        before = DutyTemplate(row.weekday, Part(row.part), row.capacity)
+        row.capacity = template.capacity
+        await self.s.flush()
+        return before
+
+    async def remove_template(
+        self, doctor_id: int, weekday: int, part: Part
+    ) -> DutyTemplate | None:
+        row = await self._template(doctor_id, weekday, part)
+        if row is None:
+            return None
+        before = DutyTemplate(row.weekday, Part(row.part), row.capacity)
+        await self.s.delete(row)
+        await self.s.flush()
+        return before
+
+    async def sheet(self, f: SessionFilter) -> list[SessionLine]:
+        query = (
+            select(ClinicSessionRow, HospitalRow.code, DepartmentRow.code, DoctorRow.work_no)
+            .join(HospitalRow, HospitalRow.id == ClinicSessionRow.hospital_id)
+            .join(DepartmentRow, DepartmentRow.id == ClinicSessionRow.department_id)
+            .join(DoctorRow, DoctorRow.id == ClinicSessionRow.doctor_id)
+            .order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
+            .limit(1000)
+        )
+        if f.hospital_code:
+            query = query.where(HospitalRow.code == f.hospital_code)
+        if f.department_code:
+            query = query.where(DepartmentRow.code == f.department_code)
+        if f.doctor_work_nos is not None:
+            query = query.where(DoctorRow.work_no.in_(f.doctor_work_nos))
+        if f.date_from:
+            query = query.where(ClinicSessionRow.visit_date >= f.date_from)
+        if f.date_to:
+            query = query.where(ClinicSessionRow.visit_date <= f.date_to)
+        if f.part:
+            query = query.where(ClinicSessionRow.part == f.part.value)
+        if f.open_only:
+            query = query.where(ClinicSessionRow.status == SessionStatus.OPEN.value)
+        sessions = [session_of(r) for r in (await self.s.execute(query)).all()]
+        if not sessions:
+            return []
+        ids = [s.id for s in sessions]
+        places: dict[tuple[int, str], int] = {
+            (sid, status): n
+            for sid, status, n in (
+                await self.s.execute(
+                    select(PlaceRow.session_id, PlaceRow.status, func.count())
+                    .where(PlaceRow.session_id.in_(ids))
+                    .group_by(PlaceRow.session_id, PlaceRow.status)
+                )
+            ).all()
+        }
+        bookings: dict[tuple[int, str], int] = {
+            (sid, status): n
+            for sid, status, n in (
+                await self.s.execute(
+                    select(AppointmentRow.session_id, AppointmentRow.status, func.count())
+                    .where(AppointmentRow.session_id.in_(ids))
+                    .group_by(AppointmentRow.session_id, AppointmentRow.status)
+                )
+            ).all()
+        }
+        return [
+            SessionLine(
+                session=s,
+                booked=sum(bookings.get((s.id, v), 0) for v in _ACTIVE_VALUES),
+                cancelled=bookings.get((s.id, AppointmentStatus.CANCELLED.value), 0),
+                free=places.get((s.id, PlaceStatus.FREE.value), 0),
+                held=places.get((s.id, PlaceStatus.BUSY_TENTATIVE.value), 0),
+            )
+            for s in sessions
+        ]
+
+
+def _fill(row: DoctorRow, doctor: Doctor, department_id: int, clinic_type_id: int) -> None:
+    row.department_id = department_id
+    row.clinic_type_id = clinic_type_id
+    row.name, row.name_en, row.title = doctor.name, doctor.name_en, doctor.title
+    row.specialties = list(doctor.specialties)
+    row.active = doctor.active
+
+
+def _doctor(
+    row: DoctorRow,
+    hospital: str,
+    department: str,
+    clinic: str,
+    templates: Sequence[DutyTemplateRow],
+) -> Doctor:
+    return Doctor(
+        id=row.id,
+        hospital_code=hospital,
+        department_code=department,
+        work_no=row.work_no,
+        name=row.name,
+        name_en=row.name_en,
+        title=row.title,
+        clinic_type=clinic,
+        specialties=tuple(row.specialties),
+        templates=tuple(
+            sorted(
+                (DutyTemplate(t.weekday, Part(t.part), t.capacity) for t in templates),
+                key=lambda t: (t.weekday, _PARTS.index(t.part)),
+            )
+        ),
+        active=row.active,
+    )

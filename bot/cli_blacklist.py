@@ -1,0 +1,100 @@
+"""``guahao blacklist …``: sync the hospital's blacklist from a file or from its server.
+
+    guahao blacklist import list.xlsx          # CSV or XLSX; header: see booking.blacklist_file
+    guahao blacklist pull                      # from GUAHAO_BLACKLIST_URL
+    guahao blacklist pull https://his.example/blacklist.csv
+
+A copy with bad rows, or a server answer that is no list, changes nothing: the command says
+which rows are wrong and why, and exits 1. Every sync is kept as a report (seen at
+/admin/blacklist) and audited as done from the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backoffice.blacklist_pages import failure_text, problem_text
+from booking.audit import COMMAND_LINE
+from booking.blacklist import ListFile, SyncOrigin, SyncReport, SyncStatus, pull, sync_file
+from bot.blacklist_pull import http_list
+from bot.cli_output import emit, emit_json
+from bot.cli_runtime import Json, fail, run
+from bot.wiring import Services
+
+blacklist_app = typer.Typer(help="The hospital's blacklist (黑名单).", no_args_is_help=True)
+MAX_FILE = 8 * 1024 * 1024
+
+
+def _report_dict(r: SyncReport) -> dict[str, object]:
+    return {
+        **r.counts(),
+        "id": r.id,
+        "at": r.at.isoformat(),
+        "problems": [
+            {"row": p.row, "column": p.column, "problem": p.problem, "other_row": p.other_row}
+            for p in r.problems
+        ],
+    }
+
+
+def _show(report: SyncReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(_report_dict(report))
+    else:
+        emit(
+            f"{report.status.value}: {report.rows} rows, {report.added} added, "
+            f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
+            f"{report.rejected} rejected"
+        )
+        for p in report.problems:
+            emit(f"  {problem_text(p)}")
+    if report.status is SyncStatus.REJECTED:
+        fail("list_rejected", f"{report.rejected} rows are wrong: nothing was changed")
+    if report.status is SyncStatus.FAILED:
+        fail("list_failed", f"{failure_text(report.failure or '')}: nothing was changed")
+
+
+@blacklist_app.command("import")
+def import_list(
+    file: Annotated[Path, typer.Argument(help="The hospital's list: a .csv or .xlsx file.")],
+    as_json: Json = False,
+) -> None:
+    """Make this file the hospital's blacklist (no-show bans are kept)."""
+    try:
+        if file.stat().st_size > MAX_FILE:
+            fail("too_large", f"{file} is larger than {MAX_FILE // (1024 * 1024)} MB")
+        data = file.read_bytes()
+    except OSError as error:
+        fail("unreadable", f"{file}: {error.strerror or type(error).__name__}")
+
+    async def work(s: Services) -> SyncReport:
+        return await sync_file(
+            s.uows, s.clock, s.protector, ListFile(data), origin=SyncOrigin.IMPORT,
+            actor=COMMAND_LINE,
+        )  # fmt: skip
+
+    _show(run(work), as_json)
+
+
+@blacklist_app.command("pull")
+def pull_list(
+    url: Annotated[
+        str | None, typer.Argument(help="Where to fetch it; default: GUAHAO_BLACKLIST_URL.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Fetch the hospital's blacklist from its server and sync it now."""
+    if url is not None and not url.startswith(("http://", "https://")):
+        fail("invalid_url", "the URL must start with http:// or https://")
+
+    async def work(s: Services) -> SyncReport:
+        # The configured token is for the configured server only, not for any URL given.
+        fetch = http_list(url) if url is not None else s.blacklist_pull
+        if fetch is None:
+            fail("no_url", "give a URL or set GUAHAO_BLACKLIST_URL")
+        return await pull(s.uows, s.clock, s.protector, fetch, actor=COMMAND_LINE)
+
+    _show(run(work), as_json)
