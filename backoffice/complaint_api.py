@@ -190,7 +190,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         try:
             complaint = await act(
                 s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, what,
-                text=text, department_code=department,
+                text=text, department_code=department, accept_within=console.complaint_within,
             )  # fmt: skip
         except BookingError as error:
             return refusal(error)

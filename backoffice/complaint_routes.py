@@ -79,7 +79,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
             complaint = await take_by_phone(
                 s.uows, s.protector, s.clock, staff.account, staff.actor, category=category,
                 text=form.get("text", ""), department_code=form.get("department", ""),
-                language=form.get("language", "zh"),
+                language=form.get("language", "zh"), accept_within=console.complaint_within,
             )  # fmt: skip
         except (ValueError, BookingError) as refused:
             why = type(refused).__name__
@@ -134,6 +134,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
             complaint = await act(
                 s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, step,
                 text=form.get("text", ""), department_code=form.get("department", ""),
+                accept_within=console.complaint_within,
             )  # fmt: skip
         except UnknownComplaint:
             viewer = (staff.account, staff.csrf)

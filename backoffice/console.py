@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 from urllib.parse import parse_qs
 
@@ -16,6 +17,7 @@ from backoffice import pages
 from booking import audit
 from booking.audit import Actor
 from booking.clock import Clock
+from booking.complaints import ACCEPT_WITHIN
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import Passwords, Permission, SessionLimits, StaffAccount, StaffSession
@@ -102,6 +104,7 @@ class Console:
     limits: SessionLimits
     secure_cookies: bool
     prefix: str
+    complaint_within: timedelta = ACCEPT_WITHIN  # to accept a complaint forwarded or escalated
 
     def started(self) -> Services:
         found = self.services()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -41,6 +42,7 @@ from backoffice.console import (
     same_token,
 )
 from booking.audit import Actor, AuditFilter, audit_page
+from booking.complaints import ACCEPT_WITHIN
 from booking.errors import LoginRefused
 from booking.staff import Passwords, Permission, SessionLimits
 from booking.staff_login import log_in, log_out
@@ -67,12 +69,16 @@ def router(
     limits: SessionLimits | None = None,
     prefix: str = "/admin",
     login_gate: LoginGate | None = None,
+    complaint_within: timedelta = ACCEPT_WITHIN,
 ) -> APIRouter:
     """`services`: the application's database, clock and protector, once it has started.
     `secure_cookies`: cookies only over HTTPS (production). `login_gate`: how long a network
     address must wait before trying to log in again (None: it may try now); lock-out is per
-    account, so without it one password could be tried against every username."""
-    console = Console(services, passwords, limits or SessionLimits(), secure_cookies, prefix)
+    account, so without it one password could be tried against every username.
+    `complaint_within`: how long staff have to accept a complaint (GUAHAO_COMPLAINT_HOURS)."""
+    console = Console(
+        services, passwords, limits or SessionLimits(), secure_cookies, prefix, complaint_within
+    )
     web = APIRouter(prefix=prefix, include_in_schema=False)
 
     form_of = console.form

@@ -457,6 +457,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             prefix="/admin",
             login_gate=login_gate(settings.admin_logins_per_address, settings.rate_limit_storage),
+            complaint_within=timedelta(hours=settings.complaint_hours),
         )
     )
     app.include_router(fhir_router(lambda: bot.services))  # the HIS

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import backoffice
 from backoffice.routes import LoginGate
 from booking.audit import COMMAND_LINE, AuditFilter
 from booking.clock import FixedClock
+from booking.complaints import ACCEPT_WITHIN
 from booking.protect import Protector
 from booking.staff import Role
 from booking.staff_accounts import add_staff
@@ -43,12 +45,17 @@ async def office(
     *,
     secure: bool = False,
     login_gate: LoginGate | None = None,
+    complaint_within: timedelta = ACCEPT_WITHIN,
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     services = OfficeServices(db, clock, protector)
     app.include_router(
         backoffice.router(
-            lambda: services, passwords=PASSWORDS, secure_cookies=secure, login_gate=login_gate
+            lambda: services,
+            passwords=PASSWORDS,
+            secure_cookies=secure,
+            login_gate=login_gate,
+            complaint_within=complaint_within,
         )
     )
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))

@@ -416,3 +416,15 @@ async def test_a_complaint_forwarded_away_meanwhile_is_not_changed_by_its_old_de
     assert [(r["target"], r["username"], r["after"]) for r in denials] == [
         (number, "cardio", {"why": "department"})
     ]
+
+
+async def test_a_forward_from_the_console_gives_the_hospitals_own_time_to_accept(
+    desk: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """GUAHAO_COMPLAINT_HOURS (here 4 hours) holds for the web console as for the groups."""
+    number = await filed(desk, protector, clock, "CARD")
+    async with office(desk, clock, protector, complaint_within=timedelta(hours=4)) as client:
+        csrf = await signed_in_as(client, "cardio")
+        await post(client, csrf, number, "forward", department="RESP")
+    moved = await complaint_status(desk, number)
+    assert moved.accept_by == clock.now() + timedelta(hours=4)
