@@ -104,9 +104,12 @@ def _summary(report: Report) -> str:
     return (
         f'<section id="summary"><h2>{escape(period + where)}</h2>'
         f'<dl class="summary">{cells}</dl>'
-        "<p>费用为未退号预约之和（过期关闭的预约不退费，计入）；爽约率为已签到、已就诊与爽约中爽约"
-        "所占比例。Fees are those of bookings not cancelled (those closed unattended are not "
-        "refunded, and count); the no-show rate is of bookings whose day has come.</p></section>"
+        "<p>费用为未退号、未停诊预约之和（过期关闭的预约不退费，计入）；退号率为患者与窗口退号占"
+        "全部预约的比例，停诊另列一栏；爽约率为已签到、已就诊与爽约中爽约所占比例。Fees are those "
+        "of bookings neither cancelled nor stopped (those closed unattended are not refunded, and "
+        "count); the cancellation rate is of the patients' and the desk's cancellations, the "
+        "hospital's stops (停诊) are a column of their own; the no-show rate is of bookings whose "
+        "day has come.</p></section>"
     )
 
 

@@ -57,11 +57,12 @@ GROUP_COLUMNS = (
     "爽约率 No-show rate",
     "退号率 Cancellation rate",
     *FEES,
-    "过期关闭 Closed unattended",  # last: the columns before it keep their places
+    "过期关闭 Closed unattended",  # last ones: the columns before them keep their places
+    "停诊 Stopped by the hospital",
 )
 SERIES_COLUMNS = (
     "预约数 Bookings", "就诊 Visits", "退号 Cancellations", "爽约 No-shows", *FEES,
-    "过期关闭 Closed unattended",
+    "过期关闭 Closed unattended", "停诊 Stopped by the hospital",
 )  # fmt: skip
 TOTAL = "合计 Total"
 DAYS = {Basis.VISIT: "就诊日期 Visit date", Basis.BOOKED: "预约日期 Booking date"}
@@ -89,6 +90,7 @@ def _group_cells(c: Counts) -> tuple[Cell, ...]:
         Yuan(c.registration_fen),
         Yuan(c.consultation_fen),
         c.expired,
+        c.stopped,
     )
 
 
@@ -101,6 +103,7 @@ def _series_cells(c: Counts) -> tuple[Cell, ...]:
         Yuan(c.registration_fen),
         Yuan(c.consultation_fen),
         c.expired,
+        c.stopped,
     )
 
 

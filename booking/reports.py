@@ -16,11 +16,14 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from booking.appointments import CancelReason
 from booking.errors import InvalidInput
 
 MAX_DAYS = 400  # a year and a bit: this month against the same month last year
 EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
 EXPIRED = "expired"  # the cancel reason of booking.desk.close_expired (closed unattended)
+HOSPITAL_STOP = CancelReason.HOSPITAL_STOP.value  # booking.changes.stop_session's (停诊)
+STOPPED = "stopped"  # how the reports count those: the hospital's doing, not the patients'
 
 
 class Basis(StrEnum):
@@ -130,17 +133,18 @@ class Counts:
     booked: int = 0
     arrived: int = 0
     fulfilled: int = 0
-    cancelled: int = 0  # returned (退号) or stopped (停诊): refunded
+    cancelled: int = 0  # returned (退号) by the patient or the desk: refunded
     noshow: int = 0
-    registration_fen: int = 0  # fees of the bookings not cancelled (expired ones included)
+    registration_fen: int = 0  # fees of the bookings neither cancelled nor stopped (expired kept)
     consultation_fen: int = 0
     expired: int = 0  # closed unattended by the desk: not returned, nothing refunded
+    stopped: int = 0  # 停诊, the hospital stopped the session: refunded, no patient's choice
 
     @property
     def total(self) -> int:
         return (
             self.booked + self.arrived + self.fulfilled + self.cancelled + self.noshow
-            + self.expired
+            + self.expired + self.stopped
         )  # fmt: skip
 
     @property
@@ -154,6 +158,7 @@ class Counts:
 
     @property
     def cancellation_rate(self) -> Rate:
+        # The patients' and the desk's: a stopped clinic would make a week look fickle.
         return Rate(self.cancelled, self.total)
 
     def __add__(self, other: Counts) -> Counts:
@@ -163,12 +168,12 @@ class Counts:
 
     @staticmethod
     def of(tally: Tally) -> Counts:
-        fees = tally.status != "cancelled"
+        fees = tally.status not in ("cancelled", STOPPED)  # both are refunded
         counts = Counts(
             registration_fen=tally.registration_fen if fees else 0,
             consultation_fen=tally.consultation_fen if fees else 0,
         )
-        known = ("booked", "arrived", "fulfilled", "cancelled", "noshow", "expired")
+        known = ("booked", "arrived", "fulfilled", "cancelled", "noshow", "expired", STOPPED)
         if tally.status not in known:
             return counts  # a status this report does not know: its fees, not its count
         return replace(counts, **{tally.status: tally.bookings})
@@ -199,7 +204,7 @@ def fold(tallies: Iterable[Tally]) -> list[Group]:
 
 @dataclass(frozen=True)
 class Refund:
-    """A cancelled booking (退号), with what is owed back; no patient is named."""
+    """A cancelled booking (退号 or 停诊), with what is owed back; no patient is named."""
 
     booking_no: str
     cancelled_at: datetime | None

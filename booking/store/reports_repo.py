@@ -25,6 +25,8 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from booking.reports import (
     EXPIRED,
+    HOSPITAL_STOP,
+    STOPPED,
     Basis,
     Grouping,
     HospitalChoice,
@@ -47,10 +49,18 @@ Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 # Inline, not bound parameters: PostgreSQL needs the same expression in SELECT and GROUP BY.
 _CANCELLED: ColumnClause[str] = literal_column("'cancelled'")
 _EXPIRED: ColumnClause[str] = literal_column(f"'{EXPIRED}'")
+_HOSPITAL_STOP: ColumnClause[str] = literal_column(f"'{HOSPITAL_STOP}'")
+_STOPPED: ColumnClause[str] = literal_column(f"'{STOPPED}'")
 # A booking the desk closed unattended (booking.desk.close_expired) is stored as cancelled,
 # but nobody returned it and nothing is refunded: the reports count it apart, fees kept.
+# One the hospital stopped (停诊, booking.changes.stop_session) is refunded, but no patient
+# chose it: counted apart too, out of the cancellation rate.
 _STATUS = case(
     (and_(AppointmentRow.status == _CANCELLED, AppointmentRow.cancel_reason == _EXPIRED), _EXPIRED),
+    (
+        and_(AppointmentRow.status == _CANCELLED, AppointmentRow.cancel_reason == _HOSPITAL_STOP),
+        _STOPPED,
+    ),
     else_=AppointmentRow.status,
 )
 

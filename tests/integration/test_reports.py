@@ -26,7 +26,7 @@ from booking.attendance import mark_arrived, mark_noshow
 from booking.audit import Actor
 from booking.book import book
 from booking.catalogue import Part
-from booking.changes import cancel
+from booking.changes import cancel, stop_session
 from booking.clock import FixedClock
 from booking.desk import close_expired
 from booking.protect import Protector
@@ -414,7 +414,7 @@ async def test_a_period_with_nothing_gives_zeros_and_empty_tables(
                 await download(client, "department", "csv", date(2025, 1, 1), date(2025, 1, 31))
             ).content
         )
-        zeros = ["合计 Total", "0", "0", "0", "0", "0", "0", "—", "—", "0.00", "0.00", "0"]
+        zeros = ["合计 Total", "0", "0", "0", "0", "0", "0", "—", "—", "0.00", "0.00", "0", "0"]
         assert got[1:] == [zeros]
         sheet = load_workbook(
             io.BytesIO(
@@ -541,8 +541,152 @@ async def test_bookings_closed_unattended_are_neither_cancellations_nor_refunds(
     assert totals.consultation_fen == sum(m.consultation_fen for m in kept)
     assert [r.booking_no for r in report.refunds] == [week[5].booking_no, week[7].booking_no]
     daily = table(report, Kind.DAILY)
-    assert daily.columns[-1] == "过期关闭 Closed unattended" and daily.total is not None
-    assert daily.total[-1] == 3
+    assert daily.columns[-2] == "过期关闭 Closed unattended" and daily.total is not None
+    assert daily.total[-2] == 3
+
+
+async def test_bookings_the_hospital_stopped_are_refunded_but_not_cancellations(
+    week: list[Made], demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """停诊 cancels every booking of the session for refund: no patient chose it. Counted as
+    退号 they doubled a week's cancellation rate; they are a column of their own, still in
+    the refunds list and, refunded, out of the takings."""
+    stopping = (week[6], week[8])  # booked, on 00868's Wednesday and 02415's Tuesday
+    async with demo.write_engine.connect() as conn:
+        sessions = [
+            (
+                await conn.execute(
+                    text("SELECT session_id FROM appointments WHERE booking_no = :no"),
+                    {"no": m.booking_no},
+                )
+            ).scalar_one()
+            for m in stopping
+        ]
+    for session_id in sessions:
+        [stopped] = await stop_session(demo, clock, session_id, "医生外出会诊")
+        assert stopped.booking_no in {m.booking_no for m in stopping}
+    async with demo.write_engine.connect() as conn:  # the database, asked plainly
+        rows = await conn.execute(
+            text(
+                "SELECT booking_no, cancel_reason, refund_due FROM appointments "
+                "WHERE status = 'cancelled' AND visit_date BETWEEN :a AND :b"
+            ),
+            {"a": MON, "b": FRI},
+        )
+        reasons = {no: (reason, bool(due)) for no, reason, due in rows}
+    by_no = {m.booking_no: m for m in week}
+    stopped_nos = {no for no, (reason, _) in reasons.items() if reason == "hospital_stop"}
+    assert stopped_nos == {m.booking_no for m in stopping}
+    for no, (reason, due) in reasons.items():
+        by_no[no].status, by_no[no].refund_due = (
+            "stopped" if reason == "hospital_stop" else "cancelled",
+            due,
+        )
+    in_week = [m for m in week if WEEK.first <= m.visit_date <= WEEK.last]
+
+    report = await read_report(demo, WEEK)
+    totals = report.totals
+    assert (totals.total, totals.booked, totals.cancelled, totals.stopped) == (9, 1, 2, 2)
+    assert str(totals.cancellation_rate) == "22.2%"  # 2 of 9, not 4 of 9
+    kept = [m for m in in_week if m.status not in ("cancelled", "stopped")]
+    assert totals.registration_fen == sum(m.registration_fen for m in kept)
+    assert totals.consultation_fen == sum(m.consultation_fen for m in kept)
+    assert {(r.booking_no, r.reason, r.refund_due) for r in report.refunds} == {
+        (no, reason, due) for no, (reason, due) in reasons.items()
+    }
+    assert len(report.refunds) == 4
+    refunded = {r.booking_no: r.refund_fen for r in report.refunds}
+    for m in stopping:
+        assert refunded[m.booking_no] == m.registration_fen + m.consultation_fen > 0
+
+    def per(key: str) -> dict[str, tuple[int, int, str, int, int]]:
+        """Per group: cancelled, stopped, the cancellation rate, the fees kept."""
+        found: dict[str, Counter[str]] = {}
+        for m in in_week:
+            c = found.setdefault(str(getattr(m, key)), Counter())
+            c["total"] += 1
+            c[m.status] += 1
+            if m in kept:
+                c["reg"] += m.registration_fen
+                c["cons"] += m.consultation_fen
+        return {
+            k: (c["cancelled"], c["stopped"], f"{100 * c['cancelled'] / c['total']:.1f}%",
+                c["reg"], c["cons"])
+            for k, c in found.items()
+        }  # fmt: skip
+
+    departments = per("department")
+    assert {
+        g.label: (
+            g.counts.cancelled,
+            g.counts.stopped,
+            str(g.counts.cancellation_rate),
+            g.counts.registration_fen,
+            g.counts.consultation_fen,
+        )
+        for g in report.departments
+    } == departments
+    assert sum(v[1] for v in departments.values()) == 2
+
+    async with office(demo, clock, protector) as client:
+        await signed_in_as(client, "admin")
+        page = (
+            await client.get("/admin/reports", params={"from": "2026-11-23", "to": "2026-11-27"})
+        ).text
+        section = page.split('<section id="department">')[1].split("</section>")[0]
+        assert '<th class="n">停诊 Stopped by the hospital</th></tr>' in section
+        refunds = page.split('<section id="refunds">')[1].split("</section>")[0]
+        assert all(m.booking_no in refunds for m in stopping)
+        assert refunds.count("停诊 stopped") == 2
+
+        got = csv_rows((await download(client, "department", "csv")).content)
+        assert got[0][-1] == "停诊 Stopped by the hospital"
+        assert got[0][-2] == "过期关闭 Closed unattended"  # the columns before keep their places
+        in_csv = {r[0]: (int(r[5]), int(r[12]), r[8], r[9], r[10]) for r in got[1:-1]}
+        assert in_csv == {
+            k: (c, st, rate, str(Yuan(reg)), str(Yuan(cons)))
+            for k, (c, st, rate, reg, cons) in departments.items()
+        }
+        assert (got[-1][0], got[-1][5], got[-1][8], got[-1][12]) == (
+            "合计 Total",
+            "2",
+            "22.2%",
+            "2",
+        )
+        assert got[-1][9:11] == [
+            str(Yuan(totals.registration_fen)),
+            str(Yuan(totals.consultation_fen)),
+        ]
+
+        sheet = load_workbook(io.BytesIO((await download(client, "daily", "xlsx")).content)).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][-1] == "停诊 Stopped by the hospital"
+        days = per("visit_date")
+        in_sheet = {r[0]: (r[3], r[8], fen(r[5]), fen(r[6])) for r in rows[1:-1]}
+        nothing = (0, 0, "—", 0, 0)  # Thursday and Friday: nobody booked
+        assert in_sheet == {
+            day: (cancelled, stopped, reg, cons)
+            for day, (cancelled, stopped, _, reg, cons) in (
+                (d.isoformat(), days.get(d.isoformat(), nothing)) for d in WEEK.days
+            )
+        }
+        assert (rows[-1][0], rows[-1][3], rows[-1][8]) == ("合计 Total", 2, 2)
+        assert fen(rows[-1][5]) == totals.registration_fen
+
+        sheet = load_workbook(
+            io.BytesIO((await download(client, "refunds", "xlsx")).content)
+        ).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        refund_rows = {r[0]: (r[5], r[6], fen(r[9])) for r in rows[1:-1]}
+        for m in stopping:
+            assert refund_rows[m.booking_no] == (
+                "停诊 stopped",
+                "是 yes",
+                m.registration_fen + m.consultation_fen,
+            )
+        assert len(refund_rows) == 4
 
 
 async def test_the_tables_of_one_report_see_the_same_moment(
