@@ -78,7 +78,8 @@ def doctors(
             continue
         body = "".join(
             "<tr>"
-            f'<td><a href="{prefix}/doctors/{escape(d.work_no)}">{escape(d.work_no)}</a></td>'
+            f'<td><a href="{prefix}/doctors/{escape(d.hospital_code)}/{escape(d.work_no)}">'
+            f"{escape(d.work_no)}</a></td>"
             f"<td>{escape(d.name)} {escape(d.name_en)}</td><td>{escape(d.title)}</td>"
             f"<td>{escape(types[d.clinic_type].name_zh if d.clinic_type in types else '')}</td>"
             f"<td>{escape('、'.join(d.specialties))}</td><td>{escape(_duties(d))}</td>"
@@ -145,7 +146,7 @@ def doctor(
     blocking: Sequence[int] = (),
 ) -> str:
     _, csrf = viewer
-    base = f"{prefix}/doctors/{escape(found.work_no)}"
+    base = f"{prefix}/doctors/{escape(found.hospital_code)}/{escape(found.work_no)}"
     t = typed or typed_of(found)
     hospital_departments = Catalogue(
         catalogue.clinic_types,

@@ -3,11 +3,13 @@ with them (backoffice/session_routes.py).
 
 GET  {prefix}/doctors                        doctors by department, the add form (MANAGE_DOCTORS)
 POST {prefix}/doctors                        add a doctor
-GET  {prefix}/doctors/{work_no}              the record, weekly templates, sessions ahead
-POST {prefix}/doctors/{work_no}              save the record
-POST {prefix}/doctors/{work_no}/templates    add a weekly duty, or change its places
-POST {prefix}/doctors/{work_no}/templates/remove
-POST {prefix}/doctors/{work_no}/remove       deactivate (refused while bookings are to come)
+GET  {prefix}/doctors/{hospital}/{work_no}    the record, weekly templates, sessions ahead
+POST {prefix}/doctors/{hospital}/{work_no}    save the record
+POST {prefix}/doctors/{hospital}/{work_no}/templates    add a weekly duty, or change its places
+POST {prefix}/doctors/{hospital}/{work_no}/templates/remove
+POST {prefix}/doctors/{hospital}/{work_no}/remove  deactivate (refused while bookings are to come)
+A doctor is addressed by hospital and work number: the schema, an imported catalogue and
+the HIS allow one number in two hospitals (H01/00868, as FHIR's Practitioner H01-00868).
 GET/POST {prefix}/roster                     generate the sessions of a period
 Every post carries the CSRF token; every change is audited with it.
 """
@@ -41,6 +43,8 @@ from booking.search import load_catalogue
 from booking.staff import Permission
 
 WORK_NO_PATH = r"^[0-9A-Za-z]{1,16}$"
+HospitalCode = Annotated[str, Path(pattern=WORK_NO_PATH)]
+WorkNo = Annotated[str, Path(pattern=WORK_NO_PATH)]
 DONE = {
     "added": "医生已添加；请添加每周出诊并生成排班。Added: now add weekly duties, then generate.",
     "saved": "已保存。Saved.",
@@ -71,6 +75,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
     async def doctor_page(
         s: Services,
         staff: Staff,
+        hospital: str,
         work_no: str,
         status: int = 200,
         *,
@@ -79,7 +84,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         typed: dict[str, str] | None = None,
         blocking: tuple[int, ...] = (),
     ) -> Response:
-        found = await find_doctor(s.uows, work_no)
+        found = await find_doctor(s.uows, hospital, work_no)
         if found is None:
             return missing(prefix, staff, "没有这个工号的医生。No doctor with this work number.")
         ahead = await session_sheet(
@@ -125,39 +130,40 @@ def add_routes(web: APIRouter, console: Console) -> None:
                 prefix, (staff.account, staff.csrf), catalogue, error=say(error), typed=form
             )
             return page(html, status_code=409 if error.reason == "work_no_taken" else 400)
-        where = f"{prefix}/doctors/{added.work_no}?done=added"
+        where = f"{prefix}/doctors/{added.hospital_code}/{added.work_no}?done=added"
         return RedirectResponse(where, status_code=303)
 
-    @web.get("/doctors/{work_no}")
+    @web.get("/doctors/{hospital}/{work_no}")
     async def show(
         request: Request,
-        work_no: Annotated[str, Path(pattern=WORK_NO_PATH)],
+        hospital: HospitalCode,
+        work_no: WorkNo,
         done: Annotated[str, Query(max_length=32)] = "",
     ) -> Response:
         s = console.ready()
         staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
         if not isinstance(staff, Staff):
             return staff
-        return await doctor_page(s, staff, work_no, message=DONE.get(done))
+        return await doctor_page(s, staff, hospital, work_no, message=DONE.get(done))
 
-    @web.post("/doctors/{work_no}")
-    async def save(
-        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
-    ) -> Response:
+    @web.post("/doctors/{hospital}/{work_no}")
+    async def save(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
         s = console.ready()
         form = await console.form(request)
         staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
         if not isinstance(staff, Staff):
             return staff
         try:
-            await edit_doctor(s.uows, s.clock, work_no, _form(form), staff.actor)
+            await edit_doctor(s.uows, s.clock, hospital, work_no, _form(form), staff.actor)
         except BookingError as error:
-            return await refused(s, staff, work_no, error, typed=form)
-        return RedirectResponse(f"{prefix}/doctors/{work_no}?done=saved", status_code=303)
+            return await refused(s, staff, hospital, work_no, error, typed=form)
+        where = f"{prefix}/doctors/{hospital}/{work_no}?done=saved"
+        return RedirectResponse(where, status_code=303)
 
     async def refused(
         s: Services,
         staff: Staff,
+        hospital: str,
         work_no: str,
         error: BookingError,
         typed: dict[str, str] | None = None,
@@ -167,19 +173,18 @@ def add_routes(web: APIRouter, console: Console) -> None:
             blocking = tuple(error.details.get("sessions", ()))
             bookings = error.details.get("bookings")
             after = {"action": "doctor.remove", "reason": error.reason, "bookings": bookings}
-            entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, work_no, None, after)
+            target = f"{hospital}/{work_no}"
+            entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, target, None, after)
             await audit.record(s.uows, entry)
         status = 409 if isinstance(error, HasFutureBookings) else 400
         if error.reason == "not_found":
             status = 404
         return await doctor_page(
-            s, staff, work_no, status, error=say(error), typed=typed, blocking=blocking
+            s, staff, hospital, work_no, status, error=say(error), typed=typed, blocking=blocking
         )
 
-    @web.post("/doctors/{work_no}/templates")
-    async def add_template(
-        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
-    ) -> Response:
+    @web.post("/doctors/{hospital}/{work_no}/templates")
+    async def add_template(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
         s = console.ready()
         form = await console.form(request)
         staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
@@ -189,16 +194,14 @@ def add_routes(web: APIRouter, console: Console) -> None:
             template = check_template(
                 _number(form, "weekday"), form.get("part", ""), _number(form, "capacity")
             )
-            await set_template(s.uows, s.clock, work_no, template, staff.actor)
+            await set_template(s.uows, s.clock, hospital, work_no, template, staff.actor)
         except BookingError as error:
-            return await refused(s, staff, work_no, error)
-        where = f"{prefix}/doctors/{work_no}?done=template_added"
+            return await refused(s, staff, hospital, work_no, error)
+        where = f"{prefix}/doctors/{hospital}/{work_no}?done=template_added"
         return RedirectResponse(where, status_code=303)
 
-    @web.post("/doctors/{work_no}/templates/remove")
-    async def drop_template(
-        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
-    ) -> Response:
+    @web.post("/doctors/{hospital}/{work_no}/templates/remove")
+    async def drop_template(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
         s = console.ready()
         form = await console.form(request)
         staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
@@ -206,26 +209,27 @@ def add_routes(web: APIRouter, console: Console) -> None:
             return staff
         try:
             duty = check_template(_number(form, "weekday"), form.get("part", ""), 1)
-            await remove_template(s.uows, s.clock, work_no, duty.weekday, duty.part, staff.actor)
+            await remove_template(
+                s.uows, s.clock, hospital, work_no, duty.weekday, duty.part, staff.actor
+            )
         except BookingError as error:
-            return await refused(s, staff, work_no, error)
-        where = f"{prefix}/doctors/{work_no}?done=template_removed"
+            return await refused(s, staff, hospital, work_no, error)
+        where = f"{prefix}/doctors/{hospital}/{work_no}?done=template_removed"
         return RedirectResponse(where, status_code=303)
 
-    @web.post("/doctors/{work_no}/remove")
-    async def remove(
-        request: Request, work_no: Annotated[str, Path(pattern=WORK_NO_PATH)]
-    ) -> Response:
+    @web.post("/doctors/{hospital}/{work_no}/remove")
+    async def remove(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
         s = console.ready()
         form = await console.form(request)
         staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
         if not isinstance(staff, Staff):
             return staff
         try:
-            await remove_doctor(s.uows, s.clock, work_no, staff.actor)
+            await remove_doctor(s.uows, s.clock, hospital, work_no, staff.actor)
         except BookingError as error:
-            return await refused(s, staff, work_no, error)
-        return RedirectResponse(f"{prefix}/doctors/{work_no}?done=removed", status_code=303)
+            return await refused(s, staff, hospital, work_no, error)
+        where = f"{prefix}/doctors/{hospital}/{work_no}?done=removed"
+        return RedirectResponse(where, status_code=303)
 
     @web.get("/roster")
     async def roster_form(request: Request) -> Response:

@@ -126,7 +126,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
             line, bookings = await session_bookings(s.uows, session_id)
         except BookingError:
             return missing(prefix, staff, "没有这个出诊。No such session.")
-        doctor = await find_doctor(s.uows, line.session.doctor_work_no)
+        doctor = await find_doctor(s.uows, line.session.hospital_code, line.session.doctor_work_no)
         message = None
         if stopped is not None:
             message = (

@@ -28,13 +28,22 @@ class SessionLine:
 
 
 class DoctorRepository(Protocol):
-    async def by_work_no(self, work_no: str, *, lock: bool = False) -> list[Doctor]:
-        """The doctors with this work number, in any hospital, with their templates."""
+    async def doctor(
+        self, hospital_code: str, work_no: str, *, lock: bool = False
+    ) -> Doctor | None:
+        """The hospital's doctor with this work number, with their templates. ``lock``
+        holds the row until the unit of work ends (two administrators take turns)."""
+        ...
+
+    async def active_doctor(self, hospital_code: str, work_no: str) -> Doctor | None:
+        """The doctor if still active, their row held shared until the unit of work ends:
+        sessions generated from it cannot cross a removal (which takes the row alone)."""
         ...
 
     async def add(self, doctor: Doctor) -> Doctor | None:
         """The doctor added (with its id); None when its hospital, department or clinic type
-        is unknown. Raises WorkNoTaken when the hospital has this work number already."""
+        is unknown. Raises WorkNoTaken when any hospital of the group has this work number:
+        adds take turns, so two at once cannot both pass the check."""
         ...
 
     async def update(self, doctor: Doctor) -> bool:

@@ -122,6 +122,11 @@ def _changes(old: Doctor, new: Doctor) -> tuple[dict[str, Any], dict[str, Any]]:
     return b, a
 
 
+def _target(doctor: Doctor) -> str:
+    """How the audit log names a doctor: H01/00868, as the back office's addresses do."""
+    return f"{doctor.hospital_code}/{doctor.work_no}"
+
+
 async def _check_codes(uow: UnitOfWork, doctor: Doctor) -> None:
     catalogue = await uow.catalogue.load()
     if doctor.clinic_type not in catalogue.clinic_types:
@@ -133,17 +138,18 @@ async def _check_codes(uow: UnitOfWork, doctor: Doctor) -> None:
         raise NotFound("no such department in this hospital", what="department")
 
 
-async def find_doctor(uows: UnitOfWorkFactory, work_no: str) -> Doctor | None:
+async def find_doctor(uows: UnitOfWorkFactory, hospital_code: str, work_no: str) -> Doctor | None:
+    """A doctor is named by hospital and work number: the schema (and an imported or synced
+    catalogue) allows one number in two hospitals."""
     async with uows(readonly=True) as uow:
-        found = await uow.doctors.by_work_no(work_no)
-    return found[0] if found else None
+        return await uow.doctors.doctor(hospital_code, work_no)
 
 
-async def _the_doctor(uow: UnitOfWork, work_no: str) -> Doctor:
-    found = await uow.doctors.by_work_no(work_no, lock=True)
-    if not found:
+async def _the_doctor(uow: UnitOfWork, hospital_code: str, work_no: str) -> Doctor:
+    found = await uow.doctors.doctor(hospital_code, work_no, lock=True)
+    if found is None:
         raise NotFound("no doctor with this work number", what="doctor")
-    return found[0]
+    return found
 
 
 async def add_doctor(
@@ -155,29 +161,33 @@ async def add_doctor(
     by: Actor,
 ) -> Doctor:
     """A new doctor, bookable by buttons as soon as their sessions are generated. Work
-    numbers are unique in the whole group, so that a number names one doctor anywhere."""
+    numbers are unique in the whole group, so that a number names one doctor anywhere (the
+    bot's dialogue takes it so); the store checks that, adds taking turns (WorkNoTaken)."""
     now = clock.now()
     doctor = _doctor_from(form, hospital_code.strip().upper(), check_work_no(work_no))
     async with uows() as uow:
-        if await uow.doctors.by_work_no(doctor.work_no):
-            raise WorkNoTaken("this work number is in use", work_no=doctor.work_no)
         await _check_codes(uow, doctor)
         added = await uow.doctors.add(doctor)
         if added is None:
             raise NotFound("no such hospital, department or clinic type", what="department")
         after = audited_fields(added)
-        await uow.audit.add(by.did(now, audit.DOCTOR_ADD, added.work_no, None, after))
+        await uow.audit.add(by.did(now, audit.DOCTOR_ADD, _target(added), None, after))
         await uow.commit()
     return added
 
 
 async def edit_doctor(
-    uows: UnitOfWorkFactory, clock: Clock, work_no: str, form: DoctorForm, by: Actor
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    hospital_code: str,
+    work_no: str,
+    form: DoctorForm,
+    by: Actor,
 ) -> Doctor:
     """Saves the record; made inactive, the doctor is removed as remove_doctor does."""
     now = clock.now()
     async with uows() as uow:
-        old = await _the_doctor(uow, work_no)
+        old = await _the_doctor(uow, hospital_code, work_no)
         new = replace(_doctor_from(form, old.hospital_code, old.work_no), id=old.id)
         new = replace(new, templates=old.templates)
         await _check_codes(uow, new)
@@ -187,24 +197,26 @@ async def edit_doctor(
         if old.active and not new.active:
             after["sessions_closed"] = await _retire(uow, old, now)
         await uow.doctors.update(new)
-        await uow.audit.add(by.did(now, audit.DOCTOR_EDIT, old.work_no, before, after))
+        await uow.audit.add(by.did(now, audit.DOCTOR_EDIT, _target(old), before, after))
         await uow.commit()
     return new
 
 
-async def remove_doctor(uows: UnitOfWorkFactory, clock: Clock, work_no: str, by: Actor) -> int:
+async def remove_doctor(
+    uows: UnitOfWorkFactory, clock: Clock, hospital_code: str, work_no: str, by: Actor
+) -> int:
     """删除医生: the doctor becomes inactive (no new sessions, not offered to patients) and
     their sessions still to come are closed; refused (HasFutureBookings) while any of those
     holds a booking. The number of sessions closed."""
     now = clock.now()
     async with uows() as uow:
-        doctor = await _the_doctor(uow, work_no)
+        doctor = await _the_doctor(uow, hospital_code, work_no)
         if not doctor.active:
             return 0
         closed = await _retire(uow, doctor, now)
         await uow.doctors.update(replace(doctor, active=False))
         after = {"active": False, "sessions_closed": closed}
-        entry = by.did(now, audit.DOCTOR_REMOVE, work_no, {"active": True}, after)
+        entry = by.did(now, audit.DOCTOR_REMOVE, _target(doctor), {"active": True}, after)
         await uow.audit.add(entry)
         await uow.commit()
     return closed
@@ -255,31 +267,43 @@ def _template_fields(t: DutyTemplate) -> dict[str, Any]:
 
 
 async def set_template(
-    uows: UnitOfWorkFactory, clock: Clock, work_no: str, template: DutyTemplate, by: Actor
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    hospital_code: str,
+    work_no: str,
+    template: DutyTemplate,
+    by: Actor,
 ) -> None:
     """Adds a weekly duty (or changes its capacity), for the sessions generated from now."""
     now = clock.now()
     async with uows() as uow:
-        doctor = await _the_doctor(uow, work_no)
+        doctor = await _the_doctor(uow, hospital_code, work_no)
         assert doctor.id is not None
         old = await uow.doctors.put_template(doctor.id, template)
         before = _template_fields(old) if old else None
-        entry = by.did(now, audit.TEMPLATE_ADD, work_no, before, _template_fields(template))
+        fields = _template_fields(template)
+        entry = by.did(now, audit.TEMPLATE_ADD, _target(doctor), before, fields)
         await uow.audit.add(entry)
         await uow.commit()
 
 
 async def remove_template(
-    uows: UnitOfWorkFactory, clock: Clock, work_no: str, weekday: int, part: Part, by: Actor
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    hospital_code: str,
+    work_no: str,
+    weekday: int,
+    part: Part,
+    by: Actor,
 ) -> None:
     """Removes a weekly duty; sessions generated from it already stay (stop them if need be)."""
     now = clock.now()
     async with uows() as uow:
-        doctor = await _the_doctor(uow, work_no)
+        doctor = await _the_doctor(uow, hospital_code, work_no)
         assert doctor.id is not None
         old = await uow.doctors.remove_template(doctor.id, weekday, part)
         if old is None:
             raise NotFound("no such weekly duty", what="template")
-        entry = by.did(now, audit.TEMPLATE_REMOVE, work_no, _template_fields(old), None)
+        entry = by.did(now, audit.TEMPLATE_REMOVE, _target(doctor), _template_fields(old), None)
         await uow.audit.add(entry)
         await uow.commit()

@@ -47,10 +47,17 @@ async def generate_sessions(uows: UnitOfWorkFactory, clock: Clock, extra_days: i
 async def _ensure(
     uow: UnitOfWork, doctor: Doctor, hospital: Hospital, first: date, last: date, now: datetime
 ) -> tuple[int, int]:
-    """(sessions created, sessions planned) for one doctor from first through last."""
+    """(sessions created, sessions planned) for one doctor from first through last.
+
+    The catalogue was read without locks: the doctor is read again with their row held,
+    so a removal committed since (or still running) is seen and no session is created for
+    an inactive doctor; one that comes after waits, then closes what was made."""
     if not doctor.active or not doctor.templates or last < first:
         return 0, 0
-    planned = plan_sessions(doctor.templates, first, (last - first).days)
+    current = await uow.doctors.active_doctor(doctor.hospital_code, doctor.work_no)
+    if current is None or not current.templates:
+        return 0, 0
+    planned = plan_sessions(current.templates, first, (last - first).days)
     created = await uow.sessions.ensure(hospital.code, doctor.work_no, planned, now)
     return created, len(planned)
 

@@ -36,27 +36,39 @@ class SqlDoctors:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def by_work_no(self, work_no: str, *, lock: bool = False) -> list[Doctor]:
+    async def doctor(
+        self, hospital_code: str, work_no: str, *, lock: bool = False
+    ) -> Doctor | None:
+        return await self._one(hospital_code, work_no, lock=lock)
+
+    async def active_doctor(self, hospital_code: str, work_no: str) -> Doctor | None:
+        found = await self._one(hospital_code, work_no, lock=False, share=True)
+        return found if found is not None and found.active else None
+
+    async def _one(
+        self, hospital_code: str, work_no: str, *, lock: bool, share: bool = False
+    ) -> Doctor | None:
         query = (
             select(DoctorRow, HospitalRow.code, DepartmentRow.code, ClinicTypeRow.code)
             .join(HospitalRow, HospitalRow.id == DoctorRow.hospital_id)
             .join(DepartmentRow, DepartmentRow.id == DoctorRow.department_id)
             .join(ClinicTypeRow, ClinicTypeRow.id == DoctorRow.clinic_type_id)
-            .where(DoctorRow.work_no == work_no)
-            .order_by(HospitalRow.code)
+            .where(HospitalRow.code == hospital_code, DoctorRow.work_no == work_no)
         )
-        if lock:  # two administrators editing one doctor take turns
-            query = query.with_for_update(of=DoctorRow)
-        rows = (await self.s.execute(query)).all()
-        found = []
-        for doctor, hospital, department, clinic in rows:
-            templates = (
-                await self.s.scalars(
-                    select(DutyTemplateRow).where(DutyTemplateRow.doctor_id == doctor.id)
-                )
-            ).all()
-            found.append(_doctor(doctor, hospital, department, clinic, templates))
-        return found
+        if lock or share:  # SQLite has one writer at a time and ignores this
+            query = query.with_for_update(read=share and not lock, of=DoctorRow)
+            # the row as locked, not as this unit of work may have read it before
+            query = query.execution_options(populate_existing=True)
+        row = (await self.s.execute(query)).first()
+        if row is None:
+            return None
+        doctor, hospital, department, clinic = row
+        templates = (
+            await self.s.scalars(
+                select(DutyTemplateRow).where(DutyTemplateRow.doctor_id == doctor.id)
+            )
+        ).all()
+        return _doctor(doctor, hospital, department, clinic, templates)
 
     async def _ids(self, doctor: Doctor) -> tuple[int, int, int] | None:
         """(hospital, department, clinic type) row ids of the doctor's codes."""
@@ -79,6 +91,14 @@ class SqlDoctors:
         if ids is None:
             return None
         hospital_id, department_id, clinic_type_id = ids
+        # Work numbers are unique in the whole group, which the schema (unique per hospital)
+        # cannot say: adds take the hospitals' rows in turn (FOR NO KEY UPDATE, which still
+        # lets rows referring to a hospital be written), so the check sees the other's doctor.
+        await self.s.execute(
+            select(HospitalRow.id).order_by(HospitalRow.id).with_for_update(key_share=True)
+        )
+        if await self.s.scalar(select(DoctorRow.id).where(DoctorRow.work_no == doctor.work_no)):
+            raise WorkNoTaken("this work number is in use", work_no=doctor.work_no)
         row = DoctorRow(hospital_id=hospital_id, work_no=doctor.work_no)
         _fill(row, doctor, department_id, clinic_type_id)
         try:

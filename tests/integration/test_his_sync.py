@@ -236,7 +236,7 @@ async def test_a_doctor_removed_by_staff_is_not_brought_back_by_a_sync(
     source: Source, empty: Database, clock: FixedClock
 ) -> None:
     await sync(empty, clock, source.base, source.token, COMMAND_LINE)
-    await remove_doctor(empty, clock, "00868", COMMAND_LINE)
+    await remove_doctor(empty, clock, "H01", "00868", COMMAND_LINE)
     again = await sync(empty, clock, source.base, source.token, COMMAND_LINE)
     assert (again.doctors_removed_here, again.doctors_updated, again.sessions_created) == (1, 0, 0)
     async with empty(readonly=True) as uow:
