@@ -73,16 +73,21 @@ async def revoke_client(uows: UnitOfWorkFactory, clock: Clock, name: str) -> Non
         await uow.commit()
 
 
-async def client_for(
-    uows: UnitOfWorkFactory, clock: Clock, token: str | None, address: str | None
-) -> HisClient | None:
-    """The active client holding this bearer token; a refused token is audited."""
-    client = None
-    if token:
-        async with uows(readonly=True) as uow:
-            client = await uow.his.client_by_token(token_hash(token))
-    if client is None:
-        after = {"token": "missing" if not token else "unknown"}
-        await audit.record(uows, his_actor(None, address).did(clock.now(), audit.HIS_BAD_TOKEN,
-                                                              None, None, after))  # fmt: skip
-    return client
+async def client_for(uows: UnitOfWorkFactory, token: str | None) -> HisClient | None:
+    """The active client holding this bearer token (refused: see bad_token)."""
+    if not token:
+        return None
+    async with uows(readonly=True) as uow:
+        return await uow.his.client_by_token(token_hash(token))
+
+
+async def bad_token(
+    uows: UnitOfWorkFactory, clock: Clock, token: str | None, address: str | None,
+    *, throttled: bool = False,
+) -> None:  # fmt: skip
+    """Audits a refused token; `throttled`: the address has now refused too many."""
+    after: dict[str, object] = {"token": "missing" if not token else "unknown"}
+    if throttled:
+        after["throttled"] = True
+    entry = his_actor(None, address).did(clock.now(), audit.HIS_BAD_TOKEN, None, None, after)
+    await audit.record(uows, entry)

@@ -1,7 +1,8 @@
 """/fhir: the FHIR R4 REST interface for the hospital information system (HIS). Reads and
 searches Practitioner, Schedule, Slot and Appointment; books (POST Appointment) and changes
 a booking's status (PUT/PATCH: cancelled, arrived, noshow) under the bot's own rules. Every
-access needs a client's bearer token and is audited as "his:NAME" (docs/fhir.md)."""
+access needs a client's bearer token and is audited as "his:NAME"; an address that sends too
+many wrong tokens is made to wait (docs/fhir.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from limits import parse
 
 from booking import audit
 from booking.appointments import AppointmentStatus
@@ -31,7 +34,7 @@ from booking.errors import (
     TryAgain,
     WrongStatus,
 )
-from booking.his import client_for, his_actor
+from booking.his import bad_token, client_for, his_actor
 from booking.his_booking import book_from_his, booked_already, change_status_from_his
 from booking.his_reads import TooMany, appointments
 from booking.ports import UnitOfWorkFactory
@@ -44,6 +47,7 @@ from bot.fhir_search import SEARCHES, Page, read_one
 from channels import fhir
 from channels.fhir_capability import capability_statement
 from channels.fhir_in import FhirInvalid, booking_request, new_status
+from channels.flood import FloodGate
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -61,6 +65,37 @@ class FhirServices(Protocol):
     def clock(self) -> Clock: ...
     @property
     def protector(self) -> Protector: ...
+
+
+@dataclass(frozen=True)
+class Throttled:
+    retry_after: int  # seconds
+    first: bool  # the first refusal beyond the limit in its window: audited, the next are not
+
+
+# A refused token from this address (None: unknown): None while it is within its limit.
+BadTokenGate = Callable[[str | None], Awaitable[Throttled | None]]
+
+
+def bad_token_gate(per_address: str, storage: str) -> BadTokenGate:
+    """Refused tokens one network address may send (GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS), so
+    that nobody fills the audit log with refusals (each is audited) at full speed. A valid
+    token still works: it is looked up first; tokens are 256 random bits, beyond guessing.
+    Counted in `storage` (GUAHAO_RATE_LIMIT_STORAGE), shared by the processes using it."""
+    gate = FloodGate(per_address, "1000000/minute", storage)
+    # Once per window of the limit: the log shows an address still throttled, at most so often.
+    once = f"1 per {parse(per_address).get_expiry()} seconds"
+    noticed = FloodGate(once, "1000000/minute", storage)
+
+    async def count(address: str | None) -> Throttled | None:
+        who = address or "unknown"
+        held = await gate.admit("fhir-bad-token", who, None)
+        if held is None:
+            return None
+        first = await noticed.admit("fhir-throttled", who, None) is None
+        return Throttled(held.retry_after, first)
+
+    return count
 
 
 class _Refusal(Exception):
@@ -134,10 +169,26 @@ def _log_failure(action: str, error: Exception) -> None:
 
 
 def fhir_router(
-    services: Callable[[], FhirServices | None], version: str | None = None
+    services: Callable[[], FhirServices | None],
+    version: str | None = None,
+    bad_tokens: BadTokenGate | None = None,
 ) -> APIRouter:
+    """`bad_tokens`: the limit on refused tokens per address (none when None)."""
     version = version or _version()
     web = APIRouter(prefix="/fhir", include_in_schema=False)
+
+    async def unknown(s: FhirServices, bearer: str | None, address: str | None) -> Response:
+        """401, or 429 once the address has sent too many refused tokens; then only the
+        first is audited, so that the log shows it without growing with every try."""
+        throttled = None if bad_tokens is None else await bad_tokens(address)
+        if throttled is None or throttled.first:
+            await bad_token(s.uows, s.clock, bearer, address, throttled=throttled is not None)
+        if throttled is not None:
+            message = "too many refused tokens from this address; try again later"
+            return refused(429, "throttled", message, **{"Retry-After": str(throttled.retry_after)})
+        challenge = 'Bearer error="invalid_token"' if bearer else "Bearer"
+        message = "a valid bearer token is needed"
+        return refused(401, "login", message, **{"WWW-Authenticate": challenge})
 
     async def guarded(
         request: Request, action: str, target: str | None,
@@ -149,12 +200,9 @@ def fhir_router(
         address = request.client.host if request.client else None
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else None
-        client = await client_for(s.uows, s.clock, bearer, address)
-        if client is None:
-            challenge = 'Bearer error="invalid_token"' if bearer else "Bearer"
-            return refused(
-                401, "login", "a valid bearer token is needed", **{"WWW-Authenticate": challenge}
-            )
+        client = await client_for(s.uows, bearer)
+        if client is None:  # a valid token is never throttled: counted only when refused
+            return await unknown(s, bearer, address)
         actor = his_actor(client.name, address)
         try:
             return await work(s, actor)

@@ -25,6 +25,9 @@ GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_SESSION_HOURS
                        after this long in all (12)
 GUAHAO_ADMIN_LOGINS_PER_ADDRESS
                        back-office logins one address may try (default ``20/15 minutes``)
+GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS
+                       wrong or missing bearer tokens one address may send to /fhir (default
+                       ``20/15 minutes``); beyond: 429, and only the first of those is audited
 GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
                        the booking and error logs are kept this many days (365, no fewer) and
                        the audit log of staff actions this many (1095, no fewer), then purged
@@ -135,6 +138,10 @@ class Settings(BaseSettings):
     admin_logins_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_ADMIN_LOGINS_PER_ADDRESS"
     )
+    # /fhir: refused bearer tokens from one address (a valid token is never held back).
+    fhir_bad_tokens_per_address: str = Field(
+        default="20/15 minutes", validation_alias="GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS"
+    )
 
     # The hospital's blacklist (B6), pulled from its server on schedule when a URL is set.
     blacklist_url: str | None = Field(
@@ -238,7 +245,12 @@ class Settings(BaseSettings):
             raise ValueError("should look like 123456789:AAE… (as BotFather gives it)")
         return value
 
-    @field_validator("webchat_per_chat", "webchat_per_address", "admin_logins_per_address")
+    @field_validator(
+        "webchat_per_chat",
+        "webchat_per_address",
+        "admin_logins_per_address",
+        "fhir_bad_tokens_per_address",
+    )
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

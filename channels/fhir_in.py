@@ -174,6 +174,8 @@ def date_range(values: list[str], name: str) -> tuple[date | None, date | None]:
             day = None
         if day is None:
             raise FhirInvalid(f"{name}={raw}: not a date like ge2026-11-25")
+        if not 1970 <= day.year <= 9998:  # a day either side must still be a date, and a time
+            raise FhirInvalid(f"{name}={raw}: the date is out of range")
         if prefix == "eq":
             first, last = _later(first, day), _earlier(last, day)
         elif prefix in ("ge", "gt"):

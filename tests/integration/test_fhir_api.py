@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from booking.clock import FixedClock
 from booking.his import revoke_client
 from booking.protect import Protector
 from booking.store import Database
+from bot.fhir_api import bad_token_gate, fhir_router
 from bot.fhir_search import PARAMETERS
 from channels.fhir import CONSULTATION_FEE, REGISTRATION_FEE, WORK_NO
 from tests.fhir_client import (
@@ -28,6 +30,7 @@ from tests.fhir_client import (
     PHONE,
     WED_PM,
     ZHANG,
+    FhirServices,
     book_first,
     booking_body,
     fhir_client,
@@ -89,6 +92,45 @@ async def test_a_revoked_token_stops_working(
         assert (await client.get("/fhir/Practitioner?identifier=00868")).status_code == 200
         await revoke_client(demo, clock, "old-his")
         assert (await client.get("/fhir/Practitioner?identifier=00868")).status_code == 401
+
+
+async def test_an_address_sending_many_wrong_tokens_is_made_to_wait_and_audited_once(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    good = await new_token(demo, clock)
+    app = FastAPI()  # as `guahao serve` mounts it, with the default limit
+    services = FhirServices(demo, clock, protector)
+    gate = bad_token_gate("20/15 minutes", "async+memory://")
+    app.include_router(fhir_router(lambda: services, bad_tokens=gate))
+
+    def from_address(address: str, token: str | None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 50000))
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(transport=transport, base_url="http://his.test", headers=headers)
+
+    async def bad_tokens() -> list[dict[str, object]]:
+        return [r for r in await audit_rows(demo) if r["action"] == "his.bad_token"]
+
+    async with from_address("10.1.1.1", "guess") as guesser:
+        for _ in range(20):
+            assert outcome(await guesser.get("/fhir/Practitioner"), 401) == "login"
+        assert len(await bad_tokens()) == 20
+        held = await guesser.get("/fhir/Practitioner")
+        assert outcome(held, 429) == "throttled"
+        assert 0 < int(held.headers["retry-after"]) <= 15 * 60
+        [*_, noticed] = await bad_tokens()
+        assert noticed["after"] == {"token": "unknown", "throttled": True}
+        for _ in range(5):  # held back, and no longer each written to the audit log
+            assert (await guesser.get("/fhir/Slot")).status_code == 429
+        assert (await guesser.get("/fhir/Slot", headers={"Authorization": ""})).status_code == 429
+        assert len(await bad_tokens()) == 21
+    async with from_address("10.1.1.1", good) as his_same_address:
+        answer = await his_same_address.get("/fhir/Practitioner?identifier=00868")
+        assert [p["id"] for p in resources(fhir_json(answer))] == ["H01-00868"]
+    async with from_address("10.2.2.2", "typo") as elsewhere:
+        assert outcome(await elsewhere.get("/fhir/Practitioner"), 401) == "login"
+    [*_, other] = await bad_tokens()
+    assert len(await bad_tokens()) == 22 and other["address"] == "10.2.2.2"
 
 
 async def test_practitioners_by_work_number_and_name(his: httpx.AsyncClient) -> None:
@@ -191,6 +233,7 @@ async def test_malformed_requests_are_400_operation_outcomes(his: httpx.AsyncCli
     assert outcome(await post("/fhir/Appointment", json=no_patient), 400) == "invalid"
     for query in ("Slot?start=soon", "Slot?status=maybe", "Slot?colour=red", "Slot?_count=-1",
                   "Slot?_offset=99999999999999999999", "Slot?_format=xml",
+                  "Slot?start=gt9999-12-31", "Schedule?date=lt0001-01-01",
                   "Appointment?patient.identifier=110105197707070000"):  # fmt: skip
         assert outcome(await his.get(f"/fhir/{query}"), 400) == "invalid", query
     someone = [{"actor": {"display": "x"}, "status": "accepted"}]
