@@ -246,6 +246,18 @@ async def auto_escalate(
     return complaint
 
 
+async def escalate_overdue(
+    uows: UnitOfWorkFactory, clock: Clock, *, accept_within: timedelta
+) -> list[Complaint]:
+    """Every complaint nobody accepted in time, one level up; those escalated now."""
+    escalated = []
+    for complaint in await overdue(uows, clock.now()):
+        done = await auto_escalate(uows, clock, complaint.complaint_no, accept_within=accept_within)
+        if done is not None:
+            escalated.append(done)
+    return escalated
+
+
 def _is_overdue(complaint: Complaint, now: datetime) -> bool:
     return (
         complaint.status is not ComplaintStatus.CLOSED

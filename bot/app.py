@@ -1,6 +1,8 @@
 """The ASGI application: the web chat (and, as they come, the other channels) on one engine.
 
-guahao serve --host 127.0.0.1 --port 8000       # or: uvicorn --factory bot.app:create_app
+guahao serve --host 127.0.0.1 --port 8000
+uvicorn --factory bot.app:create_app --no-access-log   # back-office search addresses carry
+                                                       # what staff typed: keep them out of logs
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from bot.cli_runtime import read_catalogue
 from bot.complaint_answers import ComplaintAnswers
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
-from bot.fhir_api import fhir_router
+from bot.fhir_api import bad_token_gate, fhir_router
 from bot.mail import handle_mail
 from bot.nlu_setup import build_nlu
 from bot.notices import NoticeDispatcher
@@ -77,6 +79,7 @@ class Bot:
         # How to reach a user outside a conversation, by channel: (user id, messages).
         self.senders: dict[str, Callable[[str, list[Outbound]], Awaitable[None]]] = {}
         self.staff: StaffDesk | None = None
+        self.answers: ComplaintAnswers | None = None  # to complaints, told to the patients
         self.rooms: StaffRooms | None = None  # set when a staff group is configured
         self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
@@ -125,6 +128,13 @@ class Bot:
                 self.tell,
                 self.rooms,
             )
+        self.answers = (
+            self.staff.answers
+            if self.staff is not None
+            else ComplaintAnswers(
+                services.uows, services.protector, services.clock, self.texts, self.tell
+            )
+        )
         self.notices = NoticeDispatcher(
             services.uows,
             services.protector,
@@ -246,13 +256,10 @@ class Bot:
             await self.staff.send_pending()
             await self.staff.escalate_overdue()
             return
-        assert self.services is not None
+        assert self.services is not None and self.answers is not None
+        await self.answers.tell_due()
         s = self.services
-        await ComplaintAnswers(s.uows, s.protector, s.clock, self.texts, self.tell).tell_due()
-        for complaint in await handling.overdue(s.uows, s.clock.now()):
-            await handling.auto_escalate(
-                s.uows, s.clock, complaint.complaint_no, accept_within=self.complaint_within
-            )
+        await handling.escalate_overdue(s.uows, s.clock, accept_within=self.complaint_within)
 
     async def mark_noshows(self) -> int:
         """Bookings nobody checked in for, an hour after their session: no-shows, and the
@@ -460,7 +467,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             complaint_within=timedelta(hours=settings.complaint_hours),
         )
     )
-    app.include_router(fhir_router(lambda: bot.services))  # the HIS
+    bad_tokens = bad_token_gate(settings.fhir_bad_tokens_per_address, settings.rate_limit_storage)
+    app.include_router(fhir_router(lambda: bot.services, bad_tokens=bad_tokens))  # the HIS
     if telegram is not None:
         app.include_router(telegram.router())
     if sms is not None:

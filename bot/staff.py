@@ -121,17 +121,14 @@ class StaffDesk:
     async def escalate_overdue(self) -> int:
         """Escalate every complaint nobody accepted in time, posting it to the group above;
         how many were escalated."""
-        escalated = 0
-        for complaint in await handling.overdue(self.uows, self.clock.now()):
-            done = await handling.auto_escalate(
-                self.uows, self.clock, complaint.complaint_no, accept_within=self.rooms.deadline
-            )
-            if done is not None:
-                escalated += 1
-                log.info("complaint %s escalated to level %d", done.complaint_no, done.level)
+        escalated = await handling.escalate_overdue(
+            self.uows, self.clock, accept_within=self.rooms.deadline
+        )
+        for done in escalated:
+            log.info("complaint %s escalated to level %d", done.complaint_no, done.level)
         if escalated:
             await self._post_due()
-        return escalated
+        return len(escalated)
 
     async def alert(self, text: str) -> bool:
         """An operational alert (a clinic stopped, notices failing) for management."""
