@@ -15,8 +15,8 @@ from booking.catalogue import Doctor, DutyTemplate, Part
 from booking.doctor_ports import SessionLine
 from booking.doctors import WorkNoTaken
 from booking.ports import SessionFilter
-from booking.schedule import PlaceStatus, SessionStatus
-from booking.store.sessions_repo import session_of
+from booking.schedule import PlaceStatus
+from booking.store.sessions_repo import filtered, session_of, session_query
 from booking.store.tables import (
     AppointmentRow,
     ClinicSessionRow,
@@ -163,28 +163,8 @@ class SqlDoctors:
         return before
 
     async def sheet(self, f: SessionFilter) -> list[SessionLine]:
-        query = (
-            select(ClinicSessionRow, HospitalRow.code, DepartmentRow.code, DoctorRow.work_no)
-            .join(HospitalRow, HospitalRow.id == ClinicSessionRow.hospital_id)
-            .join(DepartmentRow, DepartmentRow.id == ClinicSessionRow.department_id)
-            .join(DoctorRow, DoctorRow.id == ClinicSessionRow.doctor_id)
-            .order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
-            .limit(1000)
-        )
-        if f.hospital_code:
-            query = query.where(HospitalRow.code == f.hospital_code)
-        if f.department_code:
-            query = query.where(DepartmentRow.code == f.department_code)
-        if f.doctor_work_nos is not None:
-            query = query.where(DoctorRow.work_no.in_(f.doctor_work_nos))
-        if f.date_from:
-            query = query.where(ClinicSessionRow.visit_date >= f.date_from)
-        if f.date_to:
-            query = query.where(ClinicSessionRow.visit_date <= f.date_to)
-        if f.part:
-            query = query.where(ClinicSessionRow.part == f.part.value)
-        if f.open_only:
-            query = query.where(ClinicSessionRow.status == SessionStatus.OPEN.value)
+        query = session_query().order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
+        query = filtered(query, f).limit(1000)
         sessions = [session_of(r) for r in (await self.s.execute(query)).all()]
         if not sessions:
             return []

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.his_ports import HisClient, Horizon, PlaceFilter, PlaceView
 from booking.schedule import PlaceStatus
-from booking.store.sessions_repo import _session_query, session_of
+from booking.store.sessions_repo import session_of, session_query
 from booking.store.tables import (
     ClinicSessionRow,
     DoctorRow,
@@ -96,7 +96,7 @@ class SqlHis:
 
 def _places_query(f: PlaceFilter) -> Select[Any]:
     query = (
-        _session_query()
+        session_query()
         .add_columns(PlaceRow.queue_no, PlaceRow.starts_at, PlaceRow.ends_at, PlaceRow.status)
         .join(PlaceRow, PlaceRow.session_id == ClinicSessionRow.id)
     )

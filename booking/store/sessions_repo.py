@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,13 +33,35 @@ from booking.store.tables import (
 CLAIM_RETRIES = 5
 
 
-def _session_query() -> Select[ClinicSessionRow, str, str, str]:
+Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
+
+
+def session_query() -> Select[ClinicSessionRow, str, str, str]:
     return (
         select(ClinicSessionRow, HospitalRow.code, DepartmentRow.code, DoctorRow.work_no)
         .join(HospitalRow, HospitalRow.id == ClinicSessionRow.hospital_id)
         .join(DepartmentRow, DepartmentRow.id == ClinicSessionRow.department_id)
         .join(DoctorRow, DoctorRow.id == ClinicSessionRow.doctor_id)
     )
+
+
+def filtered(query: Q, f: SessionFilter) -> Q:
+    """``query`` (over session_query()'s joins) narrowed to the sessions ``f`` asks for."""
+    if f.hospital_code:
+        query = query.where(HospitalRow.code == f.hospital_code)
+    if f.department_code:
+        query = query.where(DepartmentRow.code == f.department_code)
+    if f.doctor_work_nos is not None:
+        query = query.where(DoctorRow.work_no.in_(f.doctor_work_nos))
+    if f.date_from:
+        query = query.where(ClinicSessionRow.visit_date >= f.date_from)
+    if f.date_to:
+        query = query.where(ClinicSessionRow.visit_date <= f.date_to)
+    if f.part:
+        query = query.where(ClinicSessionRow.part == f.part.value)
+    if f.open_only:
+        query = query.where(ClinicSessionRow.status == SessionStatus.OPEN.value)
+    return query
 
 
 def session_of(row: Any) -> ClinicSession:
@@ -136,7 +158,7 @@ class SqlSessions:
         return created
 
     async def get(self, session_id: int, *, for_booking: bool = False) -> ClinicSession | None:
-        query = _session_query().where(ClinicSessionRow.id == session_id)
+        query = session_query().where(ClinicSessionRow.id == session_id)
         if for_booking:
             # Bookings share the session row; a stop (停诊) takes it alone, so no booking can
             # slip in between the stop and the cancellation of the session's bookings.
@@ -147,7 +169,7 @@ class SqlSessions:
     async def find(
         self, hospital_code: str | None, doctor_work_no: str, visit_date: date, part: Part
     ) -> list[ClinicSession]:
-        query = _session_query().where(
+        query = session_query().where(
             DoctorRow.work_no == doctor_work_no,
             ClinicSessionRow.visit_date == visit_date,
             ClinicSessionRow.part == part.value,
@@ -169,25 +191,11 @@ class SqlSessions:
             .scalar_subquery()
         )
         query = (
-            _session_query()
+            session_query()
             .add_columns(free)
             .order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
         )
-        if f.hospital_code:
-            query = query.where(HospitalRow.code == f.hospital_code)
-        if f.department_code:
-            query = query.where(DepartmentRow.code == f.department_code)
-        if f.doctor_work_nos is not None:
-            query = query.where(DoctorRow.work_no.in_(f.doctor_work_nos))
-        if f.date_from:
-            query = query.where(ClinicSessionRow.visit_date >= f.date_from)
-        if f.date_to:
-            query = query.where(ClinicSessionRow.visit_date <= f.date_to)
-        if f.part:
-            query = query.where(ClinicSessionRow.part == f.part.value)
-        if f.open_only:
-            query = query.where(ClinicSessionRow.status == SessionStatus.OPEN.value)
-        rows = (await self.s.execute(query)).all()
+        rows = (await self.s.execute(filtered(query, f))).all()
         return [SessionAvailability(session_of(r), int(r[4])) for r in rows]
 
     async def free_places(self, session_id: int, after: datetime) -> int:
