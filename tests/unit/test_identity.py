@@ -33,7 +33,10 @@ def test_id_numbers_are_read_the_way_people_type_them() -> None:
     [
         ("110105194912310021", "checksum"),
         ("1101051949123100", "length"),
-        ("11010519491331002" + ric.calc_check_digit("110105194913310020"), "birth_date_or_region"),
+        ("11010519491331002" + ric.calc_check_digit("110105194913310020"), "birth_date"),
+        ("11010519490229002" + ric.calc_check_digit("110105194902290020"), "birth_date"),
+        ("99010519491231002" + ric.calc_check_digit("990105194912310020"), "region"),
+        ("11010518500101002" + ric.calc_check_digit("110105185001010020"), "birth_date"),
         ("abcdefghijklmnopqr", "format"),
         ("", "length"),
     ],
@@ -87,3 +90,47 @@ def test_protected_numbers_are_found_by_hash_and_read_back_only_with_the_key() -
     token = one.encrypt("11010519491231002X")
     assert "11010519491231002X" not in token
     assert one.decrypt(token) == "11010519491231002X"
+
+
+def _with_check_digit(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.mark.parametrize(
+    ("region", "born"),
+    [
+        ("440106", date(1950, 3, 8)),  # Guangzhou Tianhe, created in 1985
+        ("310115", date(1938, 10, 1)),  # Shanghai Pudong New Area, created in 1992
+        ("440306", date(1962, 7, 19)),  # Shenzhen Bao'an district, created in 1992
+        ("500117", date(1945, 1, 1)),  # Chongqing Hechuan district, 2006
+        ("469027", date(1969, 12, 31)),  # a Hainan county number stdnum does not list
+        ("810000", date(1980, 2, 29)),  # a Hong Kong resident's residence permit
+    ],
+)
+def test_a_county_newer_than_its_holder_or_unknown_to_the_table_is_valid(
+    region: str, born: date
+) -> None:
+    """GB 11643: the address code is where the number was assigned, not where one was born."""
+    number = _with_check_digit(f"{region}{born:%Y%m%d}123")
+    resident = parse_id_number(number, today=date(2026, 12, 7))
+    assert resident.birth_date == born
+    assert resident.sex is Sex.MALE
+
+
+def test_every_valid_number_of_a_generated_population_is_accepted() -> None:
+    """Faker's zh_CN address codes and any birth date from 1930 to 2025."""
+    from faker import Faker
+
+    fake = Faker("zh_CN")
+    fake.seed_instance(11643)
+    codes = fake.provider("faker.providers.ssn").area_codes  # type: ignore[attr-defined]
+    refused = []
+    for _ in range(2000):
+        born = fake.date_between(date(1930, 1, 1), date(2025, 12, 31))
+        region, order = fake.random_element(codes), fake.numerify("###")
+        number = _with_check_digit(f"{region}{born:%Y%m%d}{order}")
+        try:
+            assert parse_id_number(number, today=date(2026, 12, 7)).birth_date == born
+        except InvalidIdNumber:
+            refused.append(number)
+    assert not refused, refused[:10]
