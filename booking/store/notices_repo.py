@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.notices import NewNotice, Notice, NoticeKind, NoticeStatus
 from booking.store.tables import AccountRow, NoticeRow
 
+_WITHDRAWN = "withdrawn"
+
 
 class SqlNotices:
     def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
@@ -30,7 +32,21 @@ class SqlNotices:
              "created_at": now}
             for n in notices
         ]  # fmt: skip
-        await self.s.execute(self._insert(NoticeRow).values(rows).on_conflict_do_nothing())
+        insert = self._insert(NoticeRow).values(rows)
+        # A key written twice is kept once; but a reminder withdrawn when its booking moved away
+        # is due again when the booking moves back (A -> B -> A): the same key, written anew.
+        again = {
+            name: insert.excluded[name]
+            for name in ("payload", "due_at", "not_after", "status", "next_try_at", "attempts")
+        }
+        await self.s.execute(
+            insert.on_conflict_do_update(
+                index_elements=[NoticeRow.key],
+                set_={**again, "last_error": None, "sent_at": None},
+                where=(NoticeRow.status == NoticeStatus.VOID.value)
+                & (NoticeRow.last_error == _WITHDRAWN),
+            )
+        )
 
     async def withdraw(self, appointment_id: int, kinds: tuple[NoticeKind, ...]) -> None:
         await self.s.execute(
@@ -40,7 +56,7 @@ class SqlNotices:
                 NoticeRow.status == NoticeStatus.PENDING.value,
                 NoticeRow.kind.in_([k.value for k in kinds]),
             )
-            .values(status=NoticeStatus.VOID.value, last_error="withdrawn")
+            .values(status=NoticeStatus.VOID.value, last_error=_WITHDRAWN)
             .execution_options(synchronize_session=False)
         )
 

@@ -158,6 +158,54 @@ async def test_cancelling_or_moving_a_booking_withdraws_its_reminders(
     assert await notices.run_once() == 0  # the patient cancelled: no reminder, no notice
 
 
+async def test_a_booking_moved_back_where_it_was_gets_its_reminders_again(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    """A -> B -> A by 转号, then B -> A after a stop of B: every time the booking is back in
+    Wednesday's session it has both of Wednesday's reminders, once each."""
+    booking_no, account = await a_booking(demo, protector, clock)
+    [wednesday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    [friday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=FRI, date_to=FRI, part=Part.AM
+    )
+    await transfer(demo, clock, booking_no, friday.session.id, account=account)
+    await transfer(demo, clock, booking_no, wednesday.session.id, account=account)
+    phone = Phone()
+    notices = dispatcher(demo, protector, clock, phone, [])
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 1 and WED.isoformat() in phone.got[-1]
+    clock.set(at(WED, 11, 30))
+    assert await notices.run_once() == 1 and "13:30" in phone.got[-1]
+    assert await notices.run_once() == 0  # none twice
+
+
+async def test_a_stopped_booking_moved_back_to_its_first_session_gets_its_reminders(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    booking_no, account = await a_booking(demo, protector, clock)
+    [wednesday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=WED, date_to=WED, part=Part.PM
+    )
+    [friday] = await search_sessions(
+        demo, clock, doctor="00868", date_from=FRI, date_to=FRI, part=Part.AM
+    )
+    await transfer(demo, clock, booking_no, friday.session.id, account=account)
+    await stop_session(demo, clock, friday.session.id, "医生临时外出会诊")
+    await transfer_stopped(demo, clock, booking_no, wednesday.session.id, account=account)
+    phone = Phone()
+    notices = dispatcher(demo, protector, clock, phone, [])
+    await notices.run_once()  # the stop notice, and the alert for operations
+    assert len(phone.got) == 1 and "停诊" in phone.got[0]
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 1 and WED.isoformat() in phone.got[-1]
+    clock.set(at(WED, 11, 30))
+    assert await notices.run_once() == 1 and "13:30" in phone.got[-1]
+    clock.set(at(FRI - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 0  # nothing for the stopped Friday
+
+
 async def test_a_stop_tells_every_patient_with_the_reason(
     demo: Database, protector: Protector, clock: FixedClock
 ) -> None:
