@@ -19,7 +19,17 @@ from booking.clock import Clock
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
-from bot.dialogue import book, bookings, complaint, duty, quick, register, reschedule, waitlist
+from bot.dialogue import (
+    book,
+    bookings,
+    complaint,
+    duty,
+    fields,
+    quick,
+    register,
+    reschedule,
+    waitlist,
+)
 from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
@@ -167,15 +177,20 @@ class DialogueEngine:
         parse = self._nlu.parse(
             text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
         )
-        if _clearly_in(text, parse.language):
+        field = fields.awaited(state)
+        if field is None and _clearly_in(text, parse.language):
             state.language = parse.language
         elif state.language is None:  # an ID number or "TD" says nothing of the language
             wordless = not any(ch.isalpha() and ch not in "xX" for ch in text)  # 11010…X
             state.language = (inbound.language_hint or "zh") if wordless else parse.language
-        if parse.intent == "emergency":
+        if parse.intent == "emergency" and (field is None or parse.confidence >= fields.SIGN_FOUND):
             # Before anything else, in every state; the conversation stays where it was.
             return [Outbound(ctx.say("emergency"), state.offered)]
-        if parse.intent == "switch_language":
+        if field is not None and fields.asks_for_language(field, text, parse):
+            # Asked outright while the bot waits for a field: the same question, in that language.
+            state.language = _other_language(text, state.language or "zh")
+            return [Outbound(ctx.say("language_now")), *_ask_again(ctx, field)]
+        if field is None and parse.intent == "switch_language":
             state.language = _other_language(text, state.language or "zh")
             return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
         if parse.quick_command is not None:  # GHDH…: one message, one booking
@@ -190,11 +205,14 @@ class DialogueEngine:
                 return book.stop(ctx)
             if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
                 return await book.go_back(ctx)
-            answering = bool(ctx.state.slots.get("registering"))  # a name is free text
-            if typed and turn.intent == "out_of_scope" and not answering:
+            field = fields.awaited(ctx.state)  # a name is free text, whatever it looks like
+            if typed and field is not None:
+                if not fields.leaves(field, turn.text, turn.parse):
+                    return await book.continue_book(ctx, turn)
+            elif typed and turn.intent == "out_of_scope":
                 # A question the bot cannot answer: say so, and keep the booking where it was.
                 return [Outbound(ctx.say("out_of_scope"), ctx.state.offered)]
-            if not typed or book.stays(ctx, turn):
+            elif not typed or book.stays(ctx, turn):
                 return await book.continue_book(ctx, turn)
             ctx.state.finish()  # the patient has moved on to something else
         if ctx.state.task == "register":
@@ -202,12 +220,12 @@ class DialogueEngine:
             if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
                 ctx.state.finish()
                 return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
+            field = fields.awaited(ctx.state)
             leaving = (
                 typed
-                and turn.parse is not None
-                and turn.intent in TASK_INTENTS
+                and field is not None
                 and turn.intent != "register"
-                and turn.parse.confidence >= 0.8
+                and fields.leaves(field, turn.text, turn.parse)
             )
             if (typed and not leaving) or turn.choice == "code:again":
                 # Answers are free text: a name may look like anything.
@@ -329,6 +347,13 @@ def _clearly_in(text: str, language: str) -> bool:
     if language == "zh":
         return han_count(text) >= 2
     return latin_words(text) >= 2 and han_count(text) == 0
+
+
+def _ask_again(ctx: Context, field: str) -> list[Outbound]:
+    """The question the bot was waiting on, asked again (in the language just chosen)."""
+    if field == "complaint_text":
+        return [ctx.reply(ctx.say("complaint.ask_text"))]
+    return [register.ask(ctx, field)]
 
 
 def _other_language(text: str, current: str) -> str:

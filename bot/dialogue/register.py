@@ -26,7 +26,7 @@ _QUESTIONS = {
 
 def start_registration(ctx: Context) -> list[Outbound]:
     ctx.state.slots["registration"] = _known(ctx)
-    return [_ask(ctx, "name")]
+    return [ask(ctx, "name")]
 
 
 def _known(ctx: Context) -> dict[str, str]:
@@ -39,7 +39,10 @@ def _known(ctx: Context) -> dict[str, str]:
         return {}
 
 
-def _ask(ctx: Context, step: str) -> Outbound:
+def ask(ctx: Context, step: str) -> Outbound:
+    """The question for one step of registration (or for the code sent)."""
+    if step == "code":
+        return ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))
     return ctx.reply(ctx.say(_QUESTIONS[step]), (Choice("nav:stop", ctx.say("nav.stop")),))
 
 
@@ -58,10 +61,10 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
         else:
             answers["phone"] = parse_mobile(given)
     except BookingError as error:
-        return False, [ctx.reply(ctx.say(f"refusal.{error.reason}")), _ask(ctx, step)]
+        return False, [ctx.reply(ctx.say(f"refusal.{error.reason}")), ask(ctx, step)]
     missing = [s for s in _STEPS if s not in answers]
     if missing:
-        return False, [_ask(ctx, missing[0])]
+        return False, [ask(ctx, missing[0])]
     try:
         patient = await register_patient(
             ctx.uows,
@@ -152,7 +155,7 @@ async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
     ctx.state.start("register")
     number = parse_id_number(turn.value("id_number") or "", today=ctx.now().date()).number
     ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
-    return [_ask(ctx, "name")]
+    return [ask(ctx, "name")]
 
 
 async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:
