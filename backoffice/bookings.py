@@ -68,6 +68,17 @@ REFUSALS = {
     "quota_exceeded": (
         "来电人的预约次数已达上限，请先就诊或取消已有预约。The caller has reached a booking limit."
     ),
+    "quota_exceeded:per_department_per_day": (
+        "来电人这天在这个科室已有预约：同一天同一科室只能预约1个号。"
+        "The caller already has a booking in this department that day: one per department a day."
+    ),
+    "quota_exceeded:per_day": (
+        "来电人这天的预约已达每日上限，请换一天。The caller has the most bookings allowed that day."
+    ),
+    "quota_exceeded:per_period": (
+        "来电人近几天的预约已达上限，请先就诊或退掉不需要的预约。"
+        "The caller has the most bookings allowed within the period: attend or cancel one first."
+    ),
     "already_booked": ("来电人已预约过这个时段。The caller already has a place in this session."),
     "blacklisted": (
         "来电人暂时不能预约（黑名单），请其到医院挂号窗口咨询。"
@@ -107,8 +118,13 @@ TRANSFER_REFUSALS = {
 REFUSED = "操作未完成。It could not be done."
 
 
-def refusal(reason: str, texts: dict[str, str] = REFUSALS) -> str:
-    return texts.get(reason, REFUSED)
+def refusal(refused: BookingError | str, texts: dict[str, str] = REFUSALS) -> str:
+    """The sentence for a refusal: a quota says which one."""
+    if isinstance(refused, str):
+        return texts.get(refused, REFUSED)
+    quota = refused.details.get("quota")
+    exact = texts.get(f"{refused.reason}:{quota}") if quota else None
+    return exact or texts.get(refused.reason, REFUSED)
 
 
 NOT_A_SEARCH = (

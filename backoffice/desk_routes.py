@@ -98,11 +98,9 @@ def add_routes(web: APIRouter, console: Console) -> None:
             # corrects one field rather than asking the caller for everything again.
             offer = await _offer(session_id)
             if offer is None:
-                html = desk_pages.not_open(prefix, viewer, refusal(error.reason))
+                html = desk_pages.not_open(prefix, viewer, refusal(error))
                 return page(html, status_code=409)
-            html = desk_pages.caller_form(
-                prefix, viewer, offer, error=refusal(error.reason), typed=typed
-            )
+            html = desk_pages.caller_form(prefix, viewer, offer, error=refusal(error), typed=typed)
             return page(html, status_code=409)
         number = receipt.appointment.booking_no
         return RedirectResponse(f"{prefix}/desk/booked/{number}", status_code=303)
@@ -118,7 +116,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         try:
             view = await booking_view(s.uows, booking_no)
         except BookingError as error:
-            html = desk_pages.not_open(prefix, (staff.account, staff.csrf), refusal(error.reason))
+            html = desk_pages.not_open(prefix, (staff.account, staff.csrf), refusal(error))
             return page(html, status_code=404)
         return page(desk_pages.receipt(prefix, (staff.account, staff.csrf), view))
 
@@ -136,7 +134,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         try:
             view, offers = await transfer_choices(s.uows, s.clock, booking_no)
         except BookingError as error:
-            html = desk_pages.not_open(prefix, viewer, refusal(error.reason))
+            html = desk_pages.not_open(prefix, viewer, refusal(error))
             return page(html, status_code=404)
         said = refusal(refused, TRANSFER_REFUSALS) if refused else None
         return page(desk_pages.transfer(prefix, viewer, view, offers, error=said))

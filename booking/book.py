@@ -33,7 +33,13 @@ from booking.notices import reminders
 from booking.patients import BlacklistEntry
 from booking.policy import MAX_PERIOD_DAYS
 from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
-from booking.schedule import ClinicSession, SessionStatus, last_released_date, local_now
+from booking.schedule import (
+    ClinicSession,
+    SessionStatus,
+    last_released_date,
+    local_now,
+    release_moment,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def check_bookable(
     if session.status is SessionStatus.STOPPED:
         raise SessionStopped("the doctor has stopped this session", session_id=session.id)
     if session.ends_at <= now:
-        raise OutsideWindow("this session is over", session_id=session.id)
+        raise OutsideWindow("this session is over", session_id=session.id, over=True)
     last = last_released_date(now, hospital.policy, hospital.timezone)
     if session.visit_date > last:
         raise OutsideWindow(
@@ -71,6 +77,9 @@ def check_bookable(
             f"{hospital.policy.release_time:%H:%M}",
             last_open_date=last.isoformat(),
             window_days=hospital.policy.window_days,
+            opens_at=release_moment(
+                session.visit_date, hospital.policy, hospital.timezone
+            ).isoformat(),
         )
 
 

@@ -55,6 +55,10 @@ class Hospital:
     )
     id: int | None = None
 
+    def part_at(self, moment: time) -> Part | None:
+        """The part of the day whose hours hold this time (08:30 is the morning)."""
+        return next((p for p, (lo, hi) in self.part_hours.items() if lo <= moment < hi), None)
+
 
 @dataclass(frozen=True)
 class Department:
@@ -89,6 +93,10 @@ class Doctor:
     templates: tuple[DutyTemplate, ...] = ()
     active: bool = True
     id: int | None = None
+
+    def on_duty(self, weekday: int, part: Part) -> bool:
+        """Whether the weekly templates give a session then (1 = Monday)."""
+        return any(t.weekday == weekday and t.part == part for t in self.templates)
 
 
 @dataclass(frozen=True)

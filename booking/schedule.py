@@ -83,6 +83,12 @@ def is_released(visit_date: date, now: datetime, policy: BookingPolicy, tz: str)
     return visit_date <= last_released_date(now, policy, tz)
 
 
+def release_moment(visit_date: date, policy: BookingPolicy, tz: str) -> datetime:
+    """When a visit day opens for booking: window days before it, at the release time."""
+    opens_on = visit_date - timedelta(days=policy.window_days)
+    return datetime.combine(opens_on, policy.release_time, ZoneInfo(tz))
+
+
 def dates_ahead(today: date, days: int) -> Iterator[date]:
     for offset in range(days + 1):
         yield today + timedelta(days=offset)

@@ -13,7 +13,7 @@ from booking.book import BookingReceipt, book
 from booking.catalogue import Catalogue, Doctor, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
-from booking.schedule import local_now
+from booking.schedule import is_released, local_now, release_moment
 from booking.search import SessionOffer, search_sessions
 from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
@@ -234,11 +234,12 @@ def _why_none(ctx: Context, catalogue: Catalogue, doctor: Doctor, day: str | Non
     if day is None:
         return ""
     hospital = next(h for h in catalogue.hospitals if h.code == doctor.hospital_code)
-    today = ctx.local(ctx.now()).date()
-    if date.fromisoformat(day) < today:
+    wanted, policy = date.fromisoformat(day), hospital.policy
+    if wanted < ctx.local(ctx.now()).date():
         return ctx.say("book.day_past")
-    if (date.fromisoformat(day) - today).days > hospital.policy.window_days:
-        return ctx.say("book.beyond_window", days=hospital.policy.window_days)
+    if not is_released(wanted, ctx.now(), policy, hospital.timezone):
+        opens = release_moment(wanted, policy, hospital.timezone).isoformat()
+        return ctx.say("book.beyond_window", days=policy.window_days, **ctx.opening(opens))
     return ""
 
 
@@ -322,9 +323,10 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
         Choice("confirm:yes", ctx.say("waitlist.confirm_yes" if waiting else "book.confirm_yes")),
-        Choice("confirm:no", ctx.say("book.confirm_no")),
+        Choice("confirm:no", ctx.say("book.confirm_no")),  # nothing booked: 不挂了 said once
+        Choice("nav:back", ctx.say("nav.back")),
     )
-    return [ctx.reply(text, choices + _nav(ctx))]
+    return [ctx.reply(text, choices)]
 
 
 async def _book(ctx: Context) -> list[Outbound]:
@@ -464,11 +466,13 @@ def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
 
 def department_choices(ctx: Context, catalogue: Catalogue) -> tuple[Choice, ...]:
     english = ctx.language == "en"
-    departments = [
+    departments = tuple(
         Choice(f"department:{d.code}", d.name_en if english else d.name_zh)
         for d in catalogue.departments
         if d.bookable
-    ]
+    )
+    if ctx.state.task != "book":  # asked who is on duty, or where to go: nothing to stop
+        return departments
     return (*departments, Choice("nav:stop", ctx.say("nav.stop")))
 
 

@@ -108,9 +108,28 @@ class Context:
         return Outbound(text, choices)
 
     def refusal(self, error: BookingError) -> Outbound:
-        key = error.reason
+        return self.reply(self.refusal_text(error))
+
+    def refusal_text(self, error: BookingError) -> str:
+        """The real reason, in a sentence: which quota, when a day opens, until when a ban."""
+        key, details = error.reason, error.details
         if key == "blacklisted":  # after no-shows the ban ends on a day; the hospital's may not
-            until = error.details.get("until")
-            if error.details.get("source") == "noshow" and until:
-                return self.reply(self.say("refusal.blacklisted_noshow", until=until))
-        return self.reply(self.say(f"refusal.{key}"))
+            until = details.get("until")
+            if details.get("source") == "noshow" and until:
+                return self.say("refusal.blacklisted_noshow", until=until)
+        if key == "quota_exceeded" and details.get("quota"):
+            return self.say(
+                f"refusal.quota.{details['quota']}",
+                limit=details.get("limit"),
+                days=details.get("period_days"),
+            )
+        if key == "outside_window" and details.get("opens_at"):
+            return self.say("refusal.not_open_yet", **self.opening(details["opens_at"]))
+        if key == "outside_window" and details.get("over"):
+            return self.say("refusal.session_over")
+        return self.say(f"refusal.{key}")
+
+    def opening(self, opens_at: str) -> dict[str, str]:
+        """When a day's bookings open, as the patient reads a date and time."""
+        moment = self.local(datetime.fromisoformat(opens_at))
+        return {"date": moment.date().isoformat(), "time": moment.strftime("%H:%M")}

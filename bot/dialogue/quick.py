@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from booking.book import book
+from booking.catalogue import Catalogue
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
+from booking.schedule import is_released, release_moment
 from booking.search import search_sessions
 from bot.dialogue.book import receipt_text, session_key, session_label
 from bot.dialogue.context import Context, Turn
@@ -27,10 +29,11 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     patient = next((p for p in patients if p.name.lower() == name.lower()), None)
     if patient is None:
         return [ctx.reply(ctx.say("quick.no_patient", name=name))]
+    catalogue = await ctx.catalogue()
     offers = await search_sessions(
         ctx.uows,
         ctx.clock,
-        catalogue=await ctx.catalogue(),
+        catalogue=catalogue,
         doctor=work_no,
         date_from=date.fromisoformat(day),
         date_to=date.fromisoformat(day),
@@ -42,7 +45,7 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
         None,
     )  # fmt: skip
     if offer is None:
-        return await _other_times(ctx, work_no, "quick.no_session")
+        return await _other_times(ctx, work_no, _why_no_session(ctx, catalogue, work_no, wanted))
     try:
         receipt = await book(
             ctx.uows,
@@ -55,10 +58,23 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
             address=ctx.address,
         )
     except SlotFull:
-        return await _other_times(ctx, work_no, "quick.full")
+        return await _other_times(ctx, work_no, ctx.say("quick.full"))
     except BookingError as error:
         return [ctx.refusal(error)]
     return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+def _why_no_session(ctx: Context, catalogue: Catalogue, work_no: str, wanted: datetime) -> str:
+    """A day not yet open is not a day without a clinic: say when it opens, if the doctor's
+    weekly duties give a session then."""
+    doctor = next(d for d in catalogue.doctors if d.work_no == work_no)
+    hospital = next(h for h in catalogue.hospitals if h.code == doctor.hospital_code)
+    day, part = wanted.date(), hospital.part_at(wanted.time())
+    released = is_released(day, ctx.now(), hospital.policy, hospital.timezone)
+    if released or part is None or not doctor.on_duty(day.isoweekday(), part):
+        return ctx.say("quick.no_session")
+    opens = release_moment(day, hospital.policy, hospital.timezone)
+    return ctx.say("quick.not_open_yet", **ctx.opening(opens.isoformat()))
 
 
 async def _other_times(ctx: Context, work_no: str, why: str) -> list[Outbound]:
@@ -68,6 +84,6 @@ async def _other_times(ctx: Context, work_no: str, why: str) -> list[Outbound]:
     )
     open_ = [o for o in offers if o.bookable and o.free > 0][:4]
     if not open_:
-        return [ctx.reply(ctx.say(why) + "\n" + ctx.say("quick.nothing_open"))]
+        return [ctx.reply(why + "\n" + ctx.say("quick.nothing_open"))]
     choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in open_)
-    return [ctx.reply(ctx.say(why) + "\n" + ctx.say("quick.open_instead"), choices)]
+    return [ctx.reply(why + "\n" + ctx.say("quick.open_instead"), choices)]

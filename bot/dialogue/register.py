@@ -43,7 +43,13 @@ def ask(ctx: Context, step: str) -> Outbound:
     """The question for one step of registration (or for the code sent)."""
     if step == "code":
         return ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))
-    return ctx.reply(ctx.say(_QUESTIONS[step]), (Choice("nav:stop", ctx.say("nav.stop")),))
+    return ctx.reply(ctx.say(_QUESTIONS[step]), (_stop(ctx),))
+
+
+def _stop(ctx: Context) -> Choice:
+    """Stopping a registration inside a booking stops the booking (不挂了); on its own, only
+    the registration (不添加了)."""
+    return Choice("nav:stop", ctx.say("nav.stop" if ctx.state.task == "book" else "register.stop"))
 
 
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
@@ -123,7 +129,7 @@ async def _text_code(ctx: Context) -> list[Outbound]:
 def _code_choices(ctx: Context) -> tuple[Choice, ...]:
     return (
         Choice("code:again", ctx.say("register.code_again")),
-        Choice("nav:stop", ctx.say("nav.stop")),
+        _stop(ctx),
     )
 
 

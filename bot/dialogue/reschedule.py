@@ -99,7 +99,7 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
         )
         choices = (
             Choice("confirm:yes", ctx.say("reschedule.confirm_yes")),
-            Choice("confirm:no", ctx.say("bookings.confirm_no")),
+            Choice("confirm:no", ctx.say("reschedule.confirm_no")),
         )
         return [ctx.reply(text, choices)]
     yes = choice == "confirm:yes" or (not choice and turn.intent == "affirm")

@@ -213,7 +213,7 @@ async def test_the_desk_is_held_to_the_bots_booking_window_and_quotas(
         assert early.status_code == 409 and "不在预约期内" in early.text
         assert (await book_by_phone(client, csrf, wed_pm)).status_code == 303
         again = await book_by_phone(client, csrf, same_day[0])  # one per department a day
-        assert again.status_code == 409 and "预约次数已达上限" in again.text
+        assert again.status_code == 409 and "同一天同一科室只能预约1个号" in again.text
     assert len(await find_bookings(desk, protector, phone=CALLER["phone"])) == 1
 
 
