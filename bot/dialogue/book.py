@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from booking.book import BookingReceipt, book
-from booking.catalogue import Catalogue, Doctor, Part, yuan
+from booking.catalogue import Catalogue, Doctor, Hospital, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
 from booking.schedule import is_released, local_now, release_moment
@@ -125,9 +125,12 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
     if any(words in said for words in _OTHER_TIME):
         for name in ("date", "part", "session"):
             slots.pop(name, None)
+    hospital = turn.value("hospital")
+    if hospital is not None:
+        _narrow_to(slots, catalogue, hospital)
     department = turn.parse.first("department")
-    if department is not None and _bookable_department(catalogue, department.value):
-        _set(slots, "department", department.value)
+    if department is not None:
+        _absorb_department(slots, catalogue, department.candidates or (department.value,))
     doctor = turn.parse.first("doctor")
     if doctor is not None:
         if doctor.candidates:
@@ -135,7 +138,10 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
             slots.pop("doctor", None)
         else:
             _set(slots, "doctor", doctor.value)
-            slots["department"] = _doctor(catalogue, doctor.value).department_code
+            named = _doctor(catalogue, doctor.value)
+            slots["department"] = named.department_code
+            if slots.get("hospital") not in (None, named.hospital_code):
+                slots.pop("hospital")  # the doctor named wins; the confirmation names the hospital
     when = turn.value("date")
     if when is not None:
         _set(slots, "date", when)
@@ -144,6 +150,34 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _set(slots, "part", part)
     if when is not None and part is not None:  # one session named: no list needed any more
         slots.pop("list_sessions", None)
+
+
+def _narrow_to(slots: dict[str, object], catalogue: Catalogue, hospital: str) -> None:
+    """A hospital named ("在市中医院挂号") narrows every later step; what was chosen in another
+    hospital is forgotten."""
+    slots["hospital"] = hospital
+    department = slots.get("department")
+    if department is not None and _hospital_of(catalogue, str(department)) != hospital:
+        for name in ("department", *_DEPENDS["department"], "candidates"):
+            slots.pop(name, None)
+
+
+def _absorb_department(
+    slots: dict[str, object], catalogue: Catalogue, codes: tuple[str, ...]
+) -> None:
+    """A department named: one that takes bookings, in the hospital named if one was; a name
+    several hospitals share (骨伤科) is asked about, each choice saying which hospital."""
+    bookable = [c for c in codes if _bookable_department(catalogue, c)]
+    hospital = slots.get("hospital")
+    inside = [c for c in bookable if hospital is None or _hospital_of(catalogue, c) == hospital]
+    if bookable and not inside:
+        slots["not_here"] = bookable[0]  # 市中医院没有心血管内科: said, and its own listed
+    if len(inside) == 1:
+        _set(slots, "department", inside[0])
+        slots.pop("department_candidates", None)
+    elif inside:
+        slots["department_candidates"] = inside
+        slots.pop("department", None)
 
 
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
@@ -158,9 +192,7 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             ]
         if "doctor" not in slots:
             if "department" not in slots:
-                return [
-                    ctx.reply(ctx.say("book.ask_department"), department_choices(ctx, catalogue))
-                ]
+                return [_ask_department(ctx, catalogue)]
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
@@ -175,6 +207,24 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             choices += (Choice("patient:new", ctx.say("book.new_patient")),)
             return [ctx.reply(ctx.say("book.ask_patient"), choices + _nav(ctx))]
     return await _confirm(ctx, catalogue)
+
+
+def _ask_department(ctx: Context, catalogue: Catalogue) -> Outbound:
+    slots = ctx.state.slots
+    codes = slots.pop("department_candidates", None)
+    if codes:
+        choices = department_choices(ctx, catalogue, only=codes, hospital=None)
+        return ctx.reply(ctx.say("book.which_department"), choices)
+    text = ctx.say("book.ask_department")
+    missing = slots.pop("not_here", None)
+    if missing is not None and slots.get("hospital"):
+        hospital = _hospital(catalogue, str(slots["hospital"]))
+        text = ctx.say(
+            "book.not_in_hospital",
+            hospital=hospital.name_en if ctx.language == "en" else hospital.name_zh,
+            department=_department_name(ctx, catalogue, str(missing)),
+        )
+    return ctx.reply(text, department_choices(ctx, catalogue))
 
 
 async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
@@ -464,16 +514,66 @@ def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
     return department.name_en if ctx.language == "en" else department.name_zh
 
 
-def department_choices(ctx: Context, catalogue: Catalogue) -> tuple[Choice, ...]:
+_ANY = object()
+
+
+def department_choices(
+    ctx: Context,
+    catalogue: Catalogue,
+    *,
+    only: list[str] | None = None,
+    hospital: object = _ANY,
+) -> tuple[Choice, ...]:
+    """The bookable departments, of the hospital the patient named (the booking's, unless
+    `hospital` says); when the list spans several hospitals, each says which."""
     english = ctx.language == "en"
-    departments = tuple(
-        Choice(f"department:{d.code}", d.name_en if english else d.name_zh)
+    named = ctx.state.slots.get("hospital") if hospital is _ANY else hospital
+    listed = [
+        d
         for d in catalogue.departments
         if d.bookable
+        and (named is None or d.hospital_code == named)
+        and (only is None or d.code in only)
+    ]
+    several = len({d.hospital_code for d in listed}) > 1
+    departments = tuple(
+        Choice(
+            f"department:{d.code}",
+            ctx.say(
+                "department_at",
+                department=d.name_en if english else d.name_zh,
+                hospital=hospital_short(ctx, _hospital(catalogue, d.hospital_code)),
+            )
+            if several
+            else d.name_en
+            if english
+            else d.name_zh,
+        )
+        for d in listed
     )
     if ctx.state.task != "book":  # asked who is on duty, or where to go: nothing to stop
         return departments
     return (*departments, Choice("nav:stop", ctx.say("nav.stop")))
+
+
+def hospital_short(ctx: Context, hospital: Hospital) -> str:
+    """The shortest name patients use for a hospital (市一院, TCM Hospital), for labels."""
+    english = ctx.language == "en"
+    names = [
+        n
+        for n in hospital.aliases
+        if n.isascii() == english and (english or len(n) >= 3)  # 一院 alone says little
+    ]
+    full = hospital.name_en if english else hospital.name_zh
+    return min(names, key=len) if names else full
+
+
+def _hospital(catalogue: Catalogue, code: str) -> Hospital:
+    return next(h for h in catalogue.hospitals if h.code == code)
+
+
+def _hospital_of(catalogue: Catalogue, department: str) -> str | None:
+    return next((d.hospital_code for d in catalogue.departments if d.code == department), None)
 
 
 def _doctor_choices(

@@ -27,7 +27,8 @@ async def duty(ctx: Context, turn: Turn) -> list[Outbound]:
         return await _department(
             ctx, catalogue, department, turn.value("date"), turn.value("time_of_day")
         )
-    return [ctx.reply(ctx.say("duty.ask_department"), department_choices(ctx, catalogue))]
+    departments = department_choices(ctx, catalogue, hospital=turn.value("hospital"))
+    return [ctx.reply(ctx.say("duty.ask_department"), departments)]
 
 
 async def _doctor(ctx: Context, catalogue: Catalogue, doctor: Doctor) -> list[Outbound]:
@@ -137,9 +138,15 @@ def triage(
             # The hint inside what the patient said: 孩子发烧 is 儿科, but 发烧 alone is not.
             if any(word in symptom for symptom in symptoms for word in words):
                 codes.append(str(code))
-    departments = [d for d in catalogue.departments if d.code in codes and d.bookable]
+    hospital = turn.value("hospital")  # "市中医院看胃病挂哪个科": that hospital's only
+    departments = [
+        d
+        for d in catalogue.departments
+        if d.code in codes and d.bookable and hospital in (None, d.hospital_code)
+    ]
     if not departments:
-        return [ctx.reply(ctx.say("triage.ask"), department_choices(ctx, catalogue))]
+        choices = department_choices(ctx, catalogue, hospital=hospital)
+        return [ctx.reply(ctx.say("triage.ask"), choices)]
     english = ctx.language == "en"
     names = [d.name_en if english else d.name_zh for d in departments]
     choices = tuple(
