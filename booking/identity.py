@@ -50,23 +50,27 @@ def parse_id_number(raw: str, today: date | None = None) -> ResidentId:
     newer than python-stdnum's table is no error either."""
     number = ric.compact(unicodedata.normalize("NFKC", raw or ""))
     if len(number) != 18:
-        raise InvalidIdNumber("a resident ID number has 18 characters", problem="length")
+        raise _wrong("length", "a resident ID number has 18 characters")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise InvalidIdNumber("17 digits and a digit or X", problem="format")
+        raise _wrong("format", "17 digits and a digit or X")
     if number[17] != ric.calc_check_digit(number):
-        raise InvalidIdNumber("the check digit does not match", problem="checksum")
+        raise _wrong("checksum", "the check digit does not match")
     try:
         birth = ric.get_birth_date(number)
     except ValidationError as exc:
-        raise InvalidIdNumber("no such birth date", problem="birth_date") from exc
+        raise _wrong("birth_date", "no such birth date") from exc
     if birth < EARLIEST_BIRTH:
-        raise InvalidIdNumber("the birth date is too long ago", problem="birth_date")
+        raise _wrong("birth_date", "the birth date is too long ago")
     if today is not None and birth > today:
-        raise InvalidIdNumber("the birth date in this ID number is in the future", problem="future")
+        raise _wrong("future", "the birth date is in the future")
     if number[:2] not in PROVINCES:
-        raise InvalidIdNumber("no province has this code", problem="region")
+        raise _wrong("region", "no province has this code")
     sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     return ResidentId(number=number, birth_date=birth, sex=sex)
+
+
+def _wrong(problem: str, why: str) -> InvalidIdNumber:
+    return InvalidIdNumber(f"not a valid resident ID number ({problem}): {why}", problem=problem)
 
 
 def mask_id_number(number: str) -> str:
