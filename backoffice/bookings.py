@@ -79,6 +79,11 @@ REFUSALS = {
         "来电人近几天的预约已达上限，请先就诊或退掉不需要的预约。"
         "The caller has the most bookings allowed within the period: attend or cancel one first."
     ),
+    "age_range": (
+        "该科室只接诊一定年龄的患者（如儿科），按身份证号算来电人的年龄不符，请换科室。"
+        "This department sees patients of certain ages only (e.g. paediatrics); by the ID "
+        "number the caller's age is outside them."
+    ),
     "already_booked": ("来电人已预约过这个时段。The caller already has a place in this session."),
     "blacklisted": (
         "来电人暂时不能预约（黑名单），请其到医院挂号窗口咨询。"

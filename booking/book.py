@@ -23,12 +23,14 @@ from booking.errors import (
     NotBookable,
     NotFound,
     NotYourBooking,
+    OutsideAgeRange,
     OutsideWindow,
     PlaceTaken,
     SessionStopped,
     SlotFull,
     TryAgain,
 )
+from booking.identity import age_on
 from booking.notices import reminders
 from booking.patients import BlacklistEntry
 from booking.policy import MAX_PERIOD_DAYS
@@ -106,18 +108,35 @@ def check_patient(
     check_quotas(hospital.policy, uses, session.visit_date, session.department_code)
 
 
+def check_age(department: Department, birth_date: date | None, visit_date: date) -> None:
+    """A department that sees only some ages (儿科) checks the patient's, from the ID number."""
+    if birth_date is None or (department.min_age is None and department.max_age is None):
+        return
+    age = age_on(birth_date, visit_date)
+    if not department.admits(age):
+        raise OutsideAgeRange(
+            f"{department.code} sees patients aged {department.min_age}-{department.max_age}",
+            department=department.code,
+            min_age=department.min_age,
+            max_age=department.max_age,
+            age=age,
+        )
+
+
 async def check_patient_may_book(
     uow: UnitOfWork,
     hospital: Hospital,
+    department: Department,
     patient_id: int,
     session: ClinicSession,
     now: datetime,
     excluding: int | None = None,
 ) -> None:
-    """check_patient, reading the bans and bookings; takes the patient's lock first."""
+    """check_patient and the age, reading the bans and bookings; takes the patient's lock."""
     patient = await uow.patients.get(patient_id, lock=True)
     if patient is None:
         raise NotFound("no such patient", what="patient")
+    check_age(department, patient.birth_date, session.visit_date)
     first, last = quota_horizon(session.visit_date)
     check_patient(
         hospital,
@@ -211,6 +230,7 @@ async def book_in(
         account_id = acct.id
         if address is not None:  # in this transaction: its reminders need it
             await uow.patients.set_address(acct.id, address)
+    check_age(context.department, context.patient_born, session.visit_date)
     check_patient(hospital, context.bans, context.uses, session, now)
     # After the patient's own bookings: one who asks again, their answer lost, is told they
     # hold a place here rather than that the session is full.

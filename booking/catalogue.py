@@ -69,6 +69,14 @@ class Department:
     aliases: tuple[str, ...] = ()
     bookable: bool = True
     id: int | None = None
+    # Whole years of age at the visit, both ends included (儿科: 0-14); None: no bound.
+    min_age: int | None = None
+    max_age: int | None = None
+
+    def admits(self, age: int) -> bool:
+        return (self.min_age is None or age >= self.min_age) and (
+            self.max_age is None or age <= self.max_age
+        )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,19 @@ def _require(entry: dict[str, Any], key: str, where: str) -> Any:
     return entry[key]
 
 
+def _ages(value: Any, where: str) -> tuple[int | None, int | None]:
+    """`ages: 0-14` (whole years, both ends included), `ages: 65-` or `ages: -14`."""
+    if value is None:
+        return None, None
+    low, dash, high = str(value).replace(" ", "").partition("-")
+    if not dash or not (low or high) or not all(part.isdigit() for part in (low, high) if part):
+        raise InvalidInput(f"{where}: ages must look like 0-14, 65- or -14")
+    min_age, max_age = (int(low) if low else None), (int(high) if high else None)
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise InvalidInput(f"{where}: the ages' first bound is above the second")
+    return min_age, max_age
+
+
 def parse_session(text: str, capacity: int, where: str) -> DutyTemplate:
     match = _SESSION.match(str(text).strip())
     if not match:
@@ -100,6 +113,7 @@ def catalogue_from_data(data: dict[str, Any]) -> Catalogue:
         for d in h.get("departments") or []:
             dcode = str(_require(d, "code", where + " department"))
             dept_codes.add(dcode)
+            min_age, max_age = _ages(d.get("ages"), f"department {dcode}")
             departments.append(
                 Department(
                     hospital_code=code,
@@ -108,6 +122,8 @@ def catalogue_from_data(data: dict[str, Any]) -> Catalogue:
                     name_en=str(_require(d, "en", f"department {dcode}")),
                     aliases=tuple(str(a) for a in d.get("aliases") or ()),
                     bookable=bool(d.get("bookable", True)),
+                    min_age=min_age,
+                    max_age=max_age,
                 )
             )
         for doc in h.get("doctors") or []:

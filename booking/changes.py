@@ -140,8 +140,9 @@ async def transfer(
             )
         check_bookable(target, hospital, department, now)
         await check_patient_may_book(
-            uow, hospital, appointment.patient_id, target, now, excluding=appointment.id
-        )
+            uow, hospital, department, appointment.patient_id, target, now,
+            excluding=appointment.id,
+        )  # fmt: skip
         place = await uow.sessions.claim_place(target.id, now, None)
         if place is None:
             raise SlotFull("that session is fully booked", session_id=target.id)
@@ -210,7 +211,7 @@ async def transfer_stopped(
             )
         hospital, department = await where_held(uow, target)
         check_bookable(target, hospital, department, now)
-        await check_patient_may_book(uow, hospital, appointment.patient_id, target, now)
+        await check_patient_may_book(uow, hospital, department, appointment.patient_id, target, now)
         place = await uow.sessions.claim_place(target.id, now, None)
         if place is None:
             raise SlotFull("that session is fully booked", session_id=target.id)

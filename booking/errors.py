@@ -64,6 +64,12 @@ class QuotaExceeded(BookingError):
     reason = "quota_exceeded"
 
 
+class OutsideAgeRange(BookingError):
+    """The department sees patients of certain ages only (儿科: children)."""
+
+    reason = "age_range"
+
+
 class AlreadyBooked(BookingError):
     reason = "already_booked"
 

@@ -73,6 +73,12 @@ def _wrong(problem: str, why: str) -> InvalidIdNumber:
     return InvalidIdNumber(f"not a valid resident ID number ({problem}): {why}", problem=problem)
 
 
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years of age on a day (a birthday on 29 February comes on 1 March)."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
 def mask_id_number(number: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 

@@ -72,6 +72,7 @@ class BookingContext:
     department: Department
     free: int
     patient_found: bool
+    patient_born: date | None  # for departments that see only some ages
     bans: list[BlacklistEntry]
     uses: list[QuotaUse]  # the patient's bookings within quota_horizon of the visit
 

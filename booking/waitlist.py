@@ -132,7 +132,7 @@ async def join_waitlist(
         acct = await uow.patients.account(account[0], account[1], now)
         if not await uow.patients.is_linked(acct.id, patient_id):
             raise NotFound("no such patient", what="patient")
-        await check_patient_may_book(uow, hospital, patient_id, session, now)
+        await check_patient_may_book(uow, hospital, department, patient_id, session, now)
         if await uow.sessions.free_places(session_id, now) > 0:
             raise NotFull("this session still has places to book", session_id=session_id)
         if address is not None:

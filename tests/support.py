@@ -36,10 +36,10 @@ def id_number(n: int, born: date = date(1980, 5, 17), region: str = "110105") ->
     return body + ric.calc_check_digit(body + "0")  # it expects a place for the digit
 
 
-def many_id_numbers(count: int) -> list[str]:
-    """``count`` distinct valid ID numbers."""
+def many_id_numbers(count: int, first_birthday: date = date(1950, 1, 1)) -> list[str]:
+    """``count`` distinct valid ID numbers, of people born on or after `first_birthday`."""
     numbers = []
-    day = date(1950, 1, 1)
+    day = first_birthday
     while len(numbers) < count:
         numbers.extend(id_number(n, born=day) for n in range(min(999, count - len(numbers))))
         day = date.fromordinal(day.toordinal() + 1)

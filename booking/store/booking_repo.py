@@ -38,7 +38,8 @@ SELECT s.id, s.visit_date, s.part, s.starts_at, s.ends_at, s.capacity, s.status,
        h.id AS h_id, h.code AS h_code, h.name_zh AS h_zh, h.name_en AS h_en, h.timezone,
        h.aliases AS h_aliases, h.policy, h.part_hours,
        d.id AS d_id, d.code AS d_code, d.name_zh AS d_zh, d.name_en AS d_en,
-       d.aliases AS d_aliases, d.bookable, doc.work_no,
+       d.aliases AS d_aliases, d.bookable, d.min_age, d.max_age, doc.work_no,
+       (SELECT birth_date FROM patients WHERE id = :patient_id) AS birth_date,
        (SELECT count(*) FROM places p
          WHERE p.session_id = s.id AND p.status = 'free' AND p.starts_at > :after) AS free,
        {patient_hash} AS id_hash,
@@ -194,6 +195,13 @@ def _raw(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
+def _date(value: Any) -> date | None:
+    """A date as the driver returns it: asyncpg a date, SQLite's driver text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
 def _json_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -237,6 +245,8 @@ def _department(
     name_en: str,
     aliases: str,
     bookable: bool,
+    min_age: int | None,
+    max_age: int | None,
 ) -> Department:
     return Department(
         id=department_id,
@@ -246,6 +256,8 @@ def _department(
         name_en=name_en,
         aliases=tuple(json.loads(aliases)),
         bookable=bookable,
+        min_age=min_age,
+        max_age=max_age,
     )
 
 
@@ -268,6 +280,8 @@ def _context_of(row: Any) -> BookingContext:
         row.d_en,
         _raw(row.d_aliases),
         bool(row.bookable),
+        row.min_age,
+        row.max_age,
     )
     session = ClinicSession(
         id=row.id,
@@ -305,6 +319,7 @@ def _context_of(row: Any) -> BookingContext:
         department=department,
         free=int(row.free),
         patient_found=row.id_hash is not None,
+        patient_born=_date(row.birth_date),
         bans=bans,
         uses=uses,
     )
@@ -474,7 +489,10 @@ _CONTEXT_COLUMNS = [
     "d_en",
     "d_aliases",
     "bookable",
+    "min_age",
+    "max_age",
     "work_no",
+    "birth_date",
     "free",
     "id_hash",
     "bans",

@@ -58,6 +58,8 @@ def department_of(row: DepartmentRow, hospital_code: str) -> Department:
         name_en=row.name_en,
         aliases=tuple(row.aliases),
         bookable=row.bookable,
+        min_age=row.min_age,
+        max_age=row.max_age,
     )
 
 
@@ -165,6 +167,7 @@ class SqlCatalogue:
                 self.s.add(drow)
             drow.name_zh, drow.name_en, drow.bookable = d.name_zh, d.name_en, d.bookable
             drow.aliases = list(d.aliases)
+            drow.min_age, drow.max_age = d.min_age, d.max_age
             await self.s.flush()
             dept_ids[(d.hospital_code, d.code)] = drow.id
             counts["departments"] += 1

@@ -96,6 +96,8 @@ class DepartmentRow(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     aliases: Mapped[list[str]]
     bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DoctorRow(Base):

@@ -123,11 +123,20 @@ class Context:
                 limit=details.get("limit"),
                 days=details.get("period_days"),
             )
+        if key == "age_range":
+            return self.say("refusal.age_range_of", ages=self.ages(details), age=details["age"])
         if key == "outside_window" and details.get("opens_at"):
             return self.say("refusal.not_open_yet", **self.opening(details["opens_at"]))
         if key == "outside_window" and details.get("over"):
             return self.say("refusal.session_over")
         return self.say(f"refusal.{key}")
+
+    def ages(self, bounds: dict[str, Any]) -> str:
+        """0-14 as patients say it: 14岁及以下 / aged 14 or under; 0至14岁 with a lower bound."""
+        low, high = bounds.get("min_age") or 0, bounds.get("max_age")
+        if high is None:
+            return self.say("ages.from", low=low)
+        return self.say("ages.up_to" if low == 0 else "ages.between", low=low, high=high)
 
     def opening(self, opens_at: str) -> dict[str, str]:
         """When a day's bookings open, as the patient reads a date and time."""

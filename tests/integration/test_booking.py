@@ -29,6 +29,7 @@ from booking.errors import (
     InvalidName,
     NeedsCode,
     NotFound,
+    OutsideAgeRange,
     OutsideWindow,
     PastDeadline,
     QuotaExceeded,
@@ -132,6 +133,39 @@ async def test_refusals_say_why(demo: Database, clock: FixedClock, protector: Pr
         await book(demo, clock, patient_id=p.id, session_id=next_monday, channel="web")
     clock.set(datetime(2026, 11, 23, 7, 0, tzinfo=SHANGHAI))
     await book(demo, clock, patient_id=p.id, session_id=next_monday, channel="web")
+
+
+async def test_paediatrics_sees_children_only_by_the_age_on_the_visit_day(
+    demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """儿科 (ages 0-14 in the demo): the age comes from the ID number, counted on the visit
+    day; booking, transfer and the waitlist are all held to it."""
+    wed_pedi = await session_id(demo, clock, "02415", WED, Part.PM)
+    fri_pedi = await session_id(demo, clock, "02415", FRI, Part.PM)
+
+    async def born(n: int, day: date) -> Patient:
+        return await register_patient(
+            demo, protector, clock, name=f"孩子{chr(0x4E00 + n)}", phone="13812340000",
+            id_number=id_number(n, born=day),
+        )  # fmt: skip
+
+    adult = await patient(demo, protector, clock, 1)
+    with pytest.raises(OutsideAgeRange) as refused:
+        await book(demo, clock, patient_id=adult.id, session_id=wed_pedi, channel="web")
+    assert refused.value.details == {"department": "PEDI", "min_age": 0, "max_age": 14, "age": 46}
+    fifteen_on_thursday = await born(2, date(2011, 11, 26))  # 14 on Wednesday, 15 on Friday
+    teen = await book(
+        demo, clock, patient_id=fifteen_on_thursday.id, session_id=wed_pedi, channel="web"
+    )
+    toddler = await born(3, date(2024, 2, 29))
+    receipt = await book(demo, clock, patient_id=toddler.id, session_id=wed_pedi, channel="web")
+    with pytest.raises(OutsideAgeRange):
+        await book(
+            demo, clock, patient_id=fifteen_on_thursday.id, session_id=fri_pedi, channel="web"
+        )
+    with pytest.raises(OutsideAgeRange):  # nor moved there
+        await transfer(demo, clock, teen.appointment.booking_no, fri_pedi, account=None)
+    await transfer(demo, clock, receipt.appointment.booking_no, fri_pedi, account=None)
 
 
 async def test_a_full_session_refuses_and_a_cancelled_place_can_be_taken_again(

@@ -34,7 +34,8 @@ from tests.support import (
 )
 
 ATTEMPTS = 1000
-PLACES = 50  # 孙悦 (02415), Tuesday morning
+PLACES = 50  # 孙悦 (02415), Tuesday morning: 儿科, so the patients are children
+CHILDREN = date(2016, 1, 1)
 PROCESSES = 4
 
 
@@ -54,7 +55,7 @@ async def prepare(db: Database) -> tuple[int, list[int]]:
     protector = Protector(SECRET)
     ids = []
     async with db() as uow:
-        for n, number in enumerate(many_id_numbers(ATTEMPTS)):
+        for n, number in enumerate(many_id_numbers(ATTEMPTS, CHILDREN)):
             resident = parse_id_number(number)
             added = await uow.patients.add(
                 NewPatient(

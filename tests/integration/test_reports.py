@@ -43,6 +43,8 @@ from tests.support import MONDAY_9AM, id_number
 MON, TUE, WED, FRI, SAT = (date(2026, 11, d) for d in (23, 24, 25, 27, 28))
 WEEK = Period(MON, FRI)
 BORN = date(1969, 7, 20)  # no other test's patients were born that day
+CHILD = date(2019, 6, 1)  # 儿科 sees children only
+PAEDIATRICIANS = ("02408", "02415")
 CLINIC_TYPES = {"expert": "专家门诊", "general": "普通门诊", "special": "特需门诊"}
 
 
@@ -81,7 +83,7 @@ async def make(
         protector,
         clock,
         name=f"统计{chr(0x4E00 + n)}",
-        id_number=id_number(n, born=BORN),
+        id_number=id_number(n, born=CHILD if doctor in PAEDIATRICIANS else BORN),
         phone=f"1397766{n:04d}",
         account=account,
     )
