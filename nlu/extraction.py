@@ -10,7 +10,7 @@ from nlu.dates import find_dates_and_times
 from nlu.gazetteer import TITLES_ZH, Term, build_gazetteer
 from nlu.identifiers import find_numbers
 from nlu.names import NameMatch, find_names
-from nlu.people import find_person_names
+from nlu.people import find_person_names, find_relations
 from nlu.pinyin import sound_key
 from nlu.quick_command import QuickCommand
 from nlu.training_data import TrainingData
@@ -76,6 +76,10 @@ class Extractor:
                 found.append(Found("person_name", text[start:end], start, end, 0.8))
                 taken.append((start, end))
         found.extend(self._resolve(text, find_names(text, self._gazetteer, taken)))
+        taken = [(item.start, item.end) for item in found]
+        for start, end, relation in find_relations(text):
+            if _free(start, end, taken):  # not inside a name: 儿科 is a department
+                found.append(Found("relation", relation, start, end))
         return sorted(found, key=lambda item: item.start)
 
     def _resolve(self, text: str, names: list[NameMatch]) -> list[Found]:

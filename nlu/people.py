@@ -223,3 +223,48 @@ def _distinct(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if all(end <= lo or start >= hi for lo, hi in kept):
             kept.append((start, end))
     return kept
+
+
+# Who the patient is to the one writing: "给我儿子挂儿科", "my mum needs…". The value says the
+# relation in one word; the dialogue then asks which patient rather than assuming the writer.
+_RELATIONS_ZH = {
+    "son": "小儿子|大儿子|儿子",
+    "daughter": "小女儿|大女儿|女儿|闺女",
+    "grandchild": "外孙女|外孙|孙女|孙子",
+    "child": "小孩子|小朋友|孩子|小孩|宝宝|娃娃",
+    "mother": "妈妈|母亲|老妈|我妈|俺妈|我娘",
+    "father": "爸爸|父亲|老爸|我爸|俺爸",
+    "grandparent": "爷爷|奶奶|外公|外婆|姥姥|姥爷|老人家",
+    "parent_in_law": "公公|婆婆|岳父|岳母|丈母娘|老丈人",
+    "spouse": "老公|老婆|丈夫|妻子|爱人|媳妇",
+    "sibling": "哥哥|姐姐|弟弟|妹妹",
+}
+_RELATIONS_EN = {
+    "parent_in_law": "mother-in-law|father-in-law",
+    "son": "son|boy",
+    "daughter": "daughter|girl",
+    "grandchild": "grandson|granddaughter|grandchild",
+    "child": "child|kid|kids|baby|toddler|little one",
+    "mother": "mum|mom|mother|mama|mommy|mummy",
+    "father": "dad|father|papa|daddy",
+    "grandparent": "grandma|grandpa|grandmother|grandfather|granny|grandparents?",
+    "spouse": "wife|husband|spouse|partner",
+    "sibling": "brother|sister",
+}
+_RELATION_ZH = re.compile("|".join(f"(?P<{name}>{words})" for name, words in _RELATIONS_ZH.items()))
+_RELATION_EN = re.compile(
+    r"(?<![a-z])(?:my|our)\s+(?:(?:little|young|youngest|eldest|old|elderly)\s+)?(?:"
+    + "|".join(f"(?P<{name}>{words})" for name, words in _RELATIONS_EN.items())
+    + r")(?![a-z])"
+)
+
+
+def find_relations(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, relation) in normalised text: 儿子 -> son, "my mum" -> mother."""
+    found = []
+    for pattern in (_RELATION_ZH, _RELATION_EN):
+        for match in pattern.finditer(text):
+            name = match.lastgroup
+            assert name is not None
+            found.append((match.start(name), match.end(name), name))
+    return found

@@ -40,6 +40,7 @@ ENTITY_TYPES = (
     "symptom",
     "specialty",
     "person_name",
+    "relation",  # who the patient is to the writer: son, mother, … (给我儿子挂号)
 )
 
 
