@@ -12,6 +12,8 @@ from datetime import date
 from booking.book import BookingReceipt, book
 from booking.catalogue import Catalogue, Doctor, Hospital, Part, yuan
 from booking.errors import BookingError, SlotFull
+from booking.identity import age_on
+from booking.patients import Patient
 from booking.registration import patients_of_account
 from booking.schedule import is_released, local_now, release_moment
 from booking.search import SessionOffer, search_sessions
@@ -142,6 +144,10 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
             slots["department"] = named.department_code
             if slots.get("hospital") not in (None, named.hospital_code):
                 slots.pop("hospital")  # the doctor named wins; the confirmation names the hospital
+    if "patient" not in slots:  # who it is for, as the message says: asked at the patient step
+        for entity, slot in (("relation", "for_relation"), ("person_name", "for_name")):
+            if turn.value(entity) is not None:
+                slots[slot] = turn.value(entity)
     when = turn.value("date")
     if when is not None:
         _set(slots, "date", when)
@@ -196,17 +202,41 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
-        patients = await patients_of_account(ctx.uows, *ctx.account)
-        if not patients:
-            slots["registering"] = True
-            return start_registration(ctx)
-        if len(patients) == 1:
-            slots["patient"] = patients[0].id
-        else:
-            choices = tuple(Choice(f"patient:{p.id}", p.name) for p in patients)
-            choices += (Choice("patient:new", ctx.say("book.new_patient")),)
-            return [ctx.reply(ctx.say("book.ask_patient"), choices + _nav(ctx))]
+        return await _ask_patient(ctx, catalogue)
     return await _confirm(ctx, catalogue)
+
+
+async def _ask_patient(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
+    """Whom the booking is for. Said by name, that patient; a name not on the account is
+    registered; a relation said (给我儿子挂…) is asked about, even with one patient on the
+    account, who is then most likely the writer."""
+    slots = ctx.state.slots
+    patients = await patients_of_account(ctx.uows, *ctx.account)
+    named = slots.get("for_name")
+    if named is not None:
+        same = [p for p in patients if p.name.casefold() == str(named).casefold()]
+        if len(same) == 1:
+            slots["patient"] = same[0].id
+            return await _confirm(ctx, catalogue)
+        if not same:
+            slots["registering"] = True
+            missing = ctx.reply(ctx.say("book.not_on_account", name=named))
+            return [missing, *start_registration(ctx, name=str(named))]
+    if not patients:
+        slots["registering"] = True
+        return start_registration(ctx)
+    if len(patients) == 1 and not slots.get("for_relation"):
+        slots["patient"] = patients[0].id
+        return await _confirm(ctx, catalogue)
+    choices = tuple(Choice(f"patient:{p.id}", p.name) for p in patients)
+    choices += (Choice("patient:new", ctx.say("book.new_patient")),)
+    relation = slots.get("for_relation")
+    text = (
+        ctx.say("book.ask_patient_for", relation=ctx.say(f"relation.{relation}"))
+        if relation
+        else ctx.say("book.ask_patient")
+    )
+    return [ctx.reply(text, choices + _nav(ctx))]
 
 
 def _ask_department(ctx: Context, catalogue: Catalogue) -> Outbound:
@@ -365,6 +395,9 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         slots.pop("session", None)
         slots.pop("patient", None)
         return await _next(ctx, catalogue)
+    day = offer.session.visit_date
+    if not offer.department.admits(age_on(patient.birth_date, day)):
+        return [_wrong_age(ctx, offer, patient, patients)]
     waiting = bool(slots.get("waitlist")) and offer.free == 0
     if waiting:
         text = waitlist.confirm_text(ctx, offer, patient.name, describe_offer(ctx, offer))
@@ -377,6 +410,20 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         Choice("nav:back", ctx.say("nav.back")),
     )
     return [ctx.reply(text, choices)]
+
+
+def _wrong_age(
+    ctx: Context, offer: SessionOffer, patient: Patient, patients: list[Patient]
+) -> Outbound:
+    """儿科 for a grown-up: said before confirming, with the account's patients who fit."""
+    ctx.state.slots.pop("patient", None)
+    department, day = offer.department, offer.session.visit_date
+    ages = {"min_age": department.min_age, "max_age": department.max_age}
+    text = ctx.say("refusal.age_range_of", ages=ctx.ages(ages), age=age_on(patient.birth_date, day))
+    fitting = [p for p in patients if department.admits(age_on(p.birth_date, day))]
+    choices = tuple(Choice(f"patient:{p.id}", p.name) for p in fitting)
+    choices += (Choice("patient:new", ctx.say("book.new_patient")),)
+    return ctx.reply(text, choices + _nav(ctx))
 
 
 async def _book(ctx: Context) -> list[Outbound]:

@@ -8,6 +8,8 @@ registers or finds the patient at once (C2.1).
 
 from __future__ import annotations
 
+import contextlib
+
 from booking.errors import BookingError, CodeExpired, NeedsCode, WrongCode
 from booking.identity import clean_name, parse_id_number, parse_mobile
 from booking.linking import ask_to_link, confirm_link
@@ -24,9 +26,14 @@ _QUESTIONS = {
 }
 
 
-def start_registration(ctx: Context) -> list[Outbound]:
-    ctx.state.slots["registration"] = _known(ctx)
-    return [ask(ctx, "name")]
+def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
+    """Ask for what is not known yet: the name, unless the patient said it (给王小红挂号)."""
+    answers = _known(ctx)
+    if name is not None:
+        with contextlib.suppress(BookingError):  # not a name after all: asked for, then
+            answers["name"] = clean_name(name)
+    ctx.state.slots["registration"] = answers
+    return [ask(ctx, next(s for s in _STEPS if s not in answers))]
 
 
 def _known(ctx: Context) -> dict[str, str]:

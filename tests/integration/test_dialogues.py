@@ -22,7 +22,8 @@ Each step may expect outcomes a patient would notice, not wording:
 
 The `channel` is `web` unless the transcript says (`sms`: the user is +8613812345678). A
 setup patient with `elsewhere: true` was registered by another account. `{id_1}`…`{id_5}` are
-valid ID numbers; setup patients have them in order.
+valid ID numbers; setup patients have them in order. `{child_id_1}`…`{child_id_5}` are
+children's (born 2020).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ from tests.support import demo_catalogue, id_number
 TRANSCRIPTS = sorted((Path(__file__).parents[1] / "dialogues").glob("*.yml"))
 TRANSCRIPT_DATA = {path: yaml.safe_load(path.read_text(encoding="utf-8")) for path in TRANSCRIPTS}
 USERS = {"sms": "+8613812345678"}  # an SMS user is known by phone number
+CHILD = date(2020, 3, 1)
 
 
 @dataclass
@@ -112,6 +114,7 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
     patients = {}
     for n in range(1, 6):  # ID numbers a transcript may type: {id_1}…{id_5}
         run.values[f"id_{n}"] = id_number(100 + n)
+        run.values[f"child_id_{n}"] = id_number(200 + n, born=CHILD)  # 6 years old
     for n, person in enumerate(setup.get("patients", []), start=1):
         elsewhere = person.get("elsewhere", False)  # registered by someone else's account
         patient = await register_patient(
