@@ -76,9 +76,11 @@ class Extractor:
                 found.append(Found("person_name", text[start:end], start, end, 0.8))
                 taken.append((start, end))
         found.extend(self._resolve(text, find_names(text, self._gazetteer, taken)))
-        taken = [(item.start, item.end) for item in found]
+        # Not inside a name (儿科 is a department); a triage hint such as "my child" may say a
+        # relation too, and keeps saying where to go.
+        taken = [(item.start, item.end) for item in found if item.entity != "symptom"]
         for start, end, relation in find_relations(text):
-            if _free(start, end, taken):  # not inside a name: 儿科 is a department
+            if _free(start, end, taken):
                 found.append(Found("relation", relation, start, end))
         return sorted(found, key=lambda item: item.start)
 

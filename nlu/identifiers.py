@@ -1,11 +1,17 @@
 """Numbers patients type: resident ID numbers (only with a valid GB 11643 checksum), mobile
-phone numbers, booking numbers and complaint numbers. Works on normalised text."""
+phone numbers, booking numbers and complaint numbers. Works on normalised text.
+
+An ID number is recognised by its check digit and a real birth date; whether it is valid
+otherwise (its province, a birth date not in the future) is the booking domain's to say, in a
+sentence. python-stdnum's validate() is not used: it refuses every address code its table does
+not hold for the birth year, and GB 11643 takes the code of when the number was assigned."""
 
 import re
 from dataclasses import dataclass
 
 import phonenumbers
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 # Digits glued to letters or other digits belong to something else (an order number, a URL).
 _ID_NUMBER = re.compile(r"(?<![0-9a-z])(\d{6})[ -]?(\d{8})[ -]?(\d{3}[0-9x])(?![0-9a-z])")
@@ -26,7 +32,7 @@ def find_numbers(text: str) -> list[Number]:
     found: list[Number] = []
     for match in _ID_NUMBER.finditer(text):
         candidate = "".join(match.groups()).upper()
-        if ric.is_valid(candidate):
+        if _looks_valid(candidate):
             found.append(Number("id_number", candidate, match.start(), match.end()))
     for match in _COMPLAINT_NO.finditer(text):
         found.append(Number("complaint_no", "TS" + match.group(1), match.start(), match.end()))
@@ -39,6 +45,16 @@ def find_numbers(text: str) -> list[Number]:
         if _is_mobile(digits):
             found.append(Number("phone", digits, match.start(), match.end()))
     return _without_overlaps(found)
+
+
+def _looks_valid(number: str) -> bool:
+    if number[17] != ric.calc_check_digit(number):
+        return False
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return True
 
 
 def _is_mobile(digits: str) -> bool:
