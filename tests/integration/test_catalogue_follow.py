@@ -113,10 +113,10 @@ async def test_a_doctor_added_is_understood_by_name_and_by_ghdh_once_the_catalog
     assert not await chat.follower.follow()  # nothing new: nothing built
 
     said, keys = await chat.say("秦岚医生什么时候出诊")
-    assert "秦岚" in said and "早搏" in said
+    assert "秦岚（工号03999）" in said and "早搏" in said
     assert any(key.startswith("session:") and key.endswith(":03999") for key in keys)
     said, _ = await chat.say("GHDH03999,11261330,张三")
-    assert "预约成功" in said and "2026-11-26" in said
+    assert "预约成功" in said and "2026-11-26" in said and "秦岚（工号03999）" in said
 
 
 async def test_a_doctor_removed_is_no_longer_understood_nor_offered(
