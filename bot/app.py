@@ -33,10 +33,11 @@ from bot.channel_setup import mail_for, sms_for, start_telegram, telegram_for
 from bot.cli_runtime import read_catalogue
 from bot.complaint_answers import ComplaintAnswers
 from bot.conversations import Conversations
+from bot.dialogue.context import CatalogueCache
 from bot.dialogue.engine import DialogueEngine
 from bot.fhir_api import bad_token_gate, fhir_router
 from bot.mail import handle_mail
-from bot.nlu_setup import build_nlu
+from bot.nlu_setup import CatalogueFollower, build_nlu
 from bot.notices import NoticeDispatcher
 from bot.rounds import every
 from bot.settings import Settings
@@ -70,6 +71,10 @@ class Bot:
     NOTICE_ROUNDS_EVERY = 1.0
     NOSHOW_ROUNDS_EVERY = 300.0
     WAITLIST_ROUNDS_EVERY = 5.0
+    # A doctor added in the back office is understood by name and GHDH within 45 s in every
+    # process: the cache keeps the catalogue 30 s, and a round every 15 s looks at what it holds.
+    CATALOGUE_KEPT = 30.0
+    CATALOGUE_ROUNDS_EVERY = 15.0
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -105,8 +110,11 @@ class Bot:
             await conversations.leave("web", session, messages)
 
         self.senders["web"] = to_web  # kept until the page asks
+        catalogues = CatalogueCache(services.uows, self.CATALOGUE_KEPT)
+        nlu = build_nlu(settings, catalogue)
+        follower = CatalogueFollower(nlu, catalogues, catalogue)
         self.engine = DialogueEngine(
-            nlu=build_nlu(settings, catalogue),
+            nlu=nlu,
             conversations=self.conversations,
             texts=self.texts,
             uows=services.uows,
@@ -116,6 +124,7 @@ class Bot:
             texting=self._text if "sms" in self.senders else None,
             complaint_filed=self.complaint_filed,
             complaint_within=self.complaint_within,
+            catalogues=catalogues,
         )
 
         if self.rooms is not None and "telegram" in self.senders:
@@ -154,6 +163,7 @@ class Bot:
             (self.NOTICE_ROUNDS_EVERY, "send notices", notices.run_once),
             (self.NOSHOW_ROUNDS_EVERY, "mark no-shows", self.mark_noshows),
             (self.WAITLIST_ROUNDS_EVERY, "tend the waitlists", self.tend_waitlists),
+            (self.CATALOGUE_ROUNDS_EVERY, "follow the catalogue", follower.follow),
             (
                 self.HOUSEKEEPING_EVERY,
                 "keep house",

@@ -16,6 +16,7 @@ from bot.cli_lookup import check_places
 from bot.cli_output import day_text, emit, fees_text, offer_row, table
 from bot.cli_runtime import DEFAULT_TZ, DepartmentOpt, HospitalOpt, load_catalogue, parse_day, run
 from bot.wiring import Services
+from nlu.quick_command import write_quick_command
 
 # A valid resident ID number (GB 11643's example) and mobile number for trying things out.
 DEMO_ID_NUMBER = "11010519491231002X"
@@ -113,6 +114,10 @@ def print_booking_hint(catalogue: Catalogue, example: SessionOffer | None) -> No
     )
     emit(f"  guahao bookings list --id-number {DEMO_ID_NUMBER}")
     emit("  guahao cancel BOOKING_NO")
+    starts = local_now(s.starts_at, example.hospital.timezone).replace(tzinfo=None)
+    command = write_quick_command(s.doctor_work_no, starts, "张三")
+    if command is not None:  # the seed's one-line booking (C2.3), once 张三 is registered there
+        emit(f"  In the web chat or by SMS, after registering 张三 there: {command}")
     emit(
         f"  ({example.doctor.name} {example.doctor.title}, {example.department.name_zh}, "
         f"fees {fees_text(s.registration_fee_fen, s.consultation_fee_fen)} yuan; "

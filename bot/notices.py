@@ -28,7 +28,7 @@ from booking.schedule import local_now
 from booking.search import SessionOffer, search_sessions
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
-from bot.texts import Texts
+from bot.texts import Texts, doctor_named
 from channels.messages import Choice, Outbound
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,9 @@ class NoticeDispatcher:
         )  # fmt: skip
         doctor = next((d for d in catalogue.doctors if d.work_no == values.get("doctor")), None)
         if doctor is not None:
-            values["doctor"] = doctor.name_en if english else doctor.name
+            values["doctor"] = doctor_named(
+                self.texts, language, doctor.name, doctor.name_en, doctor.work_no
+            )
         if "part" in values:
             values["part"] = self.texts.say(language, f"part.{values['part']}")
         key = notice.kind.value
@@ -201,7 +203,9 @@ class NoticeDispatcher:
             moves = tuple(
                 Choice(
                     f"notice:rebook:{booking_no}:{offer.session.id}",
-                    say("notice.button.rebook", session=_session_words(offer, language, say)),
+                    say(
+                        "notice.button.rebook", session=_session_words(offer, self.texts, language)
+                    ),
                 )
                 for offer in await self._instead_of(payload.get("session_id"), catalogue)
             )
@@ -284,16 +288,15 @@ class NoticeDispatcher:
             await uow.commit()
 
 
-def _session_words(offer: SessionOffer, language: str, say: Callable[..., str]) -> str:
-    english = language == "en"
-    session = offer.session
+def _session_words(offer: SessionOffer, texts: Texts, language: str) -> str:
+    session, doctor = offer.session, offer.doctor
     local = session.starts_at.astimezone(ZoneInfo(offer.hospital.timezone))
     return " ".join(
         [
             local.strftime("%m-%d"),
-            say(f"weekday.{session.visit_date.weekday()}"),
-            say(f"part.{session.part.value}"),
-            offer.doctor.name_en if english else offer.doctor.name,
+            texts.say(language, f"weekday.{session.visit_date.weekday()}"),
+            texts.say(language, f"part.{session.part.value}"),
+            doctor_named(texts, language, doctor.name, doctor.name_en, doctor.work_no),
         ]
     )
 

@@ -43,6 +43,14 @@ class Texts:
         }
 
 
+def doctor_named(texts: Texts, language: str, name: str, name_en: str, work_no: str) -> str:
+    """A doctor as patients read it, with the work number (工号) the SMS quick command takes:
+    张伟（工号00868）; in English also the name as written at the hospital, since two doctors
+    may share an English name (Zhang Wei 张伟 (no. 00868))."""
+    shown = f"{name_en} {name}" if language == "en" and name_en else name
+    return texts.say(language, "doctor_named", name=shown, work_no=work_no)
+
+
 def _flatten(document: dict[Any, Any], prefix: str = "") -> list[tuple[str, str]]:
     """{"refusal": {"slot_full": "…"}} -> [("refusal.slot_full", "…")]."""
     items: list[tuple[str, str]] = []

@@ -4,7 +4,7 @@ answered with the part that is wrong, so the parser says which part failed."""
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 _COMMAND = re.compile(r"^\s*ghdh\s*(?P<rest>.*)$", re.DOTALL)
 _SEPARATORS = re.compile(r"\s*[,;/、]\s*")
@@ -75,3 +75,12 @@ def _month_day(month: int, day: int, today: date) -> date | None:
         if candidate >= today:
             return candidate
     return None
+
+
+def write_quick_command(work_no: str, at: datetime, name: str) -> str | None:
+    """The command that books doctor `work_no` from `at` (the hospital's local time) for the
+    patient `name`, as a patient can send it; None when this parser would refuse it (a work
+    number that is not five digits, a name the command cannot carry)."""
+    command = f"GHDH{work_no},{at:%m%d%H%M},{name}"
+    parsed = parse_quick_command(command.lower(), at.date())
+    return command if parsed is not None and parsed.error is None else None

@@ -12,6 +12,7 @@ import httpx
 from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
 from nlu.result import Entity, IntentScore, Parse, Understanding
 from nlu.text import detect_language, normalise
+from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,13 @@ class RasaServerNlu:
 
     def close(self) -> None:
         self._client.close()
+
+    def use_vocabulary(self, vocabulary: Vocabulary) -> None:
+        """The catalogue's words as they are now, for the built-in fallback: the server has its
+        own model, trained from the same data by the hospital."""
+        refresh = getattr(self._fallback, "use_vocabulary", None)
+        if refresh is not None:
+            refresh(vocabulary)
 
     def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
         sign = self._emergency.find(text) if self._emergency is not None else None

@@ -7,7 +7,7 @@ part of day changes that slot ("不对，改成下午") and whatever depended on
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from booking.book import BookingReceipt, book
 from booking.catalogue import Catalogue, Doctor, Hospital, Part, yuan
@@ -20,7 +20,9 @@ from booking.search import SessionOffer, search_sessions
 from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.register import continue_registration, start_registration
+from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
+from nlu.quick_command import write_quick_command
 
 OFFERED_SESSIONS = 6
 # Changing one of these forgets what was chosen after it.
@@ -461,11 +463,12 @@ async def _join(ctx: Context) -> list[Outbound]:
 
 
 async def receipt_text(ctx: Context, receipt: BookingReceipt) -> str:
-    """Booked: the number, when to come, the fees and what to bring."""
+    """Booked: the number, when to come, the fees and what to bring; and the GHDH line that
+    books the same doctor a week later, which is how patients learn the quick command."""
     appointment, place = receipt.appointment, receipt.place
     department = receipt.department.name_en if ctx.language == "en" else receipt.department.name_zh
     catalogue = await ctx.catalogue()
-    return ctx.say(
+    done = ctx.say(
         "book.done",
         booking_no=appointment.booking_no,
         date=appointment.visit_date.isoformat(),
@@ -477,6 +480,20 @@ async def receipt_text(ctx: Context, receipt: BookingReceipt) -> str:
         end=local_now(place.ends_at, receipt.hospital.timezone).strftime("%H:%M"),
         fee=yuan(appointment.registration_fee_fen + appointment.consultation_fee_fen),
     )
+    command = await _same_time_next_week(ctx, receipt)
+    # On a line of its own: an SMS is cut at line breaks, so the command arrives whole.
+    return done if command is None else done + "\n" + ctx.say("book.again", command=command)
+
+
+async def _same_time_next_week(ctx: Context, receipt: BookingReceipt) -> str | None:
+    """GHDH<work no.>,<MMDDhhmm>,<patient>: from the start of this session a week later."""
+    patients = await patients_of_account(ctx.uows, *ctx.account)
+    patient = next((p for p in patients if p.id == receipt.appointment.patient_id), None)
+    if patient is None:
+        return None
+    starts = local_now(receipt.session.starts_at, receipt.hospital.timezone)
+    later = datetime.combine(receipt.session.visit_date + timedelta(days=7), starts.time())
+    return write_quick_command(receipt.session.doctor_work_no, later, patient.name)
 
 
 def stop(ctx: Context) -> list[Outbound]:
@@ -546,10 +563,8 @@ def _doctor(catalogue: Catalogue, work_no: str) -> Doctor:
 
 
 def doctor_name(ctx: Context, doctor: Doctor) -> str:
-    """张伟 in Chinese; Zhang Wei (张伟) in English, as the name is written at the hospital."""
-    if ctx.language == "en" and doctor.name_en:
-        return f"{doctor.name_en} ({doctor.name})"
-    return doctor.name
+    """张伟（工号00868）: wherever a doctor is named, with the number GHDH takes."""
+    return doctor_named(ctx.texts, ctx.language, doctor.name, doctor.name_en, doctor.work_no)
 
 
 def _bookable_department(catalogue: Catalogue, code: str) -> bool:

@@ -9,6 +9,7 @@ from booking.errors import BookingError
 from booking.listing import my_bookings
 from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
+from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
 
 
@@ -27,7 +28,7 @@ def describe(ctx: Context, view: BookingView) -> dict[str, object]:
         "date": view.visit_date.isoformat(),
         "part": ctx.say(f"part.{view.part.value}"),
         "department": view.department_name_en if english else view.department_name_zh,
-        "doctor": view.doctor_name,
+        "doctor": doctor_named(ctx.texts, ctx.language, view.doctor_name, "", view.doctor_work_no),
         "queue_no": view.queue_no,
         "time": ctx.local(view.expected_time).strftime("%H:%M"),
     }

@@ -41,18 +41,25 @@ class Turn:
 
 class CatalogueCache:
     """The catalogue, read again at most every `seconds`: the dialogue reads it for nearly
-    every message, and it changes a few times a day."""
+    every message, and it changes a few times a day. A new read is a new object, which is how
+    the NLU's follower (bot.nlu_setup) sees there may be news. `monotonic` is for tests."""
 
-    def __init__(self, uows: UnitOfWorkFactory, seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._uows = uows
         self._seconds = seconds
+        self._monotonic = monotonic
         self._catalogue: Catalogue | None = None
         self._loaded_at = 0.0
 
     async def get(self) -> Catalogue:
-        if self._catalogue is None or time.monotonic() - self._loaded_at > self._seconds:
+        if self._catalogue is None or self._monotonic() - self._loaded_at > self._seconds:
             self._catalogue = await load_catalogue(self._uows)
-            self._loaded_at = time.monotonic()
+            self._loaded_at = self._monotonic()
         return self._catalogue
 
 

@@ -88,15 +88,17 @@ class DialogueEngine:
         texting: TextSender | None = None,
         complaint_filed: Callable[[str], Awaitable[None]] | None = None,
         complaint_within: timedelta = timedelta(hours=24),
+        catalogues: CatalogueCache | None = None,
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
         `texting`: sends an SMS, for one-time codes (without it, linking a patient another
-        account registered is refused politely)."""
+        account registered is refused politely); `catalogues`: the cache the NLU's names
+        follow, so that buttons and typed names show the same doctors."""
         self._triage = triage or {}
         self._texting = texting
         self._complaint_filed = complaint_filed
         self._complaint_within = complaint_within
-        self._catalogues = CatalogueCache(uows)
+        self._catalogues = catalogues or CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
         self._conversations = conversations

@@ -8,7 +8,7 @@ from booking.catalogue import Part
 from booking.changes import transfer
 from booking.errors import BookingError
 from booking.search import search_sessions
-from bot.dialogue.book import describe_offer, session_label
+from bot.dialogue.book import describe_offer, doctor_name, session_label
 from bot.dialogue.bookings import describe, upcoming
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
@@ -67,7 +67,10 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
         ctx.state.finish()
         return [ctx.reply(ctx.say("reschedule.none"))]
     choices = tuple(
-        Choice(f"to:{o.session.id}:{o.doctor.work_no}", f"{o.doctor.name} {session_label(ctx, o)}")
+        Choice(
+            f"to:{o.session.id}:{o.doctor.work_no}",
+            f"{doctor_name(ctx, o.doctor)} {session_label(ctx, o)}",
+        )
         for o in offers[:SHOWN]
     )
     department = view.department_name_en if ctx.language == "en" else view.department_name_zh

@@ -23,6 +23,7 @@ from booking.waitlist import (
     waiting_of_account,
 )
 from bot.dialogue.context import Context
+from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
 
 WAITLIST_CHOICES = 2  # full sessions offered to wait for, next to the free ones
@@ -154,7 +155,9 @@ async def _session_words(ctx: Context, catalogue: Catalogue, session_id: int) ->
                 session.visit_date.isoformat(),
                 ctx.say(f"part.{session.part.value}"),
                 (department.name_en if english else department.name_zh) if department else "",
-                (doctor.name_en if english else doctor.name) if doctor else "",
+                doctor_named(ctx.texts, ctx.language, doctor.name, doctor.name_en, doctor.work_no)
+                if doctor
+                else "",
             ],
         )
     )

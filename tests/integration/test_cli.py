@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -159,6 +160,7 @@ def test_cli_story_on_sqlite(sqlite_cli: Cli) -> None:
     roster = cli.ok("roster")
     assert "2026-11-23 Mon" in roster and "张伟" in roster and "心血管内科" in roster
     assert "guahao book --id-number" in roster
+    assert re.search(r"after registering 张三 there: GHDH\d{5},11\d{6},张三", roster)
 
     bad = ID_ZHANG[:-1] + ("1" if ID_ZHANG[-1] != "1" else "2")  # wrong check digit
     error = cli.refused("patients", "add", "--name", "李四", "--id-number", bad, "--phone", PHONE)

@@ -37,5 +37,6 @@ def test_chat_in_a_terminal(tmp_path: Path) -> None:
     out = talk.stdout
     assert "1. 预约挂号" in out  # the greeting's menu, numbered
     assert "1. 心血管内科" in out  # 我要挂号 -> departments
-    assert "请选择心血管内科的医生" in out and "1. 张伟 主任医师" in out  # "1" picked cardiology
+    assert "请选择心血管内科的医生" in out  # "1" picked cardiology
+    assert "1. 张伟（工号00868）主任医师" in out  # with the work number GHDH takes
     assert "还没有有效的预约" in out

@@ -5,6 +5,7 @@ that is down, slow or talks nonsense leaves the patient with the built-in model'
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,7 +16,9 @@ from bot.nlu_setup import build_nlu
 from bot.settings import Settings
 from nlu.engine import BuiltinNlu
 from nlu.rasa_server import RasaServerNlu, RasaUnavailable, parse_from_rasa
-from tests.support import WEDNESDAY_10AM, demo_catalogue
+from nlu.training_data import load_directory
+from nlu.vocabulary import DoctorTerms
+from tests.support import NLU_DATA, WEDNESDAY_10AM, demo_catalogue
 
 
 class FakeRasa(BaseHTTPRequestHandler):
@@ -110,6 +113,19 @@ def test_a_server_that_is_down(nlu: BuiltinNlu) -> None:
     assert RasaServerNlu(down, fallback=nlu).parse("你好", now=WEDNESDAY_10AM).intent == "greet"
     with pytest.raises(RasaUnavailable):
         RasaServerNlu(down).parse("你好", now=WEDNESDAY_10AM)
+
+
+def test_the_builtin_fallback_follows_the_catalogue(nlu: BuiltinNlu) -> None:
+    """A doctor added while the bot runs is understood even when the server is down."""
+    fallback = BuiltinNlu(nlu.vocabulary, load_directory(NLU_DATA), nlu.model)  # not the shared
+    newcomer = DoctorTerms("03999", "秦岚", "Qin Lan", "CARD", "H01", "副主任医师")
+    rasa = RasaServerNlu("http://127.0.0.1:9", fallback=fallback)
+    try:
+        rasa.use_vocabulary(replace(nlu.vocabulary, doctors=(*nlu.vocabulary.doctors, newcomer)))
+        found = rasa.parse("帮我挂秦岚医生明天的号", now=WEDNESDAY_10AM)
+    finally:
+        rasa.close()
+    assert found.values("doctor") == ["03999"]
 
 
 @pytest.mark.parametrize(

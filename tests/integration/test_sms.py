@@ -25,6 +25,7 @@ from booking.appointments import AppointmentStatus
 from booking.clock import FixedClock
 from booking.listing import my_bookings
 from booking.protect import Protector
+from booking.registration import register_patient
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
@@ -44,7 +45,7 @@ from tests.fakes.sms_gateway import (
     Signature,
     running,
 )
-from tests.support import MONDAY_9AM, demo_catalogue
+from tests.support import MONDAY_9AM, demo_catalogue, id_number
 
 Handle = Callable[[Inbound], Awaitable[list[Outbound]]]
 PATIENT = "+8613812345678"
@@ -336,6 +337,32 @@ async def test_a_newcomer_books_step_by_step_with_numbered_replies(
     # Personal data stays out of the logs: no phone number, ID number or typed text.
     for secret in ("13812345678", "11010519491231002X", "张三", "预约成功"):
         assert secret not in transport_logs(caplog)
+
+
+async def test_a_patient_learns_a_work_number_by_sms_and_books_again_with_the_line_sent_back(
+    line: Line, demo: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """The seed's GHDH command needs the doctor's work number: the duty answer and the
+    receipt show it, and the receipt ends with a whole GHDH line (in one SMS) that books the
+    same doctor a week later when sent back as it is."""
+    await register_patient(
+        demo, protector, clock, name="张三", id_number=id_number(101), phone="13812345678",
+        account=protector.account("sms", PATIENT),
+    )  # fmt: skip
+    duty = unnumbered(await line.say(PATIENT, "张伟医生什么时候出诊"))
+    assert "张伟（工号00868）" in duty
+    wrong = unnumbered(await line.say(PATIENT, "GHDH00886,11230800,张三"))
+    assert "医生工号不对" in wrong and "可查工号" in wrong
+
+    done = await line.say(PATIENT, "GHDH00868,11230800,张三")  # today, 08:00 on
+    assert "预约成功" in done[0] and "张伟（工号00868）" in squeezed(unnumbered(done))
+    [again] = [PART.sub("", sms) for sms in done if "GHDH" in sms]
+    command = again.rsplit("：", 1)[1]
+    assert command == "GHDH00868,11300800,张三"  # the same doctor and time, a week later
+    later = await line.say(PATIENT, command)
+    assert "预约成功" in later[0] and "2026-11-30" in unnumbered(later)
+    assert await active_bookings(demo, protector, PATIENT) == 2
+    assert all(one_segment(sms.body) for sms in line.fake.messages())
 
 
 async def test_huge_or_junk_messages_get_a_polite_answer(line: Line) -> None:
