@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint unit bench clean
+.PHONY: install run test lint unit population bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "guahao needs Python 3.11 or newer"'
@@ -38,6 +38,11 @@ lint: install
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+## The population test at full size: 600 generated families (about 1,200 patients) register and
+## book on the web chat and by SMS, on SQLite and PostgreSQL (`make test` runs 60 of them).
+population: install
+	GUAHAO_POPULATION=600 $(BIN)/pytest tests/integration/test_population.py
 
 ## Benchmarks (booking, NLU, dialogue, notices); each writes its part of docs/benchmarks.md.
 bench: install

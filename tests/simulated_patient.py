@@ -34,6 +34,12 @@ ASKS = {
     "phone": ("手机", "mobile"),
     "code": ("验证码", "code"),
 }
+# A session as a duty answer labels it: the work number, then the date and the part of day.
+_WORK_NO_AND_TIME = re.compile(
+    r"(?:工号|no\. ?)(\d{5})\D*?\d{4}-(\d{2})-(\d{2})\D*?(上午|下午|晚上|morning|afternoon|evening)"
+)
+_PART_STARTS = {"上午": "0800", "下午": "1330", "晚上": "1800"}
+_PART_STARTS |= {"morning": "0800", "afternoon": "1330", "evening": "1800"}
 WHEN = [("明天", "tomorrow"), ("后天", "the day after tomorrow"), ("", "")]
 PARTS = [("上午", "morning"), ("下午", "afternoon"), ("", "")]
 
@@ -97,7 +103,8 @@ class SimulatedPatient:
         if self.family.channel == "sms":  # by SMS a phone is registered by the ID number
             await self._register_by_sms(self.family.holder)
         for person in self.family.people:
-            await self._book(person)
+            by_command = self.family.channel == "sms" and self._random.random() < 0.5
+            await (self._book_by_command(person) if by_command else self._book(person))
 
     async def _register_by_sms(self, person: Person) -> None:
         # A number alone says nothing of the language: an English speaker says a word too.
@@ -119,6 +126,29 @@ class SimulatedPatient:
                 return
             replies = await self._answer(person, replies)
         raise Failed(f"no booking for {person.name} after 30 messages")
+
+    async def _book_by_command(self, person: Person) -> None:
+        """The seed's quick command, as a patient finds its parts: the work number and the
+        time from a duty answer, the name as registered; an unregistered relative is
+        registered by ID number first, as the bot says."""
+        before = await self._booked(person)
+        department = person.said(self.english)
+        asked = f"{department} doctors on duty" if self.english else f"查询{department}出诊"
+        offered = await self._say(asked)
+        found = _WORK_NO_AND_TIME.search(self._text(offered))
+        if found is None:
+            raise Failed("a duty answer without a work number and a time to book")
+        work_no, month, day, part = found.groups()
+        command = f"GHDH{work_no},{month}{day}{_PART_STARTS[part]},{person.name}"
+        replies = await self._say(command)
+        if await self._booked(person) == before:
+            self._expect_asks(replies, "id_number")  # not on the account: register first
+            await self._register_by_sms(person)
+            replies = await self._say(command)
+        if await self._booked(person) != before + 1:
+            raise Failed("the quick command did not book")
+        if not re.search(r"\d{14}", self._text(replies)):
+            raise Failed("booked, but the reply gives no booking number")
 
     def _opening(self, person: Person) -> str:
         when_zh, when_en = self._random.choice(WHEN)

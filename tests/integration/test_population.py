@@ -4,7 +4,7 @@ PostgreSQL, each patient as tests/simulated_patient.py talks. Every one must suc
 failure is printed with its input and the whole conversation.
 
 `make test` runs a sample (GUAHAO_POPULATION families, 60 by default, over 100 patients);
-`make population` runs 1,000 families (about 2,000 patients), as CI does. The seed
+`make population` runs 600 families (about 1,200 patients), as CI does. The seed
 (GUAHAO_POPULATION_SEED) replays a run: the same families, the same words, the same choices.
 """
 
