@@ -230,8 +230,7 @@ async def _ask_patient(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     if len(patients) == 1 and not slots.get("for_relation"):
         slots["patient"] = patients[0].id
         return await _confirm(ctx, catalogue)
-    choices = tuple(Choice(f"patient:{p.id}", p.name) for p in patients)
-    choices += (Choice("patient:new", ctx.say("book.new_patient")),)
+    choices = (*patient_choices(patients), Choice("patient:new", ctx.say("book.new_patient")))
     relation = slots.get("for_relation")
     text = (
         ctx.say("book.ask_patient_for", relation=ctx.say(f"relation.{relation}"))
@@ -423,8 +422,7 @@ def _wrong_age(
     ages = {"min_age": department.min_age, "max_age": department.max_age}
     text = ctx.say("refusal.age_range_of", ages=ctx.ages(ages), age=age_on(patient.birth_date, day))
     fitting = [p for p in patients if department.admits(age_on(p.birth_date, day))]
-    choices = tuple(Choice(f"patient:{p.id}", p.name) for p in fitting)
-    choices += (Choice("patient:new", ctx.say("book.new_patient")),)
+    choices = (*patient_choices(fitting), Choice("patient:new", ctx.say("book.new_patient")))
     return ctx.reply(text, choices + _nav(ctx))
 
 
@@ -555,6 +553,19 @@ def session_label(ctx: Context, offer: SessionOffer) -> str:
         part=described["part"],
         free=offer.free,
         fee=described["fee"],
+    )
+
+
+def patient_choices(patients: list[Patient]) -> tuple[Choice, ...]:
+    """One choice a patient; a name two patients of the account share (a father and son both
+    陈林) says whose ID number it is, masked."""
+    names = [p.name.casefold() for p in patients]
+    return tuple(
+        Choice(
+            f"patient:{p.id}",
+            f"{p.name} {p.id_masked}" if names.count(p.name.casefold()) > 1 else p.name,
+        )
+        for p in patients
     )
 
 

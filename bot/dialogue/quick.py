@@ -10,10 +10,12 @@ from datetime import date, datetime, time
 from booking.book import book
 from booking.catalogue import Catalogue
 from booking.errors import BookingError, SlotFull
+from booking.identity import age_on
+from booking.patients import Patient
 from booking.registration import patients_of_account
 from booking.schedule import is_released, release_moment
-from booking.search import search_sessions
-from bot.dialogue.book import receipt_text, session_key, session_label
+from booking.search import SessionOffer, search_sessions
+from bot.dialogue.book import patient_choices, receipt_text, session_key, session_label
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -26,8 +28,8 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     work_no, day, at, name = (turn.value(e) for e in ("doctor", "date", "time", "person_name"))
     assert work_no and day and at and name  # the parser gave every part when it says "ok"
     patients = await patients_of_account(ctx.uows, *ctx.account)
-    patient = next((p for p in patients if p.name.lower() == name.lower()), None)
-    if patient is None:
+    named = [p for p in patients if p.name.casefold() == name.casefold()]
+    if not named:
         return [ctx.reply(ctx.say("quick.no_patient", name=name))]
     catalogue = await ctx.catalogue()
     offers = await search_sessions(
@@ -46,6 +48,11 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     )  # fmt: skip
     if offer is None:
         return await _other_times(ctx, work_no, _why_no_session(ctx, catalogue, work_no, wanted))
+    visit = offer.session.visit_date
+    fitting = [p for p in named if offer.department.admits(age_on(p.birth_date, visit))] or named
+    if len(fitting) > 1:
+        return _which_patient(ctx, offer, fitting)
+    patient = fitting[0]
     try:
         receipt = await book(
             ctx.uows,
@@ -62,6 +69,19 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
     except BookingError as error:
         return [ctx.refusal(error)]
     return [ctx.reply(await receipt_text(ctx, receipt))]
+
+
+def _which_patient(ctx: Context, offer: SessionOffer, patients: list[Patient]) -> list[Outbound]:
+    """Two patients of the account share the name (and both may see this doctor): asked,
+    and the booking goes on as any booking does, from the patient step."""
+    ctx.state.start("book")
+    ctx.state.slots.update(
+        department=offer.department.code,
+        doctor=offer.doctor.work_no,
+        session=offer.session.id,
+    )
+    text = ctx.say("quick.which_patient", name=patients[0].name, count=len(patients))
+    return [ctx.reply(text, patient_choices(patients))]
 
 
 def _why_no_session(ctx: Context, catalogue: Catalogue, work_no: str, wanted: datetime) -> str:
