@@ -40,6 +40,13 @@ _WORK_NO_AND_TIME = re.compile(
 )
 _PART_STARTS = {"上午": "0800", "下午": "1330", "晚上": "1800"}
 _PART_STARTS |= {"morning": "0800", "afternoon": "1330", "evening": "1800"}
+# People's slips: a digit of an ID number changed (the check digit catches it), or one digit of
+# the phone left out; and what the refusal must say.
+MISTYPED = {
+    "id_number": lambda number: number[:9] + str((int(number[9]) + 1) % 10) + number[10:],
+    "phone": lambda phone: phone.replace(" ", "")[:-1],
+}
+REFUSED = {"id_number": ("身份证号不正确", "not valid"), "phone": ("手机号不正确", "not valid")}
 WHEN = [("明天", "tomorrow"), ("后天", "the day after tomorrow"), ("", "")]
 PARTS = [("上午", "morning"), ("下午", "afternoon"), ("", "")]
 
@@ -182,6 +189,11 @@ class SimulatedPatient:
         asked = awaited(state)
         if asked is not None:
             self._expect_asks(replies, asked)
+            if asked in MISTYPED and self._random.random() < 0.1:  # a slip, read and put right
+                refused = await self._say(MISTYPED[asked](self._field(person, asked)))
+                if REFUSED[asked][self.english] not in self._text(refused):
+                    raise Failed(f"a mistyped {asked} was not refused with its reason")
+                self._expect_asks(refused, asked)
             return await self._say(self._field(person, asked))
         offered = replies[-1].choices if replies else ()
         keys = [c.key for c in offered]
