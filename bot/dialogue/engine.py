@@ -88,12 +88,15 @@ class DialogueEngine:
         texting: TextSender | None = None,
         complaint_filed: Callable[[str], Awaitable[None]] | None = None,
         complaint_within: timedelta = timedelta(hours=24),
+        show_codes: bool = False,
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
-        `texting`: sends an SMS, for one-time codes (without it, linking a patient another
-        account registered is refused politely)."""
+        `texting`: sends an SMS, for one-time codes (without it, a phone cannot be proven on
+        the web chat or Telegram, and registering there is refused politely); `show_codes`:
+        development only, the codes are also shown in the chat."""
         self._triage = triage or {}
         self._texting = texting
+        self._show_codes = show_codes
         self._complaint_filed = complaint_filed
         self._complaint_within = complaint_within
         self._catalogues = CatalogueCache(uows)
@@ -126,6 +129,7 @@ class DialogueEngine:
                     self._texting,
                     self._complaint_filed,
                     self._complaint_within,
+                    self._show_codes,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
@@ -227,7 +231,7 @@ class DialogueEngine:
                 and turn.intent != "register"
                 and fields.leaves(field, turn.text, turn.parse)
             )
-            if (typed and not leaving) or turn.choice == "code:again":
+            if (typed and not leaving) or (turn.choice or "").startswith("code:"):
                 # Answers are free text: a name may look like anything.
                 return await register.continue_register(ctx, turn)
             ctx.state.finish()
