@@ -138,6 +138,13 @@ class CodeTooSoon(BookingError):
     reason = "code_too_soon"
 
 
+class StillBooked(BookingError):
+    """A patient cannot leave the account that booked for them while those bookings (or
+    places in a waitlist) are still to come: their reminders and notices go to this account."""
+
+    reason = "still_booked"
+
+
 class NotFull(BookingError):
     """A waitlist is for full sessions: this one still has places to book."""
 

@@ -63,3 +63,14 @@ class PendingCode:
     patient_id: int | None = None
     sent_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class StillAhead:
+    """What a chat account arranged for one of its patients that has not happened yet."""
+
+    bookings: int  # booked by this account, for today or later
+    waiting: int  # places in a waitlist (候补) this account joined for them
+
+    def __bool__(self) -> bool:
+        return bool(self.bookings or self.waiting)

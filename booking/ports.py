@@ -16,7 +16,7 @@ from booking.doctor_ports import DoctorRepository
 from booking.his_ports import HisRepository
 from booking.notices import NewNotice, Notice, NoticeKind
 from booking.patient_ports import PatientRecordRepository
-from booking.patients import Account, BlacklistEntry, Patient, PendingCode
+from booking.patients import Account, BlacklistEntry, Patient, PendingCode, StillAhead
 from booking.reports import ReportRepository
 from booking.schedule import ClinicSession, PlaceStatus, PlannedSession
 from booking.staff import Role, StaffAccount, StaffSession
@@ -136,7 +136,11 @@ class BookingFilter:
     booked_between: tuple[datetime, datetime] | None = None  # [start, end)
     visit_date: date | None = None
     statuses: tuple[AppointmentStatus, ...] | None = None
+    # The history as of this day: bookings no longer ahead (attended, missed, cancelled, or
+    # still booked for an earlier day).
+    behind_on: date | None = None
     limit: int = 500
+    offset: int = 0
 
 
 class CatalogueRepository(Protocol):
@@ -209,6 +213,11 @@ class PatientRepository(Protocol):
     async def of_account(self, account_id: int) -> list[Patient]: ...
     async def link(self, account_id: int, patient_id: int, now: datetime) -> None: ...
     async def is_linked(self, account_id: int, patient_id: int) -> bool: ...
+    async def unlink(self, account_id: int, patient_id: int) -> bool: ...
+    async def still_ahead(self, account_id: int, patient_id: int, today: date) -> StillAhead:
+        """What the account booked for the patient (for `today` or later, still booked) and
+        the waitlists it joined for them that are still open."""
+        ...
 
 
 class BlacklistRepository(Protocol):

@@ -8,13 +8,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.appointments import AppointmentStatus
 from booking.identity import Sex
 from booking.patient_ports import Anonymised, PatientRecord
-from booking.patients import Account, Patient, PendingCode
+from booking.patients import Account, Patient, PendingCode, StillAhead
 from booking.ports import NewPatient
 from booking.store.tables import (
     AccountPatientRow,
     AccountRow,
+    AppointmentRow,
     PatientRow,
     PhoneCodeRow,
     WaitlistRow,
@@ -201,6 +203,36 @@ class SqlPatients:
             )
         )
         return bool(found)
+
+    async def unlink(self, account_id: int, patient_id: int) -> bool:
+        gone = await self.s.execute(
+            delete(AccountPatientRow)
+            .where(
+                AccountPatientRow.account_id == account_id,
+                AccountPatientRow.patient_id == patient_id,
+            )
+            .returning(AccountPatientRow.patient_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(gone.all())
+
+    async def still_ahead(self, account_id: int, patient_id: int, today: date) -> StillAhead:
+        bookings = await self.s.scalar(
+            select(func.count()).where(
+                AppointmentRow.account_id == account_id,
+                AppointmentRow.patient_id == patient_id,
+                AppointmentRow.status == AppointmentStatus.BOOKED.value,
+                AppointmentRow.visit_date >= today,
+            )
+        )
+        waiting = await self.s.scalar(
+            select(func.count()).where(
+                WaitlistRow.account_id == account_id,
+                WaitlistRow.patient_id == patient_id,
+                WaitlistRow.status.in_(_IN_LINE),
+            )
+        )
+        return StillAhead(int(bookings or 0), int(waiting or 0))
 
 
 def _pending(row: PhoneCodeRow) -> PendingCode:
