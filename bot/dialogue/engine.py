@@ -20,6 +20,7 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
 from bot.dialogue import (
+    account,
     book,
     bookings,
     complaint,
@@ -243,6 +244,7 @@ class DialogueEngine:
             ("cancel", bookings.continue_cancel),
             ("reschedule", reschedule.continue_reschedule),
             ("complaint", complaint.continue_complaint),
+            ("unlink", account.continue_unlink),
         ):
             if ctx.state.task == task:
                 replies = await step(ctx, turn)
@@ -253,6 +255,10 @@ class DialogueEngine:
             return await book.start_book(ctx, turn)
         if turn.choice is not None and turn.choice.startswith("leave:"):  # a 候补 line
             return await waitlist.let_go(ctx, turn.choice.removeprefix("leave:"), leaving=True)
+        if turn.choice is not None and turn.choice.startswith(account.CHOICES):
+            return await account.pressed(ctx, turn)  # history pages, 删除就诊人
+        if turn.choice is None and (wanted := account.asks(turn.text)):
+            return await account.typed(ctx, wanted)
         if turn.value("id_number") and len(turn.text) <= 40:
             # An ID number on its own (by SMS, how a phone is registered: C2.1).
             return await register.by_id_number(ctx, turn)

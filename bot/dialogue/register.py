@@ -16,6 +16,7 @@ phone; when that phone is no longer theirs, the desk changes it on sight of the 
 from __future__ import annotations
 
 from booking.errors import (
+    AccountFull,
     BookingError,
     CodeExpired,
     CodeTooSoon,
@@ -34,6 +35,7 @@ from booking.registration import (
     send_phone_code,
 )
 from booking.sms_codes import CodeToSend
+from bot.dialogue import account
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -118,8 +120,11 @@ def _added(ctx: Context, patient: Patient) -> list[Outbound]:
 
 
 def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
-    """Registration ends with the reason."""
+    """Registration ends with the reason; a full account is offered to remove a patient."""
     ctx.state.finish()
+    if isinstance(error, AccountFull):
+        remove = Choice(account.START, ctx.say("patients.remove"))
+        return [ctx.reply(ctx.say("refusal.account_full"), (remove,))]
     return [ctx.refusal(error)]
 
 

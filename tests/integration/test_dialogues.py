@@ -4,9 +4,10 @@ engine, NLU and booking domain on SQLite and PostgreSQL.
 A transcript's steps are `say: text`, `press: choice key`, `again: true` (the previous
 message delivered a second time), `restart: true` (a new engine on the same database) and
 `others_fill: true` (other patients take every place left in the session being booked).
-Its `setup` may register `patients`, make `bookings` and ban patients (`banned`: after no-shows
-with `until_days`, by the hospital without); `no_sms: true` runs the bot with no way to send
-an SMS, `show_codes: true` as in development without a gateway. A step may also be
+Its `setup` may register `patients`, make `bookings`, put past ones in the `history` (booked
+`days_ago`, then `became` fulfilled, noshow, cancelled or stopped) and ban patients (`banned`:
+after no-shows with `until_days`, by the hospital without); `no_sms: true` runs the bot with no
+way to send an SMS, `show_codes: true` as in development without a gateway. A step may also be
 `wait: {minutes: n}` (or `days`): the clock moves on.
 Each step may expect outcomes a patient would notice, not wording:
 
@@ -22,6 +23,7 @@ Each step may expect outcomes a patient would notice, not wording:
 - `texted_to: number` — the last one-time code went by SMS to this number (the code is then
   `{sms_code}`, the n-th code sent `{sms_code_n}`, and `{wrong_code}` is not the last code);
   `texted_count: n` — n SMS codes were sent in all so far;
+- `lines_fit_sms: true` — every line of the reply fits one SMS (70 Chinese characters);
 - `patients: n` — the account manages n patients.
 
 The `channel` is `web` unless the transcript says (`sms`: the user is +8613812345678). A
@@ -55,12 +57,14 @@ from booking.listing import my_bookings
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.protect import Protector
 from booking.registration import patients_of_account, register_patient
+from booking.roster import generate_sessions
 from booking.search import search_sessions
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
+from channels.sms_text import fits_one_sms
 from nlu.engine import BuiltinNlu
 from tests.generated import people
 from tests.support import demo_catalogue, id_number
@@ -154,6 +158,8 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
             else run.protector.account(run.channel, run.user),
         )
         patients[person["name"]] = patient
+    for past in setup.get("history", []):
+        await _in_history(run, patients[past["patient"]].id, past)
     for n, wanted in enumerate(setup.get("bookings", []), start=1):
         day = run.clock.now().date() + timedelta(days=int(wanted.get("in_days", 2)))
         offers = await search_sessions(
@@ -179,6 +185,29 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
         async with run.db() as uow:
             await uow.blacklist.add(entry, run.clock.now())
             await uow.commit()
+
+
+async def _in_history(run: Run, patient_id: int, past: dict[str, Any]) -> None:
+    """A booking made `days_ago` + 2 for then, which then `became` what it did."""
+    then = FixedClock(run.clock.now() - timedelta(days=int(past["days_ago"]) + 2))
+    await generate_sessions(run.db, then)
+    day = then.now().date() + timedelta(days=2)
+    offers = await search_sessions(
+        run.db, then, doctor=past["doctor"], date_from=day, date_to=day + timedelta(3)
+    )
+    offer = next(o for o in offers if o.bookable and o.free)
+    receipt = await book(
+        run.db, then, patient_id=patient_id, session_id=offer.session.id, channel=run.channel,
+        account=run.protector.account(run.channel, run.user),
+    )  # fmt: skip
+    became = past["became"]
+    status = AppointmentStatus.CANCELLED if became == "stopped" else AppointmentStatus(became)
+    reason = {"cancelled": "patient", "stopped": "hospital_stop"}.get(became)
+    async with run.db() as uow:
+        await uow.appointments.set_status(
+            receipt.appointment.id, status, run.clock.now(), cancel_reason=reason
+        )
+        await uow.commit()
 
 
 async def _others_fill(run: Run) -> None:
@@ -219,6 +248,9 @@ def _check(
         assert text.format(**run.values) in said, f"{text!r} not in {said!r}"
     for text in expect.get("not_mentions", []):
         assert text.format(**run.values) not in said, f"{text!r} in {said!r}"
+    if expect.get("lines_fit_sms"):
+        for line in said.splitlines():
+            assert fits_one_sms(line), f"{line!r} is longer than one SMS"
     if expect.get("same_replies"):
         assert replies == before
     for name, pattern in (expect.get("capture") or {}).items():
