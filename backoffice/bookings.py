@@ -100,6 +100,12 @@ REFUSALS = {
     "wrong_code": "验证码不对。That is not the code.",
     "code_expired": "验证码已过期。The code has expired.",
     "code_limit": "验证码请求太多，请稍后再试。Too many codes asked for; try again later.",
+    "needs_phone_code": "手机号需先用短信验证码验证。The mobile number must be verified by a code.",
+    "code_too_soon": "验证码刚刚发出，请1分钟后再发。A code was just sent; wait a minute.",
+    "still_booked": (
+        "该就诊人还有本账号预约的号或候补，请先退号。"
+        "The patient still has bookings or waitlist places made by this account: cancel first."
+    ),
     "not_full": "这个时段现在有号，可以直接预约。That session has places: book it directly.",
     "already_waiting": "已在该时段的候补中。Already on this session's waitlist.",
     "waitlist_closed": "该时段的候补已截止。This session's waitlist has closed.",

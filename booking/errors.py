@@ -116,6 +116,13 @@ class NeedsCode(BookingError):
     reason = "needs_code"
 
 
+class NeedsPhoneCode(BookingError):
+    """The mobile number given for a patient is not proven yet: a code sent to it must be
+    typed back before anything is stored (实名制: the phone is proven by an SMS code)."""
+
+    reason = "needs_phone_code"
+
+
 class WrongCode(BookingError):
     reason = "wrong_code"
 
@@ -125,9 +132,23 @@ class CodeExpired(BookingError):
 
 
 class TooManyCodes(BookingError):
-    """Codes for one patient are limited by the hour and the day, whoever asks."""
+    """Codes to one phone number, and codes one account asks for, are limited by the hour and
+    the day (booking.sms_codes)."""
 
     reason = "code_limit"
+
+
+class CodeTooSoon(BookingError):
+    """A code went to this phone number less than a minute ago: "send again" waits."""
+
+    reason = "code_too_soon"
+
+
+class StillBooked(BookingError):
+    """A patient cannot leave the account that booked for them while those bookings (or
+    places in a waitlist) are still to come: their reminders and notices go to this account."""
+
+    reason = "still_booked"
 
 
 class NotFull(BookingError):

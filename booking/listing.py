@@ -3,6 +3,7 @@ phone number, ID number, booking number, name, doctor, department or dates (seed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,38 @@ async def find_bookings(
     )
     async with uows(readonly=True) as uow:
         return await uow.appointments.views(f)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    views: list[BookingView]
+    more: bool  # there are older ones
+
+
+async def booking_history(
+    uows: UnitOfWorkFactory,
+    channel: str,
+    user_id: str,
+    *,
+    today: date,
+    page: int,
+    per_page: int,
+) -> HistoryPage:
+    """One page (from 1) of the bookings no longer ahead of the patients this chat account
+    manages (visits, no-shows, cancellations by the patient or the hospital), newest first."""
+    async with uows(readonly=True) as uow:
+        account = await uow.patients.find_account(channel, user_id)
+        if account is None:
+            return HistoryPage([], more=False)
+        views = await uow.appointments.views(
+            BookingFilter(
+                account_id=account.id,
+                behind_on=today,
+                limit=per_page + 1,
+                offset=(max(page, 1) - 1) * per_page,
+            )
+        )
+    return HistoryPage(views[:per_page], more=len(views) > per_page)
 
 
 async def my_bookings(uows: UnitOfWorkFactory, channel: str, user_id: str) -> list[BookingView]:

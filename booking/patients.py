@@ -49,14 +49,28 @@ class BlacklistEntry:
 
 
 @dataclass(frozen=True)
-class PendingLink:
-    """A one-time code sent to a patient's registered phone, waiting to be typed back by the
-    chat account that asked to manage that patient."""
+class PendingCode:
+    """A one-time code sent by SMS to a mobile number, waiting to be typed back by the chat
+    account that asked: to prove the number being registered (`patient_id` None), or to add a
+    patient another account registered (`patient_id`: the code went to their registered
+    phone). Only keyed hashes of the number and the code are kept."""
 
     account_id: int
-    patient_id: int
+    phone_hash: str
     code_hash: str
     expires_at: datetime
     tries: int
+    patient_id: int | None = None
     sent_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class StillAhead:
+    """What a chat account arranged for one of its patients that has not happened yet."""
+
+    bookings: int  # booked by this account, for today or later
+    waiting: int  # places in a waitlist (候补) this account joined for them
+
+    def __bool__(self) -> bool:
+        return bool(self.bookings or self.waiting)

@@ -39,6 +39,10 @@ GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLS
 GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
 GUAHAO_BLACKLIST_PULL_MINUTES
                        how often the list is pulled (default 60)
+GUAHAO_SHOW_CODES      development only: with no SMS gateway, one-time codes (which prove a
+                       patient's mobile number) are shown in the chat instead of texted, so that
+                       `make run` can register a patient; default: on in development, refused
+                       (true) in production, and an SMS gateway, when configured, always texts
 TELEGRAM_*, SMS_*      the messaging channels: see the README's "Connecting Telegram and SMS"
 =====================  ==========================================================================
 """
@@ -198,6 +202,10 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = Field(
         default=None, pattern=r"^https?://", validation_alias="SMS_WEBHOOK_URL"
     )
+    # Without an SMS gateway nobody can prove a phone on the web chat or Telegram. A reader
+    # trying `make run` must still be able to register: in development the code is shown in
+    # the chat. Never in production, where it would let anyone register any number.
+    show_codes: bool | None = Field(default=None, validation_alias="GUAHAO_SHOW_CODES")
 
     # Complaints by e-mail (issue 5): the hospital's mail server forwards the complaints address
     # to MAIL_LISTEN_HOST:MAIL_LISTEN_PORT; replies go out through SMTP_HOST.
@@ -225,6 +233,12 @@ class Settings(BaseSettings):
     @property
     def sms_enabled(self) -> bool:
         return self.sms_gateway_url is not None
+
+    @property
+    def codes_on_screen(self) -> bool:
+        """One-time codes shown in the chat (development without an SMS gateway only)."""
+        wanted = self.env == "development" if self.show_codes is None else self.show_codes
+        return wanted and self.env == "development" and not self.sms_enabled
 
     def department_chats(self) -> dict[str, str]:
         if not self.telegram_department_chats:
@@ -286,6 +300,8 @@ class Settings(BaseSettings):
             raise ValueError("GUAHAO_NOW needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
         if self.env == "production" and self.fixed_now is not None:
             raise ValueError("GUAHAO_NOW (a fixed clock) is refused in production")
+        if self.env == "production" and self.show_codes:
+            raise ValueError("GUAHAO_SHOW_CODES (codes shown in the chat) is refused in production")
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
         if self.telegram_staff_chat_id and not self.telegram_bot_token:

@@ -255,6 +255,7 @@ class SqlAppointments:
             )
             .order_by(AppointmentRow.visit_date.desc(), PlaceRow.starts_at, AppointmentRow.id)
             .limit(f.limit)
+            .offset(f.offset)
         )
         if f.booking_no:
             query = query.where(AppointmentRow.booking_no == f.booking_no)
@@ -285,6 +286,11 @@ class SqlAppointments:
             query = query.where(AppointmentRow.created_at >= start, AppointmentRow.created_at < end)
         if f.statuses:
             query = query.where(AppointmentRow.status.in_([s.value for s in f.statuses]))
+        if f.behind_on is not None:
+            query = query.where(
+                (AppointmentRow.status != AppointmentStatus.BOOKED.value)
+                | (AppointmentRow.visit_date < f.behind_on)
+            )
         rows = (await self.s.execute(query)).all()
         return [
             BookingView(

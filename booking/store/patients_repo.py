@@ -8,15 +8,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.appointments import AppointmentStatus
 from booking.identity import Sex
 from booking.patient_ports import Anonymised, PatientRecord
-from booking.patients import Account, Patient, PendingLink
+from booking.patients import Account, Patient, PendingCode, StillAhead
 from booking.ports import NewPatient
 from booking.store.tables import (
     AccountPatientRow,
     AccountRow,
-    LinkCodeRow,
+    AppointmentRow,
     PatientRow,
+    PhoneCodeRow,
     WaitlistRow,
 )
 from booking.waitlist import IN_LINE
@@ -105,46 +107,58 @@ class SqlPatients:
             await self.s.scalar(select(AccountRow.quiet).where(AccountRow.id == account_id))
         )
 
-    async def put_link_code(self, code: PendingLink, now: datetime) -> None:
+    async def put_code(self, code: PendingCode, now: datetime, *, forget_before: datetime) -> None:
         # Earlier codes of this account stop working; their rows stay, for the limits.
         await self.s.execute(
-            update(LinkCodeRow)
-            .where(LinkCodeRow.account_id == code.account_id, LinkCodeRow.expires_at > now)
+            update(PhoneCodeRow)
+            .where(PhoneCodeRow.account_id == code.account_id, PhoneCodeRow.expires_at > now)
             .values(expires_at=now)
         )
+        await self.s.execute(delete(PhoneCodeRow).where(PhoneCodeRow.created_at < forget_before))
         self.s.add(
-            LinkCodeRow(
-                account_id=code.account_id, patient_id=code.patient_id, code_hash=code.code_hash,
+            PhoneCodeRow(
+                account_id=code.account_id, phone_hash=code.phone_hash,
+                patient_id=code.patient_id, code_hash=code.code_hash,
                 expires_at=code.expires_at, tries=code.tries, created_at=now,
             )
         )  # fmt: skip
         await self.s.flush()
 
-    async def link_code(self, account_id: int) -> PendingLink | None:
+    async def latest_code(self, account_id: int) -> PendingCode | None:
         row = await self.s.scalar(
-            select(LinkCodeRow)
-            .where(LinkCodeRow.account_id == account_id)
-            .order_by(LinkCodeRow.id.desc())
+            select(PhoneCodeRow)
+            .where(PhoneCodeRow.account_id == account_id)
+            .order_by(PhoneCodeRow.id.desc())
             .limit(1)
         )
         return _pending(row) if row else None
 
-    async def link_codes_since(self, patient_id: int, since: datetime) -> list[PendingLink]:
+    async def codes_to_phone(self, phone_hash: str, since: datetime) -> list[PendingCode]:
         rows = await self.s.scalars(
-            select(LinkCodeRow).where(
-                LinkCodeRow.patient_id == patient_id, LinkCodeRow.created_at >= since
+            select(PhoneCodeRow).where(
+                PhoneCodeRow.phone_hash == phone_hash, PhoneCodeRow.created_at >= since
             )
         )
         return [_pending(row) for row in rows.all()]
 
-    async def count_link_try(self, code_id: int) -> None:
+    async def codes_of_account(self, account_id: int, since: datetime) -> list[PendingCode]:
+        rows = await self.s.scalars(
+            select(PhoneCodeRow).where(
+                PhoneCodeRow.account_id == account_id, PhoneCodeRow.created_at >= since
+            )
+        )
+        return [_pending(row) for row in rows.all()]
+
+    async def count_code_try(self, code_id: int) -> None:
         await self.s.execute(
-            update(LinkCodeRow).where(LinkCodeRow.id == code_id).values(tries=LinkCodeRow.tries + 1)
+            update(PhoneCodeRow)
+            .where(PhoneCodeRow.id == code_id)
+            .values(tries=PhoneCodeRow.tries + 1)
         )
 
-    async def spend_link_code(self, code_id: int, now: datetime) -> None:
+    async def spend_code(self, code_id: int, now: datetime) -> None:
         await self.s.execute(
-            update(LinkCodeRow).where(LinkCodeRow.id == code_id).values(expires_at=now)
+            update(PhoneCodeRow).where(PhoneCodeRow.id == code_id).values(expires_at=now)
         )
 
     async def find_account(self, channel: str, user_id: str) -> Account | None:
@@ -190,11 +204,41 @@ class SqlPatients:
         )
         return bool(found)
 
+    async def unlink(self, account_id: int, patient_id: int) -> bool:
+        gone = await self.s.execute(
+            delete(AccountPatientRow)
+            .where(
+                AccountPatientRow.account_id == account_id,
+                AccountPatientRow.patient_id == patient_id,
+            )
+            .returning(AccountPatientRow.patient_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(gone.all())
 
-def _pending(row: LinkCodeRow) -> PendingLink:
-    return PendingLink(
-        row.account_id, row.patient_id, row.code_hash, row.expires_at, row.tries,
-        sent_at=row.created_at, id=row.id,
+    async def still_ahead(self, account_id: int, patient_id: int, today: date) -> StillAhead:
+        bookings = await self.s.scalar(
+            select(func.count()).where(
+                AppointmentRow.account_id == account_id,
+                AppointmentRow.patient_id == patient_id,
+                AppointmentRow.status == AppointmentStatus.BOOKED.value,
+                AppointmentRow.visit_date >= today,
+            )
+        )
+        waiting = await self.s.scalar(
+            select(func.count()).where(
+                WaitlistRow.account_id == account_id,
+                WaitlistRow.patient_id == patient_id,
+                WaitlistRow.status.in_(_IN_LINE),
+            )
+        )
+        return StillAhead(int(bookings or 0), int(waiting or 0))
+
+
+def _pending(row: PhoneCodeRow) -> PendingCode:
+    return PendingCode(
+        row.account_id, row.phone_hash, row.code_hash, row.expires_at, row.tries,
+        patient_id=row.patient_id, sent_at=row.created_at, id=row.id,
     )  # fmt: skip
 
 
@@ -252,8 +296,8 @@ class SqlPatientRecords:
 
     async def anonymise(self, patient_id: int, anonymised: Anonymised, now: datetime) -> int:
         await self.s.execute(
-            delete(LinkCodeRow)
-            .where(LinkCodeRow.patient_id == patient_id)
+            delete(PhoneCodeRow)
+            .where(PhoneCodeRow.patient_id == patient_id)
             .execution_options(synchronize_session=False)
         )
         unlinked = await self.s.execute(

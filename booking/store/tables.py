@@ -196,21 +196,26 @@ class AccountRow(Base):
     address_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class LinkCodeRow(Base):
-    """A one-time code sent by SMS to a patient's registered phone: typing it back proves the
-    chat account belongs to someone who holds that phone."""
+class PhoneCodeRow(Base):
+    """A one-time code sent by SMS: typing it back proves the chat account holds the phone it
+    went to (the number being registered, or a patient's registered phone)."""
 
-    __tablename__ = "link_codes"
-    # Kept after use or expiry for a day: how many codes a patient's phone was sent, and how
-    # many wrong guesses were made, whichever account asked, limit the next ones.
-    __table_args__ = (Index("ix_link_codes_patient_created", "patient_id", "created_at"),)
+    __tablename__ = "phone_codes"
+    # Kept after use or expiry for two days: the codes a phone was sent and an account asked
+    # for, and the wrong guesses made, in the last day limit the next ones (booking.sms_codes).
+    __table_args__ = (
+        Index("ix_phone_codes_phone_created", "phone_hash", "created_at"),
+        Index("ix_phone_codes_account_created", "account_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    # The patient to be added, when the code went to their registered phone; else None.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), nullable=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     tries: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AccountPatientRow(Base):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from booking.appointments import AppointmentStatus, BookingView
 from booking.attendance import confirm_coming
+from booking.catalogue import yuan
 from booking.changes import cancel, transfer_stopped
 from booking.errors import BookingError
 from booking.listing import my_bookings
-from bot.dialogue import waitlist
+from booking.registration import patients_of_account
+from bot.dialogue import account, waitlist
 from bot.dialogue.context import Context, Turn
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
@@ -35,15 +37,31 @@ def describe(ctx: Context, view: BookingView) -> dict[str, object]:
 
 
 async def show(ctx: Context) -> list[Outbound]:
+    """The coming bookings with their fees, the waitlists; then the history and the
+    account's patients are a press away."""
     views = await upcoming(ctx)
     waiting, leave = await waitlist.lines(ctx, await ctx.catalogue())
+    more = account.account_choices(ctx, bool(await patients_of_account(ctx.uows, *ctx.account)))
     if not views and not waiting:
-        return [ctx.reply(ctx.say("bookings.none"))]
+        return [ctx.reply(ctx.say("bookings.none"), more)]
     lines = [ctx.say("bookings.title")] if views else []
-    lines += [ctx.say("bookings.line", **describe(ctx, view)) for view in views]
+    for view in views:  # two short lines each: an SMS holds 70 Chinese characters
+        lines += [
+            ctx.say("bookings.upcoming_line", **describe(ctx, view)),
+            ctx.say("bookings.upcoming_fees", **_with_fees(ctx, view)),
+        ]
     if waiting:
         lines += [ctx.say("waitlist.title"), *waiting]
-    return [ctx.reply("\n".join(lines), leave)]
+    return [ctx.reply("\n".join(lines), leave + more)]
+
+
+def _with_fees(ctx: Context, view: BookingView) -> dict[str, object]:
+    """R7: the fees of each booking, registration and consultation, in yuan."""
+    return {
+        **describe(ctx, view),
+        "registration_fee": yuan(view.registration_fee_fen),
+        "consultation_fee": yuan(view.consultation_fee_fen),
+    }
 
 
 async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:

@@ -81,6 +81,9 @@ class Context:
     # Told each complaint filed (its number), so that staff see it at once.
     complaint_filed: Callable[[str], Awaitable[None]] | None = None
     complaint_within: timedelta = timedelta(hours=24)  # for staff to accept one
+    # Development without an SMS gateway: one-time codes are shown in the chat (never in
+    # production: bot.settings refuses it).
+    show_codes: bool = False
 
     @property
     def language(self) -> str:

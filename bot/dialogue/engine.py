@@ -20,6 +20,7 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
 from bot.dialogue import (
+    account,
     book,
     bookings,
     complaint,
@@ -89,13 +90,16 @@ class DialogueEngine:
         complaint_filed: Callable[[str], Awaitable[None]] | None = None,
         complaint_within: timedelta = timedelta(hours=24),
         catalogues: CatalogueCache | None = None,
+        show_codes: bool = False,
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
-        `texting`: sends an SMS, for one-time codes (without it, linking a patient another
-        account registered is refused politely); `catalogues`: the cache the NLU's names
-        follow, so that buttons and typed names show the same doctors."""
+        `texting`: sends an SMS, for one-time codes (without it, a phone cannot be proven on
+        the web chat or Telegram, and registering there is refused politely); `catalogues`:
+        the cache the NLU's names follow, so that buttons and typed names show the same
+        doctors; `show_codes`: development only, the codes are also shown in the chat."""
         self._triage = triage or {}
         self._texting = texting
+        self._show_codes = show_codes
         self._complaint_filed = complaint_filed
         self._complaint_within = complaint_within
         self._catalogues = catalogues or CatalogueCache(uows)
@@ -128,6 +132,7 @@ class DialogueEngine:
                     self._texting,
                     self._complaint_filed,
                     self._complaint_within,
+                    self._show_codes,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
@@ -229,7 +234,7 @@ class DialogueEngine:
                 and turn.intent != "register"
                 and fields.leaves(field, turn.text, turn.parse)
             )
-            if (typed and not leaving) or turn.choice == "code:again":
+            if (typed and not leaving) or (turn.choice or "").startswith("code:"):
                 # Answers are free text: a name may look like anything.
                 return await register.continue_register(ctx, turn)
             ctx.state.finish()
@@ -241,6 +246,7 @@ class DialogueEngine:
             ("cancel", bookings.continue_cancel),
             ("reschedule", reschedule.continue_reschedule),
             ("complaint", complaint.continue_complaint),
+            ("unlink", account.continue_unlink),
         ):
             if ctx.state.task == task:
                 replies = await step(ctx, turn)
@@ -251,6 +257,10 @@ class DialogueEngine:
             return await book.start_book(ctx, turn)
         if turn.choice is not None and turn.choice.startswith("leave:"):  # a 候补 line
             return await waitlist.let_go(ctx, turn.choice.removeprefix("leave:"), leaving=True)
+        if turn.choice is not None and turn.choice.startswith(account.CHOICES):
+            return await account.pressed(ctx, turn)  # history pages, 删除就诊人
+        if turn.choice is None and (wanted := account.asks(turn.text)):
+            return await account.typed(ctx, wanted)
         if turn.value("id_number") and len(turn.text) <= 40:
             # An ID number on its own (by SMS, how a phone is registered: C2.1).
             return await register.by_id_number(ctx, turn)

@@ -1,20 +1,43 @@
 """Real-name registration of a patient (实名制) in conversation: name, ID number, phone, each
 checked as it is typed, so a mistake is asked again at once with what was wrong.
 
-A patient another account registered is added only with the code sent to their registered
-phone. By SMS the sender's number is the phone, and an SMS that is only an ID number
-registers or finds the patient at once (C2.1).
+The phone is proven before anything is stored: by SMS the sender's number is the phone (and an
+SMS that is only an ID number registers or finds the patient at once, C2.1); on the web chat
+and Telegram a six-digit code goes to the number typed, and the patient types it back. A
+patient another account registered is added only with the code sent to their registered
+phone; when that phone is no longer theirs, the desk changes it on sight of the ID card.
+
+    name ─▶ ID number ─▶ phone ─┬─ new, by SMS from that phone ─────────────▶ added
+                                ├─ new ─▶ code to the phone typed ─▶ code ─▶ added
+                                └─ registered by another account ─▶ code to the registered
+                                   phone ─▶ code ─▶ added   (or: not my phone ─▶ the desk)
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from booking.errors import BookingError, CodeExpired, NeedsCode, WrongCode
+from booking.errors import (
+    AccountFull,
+    BookingError,
+    CodeExpired,
+    CodeTooSoon,
+    NeedsCode,
+    NeedsPhoneCode,
+    NotFound,
+    WrongCode,
+)
 from booking.identity import clean_name, parse_id_number, parse_mobile
 from booking.linking import ask_to_link, confirm_link
 from booking.patients import Patient
-from booking.registration import patients_of_account, register_patient
+from booking.registration import (
+    patients_of_account,
+    register_from_chat,
+    register_with_code,
+    send_phone_code,
+)
+from booking.sms_codes import CodeToSend
+from bot.dialogue import account
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -24,6 +47,7 @@ _QUESTIONS = {
     "id_number": "register.ask_id",
     "phone": "register.ask_phone",
 }
+PHONE = "phone"  # `code_for` while the code went to the number being registered
 
 
 def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
@@ -79,7 +103,7 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     if missing:
         return False, [ask(ctx, missing[0])]
     try:
-        patient = await register_patient(
+        patient = await register_from_chat(
             ctx.uows,
             ctx.protector,
             ctx.clock,
@@ -91,11 +115,13 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
             # signs it), not one typed by someone writing from another phone.
             phone_proven=answers["phone"] == _known(ctx).get("phone"),
         )
+    except NeedsPhoneCode:
+        answers["code_for"] = PHONE
+        return False, await _text_code(ctx)
     except NeedsCode as needed:
-        return False, await _send_code(ctx, needed)
+        return False, await _send_link_code(ctx, needed)
     except BookingError as error:  # e.g. the account has all the patients it may have
-        ctx.state.finish()
-        return False, [ctx.refusal(error)]
+        return False, _refused(ctx, error)
     return True, _added(ctx, patient)
 
 
@@ -106,58 +132,112 @@ def _added(ctx: Context, patient: Patient) -> list[Outbound]:
     return [ctx.reply(done)]
 
 
-async def _send_code(ctx: Context, needed: NeedsCode) -> list[Outbound]:
+def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
+    """Registration ends with the reason; a full account is offered to remove a patient."""
+    ctx.state.finish()
+    if isinstance(error, AccountFull):
+        remove = Choice(account.START, ctx.say("patients.remove"))
+        return [ctx.reply(ctx.say("refusal.account_full"), (remove,))]
+    return [ctx.refusal(error)]
+
+
+async def _send_link_code(ctx: Context, needed: NeedsCode) -> list[Outbound]:
     """Registered by another account: the code goes to the phone registered for them."""
-    if ctx.texting is None:
-        ctx.state.finish()
-        return [ctx.reply(ctx.say("register.cannot_verify"))]
-    patient_id = int(needed.details["patient_id"])
     ctx.state.slots["registration"] = {
-        "code_for": str(patient_id),
+        "code_for": str(int(needed.details["patient_id"])),
         "phone_masked": str(needed.details["phone_masked"]),
     }
     return await _text_code(ctx)
 
 
 async def _text_code(ctx: Context) -> list[Outbound]:
+    """A code by SMS, to the number being registered or to a patient's registered phone."""
     answers = ctx.state.slots["registration"]
-    sent = await ask_to_link(
-        ctx.uows,
-        ctx.protector,
-        ctx.clock,
-        account=ctx.account,
-        patient_id=int(answers["code_for"]),
+    linking = answers["code_for"] != PHONE
+    if ctx.texting is None:  # no SMS gateway: nothing can be proven here
+        ctx.state.finish()
+        why = "register.cannot_verify" if linking else "register.cannot_text"
+        return [ctx.reply(ctx.say(why))]
+    try:
+        if linking:
+            sent = await ask_to_link(
+                ctx.uows, ctx.protector, ctx.clock, account=ctx.account,
+                patient_id=int(answers["code_for"]),
+            )  # fmt: skip
+        else:
+            sent = await send_phone_code(
+                ctx.uows, ctx.protector, ctx.clock, account=ctx.account, phone=answers["phone"]
+            )
+    except CodeTooSoon as error:  # "send again" pressed at once: the code sent still works
+        return [ctx.reply(ctx.say(f"refusal.{error.reason}"), _code_choices(ctx))]
+    except BookingError as error:  # too many codes: later, or the desk
+        return _refused(ctx, error)
+    answers["phone_masked"] = sent.phone_masked
+    sms, sent_text = (
+        ("register.code_sms", "register.code_sent")
+        if linking
+        else ("register.phone_code_sms", "register.phone_code_sent")
     )
-    await ctx.texting(sent.phone, ctx.say("register.code_sms", code=sent.code))  # type: ignore[misc]
-    text = ctx.say("register.code_sent", phone_masked=answers["phone_masked"])
-    return [ctx.reply(text, _code_choices(ctx))]
+    await ctx.texting(sent.phone, ctx.say(sms, code=sent.code))
+    said = ctx.say(sent_text, phone_masked=sent.phone_masked)
+    return [ctx.reply(_with_code_shown(ctx, said, sent), _code_choices(ctx))]
+
+
+def _with_code_shown(ctx: Context, said: str, sent: CodeToSend) -> str:
+    """In development without an SMS gateway (bot.settings: GUAHAO_SHOW_CODES), the code is
+    shown in the chat, so that a reader of `make run` can register; never in production."""
+    if not ctx.show_codes:
+        return said
+    return f"{said}\n{ctx.say('register.dev_code', code=sent.code)}"
 
 
 def _code_choices(ctx: Context) -> tuple[Choice, ...]:
+    answers = ctx.state.slots.get("registration") or {}
+    if answers.get("code_for") == PHONE:  # a number mistyped is typed again
+        other = Choice("code:other_phone", ctx.say("register.other_phone"))
+    else:  # the registered phone is not theirs any more: the desk changes it
+        other = Choice("code:not_mine", ctx.say("register.not_my_phone"))
     return (
         Choice("code:again", ctx.say("register.code_again")),
+        other,
         _stop(ctx),
     )
 
 
 async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
+    answers = ctx.state.slots["registration"]
     if turn.choice == "code:again":
         return False, await _text_code(ctx)
+    if turn.choice == "code:other_phone":
+        for typed in ("code_for", "phone", "phone_masked"):
+            answers.pop(typed, None)
+        return False, [ask(ctx, "phone")]
+    if turn.choice == "code:not_mine":
+        ctx.state.finish()
+        return False, [ctx.reply(ctx.say("register.desk"))]
     code = "".join(ch for ch in turn.text if ch.isdigit())
     if len(code) != 6:
         return False, [ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))]
     try:
-        patient = await confirm_link(
-            ctx.uows, ctx.protector, ctx.clock, account=ctx.account, code=code
-        )
+        if answers["code_for"] == PHONE:
+            patient = await register_with_code(
+                ctx.uows, ctx.protector, ctx.clock, name=answers["name"],
+                id_number=answers["id_number"], phone=answers["phone"], account=ctx.account,
+                code=code,
+            )  # fmt: skip
+        else:
+            patient = await confirm_link(
+                ctx.uows, ctx.protector, ctx.clock, account=ctx.account, code=code
+            )
     except WrongCode as wrong:
         left = int(wrong.details["tries_left"])
         return False, [ctx.reply(ctx.say("register.code_wrong", left=left), _code_choices(ctx))]
-    except CodeExpired:
+    except (CodeExpired, NotFound):  # NotFound: voided by a code asked for elsewhere since
         return False, [ctx.reply(ctx.say("register.code_expired"), _code_choices(ctx))]
+    except NeedsCode as needed:  # registered meanwhile by another account
+        return False, await _send_link_code(ctx, needed)
     except BookingError as error:
-        ctx.state.finish()
-        return False, [ctx.refusal(error)]
+        return False, _refused(ctx, error)
     return True, _added(ctx, patient)
 
 

@@ -4,8 +4,11 @@ engine, NLU and booking domain on SQLite and PostgreSQL.
 A transcript's steps are `say: text`, `press: choice key`, `again: true` (the previous
 message delivered a second time), `restart: true` (a new engine on the same database) and
 `others_fill: true` (other patients take every place left in the session being booked).
-Its `setup` may register `patients`, make `bookings` and ban patients (`banned`: after no-shows
-with `until_days`, by the hospital without).
+Its `setup` may register `patients`, make `bookings`, put past ones in the `history` (booked
+`days_ago`, then `became` fulfilled, noshow, cancelled or stopped) and ban patients (`banned`:
+after no-shows with `until_days`, by the hospital without); `no_sms: true` runs the bot with no
+way to send an SMS, `show_codes: true` as in development without a gateway. A step may also be
+`wait: {minutes: n}` (or `days`): the clock moves on.
 Each step may expect outcomes a patient would notice, not wording:
 
 - `choices: [keys]` — these choices are offered (`choices_exactly` for all of them,
@@ -18,12 +21,20 @@ Each step may expect outcomes a patient would notice, not wording:
 - `capture: {name: regex}` — remember what the reply says, for later `{name}`;
 - `quiet: true|false` — the account asked for no reminders (TD), or not;
 - `texted_to: number` — the last one-time code went by SMS to this number (the code is then
-  `{sms_code}`).
+  `{sms_code}`, the n-th code sent `{sms_code_n}`, and `{wrong_code}` is not the last code);
+  `texted_count: n` — n SMS codes were sent in all so far;
+- `lines_fit_sms: true` — every line of the reply fits one SMS (70 Chinese characters);
+- `patients: n` — the account manages n patients.
 
 The `channel` is `web` unless the transcript says (`sms`: the user is +8613812345678). A
 setup patient with `elsewhere: true` was registered by another account. `{id_1}`…`{id_5}` are
 valid ID numbers; setup patients have them in order. `{child_id_1}`…`{child_id_5}` are
 children's (born 2020).
+
+People are generated where who they are matters (Faker, seeded by the transcript's name so
+that a failure replays): `{zh_name}`, `{zh_name_2}`, `{en_name}`, `{en_name_2}`, mobiles
+`{mobile}`, `{mobile_2}` with `{mobile_masked}`, `{mobile_e164}` (and `_2`), and resident ID
+numbers `{gen_id}`, `{gen_id_2}` with `{gen_id_masked}` (and `_2`).
 """
 
 from __future__ import annotations
@@ -46,14 +57,17 @@ from booking.errors import SlotFull
 from booking.listing import my_bookings
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.protect import Protector
-from booking.registration import register_patient
+from booking.registration import patients_of_account, register_patient
+from booking.roster import generate_sessions
 from booking.search import search_sessions
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
+from channels.sms_text import fits_one_sms
 from nlu.engine import BuiltinNlu
+from tests.generated import people
 from tests.support import demo_catalogue, id_number
 
 TRANSCRIPTS = sorted((Path(__file__).parents[1] / "dialogues").glob("*.yml"))
@@ -76,6 +90,8 @@ class Run:
     texted: list[tuple[str, str]] = field(default_factory=list)  # SMS codes: (phone, text)
 
     user_id: str | None = None  # a transcript's own `user`
+    no_sms: bool = False  # no way to send an SMS
+    show_codes: bool = False  # as development without an SMS gateway
 
     @property
     def user(self) -> str:
@@ -86,6 +102,8 @@ class Run:
         code = re.search(r"\d{6}", message)
         if code:
             self.values["sms_code"] = code.group(0)
+            self.values[f"sms_code_{len(self.texted)}"] = code.group(0)
+            self.values["wrong_code"] = f"{(int(code.group(0)) + 1) % 1_000_000:06d}"
 
     def start_engine(self) -> None:
         self.engine = DialogueEngine(
@@ -96,7 +114,8 @@ class Run:
             clock=self.clock,
             protector=self.protector,
             triage=demo_catalogue().triage,
-            texting=self.text,
+            texting=None if self.no_sms else self.text,
+            show_codes=self.show_codes,
         )
 
     async def send(
@@ -110,6 +129,19 @@ class Run:
         return await self.engine.handle(inbound)
 
 
+def _generated(run: Run, seed: str) -> None:
+    """People a real city brings, not friendly examples: names, mobiles and ID numbers."""
+    zh, en = people(seed, 2), people(seed, 2, "en_US")
+    for suffix, person, english in (("", zh[0], en[0]), ("_2", zh[1], en[1])):
+        run.values[f"zh_name{suffix}"] = person.name
+        run.values[f"en_name{suffix}"] = english.name
+        run.values[f"mobile{suffix}"] = person.mobile
+        run.values[f"mobile_e164{suffix}"] = person.e164
+        run.values[f"mobile_masked{suffix}"] = person.mobile_masked
+        run.values[f"gen_id{suffix}"] = person.id_number
+        run.values[f"gen_id_masked{suffix}"] = person.id_masked
+
+
 async def _setup(run: Run, setup: dict[str, Any]) -> None:
     patients = {}
     for n in range(1, 6):  # ID numbers a transcript may type: {id_1}…{id_5}
@@ -121,14 +153,16 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
             run.db,
             run.protector,
             run.clock,
-            name=person["name"],
+            name=person["name"].format(**run.values),
             id_number=id_number(100 + n),
-            phone=person.get("phone", "13812345678"),
+            phone=person.get("phone", "13812345678").format(**run.values),
             account=run.protector.account("web", "someone-else")
             if elsewhere
             else run.protector.account(run.channel, run.user),
         )
         patients[person["name"]] = patient
+    for past in setup.get("history", []):
+        await _in_history(run, patients[past["patient"]].id, past)
     for n, wanted in enumerate(setup.get("bookings", []), start=1):
         day = run.clock.now().date() + timedelta(days=int(wanted.get("in_days", 2)))
         offers = await search_sessions(
@@ -154,6 +188,29 @@ async def _setup(run: Run, setup: dict[str, Any]) -> None:
         async with run.db() as uow:
             await uow.blacklist.add(entry, run.clock.now())
             await uow.commit()
+
+
+async def _in_history(run: Run, patient_id: int, past: dict[str, Any]) -> None:
+    """A booking made `days_ago` + 2 for then, which then `became` what it did."""
+    then = FixedClock(run.clock.now() - timedelta(days=int(past["days_ago"]) + 2))
+    await generate_sessions(run.db, then)
+    day = then.now().date() + timedelta(days=2)
+    offers = await search_sessions(
+        run.db, then, doctor=past["doctor"], date_from=day, date_to=day + timedelta(3)
+    )
+    offer = next(o for o in offers if o.bookable and o.free)
+    receipt = await book(
+        run.db, then, patient_id=patient_id, session_id=offer.session.id, channel=run.channel,
+        account=run.protector.account(run.channel, run.user),
+    )  # fmt: skip
+    became = past["became"]
+    status = AppointmentStatus.CANCELLED if became == "stopped" else AppointmentStatus(became)
+    reason = {"cancelled": "patient", "stopped": "hospital_stop"}.get(became)
+    async with run.db() as uow:
+        await uow.appointments.set_status(
+            receipt.appointment.id, status, run.clock.now(), cancel_reason=reason
+        )
+        await uow.commit()
 
 
 async def _others_fill(run: Run) -> None:
@@ -194,6 +251,9 @@ def _check(
         assert text.format(**run.values) in said, f"{text!r} not in {said!r}"
     for text in expect.get("not_mentions", []):
         assert text.format(**run.values) not in said, f"{text!r} in {said!r}"
+    if expect.get("lines_fit_sms"):
+        for line in said.splitlines():
+            assert fits_one_sms(line), f"{line!r} is longer than one SMS"
     if expect.get("same_replies"):
         assert replies == before
     for name, pattern in (expect.get("capture") or {}).items():
@@ -215,7 +275,10 @@ async def test_transcript(
     transcript = TRANSCRIPT_DATA[path]
     run = Run(demo, clock, protector, nlu, transcript.get("channel", "web"))
     run.user_id = transcript.get("user")
-    await _setup(run, transcript.get("setup") or {})
+    setup = transcript.get("setup") or {}
+    run.no_sms, run.show_codes = setup.get("no_sms", False), setup.get("show_codes", False)
+    _generated(run, path.stem)
+    await _setup(run, setup)
     run.start_engine()
     replies: list[Outbound] = []
     last: tuple[str | None, str | None, str] | None = None
@@ -226,6 +289,9 @@ async def test_transcript(
             continue
         if step.get("others_fill"):
             await _others_fill(run)
+            continue
+        if step.get("wait"):
+            run.clock.advance(timedelta(**step["wait"]))
             continue
         if step.get("again"):
             assert last is not None
@@ -247,7 +313,15 @@ async def test_transcript(
                 account = run.protector.account(run.channel, run.user)
                 assert await is_quiet(run.db, account) == expect["quiet"]
             if "texted_to" in expect:
-                assert run.texted and run.texted[-1][0] == expect["texted_to"]
+                texted_to = expect["texted_to"].format(**run.values)
+                assert run.texted and run.texted[-1][0] == texted_to, run.texted
+            if "texted_count" in expect:
+                assert len(run.texted) == expect["texted_count"], run.texted
+            if "patients" in expect:
+                mine = await patients_of_account(
+                    run.db, *run.protector.account(run.channel, run.user)
+                )
+                assert len(mine) == expect["patients"], [p.name for p in mine]
         except AssertionError as problem:
             raise AssertionError(f"{path.name}, step {number}: {problem}") from None
 

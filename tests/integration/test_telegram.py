@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -42,9 +43,22 @@ def api() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
+def texted() -> list[tuple[str, str]]:
+    """The SMS the bot sent (one-time codes): (phone, text)."""
+    return []
+
+
+@pytest.fixture
 def engine(
-    demo: Database, clock: FixedClock, protector: Protector, nlu: BuiltinNlu
+    demo: Database,
+    clock: FixedClock,
+    protector: Protector,
+    nlu: BuiltinNlu,
+    texted: list[tuple[str, str]],
 ) -> DialogueEngine:
+    async def text(phone: str, message: str) -> None:
+        texted.append((phone, message))
+
     return DialogueEngine(
         nlu=nlu,
         conversations=Conversations(demo, protector, clock),
@@ -53,6 +67,7 @@ def engine(
         clock=clock,
         protector=protector,
         triage=demo_catalogue().triage,
+        texting=text,
     )
 
 
@@ -170,6 +185,7 @@ async def test_a_newcomer_books_sees_and_cancels_by_typing_and_pressing(
     protector: Protector,
     demo: Database,
     webhook: bool,
+    texted: list[tuple[str, str]],
 ) -> None:
     recorder = Recorder(engine.handle)
     patient = Patient(api, recorder, 1001)
@@ -178,7 +194,11 @@ async def test_a_newcomer_books_sees_and_cancels_by_typing_and_pressing(
         assert "姓名" in (await patient.says("帮我挂后天下午心内科张伟医生的号"))[-1].text
         await patient.says("张三")
         await patient.says("11010519491231002X")
-        offer = (await patient.says("13812345678"))[-1]
+        asked = (await patient.says("13812345678"))[-1]
+        assert "138****5678" in asked.text and "code:again" in asked.keys
+        [(phone, sms)] = texted  # the phone is proven by the code sent to it
+        assert phone == "+8613812345678"
+        offer = (await patient.says(re.findall(r"\d{6}", sms)[0]))[-1]
         assert "2026-11-25" in offer.text and "confirm:yes" in offer.keys
         done = await patient.presses("confirm:yes")
         assert "预约成功" in done[-1].text
