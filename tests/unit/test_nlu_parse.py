@@ -359,3 +359,25 @@ def test_long_repetitive_or_expanding_text_is_cut_short(nlu: BuiltinNlu, text: s
     found = parse(nlu, text)
     assert found.intent in INTENTS
     assert len(found.entities) <= 1000
+
+
+@pytest.mark.parametrize(
+    "number", ["110101199003074513", "110101199013074514", "990101199003074516"]
+)
+def test_an_id_number_with_a_wrong_check_date_or_province_is_none(
+    nlu: BuiltinNlu, number: str
+) -> None:
+    assert parse(nlu, f"身份证{number}").values("id_number") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Guangzhou Tianhe (440106) for someone born in 1975: valid by GB 11643, although
+        # python-stdnum's table has the county only from 1985.
+        "身份证号440106197512035117",
+        "310115198811093626",  # Shanghai Pudong, the same
+    ],
+)
+def test_an_id_number_of_a_county_newer_than_its_holder(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).values("id_number") == [text[-18:]]
