@@ -12,6 +12,7 @@ from nlu.extraction import Extractor, Found
 from nlu.model_store import load_model, model_key, save_model
 from nlu.quick_command import parse_quick_command
 from nlu.result import Entity, IntentScore, Parse
+from nlu.temperatures import dangerous_fever
 from nlu.text import ANALYSED_CHARS, detect_language, normalise
 from nlu.training_data import TrainingData, load_sources, read_sources
 from nlu.vocabulary import Vocabulary
@@ -91,7 +92,15 @@ class BuiltinNlu:
                 quick_command=problem or "ok",
             )
         found = self._extractor.find(normalised.text, today, normalised.cased)
-        masked = mask(normalised.text, [(f.start, f.end, f.entity) for f in found])
+        if sign is None:  # 胸口突然剧痛 is 胸口痛, "pain in my chest" chest pain: signs
+            sign = next(filter(None, (self._sign_in(normalised.text, f) for f in found)), None)
+        if sign is None and dangerous_fever(
+            normalised.text,
+            [float(f.value) for f in found if f.entity == "temperature"],
+            any(f.entity == "age_group" for f in found),
+        ):
+            sign = "41℃"
+        masked = mask(normalised.text, self._spans(normalised.text, found))
         ranking = self.model.rank(masked)
         if sign is not None:
             ranking = (
@@ -114,8 +123,29 @@ class BuiltinNlu:
         return Parse(text, intent.name, intent.confidence, language, ranking, entities)
 
     def _masked(self, text: str, today: date) -> str:
-        found = self._extractor.find(text, today)
-        return mask(text, [(f.start, f.end, f.entity) for f in found])
+        return mask(text, self._spans(text, self._extractor.find(text, today)))
+
+    def _sign_in(self, text: str, found: Found) -> str | None:
+        """The sign a complaint's part and feeling make, unless denied before it ("no chest
+        pain", 没有胸口疼)."""
+        if found.core is None:
+            return None
+        return self.emergency.find(text[: found.start] + found.core)
+
+    def _spans(self, text: str, found: Iterable[Found]) -> list[tuple[int, int, str]]:
+        """What to mask: a symptom as a symptom, or as a sign when it is an emergency's, so
+        that "我有⟨symptom⟩" is learnt once for every complaint a patient may name."""
+        return [
+            (
+                f.start,
+                f.end,
+                "sign"
+                if f.entity == "symptom"
+                and (self._sign_in(text, f) or self.emergency.find(text[f.start : f.end]))
+                else f.entity,
+            )
+            for f in found
+        ]
 
     def _gibberish(self, text: str) -> bool:
         """ "asdkjh", "qwerty zxc": Latin letters and no word the bot has ever seen."""

@@ -1,18 +1,23 @@
 """All entities of a message, in normalised text: numbers first (an ID number is not a date),
-then dates and times, then names, and patients' own names. Doctors are resolved here, using the
-department or hospital the message also names ("骨科张伟" is more likely 张卫 of orthopaedics)."""
+then temperatures, dates and times, who the patient is (a child, an elderly parent), patients'
+own names, the hospital's names, and last the complaints in everyday words. Doctors are
+resolved here, using the department or hospital the message also names ("骨科张伟" is more
+likely 张卫 of orthopaedics)."""
 
 import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+from nlu.age_groups import CHILD, ELDERLY, AgeGroups
+from nlu.complaints import Complaint, ComplaintFinder
 from nlu.dates import find_dates_and_times
 from nlu.gazetteer import TITLES_ZH, Term, build_gazetteer
 from nlu.identifiers import find_numbers
-from nlu.names import NameMatch, find_names
+from nlu.names import Coverage, NameMatch, find_names
 from nlu.people import find_person_names
 from nlu.pinyin import sound_key
 from nlu.quick_command import QuickCommand
+from nlu.temperatures import find_temperatures
 from nlu.training_data import TrainingData
 from nlu.vocabulary import Vocabulary
 
@@ -38,6 +43,8 @@ class Found:
     candidates: tuple[str, ...] = ()
     # A word that is both a symptom and a specialty (哮喘): the other reading, settled by intent.
     also_specialty: str | None = None
+    # A complaint's body part and feeling alone (胸口痛 of 胸口突然剧痛): where to look for a sign.
+    core: str | None = None
 
 
 class Extractor:
@@ -59,24 +66,74 @@ class Extractor:
         symptoms = (*vocabulary.symptoms, *training.lookups.get("symptom", []))
         self._gazetteer = build_gazetteer(replace(vocabulary, symptoms=symptoms, synonyms=synonyms))
         self._hospital_of = {d.code: d.hospital_code for d in vocabulary.departments}
+        self._complaints = ComplaintFinder(
+            (*training.lookups.get("body_part", []), *vocabulary.body_parts),
+            training.lookups.get("feeling", []),
+            training.lookups.get("injury", []),
+        )
+        # Words only: an age marked in an example ([3岁] child) becomes a synonym too, but
+        # ages are read by rule, whatever the number.
+        self._ages = AgeGroups(
+            {
+                word: value
+                for word, value in training.synonyms.items()
+                if value in (CHILD, ELDERLY) and not any(c.isdigit() for c in word)
+            }
+        )
 
     def find(self, text: str, today: date, cased: str = "") -> list[Found]:
         found: list[Found] = [Found(n.entity, n.value, n.start, n.end) for n in find_numbers(text)]
         blanked = list(text)
         for item in found:
             blanked[item.start : item.end] = " " * (item.end - item.start)
+        for heat in find_temperatures("".join(blanked)):  # 39度 is no time, 38.5 no date
+            found.append(Found("temperature", heat.value, heat.start, heat.end))
+            blanked[heat.start : heat.end] = " " * (heat.end - heat.start)
         for when in find_dates_and_times("".join(blanked), today):
             found.append(Found(when.entity, when.value, when.start, when.end))
+        taken = [(item.start, item.end) for item in found]
+        for age in self._ages.find(
+            text, lambda s, e: _free(s, e, taken) and not self._in_a_name(text, s, e)
+        ):
+            found.append(Found("age_group", age.value, age.start, age.end))
+            taken.append((age.start, age.end))
         # A patient's own name comes before the catalogue: in 我叫王芳 or 给王芳挂号, 王芳 is
         # the patient even though a doctor has the same name ("王芳医生" stays the doctor).
-        taken = [(item.start, item.end) for item in found]
         numbers = [(f.start, f.end) for f in found if f.entity in ("id_number", "phone")]
         for start, end in find_person_names(text, numbers, cased):
             if _free(start, end, taken) and not _TITLE_AFTER.match(text, end):
                 found.append(Found("person_name", text[start:end], start, end, 0.8))
                 taken.append((start, end))
-        found.extend(self._resolve(text, find_names(text, self._gazetteer, taken)))
+        names = self._resolve(text, find_names(text, self._gazetteer, taken))
+        # A name that is only a body part or a feeling ("eyes" for ophthalmology, 膝关节 a
+        # specialty, "itchy") gives way to the complaint it is part of: "itchy eyes", 膝关节疼;
+        # a symptom of the lookups to a longer complaint over it (手指头疼 is no 头疼).
+        parts = [n for n in names if self._complaints.is_part_or_feeling(text[n.start : n.end])]
+        symptoms = [n for n in names if n.entity == "symptom" and n not in parts]
+        firm = [(n.start, n.end) for n in names if n not in parts and n not in symptoms]
+        complaints = [
+            c
+            for c in self._complaints.find(text, Coverage(len(text), [*taken, *firm]).free)
+            if all(_free(c.start, c.end, [(s.start, s.end)]) or _longer(c, s) for s in symptoms)
+        ]
+        spans = [(c.start, c.end) for c in complaints]
+        for name in names:
+            if (name not in parts and name not in symptoms) or _free(name.start, name.end, spans):
+                found.append(name)
+        for c in complaints:
+            found.append(Found("symptom", c.value, c.start, c.end, 0.9, core=c.core))
         return sorted(found, key=lambda item: item.start)
+
+    def _in_a_name(self, text: str, start: int, end: int) -> bool:
+        """儿童 in 儿童科 or 儿童过敏 is the hospital's name of a department or a specialty, not
+        the patient."""
+        exact = self._gazetteer.exact
+        for size in self._gazetteer.exact_lengths:
+            for first in range(max(0, end - size), start + 1):
+                terms = exact.get(text[first : first + size])
+                if terms and any(term.entity != "symptom" for term in terms):
+                    return True
+        return False
 
     def _resolve(self, text: str, names: list[NameMatch]) -> list[Found]:
         resolved: list[Found] = []
@@ -192,6 +249,12 @@ class Extractor:
             if value is not None:
                 found.append(Found(entity, value, start, end))
         return sorted(found, key=lambda item: item.start)
+
+
+def _longer(complaint: Complaint, name: Found) -> bool:
+    """Of a complaint and a symptom over the same characters, the longer is what was meant:
+    手指头疼 over 头疼, 最近视力下降 over 近视, but 手脚麻木 over 脚麻木."""
+    return complaint.end - complaint.start > name.end - name.start
 
 
 def _base_score(term: Term, match: NameMatch) -> float:

@@ -40,6 +40,8 @@ ENTITY_TYPES = (
     "symptom",
     "specialty",
     "person_name",
+    "temperature",
+    "age_group",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,8 @@ class Context:
     # Told each complaint filed (its number), so that staff see it at once.
     complaint_filed: Callable[[str], Awaitable[None]] | None = None
     complaint_within: timedelta = timedelta(hours=24)  # for staff to accept one
+    # The catalogue's triage table (hints, body parts, children): which department for what.
+    triage: dict[str, object] = field(default_factory=dict)
 
     @property
     def language(self) -> str:
