@@ -66,7 +66,14 @@ class BuiltinNlu:
     def intents(self) -> tuple[str, ...]:
         return self.model.intents
 
-    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        lang_hint: str | None = None,
+        department: str | None = None,
+    ) -> Parse:
         today = now.astimezone(self._zone).date() if now.tzinfo else now.date()
         sign, denied = self.emergency.scan(text)  # first, and over the whole message
         head = text[:ANALYSED_CHARS]
@@ -91,7 +98,7 @@ class BuiltinNlu:
                 entities,
                 quick_command=problem or "ok",
             )
-        found = self._extractor.find(normalised.text, today, normalised.cased)
+        found = self._extractor.find(normalised.text, today, normalised.cased, department)
         if sign is None:  # 胸口突然剧痛 is 胸口痛, "pain in my chest" chest pain: signs
             sign = next(filter(None, (self._sign_in(normalised.text, f) for f in found)), None)
         if sign is None and dangerous_fever(

@@ -7,6 +7,7 @@ part of day changes that slot ("不对，改成下午") and whatever depended on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from booking.book import BookingReceipt, book
@@ -130,6 +131,10 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _set(slots, "department", department.value)
     doctor = turn.parse.first("doctor")
     if doctor is not None:
+        # 张维 while booking cardiology is its 张伟, not orthopaedics' 张卫.
+        inside = [c for c in doctor.candidates if _in_department(catalogue, c, slots)]
+        if len(inside) == 1:
+            doctor = replace(doctor, value=inside[0], candidates=())
         if doctor.candidates:
             slots["candidates"] = list(doctor.candidates)
             slots.pop("doctor", None)
@@ -144,6 +149,12 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _set(slots, "part", part)
     if when is not None and part is not None:  # one session named: no list needed any more
         slots.pop("list_sessions", None)
+
+
+def _in_department(catalogue: Catalogue, work_no: str, slots: dict[str, object]) -> bool:
+    return (
+        "department" in slots and _doctor(catalogue, work_no).department_code == slots["department"]
+    )
 
 
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:

@@ -176,8 +176,12 @@ class DialogueEngine:
                 state.language = "en" if english else (inbound.language_hint or "zh")
             await set_quiet(ctx.uows, ctx.clock, ctx.account, quiet)
             return [ctx.reply(ctx.say("quiet_on" if quiet else "quiet_off"))]
+        chosen = state.slots.get("department") if state.task == "book" else None
         parse = self._nlu.parse(
-            text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
+            text,
+            now=ctx.now(),
+            lang_hint=state.language or inbound.language_hint,
+            department=str(chosen) if chosen else None,
         )
         field = fields.awaited(state)
         if field is None and _clearly_in(text, parse.language):
