@@ -10,6 +10,7 @@ from nlu.classifier import IntentModel, mask, train_intent_model
 from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
 from nlu.extraction import Extractor, Found
 from nlu.model_store import load_model, model_key, save_model
+from nlu.pinyin_reading import PinyinReader
 from nlu.quick_command import parse_quick_command
 from nlu.result import Entity, IntentScore, Parse
 from nlu.temperatures import dangerous_fever
@@ -36,11 +37,15 @@ class BuiltinNlu:
         self.vocabulary = vocabulary
         self._zone = ZoneInfo(vocabulary.timezone)
         self._extractor = Extractor(vocabulary, training)
+        self._pinyin = PinyinReader(training.examples, self._extractor.doctor_latin_names())
         self.emergency = EmergencySigns(
             [*BUILT_IN_SIGNS, *vocabulary.emergency_signs, *training.lookups.get("emergency", [])]
         )
         if model is None:
-            texts = [self._masked(normalise(e.text).text, _TRAINING_DAY) for e in training.examples]
+            texts = [
+                self._masked(self._pinyin.read(normalise(e.text)).text, _TRAINING_DAY)
+                for e in training.examples
+            ]
             model = train_intent_model(texts, [example.intent for example in training.examples])
         self.model = model
         self._known_words = model.known_words
@@ -78,6 +83,11 @@ class BuiltinNlu:
         sign, denied = self.emergency.scan(text)  # first, and over the whole message
         head = text[:ANALYSED_CHARS]
         normalised = normalise(head).head(ANALYSED_CHARS)  # NFKC may lengthen the text
+        read = self._pinyin.read(normalised)  # "houtian xiawu" is 后天下午
+        if read is not normalised:
+            normalised = read
+            if sign is None:
+                sign, denied = self.emergency.scan(read.text)  # "xiongtong" is 胸痛
         language = detect_language(normalised.text, lang_hint)
         command = parse_quick_command(normalised.text, today)
         if command is not None:

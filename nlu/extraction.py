@@ -238,6 +238,14 @@ class Extractor:
             "doctor", best_no, match.start, match.end, confidence, tied if len(tied) > 1 else ()
         )
 
+    def doctor_latin_names(self) -> set[str]:
+        """ "zhang wei", "zhangwei", "li na": doctors' names in Latin letters."""
+        return {
+            surface
+            for surface, terms in self._gazetteer.exact.items()
+            if surface.isascii() and any(term.entity == "doctor" for term in terms)
+        }
+
     def knows_doctor(self, work_no: str) -> bool:
         return work_no in self._gazetteer.doctors
 
