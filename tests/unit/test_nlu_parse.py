@@ -381,3 +381,23 @@ def test_an_id_number_with_a_wrong_check_date_or_province_is_none(
 )
 def test_an_id_number_of_a_county_newer_than_its_holder(nlu: BuiltinNlu, text: str) -> None:
     assert parse(nlu, text).values("id_number") == [text[-18:]]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "number"),
+    [
+        ("我叫王小明，身份证110101199003074514", "王小明", "110101199003074514"),
+        ("register Li Lei 110101199003074514", "Li Lei", "110101199003074514"),
+        ("我叫孙丽华，身份证是110105196207140351", "孙丽华", "110105196207140351"),
+        # Guangzhou Tianhe (440106) for someone born in 1975: valid by GB 11643, although
+        # python-stdnum's table has the county only from 1985.
+        ("我叫刘建华，身份证号440106197512035117", "刘建华", "440106197512035117"),
+        ("my name is Chen Jie and my ID is 310115198811093626", "Chen Jie", "310115198811093626"),
+    ],
+)
+def test_a_sentence_giving_an_id_number_is_a_registration(
+    nlu: BuiltinNlu, text: str, name: str, number: str
+) -> None:
+    found = parse(nlu, text)
+    assert found.intent == "register"
+    assert (found.values("person_name"), found.values("id_number")) == ([name], [number])
