@@ -28,6 +28,8 @@ _WORK_NO = re.compile(r"^\d{5}$")
 _TIE = 0.1
 _KIND_ORDER = ("department", "hospital", "doctor", "symptom", "specialty")
 _TITLE_AFTER = re.compile(r"\s*(?:" + "|".join(TITLES_ZH) + ")")
+# A booking that asks for the doctor who treats something: 看糖尿病的专家, a diabetes specialist.
+_ASKS_FOR_EXPERT = re.compile(r"专家|专科|专门|擅长|specialist|expert")
 
 
 def _free(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
@@ -250,10 +252,14 @@ class Extractor:
         return work_no in self._gazetteer.doctors
 
     def settle_terms(self, text: str, found: list[Found], intent: str) -> list[Found]:
-        """哮喘 asked about a doctor ("谁擅长哮喘") is a specialty; in "哮喘挂什么科", a symptom."""
+        """哮喘 asked about a doctor ("谁擅长哮喘", "挂个看哮喘的专家") is a specialty; in
+        "哮喘挂什么科", a symptom."""
+        about_doctors = intent == "query_schedule" or (
+            intent == "book" and _ASKS_FOR_EXPERT.search(text) is not None
+        )
         settled = []
         for item in found:
-            if intent == "query_schedule" and item.entity == "symptom" and item.also_specialty:
+            if about_doctors and item.entity == "symptom" and item.also_specialty:
                 item = replace(item, entity="specialty", value=item.also_specialty)
             elif intent == "triage" and item.entity == "specialty":
                 item = replace(item, entity="symptom", value=text[item.start : item.end])

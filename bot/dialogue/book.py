@@ -15,16 +15,17 @@ from booking.catalogue import Catalogue, Doctor, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.registration import patients_of_account
 from booking.schedule import local_now
-from booking.search import SessionOffer, search_sessions
+from booking.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.register import continue_registration, start_registration
+from bot.dialogue.triage import suggest
 from channels.messages import Choice, Outbound
 
 OFFERED_SESSIONS = 6
 # Changing one of these forgets what was chosen after it.
 _DEPENDS = {
-    "department": ("doctor", "session", "waitlist"),
+    "department": ("doctor", "session", "waitlist", "specialty"),
     "doctor": ("session", "waitlist"),
     "date": ("session", "waitlist"),
     "part": ("session", "waitlist"),
@@ -149,6 +150,20 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _set(slots, "part", part)
     if when is not None and part is not None:  # one session named: no list needed any more
         slots.pop("list_sessions", None)
+    if not {"department", "doctor", "candidates"} & slots.keys():
+        _absorb_what_for(ctx, turn, catalogue)
+
+
+def _absorb_what_for(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
+    """挂个看糖尿病的专家号, "a diabetes specialist": the doctors who treat it; 挂个看胃病的号,
+    给孩子挂个号: the department triage names, when it names one."""
+    specialty = turn.value("specialty")
+    if specialty is not None and search_doctors(catalogue, specialty=specialty):
+        ctx.state.slots["specialty"] = specialty
+        return
+    found = suggest(turn.parse, ctx.triage, catalogue)
+    if found.suggested == 1:
+        _set(ctx.state.slots, "department", found.departments[0].code)
 
 
 def _in_department(catalogue: Catalogue, work_no: str, slots: dict[str, object]) -> bool:
@@ -168,6 +183,11 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
                 ctx.reply(ctx.say("book.which_doctor"), _doctor_choices(ctx, catalogue, doctors))
             ]
         if "doctor" not in slots:
+            if "department" not in slots and slots.get("specialty"):
+                specialty = str(slots["specialty"])
+                doctors = search_doctors(catalogue, specialty=specialty)
+                text = ctx.say("duty.specialty", specialty=specialty)
+                return [ctx.reply(text, _doctor_choices(ctx, catalogue, doctors))]
             if "department" not in slots:
                 return [
                     ctx.reply(ctx.say("book.ask_department"), department_choices(ctx, catalogue))

@@ -401,3 +401,21 @@ def test_a_sentence_giving_an_id_number_is_a_registration(
     found = parse(nlu, text)
     assert found.intent == "register"
     assert (found.values("person_name"), found.values("id_number")) == ([name], [number])
+
+
+@pytest.mark.parametrize(
+    ("text", "specialty"),
+    [
+        ("我想挂个看糖尿病的专家号", "糖尿病"),
+        ("帮我约个治近视的专家", "近视"),
+        ("想挂个帕金森方面的专家号", "帕金森"),
+        ("I need a diabetes specialist", "糖尿病"),
+        ("can you book me in with a pneumonia expert", "肺炎"),
+        ("I'd like an appointment with an osteoporosis specialist", "骨质疏松"),
+    ],
+)
+def test_asking_for_an_expert_for_a_disease_is_a_booking(
+    nlu: BuiltinNlu, text: str, specialty: str
+) -> None:
+    found = parse(nlu, text)
+    assert (found.intent, found.values("specialty")) == ("book", [specialty])
