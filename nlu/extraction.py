@@ -99,18 +99,19 @@ class Extractor:
         for when in find_dates_and_times("".join(blanked), today):
             found.append(Found(when.entity, when.value, when.start, when.end))
         taken = [(item.start, item.end) for item in found]
-        for age in self._ages.find(
-            text, lambda s, e: _free(s, e, taken) and not self._in_a_name(text, s, e)
-        ):
-            found.append(Found("age_group", age.value, age.start, age.end))
-            taken.append((age.start, age.end))
         # A patient's own name comes before the catalogue: in 我叫王芳 or 给王芳挂号, 王芳 is
-        # the patient even though a doctor has the same name ("王芳医生" stays the doctor).
+        # the patient even though a doctor has the same name ("王芳医生" stays the doctor);
+        # and before who is ill: 张宝贝 is a name, not a baby.
         numbers = [(f.start, f.end) for f in found if f.entity in ("id_number", "phone")]
         for start, end in find_person_names(text, numbers, cased):
             if _free(start, end, taken) and not _TITLE_AFTER.match(text, end):
                 found.append(Found("person_name", text[start:end], start, end, 0.8))
                 taken.append((start, end))
+        for age in self._ages.find(
+            text, lambda s, e: _free(s, e, taken) and not self._in_a_name(text, s, e)
+        ):
+            found.append(Found("age_group", age.value, age.start, age.end))
+            taken.append((age.start, age.end))
         names = self._resolve(text, find_names(text, self._gazetteer, taken), department)
         # A name that is only a body part or a feeling ("eyes" for ophthalmology, 膝关节 a
         # specialty, "itchy") gives way to the complaint it is part of: "itchy eyes", 膝关节疼;

@@ -177,3 +177,14 @@ def test_who_is_ill_by_age(nlu: BuiltinNlu, text: str, groups: list[str]) -> Non
 def test_a_complaint_alone_asks_where_to_go(nlu: BuiltinNlu, text: str, lang: str) -> None:
     found = parse(nlu, text)
     assert (found.intent, found.language) == ("triage", lang)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("我叫张宝贝，身份证110101199003074514", "张宝贝"), ("姓名：王宝宝", "王宝宝"),
+     ("孩子叫刘娃娃", "刘娃娃"), ("my name is Sonny Baby", "Sonny Baby")],
+)  # fmt: skip
+def test_a_name_made_of_the_words_for_a_child_is_a_name(
+    nlu: BuiltinNlu, text: str, name: str
+) -> None:
+    assert parse(nlu, text).values("person_name") == [name]
