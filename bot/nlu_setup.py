@@ -29,6 +29,12 @@ def vocabulary_from_catalogue(catalogue: Catalogue) -> Vocabulary:
     if isinstance(hints, dict):
         for terms in hints.values():
             symptoms.extend(str(term) for term in terms or [])
+    parts = catalogue.triage.get("body_parts") or {}
+    body_parts = [
+        str(part)
+        for terms in (parts.values() if isinstance(parts, dict) else [])
+        for part in terms or []
+    ]
     emergency = catalogue.triage.get("emergency") or []
     zones = {hospital.timezone for hospital in catalogue.hospitals}
     return Vocabulary(
@@ -59,6 +65,7 @@ def vocabulary_from_catalogue(catalogue: Catalogue) -> Vocabulary:
         emergency_signs=tuple(str(sign) for sign in emergency)
         if isinstance(emergency, list)
         else (),
+        body_parts=tuple(dict.fromkeys(body_parts)),
         timezone=zones.pop() if len(zones) == 1 else "Asia/Shanghai",
     )
 

@@ -33,10 +33,17 @@ PLACEHOLDERS = {
     "booking_no": "\ue009",
     "complaint_no": "\ue00a",
     "person_name": "\ue00d",
+    "temperature": "\ue00e",  # 39度, 102F: the digits say nothing of the intent, a fever does
+    # A complaint, and an emergency sign: patients name hundreds (胃不舒服, 老胃病, "sore
+    # knee"), and what matters to the intent is that they name one, and whether it is a sign.
+    "symptom": "\ue00f",
+    "sign": "\ue010",
 }
-# Symptoms and specialties stay as written: "胸痛" and "哮喘" say a lot about the intent
-# (an emergency, a triage question), and they are everyday words, not the hospital's own names.
-_WORDS = re.compile(r"[a-z]+|[\ue001-\ue00d]")
+# Marked, and still read: 喘不动气 says more than "a symptom" (an emergency the signs do not
+# list), and the mark says what 老胃病 and "sore knee" have in common.
+_KEPT = ("symptom", "sign")
+# Specialties stay as written: "谁擅长哮喘" asks for a doctor, and they are few.
+_WORDS = re.compile(r"[a-z]+|[\ue001-\ue010]")
 _SPACES = re.compile(r"\s\s+")
 
 
@@ -49,6 +56,8 @@ def mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
             continue
         pieces.append(text[position:start])
         pieces.append(f" {PLACEHOLDERS[entity]} ")
+        if entity in _KEPT:
+            pieces.append(f"{text[start:end]} ")
         position = end
     pieces.append(text[position:])
     return "".join(pieces)

@@ -14,21 +14,24 @@ from nlu.text import to_simplified
 BUILT_IN_SIGNS = (
     # chest pain / heart attack
     "胸痛", "胸口痛", "胸口疼", "胸口剧痛", "胸口很痛", "胸口好痛", "胸口压着疼", "心口疼得厉害",
-    "心绞痛", "心梗", "心肌梗死", "心脏病发作", "心脏骤停",
+    "心绞痛", "心梗", "心肌梗死", "心脏病发作", "心脏骤停", "心脏疼", "心脏痛",
     "chest pain", "chest pains", "chest hurts", "heart attack", "crushing chest",
     # breathing
     "呼吸困难", "喘不上气", "喘不过气", "上不来气", "透不过气", "无法呼吸", "不能呼吸", "没有呼吸",
-    "憋气憋得", "窒息", "噎住了",
+    "憋气憋得", "窒息", "噎住了", "喘不动气", "嘴唇发紫", "嘴唇发青", "脸色发紫",
     "can't breathe", "cannot breathe", "can not breathe", "cant breathe", "trouble breathing",
     "difficulty breathing", "struggling to breathe", "not breathing", "choking", "short of breath",
+    "turning blue", "blue lips", "lips are blue",
     # consciousness
     "昏迷", "昏倒", "晕倒", "晕过去", "意识不清", "不省人事", "叫不醒", "没有意识", "休克",
     "unconscious", "passed out", "fainted", "won't wake up", "unresponsive",
-    # seizures
-    "抽搐", "癫痫发作", "口吐白沫", "seizure", "seizures", "convulsion", "convulsions",
+    # seizures (a child's with a fever too: 高热惊厥, 抽风 in everyday words)
+    "抽搐", "癫痫发作", "口吐白沫", "惊厥", "抽风", "翻白眼", "烧抽了", "烧得抽", "seizure",
+    "seizures", "convulsion",
+    "convulsions", "having a fit", "had a fit",
     # stroke
-    "中风", "脑卒中", "口角歪斜", "嘴歪眼斜", "半身不遂", "半边身子不能动", "说话不清",
-    "突然说不出话",
+    "中风", "脑卒中", "口角歪斜", "嘴歪眼斜", "嘴歪", "半身不遂", "半边身子不能动", "说话不清",
+    "突然说不出话", "说话说不清", "说不清话", "口齿不清", "一边手动不了", "半边身子动不了",
     "stroke", "face drooping", "slurred speech", "one side numb",
     # bleeding
     "大出血", "出血不止", "血流不止", "止不住血", "大量出血", "吐血", "咯血不止",

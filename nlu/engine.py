@@ -10,8 +10,10 @@ from nlu.classifier import IntentModel, mask, train_intent_model
 from nlu.emergency import BUILT_IN_SIGNS, EmergencySigns
 from nlu.extraction import Extractor, Found
 from nlu.model_store import load_model, model_key, save_model
+from nlu.pinyin_reading import PinyinReader
 from nlu.quick_command import parse_quick_command
 from nlu.result import Entity, IntentScore, Parse
+from nlu.temperatures import dangerous_fever
 from nlu.text import ANALYSED_CHARS, detect_language, normalise
 from nlu.training_data import TrainingData, load_sources, read_sources
 from nlu.vocabulary import Vocabulary
@@ -36,11 +38,15 @@ class BuiltinNlu:
         self._training = training
         self._zone = ZoneInfo(vocabulary.timezone)
         self._extractor = Extractor(vocabulary, training)
+        self._pinyin = PinyinReader(training.examples, self._extractor.doctor_latin_names())
         self.emergency = EmergencySigns(
             [*BUILT_IN_SIGNS, *vocabulary.emergency_signs, *training.lookups.get("emergency", [])]
         )
         if model is None:
-            texts = [self._masked(normalise(e.text).text, _TRAINING_DAY) for e in training.examples]
+            texts = [
+                self._masked(self._pinyin.read(normalise(e.text)).text, _TRAINING_DAY)
+                for e in training.examples
+            ]
             model = train_intent_model(texts, [example.intent for example in training.examples])
         self.model = model
         self._known_words = model.known_words
@@ -73,14 +79,28 @@ class BuiltinNlu:
         doctors: call it in a worker thread; a parse meanwhile uses the old index or the new,
         swapped in one assignment. Emergency signs stay as built: they are triage rules from
         the catalogue file, not names that staff edit."""
-        self._extractor = Extractor(vocabulary, self._training)
+        extractor = Extractor(vocabulary, self._training)
+        self._pinyin = PinyinReader(self._training.examples, extractor.doctor_latin_names())
+        self._extractor = extractor
         self.vocabulary = vocabulary
 
-    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        lang_hint: str | None = None,
+        department: str | None = None,
+    ) -> Parse:
         today = now.astimezone(self._zone).date() if now.tzinfo else now.date()
         sign, denied = self.emergency.scan(text)  # first, and over the whole message
         head = text[:ANALYSED_CHARS]
         normalised = normalise(head).head(ANALYSED_CHARS)  # NFKC may lengthen the text
+        read = self._pinyin.read(normalised)  # "houtian xiawu" is 后天下午
+        if read is not normalised:
+            normalised = read
+            if sign is None:
+                sign, denied = self.emergency.scan(read.text)  # "xiongtong" is 胸痛
         language = detect_language(normalised.text, lang_hint)
         command = parse_quick_command(normalised.text, today)
         if command is not None:
@@ -101,8 +121,16 @@ class BuiltinNlu:
                 entities,
                 quick_command=problem or "ok",
             )
-        found = self._extractor.find(normalised.text, today, normalised.cased)
-        masked = mask(normalised.text, [(f.start, f.end, f.entity) for f in found])
+        found = self._extractor.find(normalised.text, today, normalised.cased, department)
+        if sign is None:  # 胸口突然剧痛 is 胸口痛, "pain in my chest" chest pain: signs
+            sign = next(filter(None, (self._sign_in(normalised.text, f) for f in found)), None)
+        if sign is None and dangerous_fever(
+            normalised.text,
+            [float(f.value) for f in found if f.entity == "temperature"],
+            any(f.entity == "age_group" for f in found),
+        ):
+            sign = "41℃"
+        masked = mask(normalised.text, self._spans(normalised.text, found))
         ranking = self.model.rank(masked)
         if sign is not None:
             ranking = (
@@ -125,8 +153,29 @@ class BuiltinNlu:
         return Parse(text, intent.name, intent.confidence, language, ranking, entities)
 
     def _masked(self, text: str, today: date) -> str:
-        found = self._extractor.find(text, today)
-        return mask(text, [(f.start, f.end, f.entity) for f in found])
+        return mask(text, self._spans(text, self._extractor.find(text, today)))
+
+    def _sign_in(self, text: str, found: Found) -> str | None:
+        """The sign a complaint's part and feeling make, unless denied before it ("no chest
+        pain", 没有胸口疼)."""
+        if found.core is None:
+            return None
+        return self.emergency.find(text[: found.start] + found.core)
+
+    def _spans(self, text: str, found: Iterable[Found]) -> list[tuple[int, int, str]]:
+        """What to mask: a symptom as a symptom, or as a sign when it is an emergency's, so
+        that "我有⟨symptom⟩" is learnt once for every complaint a patient may name."""
+        return [
+            (
+                f.start,
+                f.end,
+                "sign"
+                if f.entity == "symptom"
+                and (self._sign_in(text, f) or self.emergency.find(text[f.start : f.end]))
+                else f.entity,
+            )
+            for f in found
+        ]
 
     def _gibberish(self, text: str) -> bool:
         """ "asdkjh", "qwerty zxc": Latin letters and no word the bot has ever seen."""

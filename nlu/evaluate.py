@@ -4,7 +4,12 @@ recall and F1, the out-of-scope figures and the most common confusions.
 An entity counts as right when its type and normalised value are right. A doctor that the data
 marks as ambiguous ("00868|02216") is right when the NLU offers exactly those candidates. The
 span score (type and offsets only) is also given, for comparison with NLUs that do not
-normalise values, such as a plain Rasa model."""
+normalise values, such as a plain Rasa model.
+
+Some words carry two entities: 我妈 is a relation (mother) and an age group (elderly). Rasa's
+format marks one entity a span, so a second reading within a marked span (妈 of [我妈], "mum"
+of [my mum]) is not counted either way; anything else the NLU finds unmarked is a false
+positive."""
 
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -79,6 +84,17 @@ def _span_matches(mark: Mark, entity: Entity) -> bool:
     return mark.entity == entity.entity and (mark.start, mark.end) == (entity.start, entity.end)
 
 
+def _second_readings_left_out(marks: tuple[Mark, ...], entities: Iterable[Entity]) -> list[Entity]:
+    """The entities to score: not one within a mark of another type, unless a mark of its own
+    type is there too."""
+    return [
+        e
+        for e in entities
+        if any(m.entity == e.entity and m.start <= e.start and e.end <= m.end for m in marks)
+        or not any(m.start <= e.start and e.end <= m.end for m in marks)
+    ]
+
+
 def evaluate(nlu: Understanding, examples: list[Example], now: datetime) -> Report:
     report = Report(examples=len(examples))
     correct = 0
@@ -100,9 +116,10 @@ def evaluate(nlu: Understanding, examples: list[Example], now: datetime) -> Repo
         else:
             confusions[(example.intent, parse.intent)] += 1
             report.intent_misses.append(Miss(example.text, example.intent, parse.intent))
-        for kind in {m.entity for m in example.marks} | {e.entity for e in parse.entities}:
+        entities = _second_readings_left_out(example.marks, parse.entities)
+        for kind in {m.entity for m in example.marks} | {e.entity for e in entities}:
             marks = [m for m in example.marks if m.entity == kind]
-            found = [e for e in parse.entities if e.entity == kind]
+            found = [e for e in entities if e.entity == kind]
             hits = _count_matches(marks, found, _value_matches)
             entity_tp[kind] += hits
             entity_expected[kind] += len(marks)

@@ -17,6 +17,7 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _DR_PREFIX = re.compile(r"(?<![a-z])(?:professor|doctor|prof|doc|dr)\.?\s*([a-z]+)(?![a-z])")
 _TITLE_AFTER = re.compile("|".join(TITLES_ZH))
+_BLANK = "\x00"  # matches no name, and is neither a letter nor a Han character
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,14 @@ def find_names(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) ->
     """Names in normalised text, outside the spans already `taken` (numbers, dates)."""
     found: list[NameMatch] = []
     coverage = Coverage(len(text), taken)
+    # Taken spans are blanked first: a name overlapping one ("孩子发烧" when 孩子 is the
+    # patient) would otherwise hide a shorter name beside it ("发烧").
+    blanked = list(text)
+    for start, end in taken:
+        blanked[start:end] = _BLANK * (end - start)
+    searched = "".join(blanked)
     for finder in (_exact, _by_sound, _surname_and_title, _latin_typos, _han_typos):
-        for match in finder(text, gazetteer):
+        for match in finder(searched, gazetteer):
             if coverage.free(match.start, match.end):
                 found.append(match)
                 coverage.claim(match.start, match.end)

@@ -237,7 +237,7 @@ _RELATIONS_ZH = {
     "grandparent": "爷爷|奶奶|外公|外婆|姥姥|姥爷|老人家",
     "parent_in_law": "公公|婆婆|岳父|岳母|丈母娘|老丈人",
     "spouse": "老公|老婆|丈夫|妻子|爱人|媳妇",
-    "sibling": "哥哥|姐姐|弟弟|妹妹",
+    "sibling": "哥哥|姐姐|弟弟|妹妹|我哥|我姐|我弟|我妹",
 }
 _RELATIONS_EN = {
     "parent_in_law": "mother-in-law|father-in-law",

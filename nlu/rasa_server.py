@@ -47,7 +47,16 @@ class RasaServerNlu:
         if refresh is not None:
             refresh(vocabulary)
 
-    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse:
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        lang_hint: str | None = None,
+        department: str | None = None,
+    ) -> Parse:
+        """`department` only reaches the built-in fallback: Rasa's parse takes no context (the
+        dialogue still narrows a doctor's candidates to the chosen department)."""
         sign = self._emergency.find(text) if self._emergency is not None else None
         try:
             parse = parse_from_rasa(
@@ -57,7 +66,7 @@ class RasaServerNlu:
             if self._fallback is None:
                 raise
             log.warning("Rasa server unavailable (%s); the built-in NLU answers", problem)
-            return self._fallback.parse(text, now=now, lang_hint=lang_hint)
+            return self._fallback.parse(text, now=now, lang_hint=lang_hint, department=department)
         if sign is not None:
             ranking = (
                 IntentScore("emergency", 1.0),

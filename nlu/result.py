@@ -41,6 +41,8 @@ ENTITY_TYPES = (
     "specialty",
     "person_name",
     "relation",  # who the patient is to the writer: son, mother, … (给我儿子挂号)
+    "temperature",
+    "age_group",
 )
 
 
@@ -116,6 +118,15 @@ class Parse:
 
 
 class Understanding(Protocol):
-    """Anything that turns a message into a Parse: the built-in NLU or a Rasa server."""
+    """Anything that turns a message into a Parse: the built-in NLU or a Rasa server.
+    `department`: the one the conversation has chosen (a code), which a doctor's name heard
+    in the message more likely belongs to (张维 in cardiology is 张伟)."""
 
-    def parse(self, text: str, *, now: datetime, lang_hint: str | None = None) -> Parse: ...
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        lang_hint: str | None = None,
+        department: str | None = None,
+    ) -> Parse: ...

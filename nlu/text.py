@@ -27,18 +27,26 @@ class Normalised:
     origin: tuple[int, ...]
     original_length: int
     cased: str = ""  # the same text before lower-casing: "Li Lei" is a name, "li" may not be
+    # Where character i ends in the original, when it stands for several (后 read from "hou"):
+    # `origin` is then where it starts. Empty when every character stands for one.
+    ends: tuple[int, ...] = ()
 
     def head(self, length: int) -> "Normalised":
         """The first `length` normalised characters, with their map."""
         if len(self.text) <= length:
             return self
         return Normalised(
-            self.text[:length], self.origin[:length], self.original_length, self.cased[:length]
+            self.text[:length],
+            self.origin[:length],
+            self.original_length,
+            self.cased[:length],
+            self.ends[:length],
         )
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original text's (start, end) for a non-empty span of the normalised text."""
-        return self.origin[start], self.origin[end - 1] + 1
+        last = self.ends[end - 1] if self.ends else self.origin[end - 1]
+        return self.origin[start], last + 1
 
 
 def normalise(text: str) -> Normalised:

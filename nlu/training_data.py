@@ -42,10 +42,17 @@ class TrainingData:
     examples: list[Example] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)  # surface form (lower) -> value
     lookups: dict[str, list[str]] = field(default_factory=dict)
+    # Surface forms of `synonym` blocks. A mark's value makes a synonym too, but one word may be
+    # marked as two entities ([我妈] a relation, mother, here; an age group, elderly, in the
+    # block): the block's word stands, whatever file comes first.
+    declared: set[str] = field(default_factory=set)
 
     def extend(self, other: "TrainingData") -> None:
         self.examples.extend(other.examples)
-        self.synonyms.update(other.synonyms)
+        for surface, value in other.synonyms.items():
+            if surface in other.declared or surface not in self.declared:
+                self.synonyms[surface] = value
+        self.declared |= other.declared
         for name, terms in other.lookups.items():
             self.lookups.setdefault(name, []).extend(terms)
 
@@ -119,6 +126,7 @@ def load_file(path: Path, content: bytes | None = None) -> TrainingData:
             value = str(item["synonym"])
             for line in _lines(item.get("examples"), f"{path}: synonym {value}"):
                 data.synonyms[line.lower()] = value
+                data.declared.add(line.lower())
         elif "lookup" in item:
             name = str(item["lookup"])
             data.lookups.setdefault(name, []).extend(

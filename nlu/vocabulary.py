@@ -36,6 +36,9 @@ class Vocabulary:
     doctors: tuple[DoctorTerms, ...] = ()
     symptoms: tuple[str, ...] = ()
     emergency_signs: tuple[str, ...] = ()
+    # Where it hurts, as the catalogue's triage table names it (胃, 膝盖, knee): with a feeling
+    # after it (胃不舒服), a complaint.
+    body_parts: tuple[str, ...] = ()
     timezone: str = "Asia/Shanghai"
     # Extra surface forms from the training data: {"hypertension": ("specialty", "高血压")}
     synonyms: dict[str, tuple[str, str]] = field(default_factory=dict)

@@ -7,19 +7,22 @@ part of day changes that slot ("不对，改成下午") and whatever depended on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from booking.book import BookingReceipt, book
-from booking.catalogue import Catalogue, Doctor, Hospital, Part, yuan
+from booking.catalogue import Catalogue, Doctor, Part, yuan
 from booking.errors import BookingError, SlotFull
 from booking.identity import age_on
 from booking.patients import Patient
 from booking.registration import patients_of_account
 from booking.schedule import is_released, local_now, release_moment
-from booking.search import SessionOffer, search_sessions
+from booking.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue import waitlist
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.departments import department_choices, department_name
 from bot.dialogue.register import continue_registration, start_registration
+from bot.dialogue.triage import suggest
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
 from nlu.quick_command import write_quick_command
@@ -27,7 +30,7 @@ from nlu.quick_command import write_quick_command
 OFFERED_SESSIONS = 6
 # Changing one of these forgets what was chosen after it.
 _DEPENDS = {
-    "department": ("doctor", "session", "waitlist"),
+    "department": ("doctor", "session", "waitlist", "specialty"),
     "doctor": ("session", "waitlist"),
     "date": ("session", "waitlist"),
     "part": ("session", "waitlist"),
@@ -137,6 +140,10 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _absorb_department(slots, catalogue, department.candidates or (department.value,))
     doctor = turn.parse.first("doctor")
     if doctor is not None:
+        # 张维 while booking cardiology is its 张伟, not orthopaedics' 张卫.
+        inside = [c for c in doctor.candidates if _in_department(catalogue, c, slots)]
+        if len(inside) == 1:
+            doctor = replace(doctor, value=inside[0], candidates=())
         if doctor.candidates:
             slots["candidates"] = list(doctor.candidates)
             slots.pop("doctor", None)
@@ -158,6 +165,26 @@ def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         _set(slots, "part", part)
     if when is not None and part is not None:  # one session named: no list needed any more
         slots.pop("list_sessions", None)
+    if not {"department", "doctor", "candidates"} & slots.keys():
+        _absorb_what_for(ctx, turn, catalogue)
+
+
+def _absorb_what_for(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
+    """挂个看糖尿病的专家号, "a diabetes specialist": the doctors who treat it; 挂个看胃病的号,
+    给孩子挂个号: the department triage names, when it names one."""
+    specialty = turn.value("specialty")
+    if specialty is not None and search_doctors(catalogue, specialty=specialty):
+        ctx.state.slots["specialty"] = specialty
+        return
+    found = suggest(turn.parse, ctx.triage, catalogue)
+    if found.suggested == 1:
+        _absorb_department(ctx.state.slots, catalogue, (found.departments[0].code,))
+
+
+def _in_department(catalogue: Catalogue, work_no: str, slots: dict[str, object]) -> bool:
+    return (
+        "department" in slots and _doctor(catalogue, work_no).department_code == slots["department"]
+    )
 
 
 def _narrow_to(slots: dict[str, object], catalogue: Catalogue, hospital: str) -> None:
@@ -199,6 +226,11 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
                 ctx.reply(ctx.say("book.which_doctor"), _doctor_choices(ctx, catalogue, doctors))
             ]
         if "doctor" not in slots:
+            if "department" not in slots and slots.get("specialty"):
+                specialty = str(slots["specialty"])
+                doctors = search_doctors(catalogue, specialty=specialty)
+                text = ctx.say("duty.specialty", specialty=specialty)
+                return [ctx.reply(text, _doctor_choices(ctx, catalogue, doctors))]
             if "department" not in slots:
                 return [_ask_department(ctx, catalogue)]
             return await _ask_doctor(ctx, catalogue)
@@ -244,18 +276,20 @@ def _ask_department(ctx: Context, catalogue: Catalogue) -> Outbound:
     slots = ctx.state.slots
     codes = slots.pop("department_candidates", None)
     if codes:
-        choices = department_choices(ctx, catalogue, only=codes, hospital=None)
+        shared = [d for d in catalogue.departments if d.code in codes]
+        choices = department_choices(ctx, catalogue, shared, stop=True)
         return ctx.reply(ctx.say("book.which_department"), choices)
     text = ctx.say("book.ask_department")
     missing = slots.pop("not_here", None)
-    if missing is not None and slots.get("hospital"):
-        hospital = _hospital(catalogue, str(slots["hospital"]))
+    hospital = slots.get("hospital")
+    if missing is not None and hospital is not None:
+        named = next(h for h in catalogue.hospitals if h.code == hospital)
         text = ctx.say(
             "book.not_in_hospital",
-            hospital=hospital.name_en if ctx.language == "en" else hospital.name_zh,
+            hospital=named.name_en if ctx.language == "en" else named.name_zh,
             department=_department_name(ctx, catalogue, str(missing)),
         )
-    return ctx.reply(text, department_choices(ctx, catalogue))
+    return ctx.reply(text, department_choices(ctx, catalogue, hospital=hospital, stop=True))
 
 
 async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
@@ -583,66 +617,7 @@ def _bookable_department(catalogue: Catalogue, code: str) -> bool:
 
 
 def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
-    department = next(d for d in catalogue.departments if d.code == code)
-    return department.name_en if ctx.language == "en" else department.name_zh
-
-
-_ANY = object()
-
-
-def department_choices(
-    ctx: Context,
-    catalogue: Catalogue,
-    *,
-    only: list[str] | None = None,
-    hospital: object = _ANY,
-) -> tuple[Choice, ...]:
-    """The bookable departments, of the hospital the patient named (the booking's, unless
-    `hospital` says); when the list spans several hospitals, each says which."""
-    english = ctx.language == "en"
-    named = ctx.state.slots.get("hospital") if hospital is _ANY else hospital
-    listed = [
-        d
-        for d in catalogue.departments
-        if d.bookable
-        and (named is None or d.hospital_code == named)
-        and (only is None or d.code in only)
-    ]
-    several = len({d.hospital_code for d in listed}) > 1
-    departments = tuple(
-        Choice(
-            f"department:{d.code}",
-            ctx.say(
-                "department_at",
-                department=d.name_en if english else d.name_zh,
-                hospital=hospital_short(ctx, _hospital(catalogue, d.hospital_code)),
-            )
-            if several
-            else d.name_en
-            if english
-            else d.name_zh,
-        )
-        for d in listed
-    )
-    if ctx.state.task != "book":  # asked who is on duty, or where to go: nothing to stop
-        return departments
-    return (*departments, Choice("nav:stop", ctx.say("nav.stop")))
-
-
-def hospital_short(ctx: Context, hospital: Hospital) -> str:
-    """The shortest name patients use for a hospital (市一院, TCM Hospital), for labels."""
-    english = ctx.language == "en"
-    names = [
-        n
-        for n in hospital.aliases
-        if n.isascii() == english and (english or len(n) >= 3)  # 一院 alone says little
-    ]
-    full = hospital.name_en if english else hospital.name_zh
-    return min(names, key=len) if names else full
-
-
-def _hospital(catalogue: Catalogue, code: str) -> Hospital:
-    return next(h for h in catalogue.hospitals if h.code == code)
+    return department_name(ctx, next(d for d in catalogue.departments if d.code == code))
 
 
 def _hospital_of(catalogue: Catalogue, department: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,6 +84,8 @@ class Context:
     # Development without an SMS gateway: one-time codes are shown in the chat (never in
     # production: bot.settings refuses it).
     show_codes: bool = False
+    # The catalogue's triage table (hints, body parts, children): which department for what.
+    triage: dict[str, object] = field(default_factory=dict)
 
     @property
     def language(self) -> str:

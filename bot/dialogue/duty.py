@@ -1,5 +1,5 @@
-"""Who is on duty (出诊查询) and which department for a symptom (导诊). Every answer offers
-what it found as choices that start a booking there."""
+"""Who is on duty (出诊查询) and who treats what. Every answer offers what it found as choices
+that start a booking there. Which department for a complaint (导诊) is bot.dialogue.triage."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 from booking.catalogue import Catalogue, Doctor, Part
 from booking.search import SessionOffer, search_doctors, search_sessions
-from bot.dialogue.book import department_choices, doctor_name, session_key, session_label
+from bot.dialogue.book import doctor_name, session_key, session_label
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.departments import department_choices
 from channels.messages import Choice, Outbound
 
 SHOWN = 6
@@ -124,42 +125,3 @@ def _sessions(
 
 def _find(catalogue: Catalogue, work_no: str) -> Doctor:
     return next(d for d in catalogue.doctors if d.work_no == work_no)
-
-
-def triage(
-    ctx: Context, turn: Turn, catalogue: Catalogue, triage: dict[str, object]
-) -> list[Outbound]:
-    symptoms = [_fold(s) for s in (turn.parse.values("symptom") if turn.parse else [])]
-    hints = triage.get("hints") or {}
-    codes: list[str] = []
-    if isinstance(hints, dict):
-        for code, terms in hints.items():
-            words = [_fold(str(t)) for t in terms or []]
-            # The hint inside what the patient said: 孩子发烧 is 儿科, but 发烧 alone is not.
-            if any(word in symptom for symptom in symptoms for word in words):
-                codes.append(str(code))
-    hospital = turn.value("hospital")  # "市中医院看胃病挂哪个科": that hospital's only
-    departments = [
-        d
-        for d in catalogue.departments
-        if d.code in codes and d.bookable and hospital in (None, d.hospital_code)
-    ]
-    if not departments:
-        choices = department_choices(ctx, catalogue, hospital=hospital)
-        return [ctx.reply(ctx.say("triage.ask"), choices)]
-    english = ctx.language == "en"
-    names = [d.name_en if english else d.name_zh for d in departments]
-    choices = tuple(
-        Choice(f"department:{d.code}", name) for d, name in zip(departments, names, strict=True)
-    )
-    return [
-        ctx.reply(
-            ctx.say("triage.suggest", departments=("、" if not english else ", ").join(names)),
-            choices,
-        )
-    ]
-
-
-def _fold(symptom: str) -> str:
-    """头疼 and 头痛 are the same complaint; English in lower case."""
-    return symptom.lower().replace("疼", "痛")

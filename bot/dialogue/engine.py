@@ -29,6 +29,7 @@ from bot.dialogue import (
     quick,
     register,
     reschedule,
+    triage,
     waitlist,
 )
 from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
@@ -133,6 +134,7 @@ class DialogueEngine:
                     self._complaint_filed,
                     self._complaint_within,
                     self._show_codes,
+                    self._triage,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
@@ -181,8 +183,12 @@ class DialogueEngine:
                 state.language = "en" if english else (inbound.language_hint or "zh")
             await set_quiet(ctx.uows, ctx.clock, ctx.account, quiet)
             return [ctx.reply(ctx.say("quiet_on" if quiet else "quiet_off"))]
+        chosen = state.slots.get("department") if state.task == "book" else None
         parse = self._nlu.parse(
-            text, now=ctx.now(), lang_hint=state.language or inbound.language_hint
+            text,
+            now=ctx.now(),
+            lang_hint=state.language or inbound.language_hint,
+            department=str(chosen) if chosen else None,
         )
         field = fields.awaited(state)
         if field is None and _clearly_in(text, parse.language):
@@ -272,7 +278,7 @@ class DialogueEngine:
         if intent == "query_schedule":
             return await duty.duty(ctx, turn)
         if intent == "triage":
-            return duty.triage(ctx, turn, await ctx.catalogue(), self._triage)
+            return triage.answer(ctx, turn, await ctx.catalogue())
         if intent == "my_appointments":
             return await bookings.show(ctx)
         if intent == "cancel":
@@ -313,10 +319,18 @@ def _intent_of(turn: Turn) -> str | None:
         return turn.parse.intent
     if turn.parse.intent == "inform":
         # Outside any task, "明天下午李明医生" or "a cardiologist on Friday" asks for a booking,
-        # and "头疼两天了" for advice on where to go.
+        # and "头疼两天了" or "孩子39度" for advice on where to go.
         if turn.value("doctor") or turn.value("department"):
             return "book"
-        return "triage" if turn.value("symptom") else None
+        return "triage" if turn.value("symptom") or turn.value("temperature") else None
+    complaint = turn.value("symptom") or turn.value("temperature")
+    if complaint and (turn.parse.intent == "triage" or turn.parse.confidence < SURE_ENOUGH):
+        return "triage"  # unsure of the words around it, but a complaint is what it is about
+    named = any(turn.value(kind) for kind in ("doctor", "department", "specialty"))
+    if complaint and turn.parse.intent == "query_schedule" and not named:
+        # "Which doctor do I need? My knee hurts": nobody treats "knee hurts" by name; the
+        # question is which department.
+        return "triage"
     return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
 
 

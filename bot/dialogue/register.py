@@ -89,6 +89,7 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     if answers.get("code_for"):
         return await _check_code(ctx, turn)
     step = next(s for s in _STEPS if s not in answers)
+    _also_given(ctx, turn, answers, step)
     given = turn.value(step if step != "name" else "person_name") or turn.text
     try:
         if step == "name":
@@ -123,6 +124,22 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     except BookingError as error:  # e.g. the account has all the patients it may have
         return False, _refused(ctx, error)
     return True, _added(ctx, patient)
+
+
+def _also_given(ctx: Context, turn: Turn, answers: dict[str, str], step: str) -> None:
+    """ "我叫王小明，身份证110101199003074514": the fields after the one asked for, when the
+    message gives them too and they are right; any other is asked for in its turn."""
+    for later, entity in (("id_number", "id_number"), ("phone", "phone")):
+        given = turn.value(entity) if later != step and later not in answers else None
+        if given is None:
+            continue
+        try:
+            if later == "id_number":
+                answers[later] = parse_id_number(given, today=ctx.now().date()).number
+            else:
+                answers[later] = parse_mobile(given)
+        except BookingError:
+            continue
 
 
 def _added(ctx: Context, patient: Patient) -> list[Outbound]:
@@ -248,6 +265,8 @@ async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
     ctx.state.start("register")
     number = parse_id_number(turn.value("id_number") or "", today=ctx.now().date()).number
     ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
+    if turn.value("person_name"):  # "王小明 110101…", "register Li Lei 110101…"
+        return await continue_register(ctx, turn)
     return [ask(ctx, "name")]
 
 

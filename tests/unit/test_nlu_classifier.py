@@ -32,7 +32,10 @@ def test_probabilities_are_scikit_learns(nlu: BuiltinNlu) -> None:
 def test_masking_replaces_names_with_placeholders() -> None:
     masked = mask("挂心内科张伟的号", [(1, 4, "department"), (4, 6, "doctor")])
     assert masked == "挂 \ue001  \ue002 的号"
-    assert mask("胸痛", [(0, 2, "symptom")]) == "胸痛"  # symptoms stay as written
+    # A complaint is marked and still read: "a complaint", and which one.
+    assert mask("胃不舒服", [(0, 4, "symptom")]) == " \ue00f 胃不舒服 "
+    assert mask("胸痛", [(0, 2, "sign")]) == " \ue010 胸痛 "
+    assert mask("哮喘", [(0, 2, "specialty")]) == "哮喘"  # specialties stay as written
 
 
 def test_a_saved_model_answers_exactly_as_the_trained_one(tmp_path: Path) -> None:

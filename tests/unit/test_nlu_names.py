@@ -141,3 +141,22 @@ def test_english_typos_wherever_they_stand(nlu: BuiltinNlu, text: str, code: str
 
 def test_professor_is_a_title(nlu: BuiltinNlu) -> None:
     assert parse(nlu, "Professor Wang on Monday").values("doctor") == ["01105"]
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen", "work_no", "candidates"),
+    [
+        ("张维", "CARD", "00868", ()),  # a sound-alike, in cardiology: cardiology's 张伟
+        ("张维", "ORTH", "02216", ()),  # in orthopaedics: 张卫
+        ("zhang wei", "CARD", "00868", ()),
+        ("张维", None, "00868", ("00868", "02216")),  # nothing chosen yet: the bot asks
+        ("张卫", "CARD", "00868", ("00868", "02216")),  # an exact name elsewhere: it asks
+        ("骨科张维", "CARD", "02216", ()),  # the department named in the message wins
+    ],
+)
+def test_a_sound_alike_is_resolved_in_the_department_already_chosen(
+    nlu: BuiltinNlu, text: str, chosen: str | None, work_no: str, candidates: tuple[str, ...]
+) -> None:
+    doctor = nlu.parse(text, now=WEDNESDAY_10AM, department=chosen).first("doctor")
+    assert doctor is not None
+    assert (doctor.value, set(doctor.candidates)) == (work_no, set(candidates))

@@ -374,3 +374,61 @@ def test_every_id_number_of_a_generated_population_is_recognised(nlu: BuiltinNlu
         or parse(nlu, f"身份证号{p.id_number.lower()}").first("id_number") is None
     ]
     assert not missed, missed[:10]
+
+
+@pytest.mark.parametrize("number", ["110101199003074513", "110101199013074514"])
+def test_an_id_number_with_a_wrong_check_digit_or_date_is_none(
+    nlu: BuiltinNlu, number: str
+) -> None:
+    assert parse(nlu, f"身份证{number}").values("id_number") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Guangzhou Tianhe (440106) for someone born in 1975: valid by GB 11643, although
+        # python-stdnum's table has the county only from 1985.
+        "身份证号440106197512035117",
+        "310115198811093626",  # Shanghai Pudong, the same
+    ],
+)
+def test_an_id_number_of_a_county_newer_than_its_holder(nlu: BuiltinNlu, text: str) -> None:
+    assert parse(nlu, text).values("id_number") == [text[-18:]]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "number"),
+    [
+        ("我叫王小明，身份证110101199003074514", "王小明", "110101199003074514"),
+        ("register Li Lei 110101199003074514", "Li Lei", "110101199003074514"),
+        ("我叫孙丽华，身份证是110105196207140351", "孙丽华", "110105196207140351"),
+        # Guangzhou Tianhe (440106) for someone born in 1975: valid by GB 11643, although
+        # python-stdnum's table has the county only from 1985.
+        ("我叫刘建华，身份证号440106197512035117", "刘建华", "440106197512035117"),
+        ("my name is Chen Jie and my ID is 310115198811093626", "Chen Jie", "310115198811093626"),
+    ],
+)
+def test_a_sentence_giving_an_id_number_is_a_registration(
+    nlu: BuiltinNlu, text: str, name: str, number: str
+) -> None:
+    found = parse(nlu, text)
+    assert found.intent == "register"
+    assert (found.values("person_name"), found.values("id_number")) == ([name], [number])
+
+
+@pytest.mark.parametrize(
+    ("text", "specialty"),
+    [
+        ("我想挂个看糖尿病的专家号", "糖尿病"),
+        ("帮我约个治近视的专家", "近视"),
+        ("想挂个帕金森方面的专家号", "帕金森"),
+        ("I need a diabetes specialist", "糖尿病"),
+        ("can you book me in with a pneumonia expert", "肺炎"),
+        ("I'd like an appointment with an osteoporosis specialist", "骨质疏松"),
+    ],
+)
+def test_asking_for_an_expert_for_a_disease_is_a_booking(
+    nlu: BuiltinNlu, text: str, specialty: str
+) -> None:
+    found = parse(nlu, text)
+    assert (found.intent, found.values("specialty")) == ("book", [specialty])
