@@ -46,18 +46,7 @@ MAX_TEXT = 4000
 # Below this confidence the bot asks instead of acting on its best guess.
 SURE_ENOUGH = 0.45
 # The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = (
-    "book",
-    "my_appointments",
-    "cancel",
-    "reschedule",
-    "query_schedule",
-    "triage",
-    "register",
-    "complaint",
-    "complaint_status",
-    "help",
-)
+TASK_INTENTS = fields.TASKS
 # Commands (Telegram's, and the web page's buttons): the same in every language.
 COMMANDS = {
     "/start": "greet",

@@ -12,20 +12,18 @@ import unicodedata
 from bot.dialogue.state import DialogueState
 from nlu.result import Parse
 
-# What a patient may want instead of answering: the tasks of the menu.
-TASKS = frozenset(
-    {
-        "book",
-        "my_appointments",
-        "cancel",
-        "reschedule",
-        "query_schedule",
-        "triage",
-        "register",
-        "complaint",
-        "complaint_status",
-        "help",
-    }
+# The tasks the dialogue can carry out (its menu): what a patient may want instead of answering.
+TASKS = (
+    "book",
+    "my_appointments",
+    "cancel",
+    "reschedule",
+    "query_schedule",
+    "triage",
+    "register",
+    "complaint",
+    "complaint_status",
+    "help",
 )
 # A task this sure, in a message that is not a plausible answer, is an explicit request.
 SURE_OF_TASK = 0.8
