@@ -33,13 +33,11 @@ import copy
 import shutil
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, Phase, event, settings
@@ -55,172 +53,64 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import text
 
-from booking.appointments import AppointmentStatus, BookingView
+from booking.appointments import BookingView
 from booking.attendance import mark_arrived, mark_noshow
 from booking.audit import COMMAND_LINE
 from booking.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
 from booking.book import book
-from booking.catalogue import Catalogue, ClinicType, Department, Doctor, Hospital, Part
 from booking.changes import cancel, stop_session, transfer
 from booking.clock import FixedClock
 from booking.errors import (
-    AlreadyBooked,
-    Blacklisted,
     BookingError,
     DifferentDepartment,
-    NotBookable,
-    OutsideWindow,
     PastDeadline,
-    PlaceTaken,
-    QuotaExceeded,
-    SessionStopped,
     SlotFull,
     WrongStatus,
 )
 from booking.listing import find_bookings
 from booking.patients import BlacklistEntry, BlacklistSource
-from booking.policy import BookingPolicy
 from booking.ports import SessionAvailability, SessionFilter
 from booking.protect import Protector
 from booking.registration import register_patient
 from booking.roster import import_catalogue
 from booking.schedule import PlaceStatus, PlannedSession, SessionStatus
 from booking.store import Database
+from tests.integration.booking_model import (
+    ARRIVED,
+    BOOKED,
+    CANCELLED,
+    CATALOGUE,
+    DEPARTMENT_OF,
+    HOSPITAL,
+    LATEST,
+    MONDAY,
+    NOSHOW,
+    PAST,
+    PATIENTS,
+    POLICY,
+    SCHEDULE,
+    Ban,
+    BookingModel,
+    HospitalModel,
+    Refusals,
+    SessionModel,
+    local_today,
+    names,
+    quota_breaches,
+)
 from tests.support import MONDAY_9AM, SECRET, id_number, postgres_database, sqlite_database
 
-HOSPITAL, UPLOAD = BlacklistSource.HOSPITAL, SyncOrigin.UPLOAD
-
+UPLOAD = SyncOrigin.UPLOAD
 T = TypeVar("T")
-Refusals = set[type[BookingError]]
-
-BOOKED, ARRIVED, CANCELLED, NOSHOW = (
-    AppointmentStatus.BOOKED,
-    AppointmentStatus.ARRIVED,
-    AppointmentStatus.CANCELLED,
-    AppointmentStatus.NOSHOW,
-)
 BUSY, FREE, WITHDRAWN = PlaceStatus.BUSY, PlaceStatus.FREE, PlaceStatus.BUSY_UNAVAILABLE
-POLICY = BookingPolicy()  # the defaults the issue names: 1 per department a day, 2 a day, 3 in 7
-TZ = ZoneInfo("Asia/Shanghai")
-HOSPITAL = "H1"
-MONDAY = date(2026, 11, 23)
-# The clock moves at most until Thursday morning, so that most sessions stay ahead.
-LATEST = MONDAY_9AM + timedelta(hours=72)
-
-CATALOGUE = Catalogue(
-    clinic_types={"general": ClinicType("general", "普通", "General", 500, 1000)},
-    hospitals=(Hospital(HOSPITAL, "测试医院", "Test Hospital"),),
-    departments=(
-        Department(HOSPITAL, "INT", "内科", "Internal medicine"),
-        Department(HOSPITAL, "SUR", "外科", "Surgery"),
-        Department(HOSPITAL, "LAB", "检验科", "Laboratory", bookable=False),
-    ),
-    doctors=tuple(
-        Doctor(HOSPITAL, dept, work_no, name, name_en, "主治医师", "general")
-        for work_no, dept, name, name_en in (
-            ("D01", "INT", "赵明", "Zhao Ming"),
-            ("D02", "INT", "钱亮", "Qian Liang"),
-            ("D03", "SUR", "孙刚", "Sun Gang"),
-            ("D04", "SUR", "周静", "Zhou Jing"),
-            ("D05", "LAB", "吴敏", "Wu Min"),
-        )
-    ),
-)
-DEPARTMENT_OF = {d.work_no: d.department_code for d in CATALOGUE.doctors}
-BOOKABLE = {d.code: d.bookable for d in CATALOGUE.departments}
-
-# (doctor, days after Monday 23 November, part, capacity)
-SCHEDULE: tuple[tuple[str, int, Part, int], ...] = (
-    ("D02", 0, Part.AM, 3),  # under way at 09:00: place 1 (08:00) is past, 2 and 3 are not
-    ("D01", 0, Part.PM, 2),
-    ("D03", 0, Part.PM, 2),
-    ("D01", 1, Part.AM, 3),
-    ("D03", 1, Part.AM, 2),
-    ("D02", 1, Part.PM, 2),
-    ("D05", 1, Part.AM, 2),  # laboratory: not bookable
-    ("D02", 2, Part.AM, 2),
-    ("D04", 2, Part.EVE, 3),
-    ("D01", 3, Part.AM, 2),
-    ("D04", 3, Part.PM, 2),
-    ("D02", 7, Part.AM, 2),  # Monday 30: the last day of the window at the start
-    ("D03", 8, Part.AM, 2),  # Tuesday 1 December: released at 07:00 on Tuesday 24
-    ("D01", -14, Part.PM, 2),  # a fortnight ago: 张伟 did not come …
-    ("D03", -13, Part.AM, 2),  # … twice; one more no-show within 90 days and he is banned
-)
-PAST = (len(SCHEDULE) - 2, len(SCHEDULE) - 1)
 SESSION = st.sampled_from(range(PAST[0]))  # the rules draw among this week's sessions
-PATIENTS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊")
 # 张伟 books about half of the time, so that one patient meets the quotas and the ban. (No
 # one_of here nor below: each alternative costs the shrinker whole runs of the machine.)
 PATIENT = st.integers(1 - len(PATIENTS), len(PATIENTS) - 1).map(lambda n: max(n, 0))
 # Who, where, and which queue number if the patient asks for one (4 is never there); a
 # shrunk example books the first free place.
 BOOKING = st.tuples(PATIENT, SESSION, st.integers(-4, 4).map(lambda n: n if n > 0 else None))
-
-
-@dataclass
-class SessionModel:
-    id: int
-    department: str
-    visit_date: date
-    starts_at: datetime
-    ends_at: datetime
-    place_starts: dict[int, datetime]  # queue number -> start of its time window
-    stopped: bool = False
-
-    @property
-    def capacity(self) -> int:
-        return len(self.place_starts)
-
-
-@dataclass
-class BookingModel:
-    patient: int  # index into PATIENTS
-    session: SessionModel
-    queue_no: int
-    status: AppointmentStatus = BOOKED
-
-
-State = tuple[list[SessionModel], list[int], list[str], dict[str, BookingModel]]
-
-
-@dataclass
-class Ban:
-    source: BlacklistSource
-    starts_on: date
-    until: date
-
-
-def quota_breaches(uses: Iterable[tuple[date, str]], policy: BookingPolicy = POLICY) -> list[str]:
-    """Which quotas a patient's active bookings (visit date, department) break."""
-    uses = list(uses)
-    breaches = [
-        f"{n} bookings in {dept} on {day}"
-        for (day, dept), n in Counter(uses).items()
-        if n > policy.max_per_department_per_day
-    ]
-    per_day = Counter(day for day, _ in uses)
-    breaches += [f"{n} bookings on {d}" for d, n in per_day.items() if n > policy.max_per_day]
-    for first in per_day:
-        last = first + timedelta(days=policy.period_days - 1)
-        n = sum(first <= day <= last for day, _ in uses)
-        if n > policy.max_per_period:
-            breaches.append(f"{n} bookings from {first} to {last}")
-    return breaches
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(TZ).date()
-
-
-def last_released(now: datetime) -> date:
-    here = now.astimezone(TZ)
-    ahead = POLICY.window_days - (here.time() < POLICY.release_time)
-    return here.date() + timedelta(days=ahead)
-
-
-def names(refusals: Iterable[type[BookingError]]) -> str:
-    return ", ".join(sorted(r.__name__ for r in refusals)) or "none"
+State = tuple[HospitalModel, list[int], list[str]]
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -231,13 +121,9 @@ class BookingMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.clock = FixedClock(MONDAY_9AM)
         self.protector = Protector(SECRET)
-        self.sessions: list[SessionModel] = []
+        self.model = HospitalModel(self.clock)
         self.patient_ids: list[int] = []
         self.patient_hashes: list[str] = []
-        self.model: dict[str, BookingModel] = {}
-        self.bans: dict[int, list[Ban]] = defaultdict(list)
-        self.listed: dict[int, tuple[date, date]] = {}  # the hospital's list: from, until
-        self.given_back: set[tuple[int, int]] = set()  # (session index, queue number)
         self.resources = AsyncExitStack()  # closed in teardown, last in first out
         try:
             self.db = self.run(self.fresh_database())
@@ -260,7 +146,7 @@ class BookingMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coro)
 
     def state(self) -> State:
-        return (self.sessions, self.patient_ids, self.patient_hashes, self.model)
+        return (self.model, self.patient_ids, self.patient_hashes)
 
     async def populate(self, db: Database) -> None:
         """The catalogue, this week's sessions, the patients and 张伟's history."""
@@ -283,7 +169,7 @@ class BookingMachine(RuleBasedStateMachine):
                     place = await uow.sessions.place_times(s.id, queue_no)
                     assert place is not None
                     starts[queue_no] = place.starts_at
-                self.sessions.append(
+                self.model.sessions.append(
                     SessionModel(
                         s.id, DEPARTMENT_OF[work_no], s.visit_date, s.starts_at, s.ends_at, starts
                     )
@@ -302,7 +188,7 @@ class BookingMachine(RuleBasedStateMachine):
         # 张伟's two no-shows of a fortnight ago, through the use cases at the time.
         self.clock.set(MONDAY_9AM - timedelta(days=14))
         for index in PAST:
-            past = self.sessions[index]
+            past = self.model.sessions[index]
             receipt = await book(
                 self.db,
                 self.clock,
@@ -310,83 +196,14 @@ class BookingMachine(RuleBasedStateMachine):
                 session_id=past.id,
                 channel="sms",
             )
-            self.model[receipt.appointment.booking_no] = BookingModel(0, past, 1, NOSHOW)
+            self.model.bookings[receipt.appointment.booking_no] = BookingModel(0, past, 1, NOSHOW)
         self.clock.set(MONDAY_9AM - timedelta(days=12))
-        for booking_no in self.model:
+        for booking_no in self.model.bookings:
             assert await mark_noshow(self.db, self.clock, booking_no) is None
         self.clock.set(MONDAY_9AM)
 
-    # ---- the model -------------------------------------------------------------------------
-
     def now(self) -> datetime:
         return self.clock.now()
-
-    def holders(self, s: SessionModel) -> dict[int, BookingModel]:
-        """Queue number -> the booking that holds it (every status but cancelled holds)."""
-        return {
-            b.queue_no: b for b in self.model.values() if b.session is s and b.status != CANCELLED
-        }
-
-    def free_places(self, s: SessionModel) -> list[int]:
-        """Queue numbers that can still be booked: not held, not stopped, their time ahead."""
-        if s.stopped:
-            return []
-        held = self.holders(s)
-        now = self.now()
-        return [q for q, at in sorted(s.place_starts.items()) if q not in held and at > now]
-
-    def banned(self, patient: int, source: BlacklistSource | None = None) -> bool:
-        today = local_today(self.now())
-        return any(
-            b.starts_on <= today <= b.until and source in (None, b.source)
-            for b in self.bans[patient]
-        )
-
-    def session_refusals(self, s: SessionModel) -> Refusals:
-        refusals: Refusals = set()
-        if not BOOKABLE[s.department]:
-            refusals.add(NotBookable)
-        if s.stopped:
-            refusals.add(SessionStopped)
-        if s.ends_at <= self.now() or s.visit_date > last_released(self.now()):
-            refusals.add(OutsideWindow)
-        return refusals
-
-    def patient_refusals(
-        self, patient: int, s: SessionModel, moving: BookingModel | None = None
-    ) -> Refusals:
-        refusals: Refusals = set()
-        if self.banned(patient):
-            refusals.add(Blacklisted)
-        mine = [
-            b
-            for b in self.model.values()
-            if b.patient == patient and b.status != CANCELLED and b is not moving
-        ]
-        if any(b.session is s for b in mine):
-            refusals.add(AlreadyBooked)
-        uses = [(b.session.visit_date, b.session.department) for b in mine]
-        if quota_breaches([*uses, (s.visit_date, s.department)]):
-            refusals.add(QuotaExceeded)
-        return refusals
-
-    def book_refusals(self, patient: int, s: SessionModel, queue_no: int | None) -> Refusals:
-        refusals = self.session_refusals(s) | self.patient_refusals(patient, s)
-        free = self.free_places(s)
-        if s.stopped:
-            return refusals
-        if not free:
-            refusals.add(SlotFull)
-        elif queue_no is not None and queue_no not in free:
-            refusals.add(PlaceTaken)  # others are free: the patient may choose again
-        return refusals
-
-    def describe(self, booking_no: str) -> str:
-        b = self.model[booking_no]
-        where = self.sessions.index(b.session)
-        return (
-            f"{b.status} booking {booking_no} (patient {b.patient}, session {where}/{b.queue_no})"
-        )
 
     def attempt(
         self, kind: str, coro: Coroutine[Any, Any, T], refusals: Refusals, what: str
@@ -409,9 +226,9 @@ class BookingMachine(RuleBasedStateMachine):
     # ---- the rules -------------------------------------------------------------------------
 
     def _book(self, kind: str, patient: int, index: int, queue_no: int | None) -> str | None:
-        s = self.sessions[index]
-        refusals = self.book_refusals(patient, s, queue_no)
-        expected_queue_no = queue_no or min(self.free_places(s), default=0)
+        s = self.model.sessions[index]
+        refusals = self.model.book_refusals(patient, s, queue_no)
+        expected_queue_no = queue_no or min(self.model.free_places(s), default=0)
         receipt = self.attempt(
             kind,
             book(
@@ -433,7 +250,7 @@ class BookingMachine(RuleBasedStateMachine):
         )
         assert (appointment.session_id, appointment.status) == (s.id, BOOKED)
         assert appointment.patient_id == self.patient_ids[patient]
-        self.model[appointment.booking_no] = BookingModel(patient, s, appointment.queue_no)
+        self.model.bookings[appointment.booking_no] = BookingModel(patient, s, appointment.queue_no)
         return appointment.booking_no
 
     @initialize(target=bookings, attempts=st.lists(BOOKING, min_size=2, max_size=8))
@@ -447,18 +264,15 @@ class BookingMachine(RuleBasedStateMachine):
         booked = [self._book("book", *attempt) for attempt in attempts]
         return multiple(*(no for no in booked if no is not None))
 
-    def places_given_back(self) -> list[tuple[int, int]]:
-        return sorted((i, q) for i, q in self.given_back if q not in self.holders(self.sessions[i]))
-
-    @precondition(lambda self: bool(self.places_given_back()))
+    @precondition(lambda self: bool(self.model.places_given_back()))
     @rule(target=bookings, pick=st.integers(0, 1000), patient=st.integers(0, len(PATIENTS) - 1))
     def book_place_given_back(self, pick: int, patient: int) -> Any:
         """A place given back (cancelled, or left by a transfer) can be booked again, by its
         queue number, by a patient the model sees no reason to refuse (when there is one)."""
-        places = self.places_given_back()
+        places = self.model.places_given_back()
         index, queue_no = places[pick % len(places)]
-        s = self.sessions[index]
-        allowed = [p for p in range(len(PATIENTS)) if not self.book_refusals(p, s, queue_no)]
+        s = self.model.sessions[index]
+        allowed = [p for p in range(len(PATIENTS)) if not self.model.book_refusals(p, s, queue_no)]
         if allowed:
             patient = allowed[patient % len(allowed)]
         booked = self._book("rebook", patient, index, queue_no)
@@ -471,24 +285,24 @@ class BookingMachine(RuleBasedStateMachine):
         now and then (``anyone`` = 0) whichever booking was drawn."""
         # In booking order: the booking numbers are random, and Hypothesis needs every run of
         # an example to make the same choices.
-        candidates = [no for no, b in self.model.items() if wanted(b)]
+        candidates = [no for no, b in self.model.bookings.items() if wanted(b)]
         return candidates[pick % len(candidates)] if anyone and candidates else drawn
 
     @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2))
     def cancel_booking(self, booking: str, pick: int, anyone: int) -> None:
         booking = self.choose(booking, pick, anyone, lambda b: b.status == BOOKED)
-        b = self.model[booking]
+        b = self.model.bookings[booking]
         refusals: Refusals = set()
         if b.status != BOOKED:
             refusals.add(WrongStatus)
         if self.now() >= b.session.starts_at:
             refusals.add(PastDeadline)
-        what = self.describe(booking)
+        what = self.model.describe(booking)
         done = self.attempt("cancel", cancel(self.db, self.clock, booking), refusals, what)
         if done is not None:
             assert done.booking_no == booking
             b.status = CANCELLED
-            self.given_back.add((self.sessions.index(b.session), b.queue_no))
+            self.model.given_back.add((self.model.sessions.index(b.session), b.queue_no))
 
     @rule(
         booking=bookings,
@@ -502,10 +316,14 @@ class BookingMachine(RuleBasedStateMachine):
     ) -> None:
         """Mostly to another session of the same department; now and then to any session."""
         booking = self.choose(booking, pick, anyone, lambda b: b.status == BOOKED)
-        b = self.model[booking]
+        b = self.model.bookings[booking]
         current = b.session
-        same = [s for s in self.sessions if s.department == current.department and s is not current]
-        target = self.sessions[to] if anywhere == 0 or not same else same[to % len(same)]
+        same = [
+            s
+            for s in self.model.sessions
+            if s.department == current.department and s is not current
+        ]
+        target = self.model.sessions[to] if anywhere == 0 or not same else same[to % len(same)]
         refusals: Refusals = set()
         if b.status != BOOKED:
             refusals.add(WrongStatus)
@@ -516,35 +334,37 @@ class BookingMachine(RuleBasedStateMachine):
         last_day = current.visit_date - timedelta(days=POLICY.transfer_days_before)
         if local_today(self.now()) > last_day:
             refusals.add(PastDeadline)
-        refusals |= self.session_refusals(target) | self.patient_refusals(b.patient, target, b)
-        free = self.free_places(target)
+        refusals |= self.model.session_refusals(target) | self.model.patient_refusals(
+            b.patient, target, b
+        )
+        free = self.model.free_places(target)
         if not free and not target.stopped:
             refusals.add(SlotFull)
         receipt = self.attempt(
             "transfer",
             transfer(self.db, self.clock, booking, target.id),
             refusals,
-            f"{self.describe(booking)} to session {self.sessions.index(target)}",
+            f"{self.model.describe(booking)} to session {self.model.sessions.index(target)}",
         )
         if receipt is None:
             return
         assert receipt.to_session.id == target.id
         assert receipt.place.queue_no == free[0], f"transfer: got {receipt.place}, not {free[0]}"
-        self.given_back.add((self.sessions.index(current), b.queue_no))
+        self.model.given_back.add((self.model.sessions.index(current), b.queue_no))
         b.session, b.queue_no = target, free[0]
 
-    @precondition(lambda self: sum(s.stopped for s in self.sessions) < 2)
+    @precondition(lambda self: sum(s.stopped for s in self.model.sessions) < 2)
     @rule(pick=SESSION, anywhere=st.integers(0, 2))
     def stop(self, pick: int, anywhere: int) -> None:
         """停诊, mostly of a session with bookings (checked in or not) to cancel; at most two
         per run, so that there is something left to book."""
         busy = [
             s
-            for s in self.sessions
-            if any(b.status in (BOOKED, ARRIVED) for b in self.holders(s).values())
+            for s in self.model.sessions
+            if any(b.status in (BOOKED, ARRIVED) for b in self.model.holders(s).values())
         ]
-        s = self.sessions[pick] if anywhere == 0 or not busy else busy[pick % len(busy)]
-        index = self.sessions.index(s)
+        s = self.model.sessions[pick] if anywhere == 0 or not busy else busy[pick % len(busy)]
+        index = self.model.sessions.index(s)
         refusals: Refusals = {WrongStatus} if s.stopped else set()
         cancelled = self.attempt(
             "stop",
@@ -555,12 +375,14 @@ class BookingMachine(RuleBasedStateMachine):
         if cancelled is None:
             return
         expected = {
-            no for no, b in self.model.items() if b.session is s and b.status in (BOOKED, ARRIVED)
+            no
+            for no, b in self.model.bookings.items()
+            if b.session is s and b.status in (BOOKED, ARRIVED)
         }
         got = {a.booking_no for a in cancelled}
         assert got == expected, f"stop session {index} cancelled {got}; the model: {expected}"
         for no in expected:
-            self.model[no].status = CANCELLED
+            self.model.bookings[no].status = CANCELLED
         s.stopped = True
 
     @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2))
@@ -570,13 +392,13 @@ class BookingMachine(RuleBasedStateMachine):
         booking = self.choose(
             booking, pick, anyone, lambda b: b.status == BOOKED and b.session.visit_date == today
         )
-        b = self.model[booking]
+        b = self.model.bookings[booking]
         refusals: Refusals = set()
         if today != b.session.visit_date:
             refusals.add(PastDeadline)
         if b.status != BOOKED:
             refusals.add(WrongStatus)
-        what = self.describe(booking)
+        what = self.model.describe(booking)
         arrived = self.attempt("arrive", mark_arrived(self.db, self.clock, booking), refusals, what)
         if arrived is not None:
             b.status = ARRIVED
@@ -585,18 +407,18 @@ class BookingMachine(RuleBasedStateMachine):
     def no_show(self, booking: str, pick: int, anyone: int) -> None:
         self._no_show(self.choose(booking, pick, anyone, lambda b: b.status == BOOKED))
 
-    @precondition(lambda self: any(b.status == BOOKED for b in self.model.values()))
+    @precondition(lambda self: any(b.status == BOOKED for b in self.model.bookings.values()))
     @rule()
     def no_shows_of_the_day(self) -> None:
         """The desk marks every booking of a session that has begun, and not checked in, as
         a no-show; this is how patients reach the ban."""
-        for booking, b in list(self.model.items()):
+        for booking, b in list(self.model.bookings.items()):
             if b.status == BOOKED and b.session.starts_at <= self.now():
                 self._no_show(booking)
 
     def _no_show(self, booking: str) -> None:
         """After 3 no-shows within 90 days the patient is banned for 90 days."""
-        b = self.model[booking]
+        b = self.model.bookings[booking]
         refusals: Refusals = set()
         if self.now() < b.session.starts_at:
             refusals.add(PastDeadline)
@@ -606,7 +428,7 @@ class BookingMachine(RuleBasedStateMachine):
         async def noshow() -> tuple[BlacklistEntry | None]:
             return (await mark_noshow(self.db, self.clock, booking),)
 
-        what = self.describe(booking)
+        what = self.model.describe(booking)
         outcome = self.attempt("no-show", noshow(), refusals, what)
         if outcome is None:
             return
@@ -616,10 +438,10 @@ class BookingMachine(RuleBasedStateMachine):
         since = today - timedelta(days=POLICY.noshow_lookback_days)
         noshows = sum(
             x.patient == b.patient and x.status == NOSHOW and x.session.visit_date >= since
-            for x in self.model.values()
+            for x in self.model.bookings.values()
         )
         # A ban from the hospital's list does not stand in for the no-show ban: it may end sooner.
-        expect_ban = noshows >= POLICY.noshow_ban_threshold and not self.banned(
+        expect_ban = noshows >= POLICY.noshow_ban_threshold and not self.model.banned(
             b.patient, BlacklistSource.NOSHOW
         )
         assert (ban is not None) == expect_ban, f"no-show {what}: ban {ban}, {noshows} no-shows"
@@ -627,26 +449,27 @@ class BookingMachine(RuleBasedStateMachine):
             event("no-show: patient banned")
             until = today + timedelta(days=POLICY.noshow_ban_days)
             assert (ban.starts_on, ban.until) == (today, until)
-            self.bans[b.patient].append(Ban(BlacklistSource.NOSHOW, ban.starts_on, until))
+            self.model.bans[b.patient].append(Ban(BlacklistSource.NOSHOW, ban.starts_on, until))
 
-    @precondition(lambda self: sum(map(len, self.bans.values())) < 2)
+    @precondition(lambda self: sum(map(len, self.model.bans.values())) < 2)
     @rule(patient=st.integers(0, len(PATIENTS) - 1), days=st.integers(0, 2))
     def hospital_blacklists(self, patient: int, days: int) -> None:
         """The hospital's list, synchronised as staff upload it: this patient on it from today
         for ``days`` more days (replacing their earlier line), with everyone listed before."""
         today = local_today(self.now())
-        self.listed[patient] = (today, today + timedelta(days=days))
+        self.model.listed[patient] = (today, today + timedelta(days=days))
         lines = ["身份证号,原因,开始日期,结束日期"] + [
             f"{id_number(n + 1)},医院黑名单,{start},{until}"
-            for n, (start, until) in sorted(self.listed.items())
+            for n, (start, until) in sorted(self.model.listed.items())
         ]
         file = ListFile("\n".join(lines).encode())
         report = self.run(
             sync_file(self.db, self.clock, self.protector, file, origin=UPLOAD, actor=COMMAND_LINE)
         )
         assert report.status is SyncStatus.APPLIED, report
-        self.bans[patient] = [b for b in self.bans[patient] if b.source is not HOSPITAL]
-        self.bans[patient].append(Ban(HOSPITAL, today, today + timedelta(days=days)))
+        bans = self.model.bans[patient]
+        bans[:] = [b for b in bans if b.source is not BlacklistSource.HOSPITAL]
+        bans.append(Ban(BlacklistSource.HOSPITAL, today, today + timedelta(days=days)))
 
     @precondition(lambda self: self.clock.now() < LATEST)
     @rule(hours=st.sampled_from([1, 2, 5, 11, 22]))
@@ -673,11 +496,11 @@ class BookingMachine(RuleBasedStateMachine):
     def database_never_overbooks(self) -> None:
         views, availability, places = self.run(self.snapshot())
         active = [v for v in views if v.status != CANCELLED]
-        for s in self.sessions:
+        for s in self.model.sessions:
             held = [v for v in active if v.session_id == s.id]
             queue_nos = [v.queue_no for v in held]
             patients = [v.patient_name for v in held]
-            where = f"session {self.sessions.index(s)}"
+            where = f"session {self.model.sessions.index(s)}"
             busy, withdrawn = places[s.id, BUSY], places[s.id, WITHDRAWN]
             total = busy + withdrawn + places[s.id, FREE]
             assert total == s.capacity, f"{where}: {total} places for {s.capacity}"
@@ -689,7 +512,7 @@ class BookingMachine(RuleBasedStateMachine):
             if availability[s.id].session.status is SessionStatus.OPEN:
                 assert not s.stopped, f"{where} is open again"
                 assert (busy, withdrawn) == (len(held), 0), f"{where}: {busy} busy, {held=}"
-                assert free == len(self.free_places(s)), f"{where}: {free} free places"
+                assert free == len(self.model.free_places(s)), f"{where}: {free} free places"
             else:
                 assert s.stopped, f"{where} stopped unasked"
                 kept = [v.booking_no for v in held if v.status in (BOOKED, ARRIVED)]
@@ -701,7 +524,7 @@ class BookingMachine(RuleBasedStateMachine):
         for name, uses in by_patient.items():
             assert not quota_breaches(uses), f"{name}: {quota_breaches(uses)}"
         # And the database holds exactly the bookings the model expects.
-        index = {s.id: i for i, s in enumerate(self.sessions)}
+        index = {s.id: i for i, s in enumerate(self.model.sessions)}
         stored = {
             v.booking_no: (v.status, index[v.session_id], v.queue_no, v.patient_name, v.visit_date)
             for v in views
@@ -714,7 +537,7 @@ class BookingMachine(RuleBasedStateMachine):
                 PATIENTS[b.patient],
                 b.session.visit_date,
             )
-            for no, b in self.model.items()
+            for no, b in self.model.bookings.items()
         }
         differ = {no: (stored.get(no), expected.get(no)) for no in stored.keys() | expected.keys()}
         assert stored == expected, {no: d for no, d in differ.items() if d[0] != d[1]}
@@ -736,9 +559,8 @@ class SqliteBookingMachine(BookingMachine):
             async with sqlite_database(path) as db:
                 await self.populate(db)
             template = SqliteBookingMachine.template = (path, copy.deepcopy(self.state()))
-        self.sessions, self.patient_ids, self.patient_hashes, self.model = copy.deepcopy(
-            template[1]
-        )
+        self.model, self.patient_ids, self.patient_hashes = copy.deepcopy(template[1])
+        self.model.clock = self.clock
         source = template[0]
         for name in (source.name, source.name + "-wal"):  # no log is left once all is closed
             if (source.parent / name).exists():

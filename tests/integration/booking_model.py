@@ -1,0 +1,239 @@
+"""The model of the hospital that the state machine in test_booking_stateful.py checks the real
+use cases against: the catalogue and the week's sessions, the bookings, the bans, and what
+the rules of booking say about them. Plain Python over the model's own records, nothing read
+from the code under test: each prediction here is written from the rules as the issues state
+them, so that the machine can tell when the product disagrees.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from booking.appointments import AppointmentStatus
+from booking.catalogue import Catalogue, ClinicType, Department, Doctor, Hospital, Part
+from booking.clock import FixedClock
+from booking.errors import (
+    AlreadyBooked,
+    Blacklisted,
+    BookingError,
+    NotBookable,
+    OutsideWindow,
+    PlaceTaken,
+    QuotaExceeded,
+    SessionStopped,
+    SlotFull,
+)
+from booking.patients import BlacklistSource
+from booking.policy import BookingPolicy
+from tests.support import MONDAY_9AM
+
+Refusals = set[type[BookingError]]
+
+BOOKED, ARRIVED, CANCELLED, NOSHOW = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CANCELLED,
+    AppointmentStatus.NOSHOW,
+)
+POLICY = BookingPolicy()  # the defaults the issue names: 1 per department a day, 2 a day, 3 in 7
+TZ = ZoneInfo("Asia/Shanghai")
+HOSPITAL = "H1"
+MONDAY = date(2026, 11, 23)
+# The clock moves at most until Thursday morning, so that most sessions stay ahead.
+LATEST = MONDAY_9AM + timedelta(hours=72)
+
+CATALOGUE = Catalogue(
+    clinic_types={"general": ClinicType("general", "普通", "General", 500, 1000)},
+    hospitals=(Hospital(HOSPITAL, "测试医院", "Test Hospital"),),
+    departments=(
+        Department(HOSPITAL, "INT", "内科", "Internal medicine"),
+        Department(HOSPITAL, "SUR", "外科", "Surgery"),
+        Department(HOSPITAL, "LAB", "检验科", "Laboratory", bookable=False),
+    ),
+    doctors=tuple(
+        Doctor(HOSPITAL, dept, work_no, name, name_en, "主治医师", "general")
+        for work_no, dept, name, name_en in (
+            ("D01", "INT", "赵明", "Zhao Ming"),
+            ("D02", "INT", "钱亮", "Qian Liang"),
+            ("D03", "SUR", "孙刚", "Sun Gang"),
+            ("D04", "SUR", "周静", "Zhou Jing"),
+            ("D05", "LAB", "吴敏", "Wu Min"),
+        )
+    ),
+)
+DEPARTMENT_OF = {d.work_no: d.department_code for d in CATALOGUE.doctors}
+BOOKABLE = {d.code: d.bookable for d in CATALOGUE.departments}
+
+# (doctor, days after Monday 23 November, part, capacity)
+SCHEDULE: tuple[tuple[str, int, Part, int], ...] = (
+    ("D02", 0, Part.AM, 3),  # under way at 09:00: place 1 (08:00) is past, 2 and 3 are not
+    ("D01", 0, Part.PM, 2),
+    ("D03", 0, Part.PM, 2),
+    ("D01", 1, Part.AM, 3),
+    ("D03", 1, Part.AM, 2),
+    ("D02", 1, Part.PM, 2),
+    ("D05", 1, Part.AM, 2),  # laboratory: not bookable
+    ("D02", 2, Part.AM, 2),
+    ("D04", 2, Part.EVE, 3),
+    ("D01", 3, Part.AM, 2),
+    ("D04", 3, Part.PM, 2),
+    ("D02", 7, Part.AM, 2),  # Monday 30: the last day of the window at the start
+    ("D03", 8, Part.AM, 2),  # Tuesday 1 December: released at 07:00 on Tuesday 24
+    ("D01", -14, Part.PM, 2),  # a fortnight ago: 张伟 did not come …
+    ("D03", -13, Part.AM, 2),  # … twice; one more no-show within 90 days and he is banned
+)
+PAST = (len(SCHEDULE) - 2, len(SCHEDULE) - 1)
+PATIENTS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊")
+
+
+@dataclass
+class SessionModel:
+    id: int
+    department: str
+    visit_date: date
+    starts_at: datetime
+    ends_at: datetime
+    place_starts: dict[int, datetime]  # queue number -> start of its time window
+    stopped: bool = False
+
+    @property
+    def capacity(self) -> int:
+        return len(self.place_starts)
+
+
+@dataclass
+class BookingModel:
+    patient: int  # index into PATIENTS
+    session: SessionModel
+    queue_no: int
+    status: AppointmentStatus = BOOKED
+
+
+@dataclass
+class Ban:
+    source: BlacklistSource
+    starts_on: date
+    until: date
+
+
+def quota_breaches(uses: Iterable[tuple[date, str]], policy: BookingPolicy = POLICY) -> list[str]:
+    """Which quotas a patient's active bookings (visit date, department) break."""
+    uses = list(uses)
+    breaches = [
+        f"{n} bookings in {dept} on {day}"
+        for (day, dept), n in Counter(uses).items()
+        if n > policy.max_per_department_per_day
+    ]
+    per_day = Counter(day for day, _ in uses)
+    breaches += [f"{n} bookings on {d}" for d, n in per_day.items() if n > policy.max_per_day]
+    for first in per_day:
+        last = first + timedelta(days=policy.period_days - 1)
+        n = sum(first <= day <= last for day, _ in uses)
+        if n > policy.max_per_period:
+            breaches.append(f"{n} bookings from {first} to {last}")
+    return breaches
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(TZ).date()
+
+
+def last_released(now: datetime) -> date:
+    here = now.astimezone(TZ)
+    ahead = POLICY.window_days - (here.time() < POLICY.release_time)
+    return here.date() + timedelta(days=ahead)
+
+
+def names(refusals: Iterable[type[BookingError]]) -> str:
+    return ", ".join(sorted(r.__name__ for r in refusals)) or "none"
+
+
+class HospitalModel:
+    """What the hospital should look like, and which refusals the rules allow."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.sessions: list[SessionModel] = []
+        self.bookings: dict[str, BookingModel] = {}
+        self.bans: dict[int, list[Ban]] = defaultdict(list)
+        self.listed: dict[int, tuple[date, date]] = {}  # the hospital's list: from, until
+        self.given_back: set[tuple[int, int]] = set()  # (session index, queue number)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def holders(self, s: SessionModel) -> dict[int, BookingModel]:
+        """Queue number -> the booking that holds it (every status but cancelled holds)."""
+        return {
+            b.queue_no: b
+            for b in self.bookings.values()
+            if b.session is s and b.status != CANCELLED
+        }
+
+    def free_places(self, s: SessionModel) -> list[int]:
+        """Queue numbers that can still be booked: not held, not stopped, their time ahead."""
+        if s.stopped:
+            return []
+        held = self.holders(s)
+        now = self.now()
+        return [q for q, at in sorted(s.place_starts.items()) if q not in held and at > now]
+
+    def places_given_back(self) -> list[tuple[int, int]]:
+        return sorted((i, q) for i, q in self.given_back if q not in self.holders(self.sessions[i]))
+
+    def banned(self, patient: int, source: BlacklistSource | None = None) -> bool:
+        today = local_today(self.now())
+        return any(
+            b.starts_on <= today <= b.until and source in (None, b.source)
+            for b in self.bans[patient]
+        )
+
+    def session_refusals(self, s: SessionModel) -> Refusals:
+        refusals: Refusals = set()
+        if not BOOKABLE[s.department]:
+            refusals.add(NotBookable)
+        if s.stopped:
+            refusals.add(SessionStopped)
+        if s.ends_at <= self.now() or s.visit_date > last_released(self.now()):
+            refusals.add(OutsideWindow)
+        return refusals
+
+    def patient_refusals(
+        self, patient: int, s: SessionModel, moving: BookingModel | None = None
+    ) -> Refusals:
+        refusals: Refusals = set()
+        if self.banned(patient):
+            refusals.add(Blacklisted)
+        mine = [
+            b
+            for b in self.bookings.values()
+            if b.patient == patient and b.status != CANCELLED and b is not moving
+        ]
+        if any(b.session is s for b in mine):
+            refusals.add(AlreadyBooked)
+        uses = [(b.session.visit_date, b.session.department) for b in mine]
+        if quota_breaches([*uses, (s.visit_date, s.department)]):
+            refusals.add(QuotaExceeded)
+        return refusals
+
+    def book_refusals(self, patient: int, s: SessionModel, queue_no: int | None) -> Refusals:
+        refusals = self.session_refusals(s) | self.patient_refusals(patient, s)
+        free = self.free_places(s)
+        if s.stopped:
+            return refusals
+        if not free:
+            refusals.add(SlotFull)
+        elif queue_no is not None and queue_no not in free:
+            refusals.add(PlaceTaken)  # others are free: the patient may choose again
+        return refusals
+
+    def describe(self, booking_no: str) -> str:
+        b = self.bookings[booking_no]
+        where = self.sessions.index(b.session)
+        return (
+            f"{b.status} booking {booking_no} (patient {b.patient}, session {where}/{b.queue_no})"
+        )
