@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.appointments import AppointmentStatus
@@ -27,6 +27,7 @@ from booking.errors import (
     SessionStopped,
     SlotFull,
 )
+from booking.notices import NoticeKind
 from booking.patients import BlacklistSource
 from booking.policy import BookingPolicy
 from tests.support import MONDAY_9AM
@@ -111,6 +112,23 @@ class BookingModel:
     session: SessionModel
     queue_no: int
     status: AppointmentStatus = BOOKED
+    chat: bool = False  # booked with the patient's chat account: reminders go there
+    placed_at: datetime | None = None  # when it last took its place: booked, moved, reinstated
+    # Every session it has been on, the current one last (a session may come back).
+    history: list[SessionModel] = field(default_factory=list)
+
+    @property
+    def expected_at(self) -> datetime:
+        """When the patient is expected: the start of the place's time window."""
+        return self.session.place_starts[self.queue_no]
+
+    def earlier_sessions(self) -> list[SessionModel]:
+        """The sessions it was on before, in the order it first left them."""
+        seen: list[SessionModel] = []
+        for s in self.history:
+            if s is not self.session and all(s is not t for t in seen):
+                seen.append(s)
+        return seen
 
 
 @dataclass
@@ -118,6 +136,29 @@ class Ban:
     source: BlacklistSource
     starts_on: date
     until: date
+
+
+# The reminders (M1): the evening before the visit at 20:00, and two hours before the time the
+# patient is expected; each only when it is still ahead as the booking takes its place.
+EVENING = time(20, 0)
+SOON = timedelta(hours=2)
+
+
+def reminders_due(b: BookingModel) -> dict[NoticeKind, datetime]:
+    """The reminders a booking should hold for its current place, and when each is due: a
+    live chat booking has those that were still ahead when it was last placed (booked, moved
+    or taken from a waitlist); any other booking has none."""
+    if not b.chat or b.status != BOOKED:
+        return {}
+    assert b.placed_at is not None
+    expected = b.expected_at
+    due = {
+        NoticeKind.REMINDER_EVENING: datetime.combine(
+            b.session.visit_date - timedelta(days=1), EVENING, TZ
+        ),
+        NoticeKind.REMINDER_SOON: expected - SOON,
+    }
+    return {kind: at for kind, at in due.items() if b.placed_at < at < expected}
 
 
 def quota_breaches(uses: Iterable[tuple[date, str]], policy: BookingPolicy = POLICY) -> list[str]:
@@ -234,6 +275,8 @@ class HospitalModel:
     def describe(self, booking_no: str) -> str:
         b = self.bookings[booking_no]
         where = self.sessions.index(b.session)
+        how = "chat" if b.chat else "desk"
         return (
-            f"{b.status} booking {booking_no} (patient {b.patient}, session {where}/{b.queue_no})"
+            f"{b.status} {how} booking {booking_no} "
+            f"(patient {b.patient}, session {where}/{b.queue_no})"
         )

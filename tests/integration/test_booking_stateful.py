@@ -13,6 +13,13 @@ no booked or arrived appointment, and the bookings stored are exactly the model'
 given back (by a cancellation or a transfer) has a rule of its own that books it again, and
 must succeed whenever the model sees no other reason to refuse.
 
+Reminders (issue 14): most bookings are made with the patient's chat account, and a booking
+moves back and forth (A → B → A by 转号). After every step the notices table must give each
+live chat booking exactly the reminders of its current place that were still ahead when it
+took that place (the evening before at 20:00, two hours before its time), once each and
+saying where and when, and no pending reminder to a cancelled booking or for a session the
+booking has left. The model works out which reminders are due from the rule, not from the code.
+
 The catalogue is small so that sessions fill up and quotas bite: one hospital, internal
 medicine and surgery with two doctors each, a laboratory that takes no bookings, 13 sessions
 of 2 or 3 places from Monday 23 November 2026 (the clock starts at 09:00, with Monday
@@ -30,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
+import json
 import shutil
 import tempfile
 from collections import Counter, defaultdict
@@ -51,7 +59,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from booking.appointments import BookingView
 from booking.attendance import mark_arrived, mark_noshow
@@ -68,6 +76,7 @@ from booking.errors import (
     WrongStatus,
 )
 from booking.listing import find_bookings
+from booking.notices import REMINDERS, NoticeKind, NoticeStatus
 from booking.patients import BlacklistEntry, BlacklistSource
 from booking.ports import SessionAvailability, SessionFilter
 from booking.protect import Protector
@@ -75,6 +84,7 @@ from booking.registration import register_patient
 from booking.roster import import_catalogue
 from booking.schedule import PlaceStatus, PlannedSession, SessionStatus
 from booking.store import Database
+from booking.store.tables import AppointmentRow, NoticeRow
 from tests.integration.booking_model import (
     ARRIVED,
     BOOKED,
@@ -89,6 +99,7 @@ from tests.integration.booking_model import (
     PATIENTS,
     POLICY,
     SCHEDULE,
+    TZ,
     Ban,
     BookingModel,
     HospitalModel,
@@ -97,20 +108,27 @@ from tests.integration.booking_model import (
     local_today,
     names,
     quota_breaches,
+    reminders_due,
 )
 from tests.support import MONDAY_9AM, SECRET, id_number, postgres_database, sqlite_database
 
 UPLOAD = SyncOrigin.UPLOAD
 T = TypeVar("T")
 BUSY, FREE, WITHDRAWN = PlaceStatus.BUSY, PlaceStatus.FREE, PlaceStatus.BUSY_UNAVAILABLE
+PENDING, SENT = NoticeStatus.PENDING, NoticeStatus.SENT
 SESSION = st.sampled_from(range(PAST[0]))  # the rules draw among this week's sessions
 # 张伟 books about half of the time, so that one patient meets the quotas and the ban. (No
 # one_of here nor below: each alternative costs the shrinker whole runs of the machine.)
 PATIENT = st.integers(1 - len(PATIENTS), len(PATIENTS) - 1).map(lambda n: max(n, 0))
-# Who, where, and which queue number if the patient asks for one (4 is never there); a
+# Mostly with the patient's chat account, so that the booking has reminders; a shrunk
+# example books without one (as at the desk) unless the reminders matter.
+CHAT = st.integers(0, 3).map(bool)
+# Who, where, which queue number if the patient asks for one (4 is never there), and how; a
 # shrunk example books the first free place.
-BOOKING = st.tuples(PATIENT, SESSION, st.integers(-4, 4).map(lambda n: n if n > 0 else None))
-State = tuple[HospitalModel, list[int], list[str]]
+QUEUE_NO = st.integers(-4, 4).map(lambda n: n if n > 0 else None)
+BOOKING = st.tuples(PATIENT, SESSION, QUEUE_NO, CHAT)
+# The model, each patient's id and ID number's hash, chat account and its id.
+State = tuple[HospitalModel, list[int], list[str], list[tuple[str, str]], list[int]]
 
 
 class BookingMachine(RuleBasedStateMachine):
@@ -124,6 +142,8 @@ class BookingMachine(RuleBasedStateMachine):
         self.model = HospitalModel(self.clock)
         self.patient_ids: list[int] = []
         self.patient_hashes: list[str] = []
+        self.accounts: list[tuple[str, str]] = []
+        self.account_ids: list[int] = []
         self.resources = AsyncExitStack()  # closed in teardown, last in first out
         try:
             self.db = self.run(self.fresh_database())
@@ -146,7 +166,7 @@ class BookingMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coro)
 
     def state(self) -> State:
-        return (self.model, self.patient_ids, self.patient_hashes)
+        return (self.model, self.patient_ids, self.patient_hashes, self.accounts, self.account_ids)
 
     async def populate(self, db: Database) -> None:
         """The catalogue, this week's sessions, the patients and 张伟's history."""
@@ -175,6 +195,7 @@ class BookingMachine(RuleBasedStateMachine):
                     )
                 )
         for n, name in enumerate(PATIENTS, start=1):
+            account = self.protector.account("telegram", f"patient-{n}")
             patient = await register_patient(
                 self.db,
                 self.protector,
@@ -182,9 +203,16 @@ class BookingMachine(RuleBasedStateMachine):
                 name=name,
                 id_number=id_number(n),
                 phone=f"1390013{n:04d}",
+                account=account,
             )
             self.patient_ids.append(patient.id)
             self.patient_hashes.append(patient.id_hash)
+            self.accounts.append(account)
+        async with self.db(readonly=True) as uow:
+            for channel, user_id in self.accounts:
+                found = await uow.patients.find_account(channel, user_id)
+                assert found is not None
+                self.account_ids.append(found.id)
         # 张伟's two no-shows of a fortnight ago, through the use cases at the time.
         self.clock.set(MONDAY_9AM - timedelta(days=14))
         for index in PAST:
@@ -225,7 +253,10 @@ class BookingMachine(RuleBasedStateMachine):
 
     # ---- the rules -------------------------------------------------------------------------
 
-    def _book(self, kind: str, patient: int, index: int, queue_no: int | None) -> str | None:
+    def _book(
+        self, kind: str, patient: int, index: int, queue_no: int | None, chat: bool
+    ) -> str | None:
+        """Book with the patient's chat account (reminders go there) or without one."""
         s = self.model.sessions[index]
         refusals = self.model.book_refusals(patient, s, queue_no)
         expected_queue_no = queue_no or min(self.model.free_places(s), default=0)
@@ -236,11 +267,12 @@ class BookingMachine(RuleBasedStateMachine):
                 self.clock,
                 patient_id=self.patient_ids[patient],
                 session_id=s.id,
-                channel="sms",
+                channel="telegram" if chat else "sms",
+                account=self.accounts[patient] if chat else None,
                 queue_no=queue_no,
             ),
             refusals,
-            f"patient {patient} into session {index} (queue no {queue_no})",
+            f"patient {patient} into session {index} (queue no {queue_no}, chat {chat})",
         )
         if receipt is None:
             return None
@@ -250,23 +282,30 @@ class BookingMachine(RuleBasedStateMachine):
         )
         assert (appointment.session_id, appointment.status) == (s.id, BOOKED)
         assert appointment.patient_id == self.patient_ids[patient]
-        self.model.bookings[appointment.booking_no] = BookingModel(patient, s, appointment.queue_no)
+        self.model.bookings[appointment.booking_no] = BookingModel(
+            patient, s, appointment.queue_no, chat=chat, placed_at=self.now(), history=[s]
+        )
         return appointment.booking_no
 
     @initialize(target=bookings, attempts=st.lists(BOOKING, min_size=2, max_size=8))
-    def morning_rush(self, attempts: list[tuple[int, int, int | None]]) -> Any:
+    def morning_rush(self, attempts: list[tuple[int, int, int | None, bool]]) -> Any:
         """Bookings to start from, whichever rules Hypothesis leaves out of an example."""
         return self.book_places(attempts)
 
     @rule(target=bookings, attempts=st.lists(BOOKING, min_size=1, max_size=4))
-    def book_places(self, attempts: list[tuple[int, int, int | None]]) -> Any:
+    def book_places(self, attempts: list[tuple[int, int, int | None, bool]]) -> Any:
         """A few bookings in a row, so that sessions fill up and quotas bite."""
         booked = [self._book("book", *attempt) for attempt in attempts]
         return multiple(*(no for no in booked if no is not None))
 
     @precondition(lambda self: bool(self.model.places_given_back()))
-    @rule(target=bookings, pick=st.integers(0, 1000), patient=st.integers(0, len(PATIENTS) - 1))
-    def book_place_given_back(self, pick: int, patient: int) -> Any:
+    @rule(
+        target=bookings,
+        pick=st.integers(0, 1000),
+        patient=st.integers(0, len(PATIENTS) - 1),
+        chat=CHAT,
+    )
+    def book_place_given_back(self, pick: int, patient: int, chat: bool) -> Any:
         """A place given back (cancelled, or left by a transfer) can be booked again, by its
         queue number, by a patient the model sees no reason to refuse (when there is one)."""
         places = self.model.places_given_back()
@@ -275,7 +314,7 @@ class BookingMachine(RuleBasedStateMachine):
         allowed = [p for p in range(len(PATIENTS)) if not self.model.book_refusals(p, s, queue_no)]
         if allowed:
             patient = allowed[patient % len(allowed)]
-        booked = self._book("rebook", patient, index, queue_no)
+        booked = self._book("rebook", patient, index, queue_no, chat)
         return multiple() if booked is None else multiple(booked)
 
     def choose(
@@ -316,14 +355,35 @@ class BookingMachine(RuleBasedStateMachine):
     ) -> None:
         """Mostly to another session of the same department; now and then to any session."""
         booking = self.choose(booking, pick, anyone, lambda b: b.status == BOOKED)
-        b = self.model.bookings[booking]
-        current = b.session
+        current = self.model.bookings[booking].session
         same = [
             s
             for s in self.model.sessions
             if s.department == current.department and s is not current
         ]
         target = self.model.sessions[to] if anywhere == 0 or not same else same[to % len(same)]
+        self._transfer(booking, target)
+
+    @precondition(
+        lambda self: any(
+            b.status == BOOKED and b.earlier_sessions() for b in self.model.bookings.values()
+        )
+    )
+    @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2), back=SESSION)
+    def transfer_back(self, booking: str, pick: int, anyone: int, back: int) -> None:
+        """转号 back to a session the booking was on before (A → B → A): it takes a place
+        there again, with the reminders of that place (issue 14, class 3)."""
+        booking = self.choose(
+            booking, pick, anyone, lambda b: b.status == BOOKED and bool(b.earlier_sessions())
+        )
+        b = self.model.bookings[booking]
+        earlier = b.earlier_sessions() or [b.session]  # none: "already in this session"
+        self._transfer(booking, earlier[back % len(earlier)])
+
+    def _transfer(self, booking: str, target: SessionModel) -> None:
+        """转号 by the patient, in chat for a chat booking (by staff for a desk booking)."""
+        b = self.model.bookings[booking]
+        current = b.session
         refusals: Refusals = set()
         if b.status != BOOKED:
             refusals.add(WrongStatus)
@@ -340,9 +400,10 @@ class BookingMachine(RuleBasedStateMachine):
         free = self.model.free_places(target)
         if not free and not target.stopped:
             refusals.add(SlotFull)
+        account = self.accounts[b.patient] if b.chat else None
         receipt = self.attempt(
             "transfer",
-            transfer(self.db, self.clock, booking, target.id),
+            transfer(self.db, self.clock, booking, target.id, account=account),
             refusals,
             f"{self.model.describe(booking)} to session {self.model.sessions.index(target)}",
         )
@@ -350,8 +411,11 @@ class BookingMachine(RuleBasedStateMachine):
             return
         assert receipt.to_session.id == target.id
         assert receipt.place.queue_no == free[0], f"transfer: got {receipt.place}, not {free[0]}"
+        if any(s is target for s in b.history):
+            event("transfer: back to a session it was on before")
         self.model.given_back.add((self.model.sessions.index(current), b.queue_no))
-        b.session, b.queue_no = target, free[0]
+        b.session, b.queue_no, b.placed_at = target, free[0], self.now()
+        b.history.append(target)
 
     @precondition(lambda self: sum(s.stopped for s in self.model.sessions) < 2)
     @rule(pick=SESSION, anywhere=st.integers(0, 2))
@@ -542,6 +606,74 @@ class BookingMachine(RuleBasedStateMachine):
         differ = {no: (stored.get(no), expected.get(no)) for no in stored.keys() | expected.keys()}
         assert stored == expected, {no: d for no, d in differ.items() if d[0] != d[1]}
 
+    async def reminder_rows(self) -> list[Any]:
+        """Every reminder in the notices table, with the number of the booking it is about."""
+        async with self.db(readonly=True) as uow:
+            rows = await uow.session.execute(
+                select(
+                    AppointmentRow.booking_no,
+                    NoticeRow.kind,
+                    NoticeRow.key,
+                    NoticeRow.status,
+                    NoticeRow.account_id,
+                    NoticeRow.due_at,
+                    NoticeRow.not_after,
+                    NoticeRow.payload,
+                )
+                .join(AppointmentRow, AppointmentRow.id == NoticeRow.appointment_id)
+                .where(NoticeRow.kind.in_([kind.value for kind in REMINDERS]))
+                .order_by(NoticeRow.id)
+            )
+            return list(rows.all())
+
+    @invariant()
+    def every_live_booking_has_its_reminders(self) -> None:
+        """Issue 14: a live chat booking has, for its current place, exactly the reminders
+        that were still ahead when it took that place (pending, or sent), each once and
+        saying where and when; no reminder is pending twice, nor for a cancelled booking, nor
+        for a session the booking no longer holds; a booking without an account has none.
+        (No dispatcher runs here: a reminder stays pending once written.)"""
+        of: dict[str, list[Any]] = defaultdict(list)
+        for row in self.run(self.reminder_rows()):
+            of[row.booking_no].append(row)
+        unknown = set(of) - set(self.model.bookings)
+        assert not unknown, f"reminders for bookings the model does not know: {unknown}"
+        for no, b in self.model.bookings.items():
+            what = self.model.describe(no)
+            pending = [r for r in of[no] if r.status == PENDING]
+            twice = [kind for kind, n in Counter(r.kind for r in pending).items() if n > 1]
+            assert not twice, f"{what}: {twice} pending twice: {pending}"
+            if b.status == CANCELLED:
+                assert not pending, f"{what}: reminders pending: {pending}"
+            elsewhere = [r for r in pending if json.loads(r.payload)["session_id"] != b.session.id]
+            assert not elsewhere, f"{what}: reminders for a session it left: {elsewhere}"
+            if b.status != BOOKED:
+                continue
+            due = reminders_due(b)
+            here = [
+                r
+                for r in of[no]
+                if r.status in (PENDING, SENT)
+                and json.loads(r.payload)["session_id"] == b.session.id
+            ]
+            kinds = sorted(r.kind for r in here)
+            assert kinds == sorted(due), (
+                f"{what}, placed at {b.placed_at}: reminders {kinds}, expected {sorted(due)}; "
+                f"all its reminders: {[(r.key, r.status) for r in of[no]]}"
+            )
+            expected = b.expected_at
+            for r in here:
+                about = json.loads(r.payload)
+                got = (r.due_at, r.not_after, r.account_id, about["queue_no"], about["time"])
+                wanted = (
+                    due[NoticeKind(r.kind)],
+                    expected,
+                    self.account_ids[b.patient],
+                    b.queue_no,
+                    expected.astimezone(TZ).strftime("%H:%M"),
+                )
+                assert got == wanted, f"{what}: {r.key} says {got}, not {wanted}"
+
 
 class SqliteBookingMachine(BookingMachine):
     # The populated database is built once per test run and copied for each example: a file
@@ -559,7 +691,13 @@ class SqliteBookingMachine(BookingMachine):
             async with sqlite_database(path) as db:
                 await self.populate(db)
             template = SqliteBookingMachine.template = (path, copy.deepcopy(self.state()))
-        self.model, self.patient_ids, self.patient_hashes = copy.deepcopy(template[1])
+        (
+            self.model,
+            self.patient_ids,
+            self.patient_hashes,
+            self.accounts,
+            self.account_ids,
+        ) = copy.deepcopy(template[1])
         self.model.clock = self.clock
         source = template[0]
         for name in (source.name, source.name + "-wal"):  # no log is left once all is closed
