@@ -113,6 +113,7 @@ class BookingModel:
     queue_no: int
     status: AppointmentStatus = BOOKED
     chat: bool = False  # booked with the patient's chat account: reminders go there
+    stopped_off: bool = False  # cancelled by a 停诊 and not moved since: it may be moved
     placed_at: datetime | None = None  # when it last took its place: booked, moved, reinstated
     # Every session it has been on, the current one last (a session may come back).
     history: list[SessionModel] = field(default_factory=list)

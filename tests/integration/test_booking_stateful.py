@@ -66,7 +66,7 @@ from booking.attendance import mark_arrived, mark_noshow
 from booking.audit import COMMAND_LINE
 from booking.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
 from booking.book import book
-from booking.changes import cancel, stop_session, transfer
+from booking.changes import cancel, stop_session, transfer, transfer_stopped
 from booking.clock import FixedClock
 from booking.errors import (
     BookingError,
@@ -418,7 +418,7 @@ class BookingMachine(RuleBasedStateMachine):
         b.history.append(target)
 
     @precondition(lambda self: sum(s.stopped for s in self.model.sessions) < 2)
-    @rule(pick=SESSION, anywhere=st.integers(0, 2))
+    @rule(pick=SESSION, anywhere=st.integers(0, 3))
     def stop(self, pick: int, anywhere: int) -> None:
         """停诊, mostly of a session with bookings (checked in or not) to cancel; at most two
         per run, so that there is something left to book."""
@@ -427,6 +427,13 @@ class BookingMachine(RuleBasedStateMachine):
             for s in self.model.sessions
             if any(b.status in (BOOKED, ARRIVED) for b in self.model.holders(s).values())
         ]
+        # Now and then one a booking was moved into, so that its move after the stop can take
+        # it back where it was.
+        moved_in = [
+            s for s in busy if any(len(b.history) > 1 for b in self.model.holders(s).values())
+        ]
+        if anywhere >= 2 and moved_in:
+            busy = moved_in
         s = self.model.sessions[pick] if anywhere == 0 or not busy else busy[pick % len(busy)]
         index = self.model.sessions.index(s)
         refusals: Refusals = {WrongStatus} if s.stopped else set()
@@ -447,7 +454,72 @@ class BookingMachine(RuleBasedStateMachine):
         assert got == expected, f"stop session {index} cancelled {got}; the model: {expected}"
         for no in expected:
             self.model.bookings[no].status = CANCELLED
+            self.model.bookings[no].stopped_off = True
         s.stopped = True
+
+    @precondition(lambda self: any(s.stopped for s in self.model.sessions))
+    @rule(
+        booking=bookings,
+        pick=st.integers(0, 1000),
+        anyone=st.integers(0, 2),
+        to=SESSION,
+        how=st.integers(0, 3),
+    )
+    def transfer_stopped_booking(
+        self, booking: str, pick: int, anyone: int, to: int, how: int
+    ) -> None:
+        """停诊's one-press transfer, by the patient in chat: a booking the hospital stopped
+        takes a place in another session of its department, mostly one it was on before
+        (back into the session it was first booked in), else any of its department; now and
+        then (``how`` = 0) any session."""
+        back = how >= 2
+
+        def movable(b: BookingModel) -> bool:
+            return b.stopped_off and (not back or any(not s.stopped for s in b.earlier_sessions()))
+
+        booking = self.choose(booking, pick, anyone, movable)
+        b = self.model.bookings[booking]
+        stopped = b.session
+        earlier = [s for s in b.earlier_sessions() if not s.stopped]
+        same = [s for s in self.model.sessions if s.department == stopped.department]
+        same = [s for s in same if s is not stopped]
+        if how == 0 or not same:
+            target = self.model.sessions[to]
+        elif back and earlier:
+            target = earlier[to % len(earlier)]
+        else:
+            target = same[to % len(same)]
+        # Every doctor here is of one level ("general"), so the rule "the same doctor or one
+        # of the same level" never refuses more than "the same department" does.
+        refusals: Refusals = set()
+        if target.department != stopped.department:
+            refusals.add(DifferentDepartment)
+        # Booked again under every rule of booking (once stopped, it holds no place).
+        refusals |= self.model.session_refusals(target)
+        refusals |= self.model.patient_refusals(b.patient, target)
+        free = self.model.free_places(target)
+        if not free and not target.stopped:
+            refusals.add(SlotFull)
+        if not b.stopped_off:
+            refusals.add(WrongStatus)
+        receipt = self.attempt(
+            "transfer stopped",
+            transfer_stopped(
+                self.db, self.clock, booking, target.id, account=self.accounts[b.patient]
+            ),
+            refusals,
+            f"{self.model.describe(booking)} to session {self.model.sessions.index(target)}",
+        )
+        if receipt is None:
+            return
+        appointment = receipt.appointment
+        assert (appointment.booking_no, appointment.status) == (booking, BOOKED)
+        assert receipt.place.queue_no == free[0], f"got {receipt.place}, not {free[0]}"
+        if any(s is target for s in b.history):
+            event("transfer stopped: back to a session it was on before")
+        b.status, b.stopped_off = BOOKED, False
+        b.session, b.queue_no, b.placed_at = target, free[0], self.now()
+        b.history.append(target)
 
     @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2))
     def arrive(self, booking: str, pick: int, anyone: int) -> None:
