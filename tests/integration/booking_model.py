@@ -1,8 +1,10 @@
 """The model of the hospital that the state machine in test_booking_stateful.py checks the real
-use cases against: the catalogue and the week's sessions, the bookings, the bans, and what
-the rules of booking say about them. Plain Python over the model's own records, nothing read
-from the code under test: each prediction here is written from the rules as the issues state
-them, so that the machine can tell when the product disagrees.
+use cases against: the catalogue and the week's sessions, the bookings and where they have
+been, the bans, the lines (候补), and what the rules say about them: which refusals apply,
+which place comes next, who is offered a place freed, which reminders a booking is due.
+Plain Python over the model's own records, nothing read from the code under test: each
+prediction here is written from the rules as the issues state them, so that the machine can
+tell when the product disagrees.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from booking.catalogue import Catalogue, ClinicType, Department, Doctor, Hospita
 from booking.clock import FixedClock
 from booking.errors import (
     AlreadyBooked,
+    AlreadyWaiting,
     Blacklisted,
     BookingError,
+    DifferentDepartment,
     NotBookable,
+    NotFull,
+    OfferGone,
     OutsideWindow,
+    PastDeadline,
     PlaceTaken,
     QuotaExceeded,
     SessionStopped,
     SlotFull,
+    WaitlistClosed,
+    WrongStatus,
 )
 from booking.notices import NoticeKind
 from booking.patients import BlacklistSource
 from booking.policy import BookingPolicy
+from booking.waitlist import WaitStatus
 from tests.support import MONDAY_9AM
 
 Refusals = set[type[BookingError]]
@@ -90,6 +100,13 @@ SCHEDULE: tuple[tuple[str, int, Part, int], ...] = (
 PAST = (len(SCHEDULE) - 2, len(SCHEDULE) - 1)
 PATIENTS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊")
 
+WAITING, OFFERED = WaitStatus.WAITING, WaitStatus.OFFERED
+IN_LINE = (WAITING, OFFERED)
+# 候补 (R8): a line closes at 23:00 the day before the visit; a place freed is held for the
+# first in line for 30 minutes.
+LINE_CLOSES = time(23, 0)
+OFFER_LASTS = timedelta(minutes=30)
+
 
 @dataclass
 class SessionModel:
@@ -104,6 +121,10 @@ class SessionModel:
     @property
     def capacity(self) -> int:
         return len(self.place_starts)
+
+    @property
+    def line_closes_at(self) -> datetime:
+        return datetime.combine(self.visit_date - timedelta(days=1), LINE_CLOSES, TZ)
 
 
 @dataclass
@@ -130,6 +151,19 @@ class BookingModel:
             if s is not self.session and all(s is not t for t in seen):
                 seen.append(s)
         return seen
+
+
+@dataclass
+class EntryModel:
+    """A patient in a session's line (候补)."""
+
+    id: int  # the database's: entries are offered places in the order they joined
+    patient: int
+    session: SessionModel
+    status: WaitStatus = WAITING
+    queue_no: int | None = None  # the place last offered (kept once the offer is over)
+    expires_at: datetime | None = None
+    booking_no: str | None = None
 
 
 @dataclass
@@ -204,6 +238,7 @@ class HospitalModel:
         self.bans: dict[int, list[Ban]] = defaultdict(list)
         self.listed: dict[int, tuple[date, date]] = {}  # the hospital's list: from, until
         self.given_back: set[tuple[int, int]] = set()  # (session index, queue number)
+        self.entries: list[EntryModel] = []  # in the order they joined
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -216,16 +251,24 @@ class HospitalModel:
             if b.session is s and b.status != CANCELLED
         }
 
+    def offers(self, s: SessionModel) -> dict[int, EntryModel]:
+        """Queue number -> the line's entry it is held for (busy-tentative)."""
+        return {e.queue_no: e for e in self.entries if e.session is s and e.status is OFFERED}
+
+    def taken(self, s: SessionModel) -> set[int]:
+        return set(self.holders(s)) | set(self.offers(s))
+
     def free_places(self, s: SessionModel) -> list[int]:
-        """Queue numbers that can still be booked: not held, not stopped, their time ahead."""
+        """Queue numbers that can still be booked: not held by a booking nor for an offer,
+        not stopped, their time ahead."""
         if s.stopped:
             return []
-        held = self.holders(s)
+        taken = self.taken(s)
         now = self.now()
-        return [q for q, at in sorted(s.place_starts.items()) if q not in held and at > now]
+        return [q for q, at in sorted(s.place_starts.items()) if q not in taken and at > now]
 
     def places_given_back(self) -> list[tuple[int, int]]:
-        return sorted((i, q) for i, q in self.given_back if q not in self.holders(self.sessions[i]))
+        return sorted((i, q) for i, q in self.given_back if q not in self.taken(self.sessions[i]))
 
     def banned(self, patient: int, source: BlacklistSource | None = None) -> bool:
         today = local_today(self.now())
@@ -273,6 +316,45 @@ class HospitalModel:
             refusals.add(PlaceTaken)  # others are free: the patient may choose again
         return refusals
 
+    def cancel_refusals(self, b: BookingModel) -> Refusals:
+        """退号 of a live booking, until its session starts."""
+        refusals: Refusals = set()
+        if b.status != BOOKED:
+            refusals.add(WrongStatus)
+        if self.now() >= b.session.starts_at:
+            refusals.add(PastDeadline)
+        return refusals
+
+    def transfer_refusals(self, b: BookingModel, target: SessionModel) -> Refusals:
+        """转号 of a live booking to another session of its department, until the day before
+        its visit, under every rule of booking (its own place not counted)."""
+        current = b.session
+        refusals = self.session_refusals(target) | self.patient_refusals(b.patient, target, b)
+        if b.status != BOOKED or target is current:
+            refusals.add(WrongStatus)
+        if target.department != current.department:
+            refusals.add(DifferentDepartment)
+        last_day = current.visit_date - timedelta(days=POLICY.transfer_days_before)
+        if local_today(self.now()) > last_day:
+            refusals.add(PastDeadline)
+        if not self.free_places(target) and not target.stopped:
+            refusals.add(SlotFull)
+        return refusals
+
+    def stopped_transfer_refusals(self, b: BookingModel, target: SessionModel) -> Refusals:
+        """停诊's one-press transfer: only of a booking a stop cancelled (and not moved since),
+        into its department, under every rule of booking (once stopped, it holds no place).
+        Every doctor here is of one level ("general"), so "the same doctor or one of the same
+        level" never refuses more than "the same department" does."""
+        refusals = self.session_refusals(target) | self.patient_refusals(b.patient, target)
+        if target.department != b.session.department:
+            refusals.add(DifferentDepartment)
+        if not self.free_places(target) and not target.stopped:
+            refusals.add(SlotFull)
+        if not b.stopped_off:
+            refusals.add(WrongStatus)
+        return refusals
+
     def describe(self, booking_no: str) -> str:
         b = self.bookings[booking_no]
         where = self.sessions.index(b.session)
@@ -281,3 +363,92 @@ class HospitalModel:
             f"{b.status} {how} booking {booking_no} "
             f"(patient {b.patient}, session {where}/{b.queue_no})"
         )
+
+    # ---- 候补 ----------------------------------------------------------------------------
+
+    def in_line(self, patient: int, s: SessionModel) -> EntryModel | None:
+        return next(
+            (
+                e
+                for e in self.entries
+                if e.patient == patient and e.session is s and e.status in IN_LINE
+            ),
+            None,
+        )
+
+    def position(self, entry: EntryModel) -> int:
+        """1: the next to be offered a place."""
+        return sum(
+            e.session is entry.session and e.status in IN_LINE and e.id <= entry.id
+            for e in self.entries
+        )
+
+    def join_refusals(self, patient: int, s: SessionModel) -> Refusals:
+        """A line is joined under the rules of booking, only while it is open and only when
+        the session is full."""
+        refusals = self.session_refusals(s) | self.patient_refusals(patient, s)
+        if self.now() >= s.line_closes_at:
+            refusals.add(WaitlistClosed)
+        if self.free_places(s):
+            refusals.add(NotFull)
+        if self.in_line(patient, s) is not None:
+            refusals.add(AlreadyWaiting)
+        return refusals
+
+    def pass_on(self, s: SessionModel, queue_no: int) -> EntryModel | None:
+        """A place leaves its patient (a cancellation, a move, an offer let go): while the
+        session is open and its line too, it is offered to the first waiting, for 30 minutes;
+        else it is free for anyone."""
+        first = next((e for e in self.entries if e.session is s and e.status is WAITING), None)
+        if s.stopped or first is None or self.now() >= s.line_closes_at:
+            return None
+        first.status, first.queue_no = OFFERED, queue_no
+        first.expires_at = self.now() + OFFER_LASTS
+        return first
+
+    def let_go(self, entry: EntryModel, status: WaitStatus) -> None:
+        """The patient leaves the line or lets the offer go: the place held passes on."""
+        was = entry.status
+        entry.status = status
+        if was is OFFERED:
+            assert entry.queue_no is not None
+            self.pass_on(entry.session, entry.queue_no)
+
+    def accept_refusals(self, entry: EntryModel) -> Refusals:
+        """An offer is taken while it stands, under every rule of booking."""
+        expires = entry.expires_at
+        if entry.status is not OFFERED or expires is None or self.now() >= expires:
+            return {OfferGone}
+        return self.session_refusals(entry.session) | self.patient_refusals(
+            entry.patient, entry.session
+        )
+
+    def stop_line(self, s: SessionModel) -> None:
+        """停诊 closes the line: nobody in it is offered anything any more."""
+        for e in self.entries:
+            if e.session is s and e.status in IN_LINE:
+                e.status = WaitStatus.CLOSED
+
+    def tend(self) -> tuple[int, int, int]:
+        """The background round: offers not taken in time lapse and pass on; free places go
+        to whoever waits in an open line; lines past their closing close. Returns how many
+        were offered, lapsed and closed (offers made by passing a lapsed one on not counted)."""
+        now = self.now()
+        lapsing = [
+            e
+            for e in self.entries
+            if e.status is OFFERED and e.expires_at is not None and e.expires_at <= now
+        ]
+        lapsing.sort(key=lambda e: (e.expires_at, e.id))
+        for e in lapsing:
+            self.let_go(e, WaitStatus.LAPSED)
+        offered = 0
+        for s in self.sessions:
+            while self.free_places(s) and self.pass_on(s, self.free_places(s)[0]):
+                offered += 1
+        closing = [
+            e for e in self.entries if e.status is WAITING and now >= e.session.line_closes_at
+        ]
+        for e in closing:
+            e.status = WaitStatus.CLOSED
+        return offered, len(lapsing), len(closing)

@@ -13,12 +13,17 @@ no booked or arrived appointment, and the bookings stored are exactly the model'
 given back (by a cancellation or a transfer) has a rule of its own that books it again, and
 must succeed whenever the model sees no other reason to refuse.
 
-Reminders (issue 14): most bookings are made with the patient's chat account, and a booking
-moves back and forth (A → B → A by 转号). After every step the notices table must give each
-live chat booking exactly the reminders of its current place that were still ahead when it
-took that place (the evening before at 20:00, two hours before its time), once each and
-saying where and when, and no pending reminder to a cancelled booking or for a session the
-booking has left. The model works out which reminders are due from the rule, not from the code.
+Reminders and lines (issue 14): most bookings are made with the patient's chat account. A
+booking moves back and forth (A → B → A by 转号); one a 停诊 cancelled moves on with the
+one-press transfer, back into the session it was first booked in, too. Full sessions get
+lines (候补): a place freed is held for the first in line, who takes it, lets it go, leaves, or
+lets the offer lapse while the clock moves on, and the background round does (and counts)
+exactly what the model expects. After every step the lines and the places held for them
+are the model's, and the notices table gives each live chat booking exactly the reminders
+of its current place that were still ahead when it took that place (the evening before at
+20:00, two hours before its time), once each and saying where and when, and no pending
+reminder to a cancelled booking or for a session the booking has left. The model works out
+which reminders are due from the rule (booking_model.reminders_due), not from the code.
 
 The catalogue is small so that sessions fill up and quotas bite: one hospital, internal
 medicine and surgery with two doctors each, a laboratory that takes no bookings, 13 sessions
@@ -37,7 +42,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
-import json
 import shutil
 import tempfile
 from collections import Counter, defaultdict
@@ -59,49 +63,45 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from sqlalchemy import select, text
 
-from booking.appointments import BookingView
 from booking.attendance import mark_arrived, mark_noshow
 from booking.audit import COMMAND_LINE
 from booking.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
 from booking.book import book
 from booking.changes import cancel, stop_session, transfer, transfer_stopped
 from booking.clock import FixedClock
-from booking.errors import (
-    BookingError,
-    DifferentDepartment,
-    PastDeadline,
-    SlotFull,
-    WrongStatus,
-)
-from booking.listing import find_bookings
-from booking.notices import REMINDERS, NoticeKind, NoticeStatus
+from booking.errors import BookingError, OfferGone, PastDeadline, WrongStatus
+from booking.notices import NoticeStatus
 from booking.patients import BlacklistEntry, BlacklistSource
-from booking.ports import SessionAvailability, SessionFilter
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import import_catalogue
-from booking.schedule import PlaceStatus, PlannedSession, SessionStatus
+from booking.schedule import PlaceStatus, SessionStatus
 from booking.store import Database
-from booking.store.tables import AppointmentRow, NoticeRow
+from booking.waitlist import (
+    WaitStatus,
+    accept_offer,
+    decline_offer,
+    join_waitlist,
+    leave_waitlist,
+    tend_waitlists,
+)
+from tests.integration import booking_tables as tables
 from tests.integration.booking_model import (
     ARRIVED,
     BOOKED,
     CANCELLED,
-    CATALOGUE,
-    DEPARTMENT_OF,
-    HOSPITAL,
+    IN_LINE,
     LATEST,
-    MONDAY,
     NOSHOW,
+    OFFER_LASTS,
+    OFFERED,
     PAST,
     PATIENTS,
     POLICY,
-    SCHEDULE,
     TZ,
+    WAITING,
     Ban,
     BookingModel,
+    EntryModel,
     HospitalModel,
     Refusals,
     SessionModel,
@@ -110,11 +110,13 @@ from tests.integration.booking_model import (
     quota_breaches,
     reminders_due,
 )
+from tests.integration.booking_tables import StoredReminder
 from tests.support import MONDAY_9AM, SECRET, id_number, postgres_database, sqlite_database
 
 UPLOAD = SyncOrigin.UPLOAD
 T = TypeVar("T")
 BUSY, FREE, WITHDRAWN = PlaceStatus.BUSY, PlaceStatus.FREE, PlaceStatus.BUSY_UNAVAILABLE
+HELD = PlaceStatus.BUSY_TENTATIVE
 PENDING, SENT = NoticeStatus.PENDING, NoticeStatus.SENT
 SESSION = st.sampled_from(range(PAST[0]))  # the rules draw among this week's sessions
 # 张伟 books about half of the time, so that one patient meets the quotas and the ban. (No
@@ -172,47 +174,9 @@ class BookingMachine(RuleBasedStateMachine):
         """The catalogue, this week's sessions, the patients and 张伟's history."""
         self.db = db
         now = self.clock.now()
-        await import_catalogue(self.db, CATALOGUE)
-        async with self.db() as uow:
-            for work_no, day, part, capacity in SCHEDULE:
-                visit = MONDAY + timedelta(days=day)
-                plan = [PlannedSession(visit, part, capacity)]
-                assert await uow.sessions.ensure(HOSPITAL, work_no, plan, now) == 1
-            await uow.commit()
-        async with self.db(readonly=True) as uow:
-            for work_no, day, part, capacity in SCHEDULE:
-                (s,) = await uow.sessions.find(
-                    HOSPITAL, work_no, MONDAY + timedelta(days=day), part
-                )
-                starts = {}
-                for queue_no in range(1, capacity + 1):
-                    place = await uow.sessions.place_times(s.id, queue_no)
-                    assert place is not None
-                    starts[queue_no] = place.starts_at
-                self.model.sessions.append(
-                    SessionModel(
-                        s.id, DEPARTMENT_OF[work_no], s.visit_date, s.starts_at, s.ends_at, starts
-                    )
-                )
-        for n, name in enumerate(PATIENTS, start=1):
-            account = self.protector.account("telegram", f"patient-{n}")
-            patient = await register_patient(
-                self.db,
-                self.protector,
-                self.clock,
-                name=name,
-                id_number=id_number(n),
-                phone=f"1390013{n:04d}",
-                account=account,
-            )
-            self.patient_ids.append(patient.id)
-            self.patient_hashes.append(patient.id_hash)
-            self.accounts.append(account)
-        async with self.db(readonly=True) as uow:
-            for channel, user_id in self.accounts:
-                found = await uow.patients.find_account(channel, user_id)
-                assert found is not None
-                self.account_ids.append(found.id)
+        self.model.sessions = await tables.open_sessions(db, now)
+        patients = await tables.register_patients(db, self.protector, self.clock)
+        self.patient_ids, self.patient_hashes, self.accounts, self.account_ids = patients
         # 张伟's two no-shows of a fortnight ago, through the use cases at the time.
         self.clock.set(MONDAY_9AM - timedelta(days=14))
         for index in PAST:
@@ -329,19 +293,28 @@ class BookingMachine(RuleBasedStateMachine):
 
     @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2))
     def cancel_booking(self, booking: str, pick: int, anyone: int) -> None:
-        booking = self.choose(booking, pick, anyone, lambda b: b.status == BOOKED)
+        """退号, mostly of a booking whose place someone waits for when there is one (the
+        place is then held for the first in line), else of any booking that can be
+        cancelled; now and then of whichever booking was drawn."""
+        waited_for = {e.session.id for e in self.model.entries if e.status is WAITING}
+        if any(
+            b.status == BOOKED and b.session.id in waited_for for b in self.model.bookings.values()
+        ):
+            booking = self.choose(
+                booking, pick, anyone, lambda b: b.status == BOOKED and b.session.id in waited_for
+            )
+        else:
+            booking = self.choose(booking, pick, anyone, lambda b: b.status == BOOKED)
         b = self.model.bookings[booking]
-        refusals: Refusals = set()
-        if b.status != BOOKED:
-            refusals.add(WrongStatus)
-        if self.now() >= b.session.starts_at:
-            refusals.add(PastDeadline)
+        refusals = self.model.cancel_refusals(b)
         what = self.model.describe(booking)
         done = self.attempt("cancel", cancel(self.db, self.clock, booking), refusals, what)
         if done is not None:
             assert done.booking_no == booking
             b.status = CANCELLED
             self.model.given_back.add((self.model.sessions.index(b.session), b.queue_no))
+            if self.model.pass_on(b.session, b.queue_no) is not None:
+                event("cancel: the place is offered to the first in line")
 
     @rule(
         booking=bookings,
@@ -384,22 +357,8 @@ class BookingMachine(RuleBasedStateMachine):
         """转号 by the patient, in chat for a chat booking (by staff for a desk booking)."""
         b = self.model.bookings[booking]
         current = b.session
-        refusals: Refusals = set()
-        if b.status != BOOKED:
-            refusals.add(WrongStatus)
-        if target.department != current.department:
-            refusals.add(DifferentDepartment)
-        if target is current:
-            refusals.add(WrongStatus)
-        last_day = current.visit_date - timedelta(days=POLICY.transfer_days_before)
-        if local_today(self.now()) > last_day:
-            refusals.add(PastDeadline)
-        refusals |= self.model.session_refusals(target) | self.model.patient_refusals(
-            b.patient, target, b
-        )
+        refusals = self.model.transfer_refusals(b, target)
         free = self.model.free_places(target)
-        if not free and not target.stopped:
-            refusals.add(SlotFull)
         account = self.accounts[b.patient] if b.chat else None
         receipt = self.attempt(
             "transfer",
@@ -414,6 +373,8 @@ class BookingMachine(RuleBasedStateMachine):
         if any(s is target for s in b.history):
             event("transfer: back to a session it was on before")
         self.model.given_back.add((self.model.sessions.index(current), b.queue_no))
+        if self.model.pass_on(current, b.queue_no) is not None:
+            event("transfer: the place left is offered to the first in line")
         b.session, b.queue_no, b.placed_at = target, free[0], self.now()
         b.history.append(target)
 
@@ -456,6 +417,7 @@ class BookingMachine(RuleBasedStateMachine):
             self.model.bookings[no].status = CANCELLED
             self.model.bookings[no].stopped_off = True
         s.stopped = True
+        self.model.stop_line(s)
 
     @precondition(lambda self: any(s.stopped for s in self.model.sessions))
     @rule(
@@ -489,19 +451,8 @@ class BookingMachine(RuleBasedStateMachine):
             target = earlier[to % len(earlier)]
         else:
             target = same[to % len(same)]
-        # Every doctor here is of one level ("general"), so the rule "the same doctor or one
-        # of the same level" never refuses more than "the same department" does.
-        refusals: Refusals = set()
-        if target.department != stopped.department:
-            refusals.add(DifferentDepartment)
-        # Booked again under every rule of booking (once stopped, it holds no place).
-        refusals |= self.model.session_refusals(target)
-        refusals |= self.model.patient_refusals(b.patient, target)
+        refusals = self.model.stopped_transfer_refusals(b, target)
         free = self.model.free_places(target)
-        if not free and not target.stopped:
-            refusals.add(SlotFull)
-        if not b.stopped_off:
-            refusals.add(WrongStatus)
         receipt = self.attempt(
             "transfer stopped",
             transfer_stopped(
@@ -520,6 +471,162 @@ class BookingMachine(RuleBasedStateMachine):
         b.status, b.stopped_off = BOOKED, False
         b.session, b.queue_no, b.placed_at = target, free[0], self.now()
         b.history.append(target)
+
+    # ---- 候补: lines for full sessions ----------------------------------------------------
+
+    @rule(target=bookings, pick=SESSION, chat=CHAT, crowd=st.integers(0, 2))
+    def fill_session(self, pick: int, chat: bool, crowd: int) -> Any:
+        """A popular session (one that takes bookings, when there is one): patients the model
+        sees no reason to refuse take every place left, and up to ``crowd`` more join its
+        line."""
+        bookable = [
+            s
+            for s in self.model.sessions
+            if self.model.free_places(s) and not self.model.session_refusals(s)
+        ]
+        s = bookable[pick % len(bookable)] if bookable else self.model.sessions[pick]
+        index = self.model.sessions.index(s)
+        turns = [(pick + n) % len(PATIENTS) for n in range(len(PATIENTS))]
+        booked = []
+        for patient in turns:
+            if self.model.free_places(s) and not self.model.book_refusals(patient, s, None):
+                booked.append(self._book("fill", patient, index, None, chat))
+        for patient in [p for p in turns if not self.model.join_refusals(p, s)][:crowd]:
+            self._join(patient, s)
+        return multiple(*(no for no in booked if no is not None))
+
+    @rule(patient=st.integers(0, len(PATIENTS) - 1), pick=SESSION, anywhere=st.integers(0, 3))
+    def join_line(self, patient: int, pick: int, anywhere: int) -> None:
+        """候补, in chat: mostly the line of a full session that takes patients, by a patient
+        the model sees no reason to refuse; now and then (``anywhere`` = 0) any session's
+        line, by whoever was drawn."""
+        open_lines = [
+            s
+            for s in self.model.sessions
+            if not self.model.free_places(s)
+            and not self.model.session_refusals(s)
+            and self.now() < s.line_closes_at
+        ]
+        if anywhere == 0 or not open_lines:
+            s = self.model.sessions[pick]
+        else:
+            s = open_lines[pick % len(open_lines)]
+            allowed = [p for p in range(len(PATIENTS)) if not self.model.join_refusals(p, s)]
+            patient = allowed[patient % len(allowed)] if allowed else patient
+        self._join(patient, s)
+
+    def _join(self, patient: int, s: SessionModel) -> None:
+        waiting = self.attempt(
+            "join line",
+            join_waitlist(
+                self.db,
+                self.clock,
+                patient_id=self.patient_ids[patient],
+                session_id=s.id,
+                channel="telegram",
+                account=self.accounts[patient],
+            ),
+            self.model.join_refusals(patient, s),
+            f"patient {patient} for session {self.model.sessions.index(s)}",
+        )
+        if waiting is None:
+            return
+        entry = EntryModel(waiting.entry_id, patient, s)
+        self.model.entries.append(entry)
+        position = self.model.position(entry)
+        assert waiting.position == position, f"join: position {waiting.position}, not {position}"
+
+    def choose_entry(self, pick: int, anyone: int, *statuses: WaitStatus) -> EntryModel:
+        """Mostly an entry the rule can act on (in one of ``statuses``); now and then
+        (``anyone`` = 0) any entry."""
+        candidates = [e for e in self.model.entries if e.status in statuses]
+        if not anyone or not candidates:
+            candidates = self.model.entries
+        return candidates[pick % len(candidates)]
+
+    def describe_entry(self, entry: EntryModel) -> str:
+        where = self.model.sessions.index(entry.session)
+        return f"{entry.status} entry {entry.id} (patient {entry.patient}, session {where})"
+
+    @precondition(lambda self: any(e.status in IN_LINE for e in self.model.entries))
+    @rule(later=st.booleans())
+    def waitlist_round(self, later: bool) -> None:
+        """The background round: offers not taken in time lapse and pass on, free places go
+        to whoever waits, lines past their closing close; it does (and counts) exactly what
+        the model expects. It runs now, or (``later``) once the 30 minutes an offer made now
+        would stand have passed, to the minute."""
+        if later and self.now() < LATEST:
+            self.clock.advance(OFFER_LASTS)
+        expected = self.model.tend()
+        tended = self.run(tend_waitlists(self.db, self.clock))
+        got = (tended.offered, tended.lapsed, tended.closed)
+        assert got == expected, f"round: (offered, lapsed, closed) {got}, the model {expected}"
+        event(f"waitlist round: {'lapsed' if tended.lapsed else 'nothing lapsed'}")
+
+    @precondition(lambda self: any(e.status is OFFERED for e in self.model.entries))
+    @rule(target=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 3))
+    def take_offer(self, pick: int, anyone: int) -> Any:
+        """The first in line takes the place held for them, in chat: it is booked under every
+        rule of booking, else it passes on."""
+        entry = self.choose_entry(pick, anyone, OFFERED)
+        refusals = self.model.accept_refusals(entry)
+        what = self.describe_entry(entry)
+        account = self.accounts[entry.patient]
+        receipt = self.attempt(
+            "take offer",
+            accept_offer(self.db, self.clock, entry.id, account=account),
+            refusals,
+            what,
+        )
+        if receipt is None:
+            if OfferGone not in refusals:  # a rule of the patient's: the place passes on
+                self.model.let_go(entry, WaitStatus.DECLINED)
+            return multiple()
+        appointment = receipt.appointment
+        assert entry.queue_no is not None
+        assert (appointment.session_id, appointment.queue_no) == (entry.session.id, entry.queue_no)
+        assert appointment.patient_id == self.patient_ids[entry.patient]
+        entry.status, entry.booking_no = WaitStatus.BOOKED, appointment.booking_no
+        self.model.bookings[appointment.booking_no] = BookingModel(
+            entry.patient,
+            entry.session,
+            entry.queue_no,
+            chat=True,
+            placed_at=self.now(),
+            history=[entry.session],
+        )
+        return multiple(appointment.booking_no)
+
+    @precondition(lambda self: any(e.status in IN_LINE for e in self.model.entries))
+    @rule(pick=st.integers(0, 1000), anyone=st.integers(0, 3), leave=st.booleans())
+    def let_offer_go(self, pick: int, anyone: int, leave: bool) -> None:
+        """The patient declines the offer (or, ``leave``, leaves the line, offered or still
+        waiting); a place held for them passes on."""
+        if leave:
+            entry = self.choose_entry(pick, anyone, *IN_LINE)
+            use_case, status, kind = leave_waitlist, WaitStatus.LEFT, "leave line"
+        else:
+            entry = self.choose_entry(pick, anyone, OFFERED)
+            use_case, status, kind = decline_offer, WaitStatus.DECLINED, "decline offer"
+        refusals: Refusals = set() if entry.status in IN_LINE else {OfferGone}
+        account = self.accounts[entry.patient]
+        done = self.attempt(
+            kind,
+            self.let_go_of(use_case, entry.id, account),
+            refusals,
+            self.describe_entry(entry),
+        )
+        if done is not None:
+            if entry.status is OFFERED:
+                event(f"{kind}: an offer")
+            self.model.let_go(entry, status)
+
+    async def let_go_of(
+        self, use_case: Callable[..., Coroutine[Any, Any, None]], entry_id: int, account: Any
+    ) -> bool:
+        """``attempt`` takes None for a refusal; these use cases return None when done."""
+        await use_case(self.db, self.clock, entry_id, account=account)
+        return True
 
     @rule(booking=bookings, pick=st.integers(0, 1000), anyone=st.integers(0, 2))
     def arrive(self, booking: str, pick: int, anyone: int) -> None:
@@ -614,23 +721,9 @@ class BookingMachine(RuleBasedStateMachine):
 
     # ---- the invariants --------------------------------------------------------------------
 
-    async def snapshot(
-        self,
-    ) -> tuple[list[BookingView], dict[int, SessionAvailability], Counter[tuple[int, str]]]:
-        """Every booking (through the listing), every session with its free places (through
-        the search), and the places of each session by status, counted in the table itself."""
-        views = await find_bookings(self.db, self.protector, limit=10_000)
-        async with self.db(readonly=True) as uow:
-            found = await uow.sessions.search(SessionFilter(open_only=False), self.now())
-            rows = await uow.session.execute(
-                text("SELECT session_id, status, count(*) FROM places GROUP BY session_id, status")
-            )
-            places = Counter({(session_id, status): n for session_id, status, n in rows})
-        return views, {a.session.id: a for a in found}, places
-
     @invariant()
     def database_never_overbooks(self) -> None:
-        views, availability, places = self.run(self.snapshot())
+        views, availability, places = self.run(tables.snapshot(self.db, self.protector, self.now()))
         active = [v for v in views if v.status != CANCELLED]
         for s in self.model.sessions:
             held = [v for v in active if v.session_id == s.id]
@@ -638,7 +731,8 @@ class BookingMachine(RuleBasedStateMachine):
             patients = [v.patient_name for v in held]
             where = f"session {self.model.sessions.index(s)}"
             busy, withdrawn = places[s.id, BUSY], places[s.id, WITHDRAWN]
-            total = busy + withdrawn + places[s.id, FREE]
+            for_line = places[s.id, HELD]  # held for the first in line
+            total = busy + withdrawn + for_line + places[s.id, FREE]
             assert total == s.capacity, f"{where}: {total} places for {s.capacity}"
             assert busy <= s.capacity, f"{where}: {busy} busy of {s.capacity}"
             assert len(set(queue_nos)) == len(queue_nos), f"{where}: queue nos {queue_nos}"
@@ -648,6 +742,8 @@ class BookingMachine(RuleBasedStateMachine):
             if availability[s.id].session.status is SessionStatus.OPEN:
                 assert not s.stopped, f"{where} is open again"
                 assert (busy, withdrawn) == (len(held), 0), f"{where}: {busy} busy, {held=}"
+                offers = self.model.offers(s)
+                assert for_line == len(offers), f"{where}: {for_line} held for {offers}"
                 assert free == len(self.model.free_places(s)), f"{where}: {free} free places"
             else:
                 assert s.stopped, f"{where} stopped unasked"
@@ -678,25 +774,21 @@ class BookingMachine(RuleBasedStateMachine):
         differ = {no: (stored.get(no), expected.get(no)) for no in stored.keys() | expected.keys()}
         assert stored == expected, {no: d for no, d in differ.items() if d[0] != d[1]}
 
-    async def reminder_rows(self) -> list[Any]:
-        """Every reminder in the notices table, with the number of the booking it is about."""
-        async with self.db(readonly=True) as uow:
-            rows = await uow.session.execute(
-                select(
-                    AppointmentRow.booking_no,
-                    NoticeRow.kind,
-                    NoticeRow.key,
-                    NoticeRow.status,
-                    NoticeRow.account_id,
-                    NoticeRow.due_at,
-                    NoticeRow.not_after,
-                    NoticeRow.payload,
-                )
-                .join(AppointmentRow, AppointmentRow.id == NoticeRow.appointment_id)
-                .where(NoticeRow.kind.in_([kind.value for kind in REMINDERS]))
-                .order_by(NoticeRow.id)
-            )
-            return list(rows.all())
+    @invariant()
+    def lines_are_the_models(self) -> None:
+        """候补: the lines hold exactly the model's entries, and a place is held
+        (busy-tentative) for each offer that stands, and for nothing else."""
+        entries, held = self.run(tables.lines(self.db))
+        expected = [
+            (e.id, e.session.id, self.patient_ids[e.patient], e.status, e.queue_no, e.booking_no)
+            for e in self.model.entries
+        ]
+        differ = [
+            (got, wanted) for got, wanted in zip(entries, expected, strict=False) if got != wanted
+        ]
+        assert entries == expected, f"lines: (stored, the model's) {differ or (entries, expected)}"
+        offered = {(e.session.id, e.queue_no) for e in self.model.entries if e.status is OFFERED}
+        assert held == offered, f"places held {held}, offers {offered}"
 
     @invariant()
     def every_live_booking_has_its_reminders(self) -> None:
@@ -705,19 +797,19 @@ class BookingMachine(RuleBasedStateMachine):
         saying where and when; no reminder is pending twice, nor for a cancelled booking, nor
         for a session the booking no longer holds; a booking without an account has none.
         (No dispatcher runs here: a reminder stays pending once written.)"""
-        of: dict[str, list[Any]] = defaultdict(list)
-        for row in self.run(self.reminder_rows()):
-            of[row.booking_no].append(row)
+        of: dict[str, list[StoredReminder]] = defaultdict(list)
+        for reminder in self.run(tables.reminders(self.db)):
+            of[reminder.booking_no].append(reminder)
         unknown = set(of) - set(self.model.bookings)
         assert not unknown, f"reminders for bookings the model does not know: {unknown}"
         for no, b in self.model.bookings.items():
             what = self.model.describe(no)
-            pending = [r for r in of[no] if r.status == PENDING]
+            pending = [r for r in of[no] if r.status is PENDING]
             twice = [kind for kind, n in Counter(r.kind for r in pending).items() if n > 1]
             assert not twice, f"{what}: {twice} pending twice: {pending}"
             if b.status == CANCELLED:
                 assert not pending, f"{what}: reminders pending: {pending}"
-            elsewhere = [r for r in pending if json.loads(r.payload)["session_id"] != b.session.id]
+            elsewhere = [r for r in pending if r.about["session_id"] != b.session.id]
             assert not elsewhere, f"{what}: reminders for a session it left: {elsewhere}"
             if b.status != BOOKED:
                 continue
@@ -725,20 +817,18 @@ class BookingMachine(RuleBasedStateMachine):
             here = [
                 r
                 for r in of[no]
-                if r.status in (PENDING, SENT)
-                and json.loads(r.payload)["session_id"] == b.session.id
+                if r.status in (PENDING, SENT) and r.about["session_id"] == b.session.id
             ]
             kinds = sorted(r.kind for r in here)
             assert kinds == sorted(due), (
                 f"{what}, placed at {b.placed_at}: reminders {kinds}, expected {sorted(due)}; "
-                f"all its reminders: {[(r.key, r.status) for r in of[no]]}"
+                f"all its reminders: {[(r.key, r.status.value) for r in of[no]]}"
             )
             expected = b.expected_at
             for r in here:
-                about = json.loads(r.payload)
-                got = (r.due_at, r.not_after, r.account_id, about["queue_no"], about["time"])
+                got = (r.due_at, r.not_after, r.account_id, r.about["queue_no"], r.about["time"])
                 wanted = (
-                    due[NoticeKind(r.kind)],
+                    due[r.kind],
                     expected,
                     self.account_ids[b.patient],
                     b.queue_no,
