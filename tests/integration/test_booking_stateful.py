@@ -308,7 +308,9 @@ class BookingMachine(RuleBasedStateMachine):
         b = self.model.bookings[booking]
         refusals = self.model.cancel_refusals(b)
         what = self.model.describe(booking)
-        done = self.attempt("cancel", cancel(self.db, self.clock, booking), refusals, what)
+        account = self.accounts[b.patient] if b.chat else None  # else by staff, as at the desk
+        cancelling = cancel(self.db, self.clock, booking, account=account)
+        done = self.attempt("cancel", cancelling, refusals, what)
         if done is not None:
             assert done.booking_no == booking
             b.status = CANCELLED
