@@ -129,6 +129,7 @@ class StoredReminder:
     account_id: int | None
     due_at: datetime
     not_after: datetime | None
+    sent_at: datetime | None
     about: dict[str, Any]  # the payload: session_id, queue_no, date, time, …
 
 
@@ -144,6 +145,7 @@ async def reminders(db: Database) -> list[StoredReminder]:
                 NoticeRow.account_id,
                 NoticeRow.due_at,
                 NoticeRow.not_after,
+                NoticeRow.sent_at,
                 NoticeRow.payload,
             )
             .join(AppointmentRow, AppointmentRow.id == NoticeRow.appointment_id)
@@ -159,6 +161,7 @@ async def reminders(db: Database) -> list[StoredReminder]:
                 r.account_id,
                 r.due_at,
                 r.not_after,
+                r.sent_at,
                 json.loads(r.payload),
             )
             for r in rows.all()

@@ -798,7 +798,8 @@ class BookingMachine(RuleBasedStateMachine):
         that were still ahead when it took that place (pending, or sent), each once and
         saying where and when; no reminder is pending twice, nor for a cancelled booking, nor
         for a session the booking no longer holds; a booking without an account has none.
-        (No dispatcher runs here: a reminder stays pending once written.)"""
+        (No dispatcher runs here, so a reminder stays pending once written; the check allows
+        for one that was sent.)"""
         of: dict[str, list[StoredReminder]] = defaultdict(list)
         for reminder in self.run(tables.reminders(self.db)):
             of[reminder.booking_no].append(reminder)
@@ -816,10 +817,16 @@ class BookingMachine(RuleBasedStateMachine):
             if b.status != BOOKED:
                 continue
             due = reminders_due(b)
+            # Its current place's: pending, or sent since it took the place (a reminder sent
+            # before it moved away stays sent under its key when it comes back).
             here = [
                 r
                 for r in of[no]
-                if r.status in (PENDING, SENT) and r.about["session_id"] == b.session.id
+                if r.about["session_id"] == b.session.id
+                and (
+                    r.status is PENDING
+                    or (r.status is SENT and r.sent_at is not None and r.sent_at >= b.placed_at)
+                )
             ]
             kinds = sorted(r.kind for r in here)
             assert kinds == sorted(due), (
