@@ -1,40 +1,40 @@
 """预约挂号 in conversation: department → doctor → session → patient → confirm → booked.
 
-Whatever the first message already says (明天上午心内科张伟) fills its slots, and the
-steps already answered are skipped. A later message that names a department, doctor, day or
-part of day changes that slot ("不对，改成下午") and whatever depended on it.
+Whatever the first message already says (明天上午心内科张伟) fills its slots
+(bot.dialogue.booking_slots), and the steps already answered are skipped. A later message that
+names a department, doctor, day or part of day changes that slot ("不对，改成下午") and
+whatever depended on it. Whom it is for is bot.dialogue.for_whom's to settle.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from booking.book import BookingReceipt, book
-from booking.catalogue import Catalogue, Doctor, Part, yuan
+from booking.book import book
+from booking.catalogue import Catalogue, Doctor, Part
 from booking.errors import BookingError, SlotFull
 from booking.identity import age_on
-from booking.patients import Patient
 from booking.registration import patients_of_account
-from booking.schedule import is_released, local_now, release_moment
+from booking.schedule import is_released, release_moment
 from booking.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue import waitlist
+from bot.dialogue.booking_slots import absorb, names_something, set_slot
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices, department_name
+from bot.dialogue.for_whom import ask_patient, wrong_age
+from bot.dialogue.offers import (
+    describe_offer,
+    doctor_choices,
+    doctor_name,
+    find_doctor,
+    receipt_text,
+    session_key,
+    session_label,
+)
 from bot.dialogue.register import continue_registration, start_registration
-from bot.dialogue.triage import suggest
-from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
-from nlu.quick_command import write_quick_command
 
 OFFERED_SESSIONS = 6
-# Changing one of these forgets what was chosen after it.
-_DEPENDS = {
-    "department": ("doctor", "session", "waitlist", "specialty"),
-    "doctor": ("session", "waitlist"),
-    "date": ("session", "waitlist"),
-    "part": ("session", "waitlist"),
-}
 
 
 async def start_book(ctx: Context, turn: Turn) -> list[Outbound]:
@@ -62,32 +62,23 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
             return start_registration(ctx)
         if kind in ("session", "waitlist"):  # session:<id>:<doctor's work number>
             session_id, _, work_no = value.partition(":")
-            _set(slots, "doctor", work_no)
-            slots["department"] = _doctor(catalogue, work_no).department_code
+            set_slot(slots, "doctor", work_no)
+            slots["department"] = find_doctor(catalogue, work_no).department_code
             slots["session"] = int(session_id)
             slots["waitlist"] = kind == "waitlist"
         elif kind in ("department", "doctor", "patient"):
-            _set(slots, kind, int(value) if kind == "patient" else value)
+            set_slot(slots, kind, int(value) if kind == "patient" else value)
             if kind == "doctor":
                 slots.pop("candidates", None)
-                slots["department"] = _doctor(catalogue, value).department_code
+                slots["department"] = find_doctor(catalogue, value).department_code
     elif turn.parse is not None:
         at_confirmation = "session" in slots and "patient" in slots
         if at_confirmation and turn.intent == "affirm":
             return await _join(ctx) if slots.get("waitlist") else await _book(ctx)
-        if turn.intent == "deny" and not _names_something(turn):
+        if turn.intent == "deny" and not names_something(turn):
             return stop(ctx)
-        _absorb(ctx, turn, catalogue)
+        absorb(ctx, turn, catalogue)
     return await _next(ctx, catalogue)
-
-
-def _names_something(turn: Turn) -> bool:
-    """ "不对，改成下午" denies and corrects: a correction, not a refusal."""
-    kinds = ("department", "doctor", "date", "time_of_day", "time")
-    said = turn.text.lower()
-    return any(turn.value(kind) is not None for kind in kinds) or any(
-        words in said for words in (*_OTHER_DOCTOR, *_OTHER_TIME)
-    )
 
 
 def stays(ctx: Context, turn: Turn) -> bool:
@@ -95,124 +86,9 @@ def stays(ctx: Context, turn: Turn) -> bool:
     something else ("我的预约" in the middle of a booking)."""
     if ctx.state.slots.get("registering") or turn.parse is None:
         return True
-    if turn.intent in ("book", "inform", "affirm", "deny") or _names_something(turn):
+    if turn.intent in ("book", "inform", "affirm", "deny") or names_something(turn):
         return True
     return turn.parse.confidence < 0.7
-
-
-def _set(slots: dict[str, object], name: str, value: object) -> None:
-    if slots.get(name) != value:
-        for later in _DEPENDS.get(name, ()):
-            slots.pop(later, None)
-    slots[name] = value
-
-
-_OTHER_DOCTOR = (
-    "换个医生",
-    "换一个医生",
-    "换医生",
-    "别的医生",
-    "another doctor",
-    "different doctor",
-)
-_OTHER_TIME = ("换个时间", "换一个时间", "换时间", "别的时间", "another time", "different time")
-
-
-def _absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
-    """What this message says about the booking: new values replace old ones; 换个医生 /
-    换个时间 forget the doctor or the time, so that they are asked again."""
-    assert turn.parse is not None
-    slots = ctx.state.slots
-    said = turn.text.lower()
-    if any(words in said for words in _OTHER_DOCTOR):
-        if "doctor" in slots:
-            slots["not_doctor"] = slots["doctor"]
-        for name in ("doctor", "candidates", "session"):
-            slots.pop(name, None)
-    if any(words in said for words in _OTHER_TIME):
-        for name in ("date", "part", "session"):
-            slots.pop(name, None)
-    hospital = turn.value("hospital")
-    if hospital is not None:
-        _narrow_to(slots, catalogue, hospital)
-    department = turn.parse.first("department")
-    if department is not None:
-        _absorb_department(slots, catalogue, department.candidates or (department.value,))
-    doctor = turn.parse.first("doctor")
-    if doctor is not None:
-        # 张维 while booking cardiology is its 张伟, not orthopaedics' 张卫.
-        inside = [c for c in doctor.candidates if _in_department(catalogue, c, slots)]
-        if len(inside) == 1:
-            doctor = replace(doctor, value=inside[0], candidates=())
-        if doctor.candidates:
-            slots["candidates"] = list(doctor.candidates)
-            slots.pop("doctor", None)
-        else:
-            _set(slots, "doctor", doctor.value)
-            named = _doctor(catalogue, doctor.value)
-            slots["department"] = named.department_code
-            if slots.get("hospital") not in (None, named.hospital_code):
-                slots.pop("hospital")  # the doctor named wins; the confirmation names the hospital
-    if "patient" not in slots:  # who it is for, as the message says: asked at the patient step
-        for entity, slot in (("relation", "for_relation"), ("person_name", "for_name")):
-            if turn.value(entity) is not None:
-                slots[slot] = turn.value(entity)
-    when = turn.value("date")
-    if when is not None:
-        _set(slots, "date", when)
-    part = turn.value("time_of_day") or _part_of(turn.value("time"))
-    if part is not None:
-        _set(slots, "part", part)
-    if when is not None and part is not None:  # one session named: no list needed any more
-        slots.pop("list_sessions", None)
-    if not {"department", "doctor", "candidates"} & slots.keys():
-        _absorb_what_for(ctx, turn, catalogue)
-
-
-def _absorb_what_for(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
-    """挂个看糖尿病的专家号, "a diabetes specialist": the doctors who treat it; 挂个看胃病的号,
-    给孩子挂个号: the department triage names, when it names one."""
-    specialty = turn.value("specialty")
-    if specialty is not None and search_doctors(catalogue, specialty=specialty):
-        ctx.state.slots["specialty"] = specialty
-        return
-    found = suggest(turn.parse, ctx.triage, catalogue)
-    if found.suggested == 1:
-        _absorb_department(ctx.state.slots, catalogue, (found.departments[0].code,))
-
-
-def _in_department(catalogue: Catalogue, work_no: str, slots: dict[str, object]) -> bool:
-    return (
-        "department" in slots and _doctor(catalogue, work_no).department_code == slots["department"]
-    )
-
-
-def _narrow_to(slots: dict[str, object], catalogue: Catalogue, hospital: str) -> None:
-    """A hospital named ("在市中医院挂号") narrows every later step; what was chosen in another
-    hospital is forgotten."""
-    slots["hospital"] = hospital
-    department = slots.get("department")
-    if department is not None and _hospital_of(catalogue, str(department)) != hospital:
-        for name in ("department", *_DEPENDS["department"], "candidates"):
-            slots.pop(name, None)
-
-
-def _absorb_department(
-    slots: dict[str, object], catalogue: Catalogue, codes: tuple[str, ...]
-) -> None:
-    """A department named: one that takes bookings, in the hospital named if one was; a name
-    several hospitals share (骨伤科) is asked about, each choice saying which hospital."""
-    bookable = [c for c in codes if _bookable_department(catalogue, c)]
-    hospital = slots.get("hospital")
-    inside = [c for c in bookable if hospital is None or _hospital_of(catalogue, c) == hospital]
-    if bookable and not inside:
-        slots["not_here"] = bookable[0]  # 市中医院没有心血管内科: said, and its own listed
-    if len(inside) == 1:
-        _set(slots, "department", inside[0])
-        slots.pop("department_candidates", None)
-    elif inside:
-        slots["department_candidates"] = inside
-        slots.pop("department", None)
 
 
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
@@ -221,55 +97,28 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
     catalogue = catalogue or await ctx.catalogue()
     if "session" not in slots:
         if slots.get("candidates"):
-            doctors = [_doctor(catalogue, no) for no in slots["candidates"]]
+            doctors = [find_doctor(catalogue, no) for no in slots["candidates"]]
             return [
-                ctx.reply(ctx.say("book.which_doctor"), _doctor_choices(ctx, catalogue, doctors))
+                ctx.reply(
+                    ctx.say("book.which_doctor"),
+                    doctor_choices(ctx, catalogue, doctors) + _nav(ctx),
+                )
             ]
         if "doctor" not in slots:
             if "department" not in slots and slots.get("specialty"):
                 specialty = str(slots["specialty"])
                 doctors = search_doctors(catalogue, specialty=specialty)
                 text = ctx.say("duty.specialty", specialty=specialty)
-                return [ctx.reply(text, _doctor_choices(ctx, catalogue, doctors))]
+                return [ctx.reply(text, doctor_choices(ctx, catalogue, doctors) + _nav(ctx))]
             if "department" not in slots:
                 return [_ask_department(ctx, catalogue)]
             return await _ask_doctor(ctx, catalogue)
         return await _ask_session(ctx, catalogue)
     if "patient" not in slots:
-        return await _ask_patient(ctx, catalogue)
+        asked = await ask_patient(ctx)
+        if asked is not None:
+            return asked
     return await _confirm(ctx, catalogue)
-
-
-async def _ask_patient(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
-    """Whom the booking is for. Said by name, that patient; a name not on the account is
-    registered; a relation said (给我儿子挂…) is asked about, even with one patient on the
-    account, who is then most likely the writer."""
-    slots = ctx.state.slots
-    patients = await patients_of_account(ctx.uows, *ctx.account)
-    named = slots.get("for_name")
-    if named is not None:
-        same = [p for p in patients if p.name.casefold() == str(named).casefold()]
-        if len(same) == 1:
-            slots["patient"] = same[0].id
-            return await _confirm(ctx, catalogue)
-        if not same:
-            slots["registering"] = True
-            missing = ctx.reply(ctx.say("book.not_on_account", name=named))
-            return [missing, *start_registration(ctx, name=str(named))]
-    if not patients:
-        slots["registering"] = True
-        return start_registration(ctx)
-    if len(patients) == 1 and not slots.get("for_relation"):
-        slots["patient"] = patients[0].id
-        return await _confirm(ctx, catalogue)
-    choices = (*patient_choices(patients), Choice("patient:new", ctx.say("book.new_patient")))
-    relation = slots.get("for_relation")
-    text = (
-        ctx.say("book.ask_patient_for", relation=ctx.say(f"relation.{relation}"))
-        if relation
-        else ctx.say("book.ask_patient")
-    )
-    return [ctx.reply(text, choices + _nav(ctx))]
 
 
 def _ask_department(ctx: Context, catalogue: Catalogue) -> Outbound:
@@ -309,14 +158,15 @@ async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     name = _department_name(ctx, catalogue, slots["department"])
     return [
         ctx.reply(
-            ctx.say("book.ask_doctor", department=name), _doctor_choices(ctx, catalogue, doctors)
+            ctx.say("book.ask_doctor", department=name),
+            doctor_choices(ctx, catalogue, doctors) + _nav(ctx),
         )
     ]
 
 
 async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     slots = ctx.state.slots
-    doctor = _doctor(catalogue, slots["doctor"])
+    doctor = find_doctor(catalogue, slots["doctor"])
     wanted = await _offers(
         ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part")
     )
@@ -432,7 +282,7 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         return await _next(ctx, catalogue)
     day = offer.session.visit_date
     if not offer.department.admits(age_on(patient.birth_date, day)):
-        return [_wrong_age(ctx, offer, patient, patients)]
+        return [wrong_age(ctx, offer, patient, patients)]
     waiting = bool(slots.get("waitlist")) and offer.free == 0
     if waiting:
         text = waitlist.confirm_text(ctx, offer, patient.name, describe_offer(ctx, offer))
@@ -445,19 +295,6 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         Choice("nav:back", ctx.say("nav.back")),
     )
     return [ctx.reply(text, choices)]
-
-
-def _wrong_age(
-    ctx: Context, offer: SessionOffer, patient: Patient, patients: list[Patient]
-) -> Outbound:
-    """儿科 for a grown-up: said before confirming, with the account's patients who fit."""
-    ctx.state.slots.pop("patient", None)
-    department, day = offer.department, offer.session.visit_date
-    ages = {"min_age": department.min_age, "max_age": department.max_age}
-    text = ctx.say("refusal.age_range_of", ages=ctx.ages(ages), age=age_on(patient.birth_date, day))
-    fitting = [p for p in patients if department.admits(age_on(p.birth_date, day))]
-    choices = (*patient_choices(fitting), Choice("patient:new", ctx.say("book.new_patient")))
-    return ctx.reply(text, choices + _nav(ctx))
 
 
 async def _book(ctx: Context) -> list[Outbound]:
@@ -494,40 +331,6 @@ async def _join(ctx: Context) -> list[Outbound]:
     return joined
 
 
-async def receipt_text(ctx: Context, receipt: BookingReceipt) -> str:
-    """Booked: the number, when to come, the fees and what to bring; and the GHDH line that
-    books the same doctor a week later, which is how patients learn the quick command."""
-    appointment, place = receipt.appointment, receipt.place
-    department = receipt.department.name_en if ctx.language == "en" else receipt.department.name_zh
-    catalogue = await ctx.catalogue()
-    done = ctx.say(
-        "book.done",
-        booking_no=appointment.booking_no,
-        date=appointment.visit_date.isoformat(),
-        part=ctx.say(f"part.{receipt.session.part.value}"),
-        department=department,
-        doctor=doctor_name(ctx, _doctor(catalogue, receipt.session.doctor_work_no)),
-        queue_no=place.queue_no,
-        start=local_now(place.starts_at, receipt.hospital.timezone).strftime("%H:%M"),
-        end=local_now(place.ends_at, receipt.hospital.timezone).strftime("%H:%M"),
-        fee=yuan(appointment.registration_fee_fen + appointment.consultation_fee_fen),
-    )
-    command = await _same_time_next_week(ctx, receipt)
-    # On a line of its own: an SMS is cut at line breaks, so the command arrives whole.
-    return done if command is None else done + "\n" + ctx.say("book.again", command=command)
-
-
-async def _same_time_next_week(ctx: Context, receipt: BookingReceipt) -> str | None:
-    """GHDH<work no.>,<MMDDhhmm>,<patient>: from the start of this session a week later."""
-    patients = await patients_of_account(ctx.uows, *ctx.account)
-    patient = next((p for p in patients if p.id == receipt.appointment.patient_id), None)
-    if patient is None:
-        return None
-    starts = local_now(receipt.session.starts_at, receipt.hospital.timezone)
-    later = datetime.combine(receipt.session.visit_date + timedelta(days=7), starts.time())
-    return write_quick_command(receipt.session.doctor_work_no, later, patient.name)
-
-
 def stop(ctx: Context) -> list[Outbound]:
     ctx.state.finish()
     return [ctx.reply(ctx.say("book.stopped"))]
@@ -557,92 +360,8 @@ def back(ctx: Context) -> None:
 
 
 def _nav(ctx: Context) -> tuple[Choice, ...]:
-    return (Choice("nav:back", ctx.say("nav.back")), Choice("nav:stop", ctx.say("nav.stop")))
-
-
-def describe_offer(ctx: Context, offer: SessionOffer) -> dict[str, object]:
-    english = ctx.language == "en"
-    session = offer.session
-    return {
-        "hospital": offer.hospital.name_en if english else offer.hospital.name_zh,
-        "department": offer.department.name_en if english else offer.department.name_zh,
-        "doctor": doctor_name(ctx, offer.doctor),
-        "date": session.visit_date.isoformat(),
-        "weekday": ctx.say(f"weekday.{session.visit_date.weekday()}"),
-        "part": ctx.say(f"part.{session.part.value}"),
-        "fee": yuan(session.registration_fee_fen + session.consultation_fee_fen),
-    }
-
-
-def session_key(offer: SessionOffer) -> str:
-    return f"session:{offer.session.id}:{offer.doctor.work_no}"
-
-
-def session_label(ctx: Context, offer: SessionOffer) -> str:
-    described = describe_offer(ctx, offer)
-    return ctx.say(
-        "book.session",
-        date=described["date"],
-        weekday=described["weekday"],
-        part=described["part"],
-        free=offer.free,
-        fee=described["fee"],
-    )
-
-
-def patient_choices(patients: list[Patient]) -> tuple[Choice, ...]:
-    """One choice a patient; a name two patients of the account share (a father and son both
-    陈林) says whose ID number it is, masked."""
-    names = [p.name.casefold() for p in patients]
-    return tuple(
-        Choice(
-            f"patient:{p.id}",
-            f"{p.name} {p.id_masked}" if names.count(p.name.casefold()) > 1 else p.name,
-        )
-        for p in patients
-    )
-
-
-def _doctor(catalogue: Catalogue, work_no: str) -> Doctor:
-    return next(d for d in catalogue.doctors if d.work_no == work_no)
-
-
-def doctor_name(ctx: Context, doctor: Doctor) -> str:
-    """张伟（工号00868）: wherever a doctor is named, with the number GHDH takes."""
-    return doctor_named(ctx.texts, ctx.language, doctor.name, doctor.name_en, doctor.work_no)
-
-
-def _bookable_department(catalogue: Catalogue, code: str) -> bool:
-    return any(d.code == code and d.bookable for d in catalogue.departments)
+    return ctx.navigation()
 
 
 def _department_name(ctx: Context, catalogue: Catalogue, code: str) -> str:
     return department_name(ctx, next(d for d in catalogue.departments if d.code == code))
-
-
-def _hospital_of(catalogue: Catalogue, department: str) -> str | None:
-    return next((d.hospital_code for d in catalogue.departments if d.code == department), None)
-
-
-def _doctor_choices(
-    ctx: Context, catalogue: Catalogue, doctors: list[Doctor]
-) -> tuple[Choice, ...]:
-    return tuple(
-        Choice(
-            f"doctor:{d.work_no}",
-            ctx.say(
-                "doctor_label",
-                name=doctor_name(ctx, d),
-                title=d.title,
-                department=_department_name(ctx, catalogue, d.department_code),
-            ),
-        )
-        for d in doctors
-    ) + _nav(ctx)
-
-
-def _part_of(clock_time: str | None) -> str | None:
-    if clock_time is None:
-        return None
-    hour = int(clock_time[:2])
-    return "am" if hour < 12 else "pm" if hour < 18 else "eve"

@@ -119,6 +119,10 @@ class Context:
         self.state.offer(choices)
         return Outbound(text, choices)
 
+    def navigation(self) -> tuple[Choice, ...]:
+        """A booking step's way back and way out."""
+        return (Choice("nav:back", self.say("nav.back")), Choice("nav:stop", self.say("nav.stop")))
+
     def refusal(self, error: BookingError) -> Outbound:
         return self.reply(self.refusal_text(error))
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from booking.catalogue import Catalogue, Doctor, Part
 from booking.search import SessionOffer, search_doctors, search_sessions
-from bot.dialogue.book import doctor_name, session_key, session_label
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices
+from bot.dialogue.offers import doctor_name, session_key, session_label
 from channels.messages import Choice, Outbound
 
 SHOWN = 6

@@ -26,6 +26,7 @@ from bot.dialogue import (
     complaint,
     duty,
     fields,
+    offers,
     quick,
     register,
     reschedule,
@@ -334,12 +335,12 @@ async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     if action == "move":
         return await reschedule.move_from_notice(ctx, value)
     if action == "take":  # 候补: the place held for the patient
-        return await waitlist.take(ctx, value, book.receipt_text)
+        return await waitlist.take(ctx, value, offers.receipt_text)
     if action == "pass":
         return await waitlist.let_go(ctx, value, leaving=False)
     if action == "rebook":  # 停诊: one press moves the stopped booking to another session
         booking_no, _, session_id = value.partition(":")
-        return await bookings.rebook_from_notice(ctx, booking_no, session_id, book.receipt_text)
+        return await bookings.rebook_from_notice(ctx, booking_no, session_id, offers.receipt_text)
     if action == "again" and await _deep_link(ctx, value):
         return await book.start_book(ctx, Turn(text, choice=f"department:{value.upper()}"))
     return [ctx.reply(ctx.say("choice_gone"))]

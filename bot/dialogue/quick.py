@@ -15,8 +15,9 @@ from booking.patients import Patient
 from booking.registration import patients_of_account
 from booking.schedule import is_released, release_moment
 from booking.search import SessionOffer, search_sessions
-from bot.dialogue.book import patient_choices, receipt_text, session_key, session_label
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.for_whom import patient_choices
+from bot.dialogue.offers import receipt_text, session_key, session_label
 from channels.messages import Choice, Outbound
 
 

@@ -8,9 +8,9 @@ from booking.catalogue import Part
 from booking.changes import transfer
 from booking.errors import BookingError
 from booking.search import search_sessions
-from bot.dialogue.book import describe_offer, doctor_name, session_label
 from bot.dialogue.bookings import describe, upcoming
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.offers import describe_offer, doctor_name, session_label
 from channels.messages import Choice, Outbound
 
 SHOWN = 6
