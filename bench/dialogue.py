@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -65,6 +66,15 @@ REQUESTS = [
     "周三上午普外科赵磊医生",
     "下周一上午儿科周敏",
 ]
+
+
+def id_numbers(patients: int) -> list[str]:
+    """One a patient: a child's for those who ask for 儿科 (it sees children only), else an
+    adult's."""
+    adults, children = many_id_numbers(patients), many_id_numbers(patients, date(2016, 1, 1))
+    return [
+        children[n] if "儿科" in REQUESTS[n % len(REQUESTS)] else adults[n] for n in range(patients)
+    ]
 
 
 def conversation(n: int, id_number: str) -> list[dict[str, str]]:
@@ -119,7 +129,7 @@ async def in_process(patients: int, concurrency: int) -> dict[str, object]:
             triage=demo_catalogue().triage,
             texting=text,
         )
-        ids = many_id_numbers(patients)
+        ids = id_numbers(patients)
         latencies: list[float] = []
         booked: Counter[str] = Counter()
         gate = asyncio.Semaphore(concurrency)
@@ -147,7 +157,7 @@ async def in_process(patients: int, concurrency: int) -> dict[str, object]:
 
 
 async def over_http(base: str, patients: int) -> dict[str, object]:
-    ids = many_id_numbers(patients)
+    ids = id_numbers(patients)
     latencies: list[float] = []
     errors = 0
     booked = 0
