@@ -261,19 +261,20 @@ class Settings(BaseSettings):
 
     def notice_deadlines(self) -> tuple[float, dict[str, float]]:
         """(seconds for every lane, seconds by lane where set apart)."""
-        every, by_lane = 30.0, {}
-        for item in self.notice_send_seconds.split(","):
-            lane, _, seconds = item.rpartition("=")
-            if lane.strip():
-                by_lane[lane.strip()] = float(seconds)
-            else:
-                every = float(seconds)
-        return every, by_lane
+        return _deadlines(self.notice_send_seconds)
 
     def staff_user_ids(self) -> frozenset[str]:
         return frozenset(
             part.strip() for part in (self.telegram_staff_user_ids or "").split(",") if part.strip()
         )
+
+    @field_validator("notice_send_seconds")
+    @classmethod
+    def _deadlines_within_reason(cls, value: str) -> str:
+        every, by_lane = _deadlines(value)
+        if not all(0 < seconds <= 3600 for seconds in (every, *by_lane.values())):
+            raise ValueError("each deadline should be more than 0 and at most 3600 seconds")
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -358,3 +359,14 @@ class Settings(BaseSettings):
         DEV_SECRET_FILE.write_text(key + "\n")
         DEV_SECRET_FILE.chmod(0o600)
         return key
+
+
+def _deadlines(setting: str) -> tuple[float, dict[str, float]]:
+    every, by_lane = 30.0, {}
+    for item in setting.split(","):
+        lane, _, seconds = item.rpartition("=")
+        if lane.strip():
+            by_lane[lane.strip()] = float(seconds)
+        else:
+            every = float(seconds)
+    return every, by_lane

@@ -2,17 +2,22 @@
 SQLite and PostgreSQL.
 
 - an SMS gateway stand-in on 127.0.0.1 that takes each request and never answers: the web chat's
-  and Telegram's notices, written after the SMS ones, still arrive within seconds; each SMS try
-  ends at its deadline, and is tried again 30 s after it ended;
+  and Telegram's notices, written after the SMS ones, still arrive within seconds, from the
+  dispatcher and from a real `guahao worker`; each SMS try ends at its deadline, and is tried
+  again 30 s after it ended;
 - a lane slower than its claim renews it: another dispatcher never sends its notices too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +25,7 @@ import pytest
 from booking.clock import FixedClock
 from booking.notices import NewNotice, NoticeKind
 from booking.protect import Protector
-from booking.store import Database
+from booking.store import Database, upgrade
 from bot.conversations import Conversations
 from bot.notices import HOLD, NoticeDispatcher
 from bot.texts import Texts
@@ -31,6 +36,7 @@ from channels.telegram import TelegramChannel
 from tests.fakes.bot_api import TOKEN, FakeBotApi, running_bot_api
 from tests.fakes.hung_gateway import HungGateway, running_hung_gateway
 from tests.fakes.sms_gateway import ACCOUNT_SID, AUTH_TOKEN, GATEWAY_NUMBER
+from tests.support import POSTGRES_URL, SECRET, postgres_schema_outside_loop
 
 CHAT, WEB = 4242, "browser-session-1"
 PHONES = ["+8613800000001", "+8613800000002", "+8613800000003"]
@@ -188,3 +194,78 @@ async def test_a_lane_slower_than_its_claim_renews_it_and_no_notice_goes_twice(
     assert await slow.run_once() == len(chats)
     assert sorted(user for _, user in got) == chats, got  # each once, none by the other
     assert await other.run_once() == 0
+
+
+# -- `guahao worker`, as a hospital runs it ---------------------------------------------------
+
+GUAHAO = str(Path(sys.executable).with_name("guahao"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A migrated database for a worker, as its environment names it."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'lanes.sqlite3'}"
+        upgrade(url)
+        yield {"DATABASE_URL": url}
+        return
+    with postgres_schema_outside_loop("lanes") as schema:
+        upgrade(POSTGRES_URL, schema=schema)
+        yield {"DATABASE_URL": POSTGRES_URL, "GUAHAO_DB_SCHEMA": schema}
+
+
+def test_guahao_worker_with_a_hung_sms_gateway_still_sends_telegram_and_web_chat_notices(
+    store: dict[str, str], tmp_path: Path
+) -> None:
+    protector = Protector(SECRET)
+
+    async def written(clock: FixedClock) -> None:
+        db = Database(store["DATABASE_URL"], schema=store.get("GUAHAO_DB_SCHEMA"))
+        try:
+            await write_notices(db, protector, clock, [("sms", phone) for phone in PHONES])
+            clock.advance(timedelta(seconds=2))
+            await write_notices(db, protector, clock, [("telegram", str(CHAT))])
+            await write_notices(db, protector, clock, [("web", WEB)])
+        finally:
+            await db.dispose()
+
+    async def web_inbox() -> list[Outbound]:
+        db = Database(store["DATABASE_URL"], schema=store.get("GUAHAO_DB_SCHEMA"))
+        try:
+            return await Conversations(db, protector, FixedClock()).collect("web", WEB)
+        finally:
+            await db.dispose()
+
+    asyncio.run(written(FixedClock(datetime.now(UTC) - timedelta(seconds=2))))
+    log = tmp_path / "worker.log"
+    with (
+        running_hung_gateway() as gateway,
+        running_bot_api() as api,
+        log.open("wb") as output,
+    ):
+        env = {
+            **{k: v for k, v in os.environ.items()
+               if not k.startswith(("TELEGRAM_", "SMS_", "GUAHAO_"))},
+            **store,
+            "GUAHAO_SECRET_KEY": SECRET,
+            "GUAHAO_NLU_MODELS": str(tmp_path / "models"),
+            "SMS_GATEWAY_URL": gateway.url, "SMS_ACCOUNT_SID": ACCOUNT_SID,
+            "SMS_AUTH_TOKEN": AUTH_TOKEN, "SMS_FROM": GATEWAY_NUMBER,
+            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
+        }  # fmt: skip
+        worker = subprocess.Popen([GUAHAO, "worker"], env=env, stdout=output, stderr=output)
+        try:
+            assert gateway.arrived.wait(120), log.read_text(errors="replace")[-3000:]
+            stuck_since = time.monotonic()  # the SMS lane is stuck on its first SMS
+            web: list[Outbound] = []
+            while not (web and api.sent(CHAT)) and time.monotonic() - stuck_since < 30:
+                assert worker.poll() is None, log.read_text(errors="replace")[-3000:]
+                web = web or asyncio.run(web_inbox())
+                time.sleep(0.1)
+            arrived = time.monotonic() - stuck_since
+            assert web and api.sent(CHAT), f"nothing but the SMS after {arrived:.0f} s"
+            assert arrived < ON_TIME
+            assert gateway.requests == 1  # and the SMS gateway still holds the first
+        finally:
+            worker.terminate()
+            worker.wait(30)
