@@ -130,8 +130,9 @@ class Settings(BaseSettings):
         default=AUDIT_DAYS, ge=AUDIT_DAYS, le=36500, validation_alias="GUAHAO_AUDIT_RETENTION_DAYS"
     )
     # How long a notice claimed by a dispatcher (`guahao serve` or `guahao worker`) is kept from
-    # the others: longer than a batch of 50 takes to send, paced. After a crash, its unsent
-    # notices wait this long before another dispatcher (or itself, restarted) sends them.
+    # the others, renewed while the dispatcher is still at its batch: longer than one send's
+    # deadline. After a crash, its unsent notices wait this long before another dispatcher (or
+    # itself, restarted) sends them.
     notice_hold_seconds: int = Field(
         default=120, ge=1, le=3600, validation_alias="GUAHAO_NOTICE_HOLD_SECONDS"
     )
