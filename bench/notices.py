@@ -6,6 +6,7 @@ Run from the repository root:
 
     .venv/bin/python bench/notices.py           # full run (~8 min), rewrites its docs part
     .venv/bin/python bench/notices.py --quick   # 600 reminders, 200 stop notices; prints only
+    .venv/bin/python bench/notices.py --hung    # only notices while one channel hangs (~80 s)
     make bench
 
 Set up, untimed, in a fresh SQLite database migrated as `guahao db upgrade` does: a hospital of
@@ -27,6 +28,8 @@ its transaction: the reminder rows are the ones a hospital would have, not writt
   processes) sent by two `guahao worker`s for the same bot, whose Telegram pacing is shared
   through Redis (GUAHAO_RATE_LIMIT_STORAGE=async+redis://127.0.0.1:6379): together they must
   keep to the bot's 30 a second.
+
+- while one channel hangs: bench/notice_lanes.py (its own part of the docs).
 
 Checked after every run: the Bot API refused nothing (no 429), every patient due a notice got
 exactly one message, carrying their own booking number (none lost, none twice, none to anyone
@@ -59,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench import notice_lanes  # noqa: E402
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
 from booking.book import book  # noqa: E402
 from booking.catalogue import (  # noqa: E402
@@ -94,6 +98,8 @@ from tests.support import (  # noqa: E402
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench:notices:begin (written by bench/notices.py) -->"
 END = "<!-- bench:notices:end -->"
+HUNG = ("<!-- bench:notices-hung:begin (written by bench/notices.py) -->",
+        "<!-- bench:notices-hung:end -->")  # fmt: skip
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOSPITAL, STOPPED_DOCTOR = "NOTE", "STOP1"
 WEDNESDAY, THURSDAY = date(2026, 11, 25), date(2026, 11, 26)
@@ -526,15 +532,37 @@ def report(
     return lines + (["", "Problems:", *problems] if problems else [])
 
 
-def write_docs(lines: list[str]) -> None:
+def write_docs(lines: list[str], begin: str = BEGIN, end: str = END) -> None:
     text = DOCS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n" + "\n".join(lines) + f"\n{END}"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
+    block = f"{begin}\n" + "\n".join(lines) + f"\n{end}"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    elif begin == BEGIN:
         text = text.rstrip("\n") + "\n\n# Notices\n\n" + block + "\n"
+    else:  # after the notices' latest run
+        head, rest = text.split(END, 1)
+        text = head + END + "\n\n" + block + rest
     DOCS.write_text(text, encoding="utf-8")
+
+
+def hung_channel(say: Callable[[str], None], docs: bool) -> bool:
+    """Notices while the SMS gateway hangs; whether the healthy channels were on time."""
+    loads = [load_average()]
+    figures = notice_lanes.run(say)
+    loads.append(load_average())
+    machine = [
+        cpu_and_memory(),
+        system_and_python("SQLite via", "aiosqlite"),
+        now_line(),
+        f"- Load average (1, 5, 15 min) before / after the run: {loads[0]} / {loads[1]}",
+    ]
+    lines = notice_lanes.report(figures, machine)
+    print("\n" + "\n".join(lines))
+    if docs:
+        write_docs(lines, *HUNG)
+        print(f"\nwritten to {DOCS.relative_to(ROOT)}")
+    return all(f.slowest <= notice_lanes.ON_TIME for f in figures if f.code == "after")
 
 
 # --------------------------------------------------------------------------------------- main
@@ -544,11 +572,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run; writes no docs")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--hung", action="store_true", help="only notices while SMS hangs")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
     def say(text: str) -> None:
         print(text, flush=True)
+
+    if args.hung:
+        return 0 if hung_channel(say, docs=not args.no_docs) else 1
 
     loads = [load_average()]
     with tempfile.TemporaryDirectory(prefix="guahao-bench-notices-") as folder:
@@ -585,7 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and not args.no_docs:
         write_docs(lines)
         print(f"\nwritten to {DOCS.relative_to(ROOT)}")
-    return 0 if all(ok for _, ok in targets) and not alone.problems else 1
+    on_time = args.quick or hung_channel(say, docs=not args.no_docs)
+    return 0 if all(ok for _, ok in targets) and not alone.problems and on_time else 1
 
 
 if __name__ == "__main__":

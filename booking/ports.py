@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -440,8 +441,25 @@ class NoticeRepository(Protocol):
         """Pending notices of these kinds about this appointment are no longer needed."""
         ...
 
-    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Notice]:
-        """Due pending notices, each claimed by one dispatcher until `until`."""
+    async def claim(
+        self,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        *,
+        channels: Collection[str] | None = None,
+        other_than: Collection[str] | None = None,
+    ) -> list[Notice]:
+        """Due pending notices, each claimed by one dispatcher until `until`: only those to
+        accounts on `channels`, or only those for operations and to accounts on any channel
+        but `other_than`; every due one when neither is given."""
+        ...
+
+    async def extend(
+        self, notice_ids: list[int], claimed_until: datetime, until: datetime
+    ) -> list[int]:
+        """Those of the notices still pending and still claimed until `claimed_until` (by
+        this claim, not taken since by another), now claimed until `until`."""
         ...
 
     async def sent(self, notice_id: int, now: datetime) -> None: ...

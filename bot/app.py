@@ -148,6 +148,7 @@ class Bot:
                 services.uows, services.protector, services.clock, self.texts, self.tell
             )
         )
+        every_lane, by_lane = settings.notice_deadlines()
         self.notices = NoticeDispatcher(
             services.uows,
             services.protector,
@@ -157,6 +158,8 @@ class Bot:
             self.conversations,
             alert=self.staff.alert if self.staff is not None else None,
             hold=timedelta(seconds=settings.notice_hold_seconds),
+            deadline=every_lane,
+            deadlines=by_lane,
         )
         if not rounds:
             return
@@ -164,7 +167,11 @@ class Bot:
         fetch = services.blacklist_pull
         work: list[tuple[float, str, Callable[[], Awaitable[object]]]] = [
             (self.COMPLAINT_ROUNDS_EVERY, "look after complaints", self.look_after_complaints),
-            (self.NOTICE_ROUNDS_EVERY, "send notices", notices.run_once),
+            # A round for each channel's notices: a channel that hangs holds up only its own.
+            *(
+                (self.NOTICE_ROUNDS_EVERY, f"send {lane} notices", partial(notices.run_lane, lane))
+                for lane in notices.lanes
+            ),
             (self.NOSHOW_ROUNDS_EVERY, "mark no-shows", self.mark_noshows),
             (self.WAITLIST_ROUNDS_EVERY, "tend the waitlists", self.tend_waitlists),
             (self.CATALOGUE_ROUNDS_EVERY, "follow the catalogue", follower.follow),

@@ -3,33 +3,33 @@ channel, and marks them.
 
 A notice is claimed for a while before it is sent and marked sent after, so a dispatcher that
 dies in between sends it again once the claim runs out: at most one duplicate per crash, never
-a loss. A failed send is tried again later (30 s, 1 min, 2 min … up to an hour); one that
-cannot succeed (the patient blocked the bot, an address that is not one) or still fails after
-the last try is dead, and operations are told. A reminder is never sent after the visit began
-nor to an account that asked for none (TD).
+a loss. A failed send is tried again later (30 s, 1 min, 2 min … up to an hour, counted from
+when the try ended); one that cannot succeed (the patient blocked the bot, an address that is
+not one) or still fails after the last try is dead, and operations are told. A reminder is
+never sent after the visit began nor to an account that asked for none (TD).
+
+Each channel has a lane of its own, claiming and sending only its own notices, and each send
+has a deadline: a channel that hangs (an SMS gateway that takes requests and never answers)
+holds up its own notices, never another channel's. A patient has one channel, so their notices
+still go one after the other, in the order they fell due.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
-from functools import partial
-from zoneinfo import ZoneInfo
 
-from booking.catalogue import Catalogue
 from booking.clock import Clock
 from booking.notices import REMINDERS, Notice, NoticeKind
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.registration import DEFAULT_TZ
-from booking.schedule import local_now
-from booking.search import SessionOffer, search_sessions
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
-from bot.texts import Texts, doctor_named
-from channels.messages import Choice, Outbound
+from bot.notice_words import NoticeWords
+from bot.texts import Texts
+from channels.messages import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,12 @@ Send = Callable[[str, list[Outbound]], Awaitable[None]]
 Alert = Callable[[str], Awaitable[bool]]
 
 BATCH = 50
-HOLD = timedelta(minutes=2)  # a claim: longer than a batch takes to send, paced
+HOLD = timedelta(minutes=2)  # a claim: renewed while the lane is slower than that
+SEND_WITHIN = 30.0  # seconds: the deadline of one send, unless the lane has its own
+OPERATIONS = "ops"  # the lane of the operations group's alerts, and of channels nobody can
+# reach outside a conversation (their notices are set aside there)
 TRIES = 8
-TRANSFERS_OFFERED = 3  # under a stop notice
 NUMBERED_CHANNELS = ("sms",)  # no buttons: a notice's choices are answered by number
-ALTERNATIVES_KEPT = 10.0  # seconds
 
 
 class NoticeDispatcher:
@@ -55,9 +56,13 @@ class NoticeDispatcher:
         conversations: Conversations,
         alert: Alert | None = None,
         hold: timedelta = HOLD,
+        deadlines: Mapping[str, float] | None = None,
+        deadline: float = SEND_WITHIN,
     ) -> None:
         """`hold`: how long a claimed notice is kept from other dispatchers (and, after a
-        crash, from this one once restarted): longer than a batch takes to send."""
+        crash, from this one once restarted): longer than one send may take. `deadlines`:
+        seconds one send may take, by lane (a channel, or OPERATIONS); `deadline` for the
+        others. A send past its deadline has failed, and is tried again later."""
         self.uows = uows
         self.protector = protector
         self.clock = clock
@@ -66,32 +71,60 @@ class NoticeDispatcher:
         self.conversations = conversations
         self.alert = alert
         self.hold = hold
+        self.lanes = (*senders, OPERATIONS)
+        chosen = deadlines or {}
+        self.deadlines = {lane: chosen.get(lane, deadline) for lane in self.lanes}
         self.catalogues = CatalogueCache(uows)
-        self._alternatives: dict[int, tuple[float, list[SessionOffer]]] = {}
+        self.words = NoticeWords(uows, clock, texts, conversations, self.catalogues)
 
     async def run_once(self) -> int:
-        """Send what is due now, a batch at a time; how many were sent."""
+        """Send what is due now on every lane, side by side; how many were sent."""
+        return sum(await asyncio.gather(*(self.run_lane(lane) for lane in self.lanes)))
+
+    async def run_lane(self, lane: str) -> int:
+        """Send what is due now on one lane, a batch at a time; how many were sent. The
+        application runs each lane in a round of its own (bot/app.py)."""
+        if lane == OPERATIONS:
+            which: dict[str, Collection[str]] = {"other_than": tuple(self.senders)}
+        else:
+            which = {"channels": (lane,)}
         sent = 0
         while True:
             now = self.clock.now()
+            until = now + self.hold
             async with self.uows() as uow:
-                batch = await uow.notices.claim(now, now + self.hold, BATCH)
+                batch = await uow.notices.claim(now, until, BATCH, **which)
                 await uow.commit()
             if not batch:
                 return sent
             held: dict[int, datetime] = {}  # accounts whose earlier notice must go first
+            ours = {notice.id for notice in batch}
             for notice in batch:
                 if notice.account_id is not None and notice.account_id in held:
                     async with self.uows() as uow:
                         await uow.notices.postpone([notice.id], held[notice.account_id])
                         await uow.commit()
                     continue
-                sent += await self._deliver(notice, held)
+                if self.clock.now() + timedelta(seconds=self.deadlines[lane]) >= until:
+                    # A slow lane: the claim would run out during this send, and another
+                    # dispatcher send the rest of the batch too.
+                    ours, until = await self._renew(ours, until)
+                if notice.id not in ours:
+                    continue
+                sent += await self._deliver(notice, held, self.deadlines[lane])
+                ours.discard(notice.id)
 
-    async def _deliver(self, notice: Notice, held: dict[int, datetime]) -> int:
+    async def _renew(self, ours: set[int], until: datetime) -> tuple[set[int], datetime]:
+        later = self.clock.now() + self.hold
+        async with self.uows() as uow:
+            kept = await uow.notices.extend(sorted(ours), until, later)
+            await uow.commit()
+        return set(kept), later
+
+    async def _deliver(self, notice: Notice, held: dict[int, datetime], deadline: float) -> int:
         now = self.clock.now()
         if notice.account_id is None:
-            return await self._alert(notice, now)
+            return await self._alert(notice)
         async with self.uows(readonly=True) as uow:
             channel, sealed, quiet = await uow.notices.address(notice.account_id)
         why_not = _pointless(notice, now, quiet)
@@ -105,23 +138,24 @@ class NoticeDispatcher:
         assert sealed is not None
         user_id = self.protector.decrypt(sealed)
         try:
-            message = await self._message(notice, channel, user_id)
+            message = await self.words.message(notice, channel, user_id)
             if channel in NUMBERED_CHANNELS and notice.kind is NoticeKind.WAITLIST_OFFER:
                 # Taken by answering its number. Only an offer: it is worth the menu the
                 # patient may have been answering; a reminder's buttons are not.
                 async with self.conversations.one_at_a_time(channel, user_id):
                     await self.conversations.offer(channel, user_id, message.choices)
-            await self.senders[channel](user_id, [message])
+            async with asyncio.timeout(deadline):
+                await self.senders[channel](user_id, [message])
         except Exception as error:
-            retry_at = await self._failed(notice, error, now)
+            retry_at = await self._failed(notice, error)
             if retry_at is not None and notice.account_id is not None:
                 held[notice.account_id] = retry_at
             return 0
-        await self._mark(notice, sent=now)
+        await self._mark(notice, sent=self.clock.now())
         log.info("notice %s (%s) sent", notice.id, notice.kind.value)
         return 1
 
-    async def _alert(self, notice: Notice, now: datetime) -> int:
+    async def _alert(self, notice: Notice) -> int:
         """For the operations group (a clinic stopped): kept only while someone can read it."""
         if self.alert is None:
             await self._mark(notice, void="no operations group")
@@ -138,126 +172,24 @@ class NoticeDispatcher:
         if department is not None:
             values["department"] = department.name_zh
         text = self.texts.say("zh", f"notice.ops.{values.pop('about')}", **values)
-        if not await self.alert(text):
-            await self._failed(notice, ConnectionError("alert not posted"), now)
+        if not await self._post(text):
+            await self._failed(notice, ConnectionError("alert not posted"))
             return 0
-        await self._mark(notice, sent=now)
+        await self._mark(notice, sent=self.clock.now())
         return 1
 
-    async def _message(self, notice: Notice, channel: str, user_id: str) -> Outbound:
-        language = (await self.conversations.load(channel, user_id)).state.get("lang") or "zh"
-        catalogue = await self.catalogues.get()
-        english = language == "en"
-        values = dict(notice.payload)
-        code = values.get("department")
-        department = next((d for d in catalogue.departments if d.code == code), None)
-        values["department"] = "" if department is None else (
-            department.name_en if english else department.name_zh
-        )  # fmt: skip
-        doctor = next((d for d in catalogue.doctors if d.work_no == values.get("doctor")), None)
-        if doctor is not None:
-            values["doctor"] = doctor_named(
-                self.texts, language, doctor.name, doctor.name_en, doctor.work_no
-            )
-        if "part" in values:
-            values["part"] = self.texts.say(language, f"part.{values['part']}")
-        key = notice.kind.value
-        if notice.kind is NoticeKind.WAITLIST_CLOSED and "reason" in values:
-            key = "waitlist_stopped"
-        if notice.kind is NoticeKind.REMINDER_EVENING and self._on_the_day(notice, catalogue):
-            key = "reminder_today"  # sent late (the service was down): not "tomorrow"
-        text = self.texts.say(language, f"notice.{key}", **values)
-        return Outbound(text, await self._buttons(notice, language, catalogue))
+    async def _post(self, text: str) -> bool:
+        """To the operations group, within its lane's deadline."""
+        assert self.alert is not None
+        try:
+            async with asyncio.timeout(self.deadlines[OPERATIONS]):
+                return await self.alert(text)
+        except TimeoutError:
+            return False
 
-    def _on_the_day(self, notice: Notice, catalogue: Catalogue) -> bool:
-        code = notice.payload.get("department")
-        department = next((d for d in catalogue.departments if d.code == code), None)
-        hospital = next(
-            (h for h in catalogue.hospitals if department and h.code == department.hospital_code),
-            None,
-        )
-        timezone = hospital.timezone if hospital is not None else DEFAULT_TZ
-        today = local_now(self.clock.now(), timezone).date()
-        return today.isoformat() == notice.payload.get("date")
-
-    async def _buttons(
-        self, notice: Notice, language: str, catalogue: Catalogue
-    ) -> tuple[Choice, ...]:
-        """One press from a reminder to cancel or move the booking, from a stop notice to move
-        it to another session, from a waitlist offer to take the place or let it go: the
-        dialogue checks each is the patient's own before acting."""
-        say = partial(self.texts.say, language)
-        payload = notice.payload
-        booking_no, department = payload.get("booking_no"), payload.get("department")
-        again = Choice(f"notice:again:{department}", say("notice.button.again"))
-        if notice.kind in REMINDERS:
-            buttons: tuple[Choice, ...] = (
-                Choice(f"notice:coming:{booking_no}", say("notice.button.coming")),
-                Choice(f"notice:cancel:{booking_no}", say("notice.button.cancel")),
-            )
-            # A booking moves until the day before its visit: not from a reminder on the day.
-            if not self._on_the_day(notice, catalogue):
-                buttons += (Choice(f"notice:move:{booking_no}", say("notice.button.move")),)
-            return buttons
-        if notice.kind is NoticeKind.STOPPED:
-            moves = tuple(
-                Choice(
-                    f"notice:rebook:{booking_no}:{offer.session.id}",
-                    say(
-                        "notice.button.rebook", session=_session_words(offer, self.texts, language)
-                    ),
-                )
-                for offer in await self._instead_of(payload.get("session_id"), catalogue)
-            )
-            return (*moves, again)
-        if notice.kind is NoticeKind.WAITLIST_OFFER:
-            entry = payload.get("entry_id")
-            return (
-                Choice(f"notice:take:{entry}", say("notice.button.take")),
-                Choice(f"notice:pass:{entry}", say("notice.button.pass")),
-            )
-        if notice.kind in (NoticeKind.WAITLIST_LAPSED, NoticeKind.WAITLIST_CLOSED):
-            return (again,)
-        return ()
-
-    async def _instead_of(self, session_id: object, catalogue: Catalogue) -> list[SessionOffer]:
-        """A stopped session's nearest alternatives: the same doctor or a doctor of the same
-        level (clinic type) in the department, with places left, nearest in time first. Kept a
-        few seconds: a stop tells hundreds of patients the same."""
-        if not isinstance(session_id, int):
-            return []
-        kept = self._alternatives.get(session_id)
-        if kept is not None and time.monotonic() - kept[0] < ALTERNATIVES_KEPT:
-            return kept[1]
-        async with self.uows(readonly=True) as uow:
-            stopped = await uow.sessions.get(session_id)
-        if stopped is None:
-            return []
-        found = await search_sessions(
-            self.uows,
-            self.clock,
-            catalogue=catalogue,
-            hospital=stopped.hospital_code,
-            department=stopped.department_code,
-        )
-        alike = [
-            o
-            for o in found
-            if o.bookable
-            and o.free > 0
-            and o.session.id != stopped.id
-            and (o.doctor.work_no == stopped.doctor_work_no
-                 or o.session.clinic_type == stopped.clinic_type)
-        ]  # fmt: skip
-        alike.sort(key=lambda o: abs((o.session.starts_at - stopped.starts_at).total_seconds()))
-        nearest = alike[:TRANSFERS_OFFERED]
-        if len(self._alternatives) > 100:
-            self._alternatives.clear()
-        self._alternatives[session_id] = (time.monotonic(), nearest)
-        return nearest
-
-    async def _failed(self, notice: Notice, error: Exception, now: datetime) -> datetime | None:
-        """Marks a failed try; when it will be tried again (None: never)."""
+    async def _failed(self, notice: Notice, error: Exception) -> datetime | None:
+        """Marks a failed try; when it will be tried again (None: never), counted from now,
+        when the try ended: a try that took longer than the wait must not skip it."""
         what = type(error).__name__  # never the message: it may quote an address
         tries = notice.attempts + 1
         if fails_for_good(error) or tries >= TRIES:
@@ -266,10 +198,11 @@ class NoticeDispatcher:
                 await uow.notices.failed(notice.id, what, None)
                 await uow.commit()
             if self.alert is not None:
-                await self.alert(self.texts.say("zh", "notice.dead", kind=notice.kind.value,
+                await self._post(self.texts.say("zh", "notice.dead", kind=notice.kind.value,
                                                 notice_id=notice.id, error=what))  # fmt: skip
             return None
-        retry_at = now + min(timedelta(seconds=30) * (1 << (tries - 1)), timedelta(hours=1))
+        wait = min(timedelta(seconds=30) * (1 << (tries - 1)), timedelta(hours=1))
+        retry_at = self.clock.now() + wait
         log.info("notice %s not sent (%s): next try at %s", notice.id, what, retry_at.isoformat())
         async with self.uows() as uow:
             await uow.notices.failed(notice.id, what, retry_at)
@@ -286,19 +219,6 @@ class NoticeDispatcher:
             else:
                 await uow.notices.void(notice.id, void)
             await uow.commit()
-
-
-def _session_words(offer: SessionOffer, texts: Texts, language: str) -> str:
-    session, doctor = offer.session, offer.doctor
-    local = session.starts_at.astimezone(ZoneInfo(offer.hospital.timezone))
-    return " ".join(
-        [
-            local.strftime("%m-%d"),
-            texts.say(language, f"weekday.{session.visit_date.weekday()}"),
-            texts.say(language, f"part.{session.part.value}"),
-            doctor_named(texts, language, doctor.name, doctor.name_en, doctor.work_no),
-        ]
-    )
 
 
 def _pointless(notice: Notice, now: datetime, quiet: bool) -> str | None:

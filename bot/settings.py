@@ -34,6 +34,10 @@ GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
 GUAHAO_NOTICE_HOLD_SECONDS
                        how long a dispatcher's claim on a notice lasts (default 120): after a
                        crash, its unsent notices go out this much later
+GUAHAO_NOTICE_SEND_SECONDS
+                       how long one notice's send may take before it counts as failed (tried
+                       again later): seconds for every channel, and/or ``lane=seconds`` for
+                       some, e.g. ``30,sms=45`` (default 30; lanes: telegram, sms, web, ops)
 GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLSX); unset: no pull,
                        the list is uploaded at /admin/blacklist or imported on the command line
 GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
@@ -65,6 +69,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 DEV_SECRET_FILE = DATA_DIR / ".dev-secret-key"
 _CHAT_ID = r"^-?\d{1,20}$"  # Telegram chat ids: negative for groups
+_DEADLINE = r"([a-z]+\s*=\s*)?\d{1,4}(\.\d+)?"  # "30" or "sms=45"
 
 
 class Settings(BaseSettings):
@@ -125,10 +130,19 @@ class Settings(BaseSettings):
         default=AUDIT_DAYS, ge=AUDIT_DAYS, le=36500, validation_alias="GUAHAO_AUDIT_RETENTION_DAYS"
     )
     # How long a notice claimed by a dispatcher (`guahao serve` or `guahao worker`) is kept from
-    # the others: longer than a batch of 50 takes to send, paced. After a crash, its unsent
-    # notices wait this long before another dispatcher (or itself, restarted) sends them.
+    # the others, renewed while the dispatcher is still at its batch: longer than one send's
+    # deadline. After a crash, its unsent notices wait this long before another dispatcher (or
+    # itself, restarted) sends them.
     notice_hold_seconds: int = Field(
         default=120, ge=1, le=3600, validation_alias="GUAHAO_NOTICE_HOLD_SECONDS"
+    )
+    # How long one notice's send may take, in seconds: one number for every channel's lane,
+    # and/or `lane=seconds` for some ("30,sms=45"; lanes: telegram, sms, web, ops). A send past
+    # its deadline has failed and is tried again later; the channel's other notices go on.
+    notice_send_seconds: str = Field(
+        default="30",
+        pattern=rf"^\s*{_DEADLINE}(\s*,\s*{_DEADLINE})*\s*$",
+        validation_alias="GUAHAO_NOTICE_SEND_SECONDS",
     )
 
     # The back office's sessions: signed out after this long unused, and this long in all.
@@ -246,10 +260,22 @@ class Settings(BaseSettings):
         pairs = (item.split("=") for item in self.telegram_department_chats.split(","))
         return {code.strip().upper(): chat.strip() for code, chat in pairs}
 
+    def notice_deadlines(self) -> tuple[float, dict[str, float]]:
+        """(seconds for every lane, seconds by lane where set apart)."""
+        return _deadlines(self.notice_send_seconds)
+
     def staff_user_ids(self) -> frozenset[str]:
         return frozenset(
             part.strip() for part in (self.telegram_staff_user_ids or "").split(",") if part.strip()
         )
+
+    @field_validator("notice_send_seconds")
+    @classmethod
+    def _deadlines_within_reason(cls, value: str) -> str:
+        every, by_lane = _deadlines(value)
+        if not all(0 < seconds <= 3600 for seconds in (every, *by_lane.values())):
+            raise ValueError("each deadline should be more than 0 and at most 3600 seconds")
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -334,3 +360,14 @@ class Settings(BaseSettings):
         DEV_SECRET_FILE.write_text(key + "\n")
         DEV_SECRET_FILE.chmod(0o600)
         return key
+
+
+def _deadlines(setting: str) -> tuple[float, dict[str, float]]:
+    every, by_lane = 30.0, {}
+    for item in setting.split(","):
+        lane, _, seconds = item.rpartition("=")
+        if lane.strip():
+            by_lane[lane.strip()] = float(seconds)
+        else:
+            every = float(seconds)
+    return every, by_lane

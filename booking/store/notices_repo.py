@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,15 +61,32 @@ class SqlNotices:
             .execution_options(synchronize_session=False)
         )
 
-    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Notice]:
+    async def claim(
+        self,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        *,
+        channels: Collection[str] | None = None,
+        other_than: Collection[str] | None = None,
+    ) -> list[Notice]:
         # One conditional update claims a batch: of two dispatchers, one gets each notice; a
         # claim runs out at `until`, so a dispatcher that died mid-batch delays, not loses.
         # On PostgreSQL, rows another dispatcher is claiming are skipped, not waited for.
         due = (NoticeRow.status == NoticeStatus.PENDING.value, NoticeRow.next_try_at <= now)
+        batch = select(NoticeRow.id).where(*due)
+        if channels is not None:
+            on = AccountRow.channel.in_(channels)
+            batch = batch.where(NoticeRow.account_id.in_(_accounts_on(on)))
+        if other_than is not None:
+            batch = batch.where(
+                or_(
+                    NoticeRow.account_id.is_(None),
+                    NoticeRow.account_id.in_(_accounts_on(AccountRow.channel.not_in(other_than))),
+                )
+            )
         batch = (
-            select(NoticeRow.id)
-            .where(*due)
-            .order_by(NoticeRow.next_try_at, NoticeRow.due_at, NoticeRow.id)
+            batch.order_by(NoticeRow.next_try_at, NoticeRow.due_at, NoticeRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -89,6 +107,29 @@ class SqlNotices:
             .order_by(NoticeRow.due_at, NoticeRow.id)
         )
         return [_notice(row) for row in rows]
+
+    async def extend(
+        self, notice_ids: list[int], claimed_until: datetime, until: datetime
+    ) -> list[int]:
+        # A later claim of a notice always ends later than an earlier one: the end of the
+        # claim tells whose it is.
+        if not notice_ids:
+            return []
+        return list(
+            (
+                await self.s.scalars(
+                    update(NoticeRow)
+                    .where(
+                        NoticeRow.id.in_(notice_ids),
+                        NoticeRow.status == NoticeStatus.PENDING.value,
+                        NoticeRow.next_try_at == claimed_until,
+                    )
+                    .values(next_try_at=until)
+                    .returning(NoticeRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        )
 
     async def sent(self, notice_id: int, now: datetime) -> None:
         await self._mark(notice_id, status=NoticeStatus.SENT.value, sent_at=now)
@@ -153,6 +194,10 @@ class SqlNotices:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+def _accounts_on(channel: Any) -> Any:
+    return select(AccountRow.id).where(channel).scalar_subquery()
 
 
 def _notice(row: NoticeRow) -> Notice:

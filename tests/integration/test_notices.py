@@ -262,6 +262,32 @@ async def test_a_failing_channel_is_tried_again_and_a_refusing_one_is_given_up_w
     assert len(alerts) == 1 and "reminder_soon" in alerts[0]
 
 
+async def test_the_next_try_is_counted_from_when_the_failed_try_ended(
+    demo: Database, protector: Protector, clock: FixedClock
+) -> None:
+    await a_booking(demo, protector, clock)
+    tries: list[datetime] = []
+
+    async def slow_then_down(user_id: str, messages: list[Outbound]) -> None:
+        tries.append(clock.now())
+        if len(tries) == 1:
+            clock.advance(timedelta(minutes=1))  # the gateway took a minute to fail
+            raise ConnectionError("gateway down")
+
+    notices = NoticeDispatcher(
+        demo, protector, clock, Texts.load(), {"telegram": slow_then_down},
+        Conversations(demo, protector, clock),
+    )  # fmt: skip
+    clock.set(at(WED - timedelta(days=1), 20, 0))
+    assert await notices.run_once() == 0
+    ended = clock.now()
+    clock.advance(timedelta(seconds=29))
+    assert await notices.run_once() == 0 and len(tries) == 1  # 30 s after it ended, not began
+    clock.advance(timedelta(seconds=2))
+    assert await notices.run_once() == 1
+    assert tries[1] - ended >= timedelta(seconds=30)
+
+
 async def test_an_account_that_asked_for_no_reminders_gets_none_but_does_get_a_stop(
     demo: Database, protector: Protector, clock: FixedClock
 ) -> None:
