@@ -180,7 +180,9 @@ def fhir_router(
 ) -> APIRouter:
     """`bad_tokens`: the limit on refused tokens per address (none when None)."""
     version = version or _version()
-    web = APIRouter(prefix="/fhir", include_in_schema=False, max_body_size=MAX_BODY)
+    # read_body answers past MAX_BODY itself, as an OperationOutcome; the application's fence
+    # (plain 413) stands further out, for what is far larger still.
+    web = APIRouter(prefix="/fhir", include_in_schema=False, max_body_size=16 * MAX_BODY)
 
     async def unknown(s: FhirServices, bearer: str | None, address: str | None) -> Response:
         """401, or 429 once the address has sent too many refused tokens; then only the
