@@ -151,11 +151,13 @@ def test_many_of_the_largest_bodies_allowed_do_not_hold_up_the_server(server: st
     wide = json.dumps({"session": "abcdefgh-01", "text": zeros}, separators=(",", ":"))
     bodies = [nested, wide.encode()]
 
+    answers: list[tuple[int, int]] = []
+
     def hammer(body: bytes) -> None:
         with httpx.Client(timeout=60) as client:
             for _ in range(4):
                 answer = client.post(server + "/api/webchat/messages", content=body, headers=JSON)
-                assert 400 <= answer.status_code < 500 and len(answer.content) < 2000
+                answers.append((answer.status_code, len(answer.content)))
 
     with Probe(server) as probe:
         threads = [threading.Thread(target=hammer, args=(body,)) for body in bodies * 2]
@@ -163,6 +165,8 @@ def test_many_of_the_largest_bodies_allowed_do_not_hold_up_the_server(server: st
             thread.start()
         for thread in threads:
             thread.join(120)
+    assert len(answers) == 16
+    assert all(400 <= status < 500 and size < 2000 for status, size in answers), answers
     assert probe.longest < 2, probe.longest
 
 
