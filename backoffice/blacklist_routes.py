@@ -109,7 +109,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         )
         return page(html)
 
-    @web.post("/blacklist/upload")
+    @web.post("/blacklist/upload", max_body_size=MAX_UPLOAD + _MULTIPART_OVERHEAD)
     async def upload(request: Request) -> Response:
         s = console.ready()
         # Who it is and what they may do first: a 2 MB body is read only for those allowed.

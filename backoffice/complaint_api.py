@@ -15,8 +15,9 @@ refuse (closed, accepted by someone else, at the top level), 422 bad input; {"re
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
@@ -93,6 +94,9 @@ class Nothing(BaseModel):
     """No fields: the action says it all."""
 
 
+Body = TypeVar("Body", Answer, Forward, Nothing)
+
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 422)
 }
@@ -139,6 +143,20 @@ def refusal(error: BookingError) -> JSONResponse:
     return problem(status, type(error).__name__, error.message)
 
 
+def _no_constants(name: str) -> float:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+async def read_body(request: Request, kind: type[Body]) -> Body | JSONResponse:
+    """The JSON body as `kind` (an empty one: no fields), or a 422 that quotes nothing of it."""
+    raw = await request.body()  # within MAX_BODY (the route's limit)
+    try:
+        data = json.loads(raw, parse_constant=_no_constants) if raw.strip() else None
+        return kind.model_validate({} if data is None else data)
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return problem(422, "invalid_request", "the body is not what this action expects")
+
+
 def add_routes(web: APIRouter, console: Console) -> None:
     async def allowed(request: Request, changes: bool) -> Staff | Response:
         """The member of staff, or a JSON refusal (a 403 audited by the console)."""
@@ -180,14 +198,16 @@ def add_routes(web: APIRouter, console: Console) -> None:
             return refusal(error)
         return detail(opened, s.clock.now())
 
-    async def step(
-        request: Request, complaint_no: str, what: Step, text: str = "", department: str = ""
-    ) -> Any:
+    async def step(request: Request, complaint_no: str, what: Step, kind: type[Body]) -> Any:
         s = console.ready()
-        staff = await allowed(request, changes=True)
+        staff = await allowed(request, changes=True)  # before a byte of the body is read
         if not isinstance(staff, Staff):
             return staff
+        body = await read_body(request, kind)
+        if not isinstance(body, BaseModel):
+            return body
         try:
+            text, department = getattr(body, "text", ""), getattr(body, "department_code", "")
             complaint = await act(
                 s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, what,
                 text=text, department_code=department, accept_within=console.complaint_within,
@@ -196,39 +216,41 @@ def add_routes(web: APIRouter, console: Console) -> None:
             return refusal(error)
         return out(complaint, s.clock.now())
 
-    documented: dict[str, Any] = {
-        "response_model": ComplaintOut,
-        "responses": REFUSALS,
-        "tags": TAGS,
-        # The JSON body is read before anyone is known: without a limit, a stranger's
-        # endless body is held in memory whole (413 past it).
-        "max_body_size": MAX_BODY,
-    }
+    def documented(kind: type[Body], required: bool = True) -> dict[str, Any]:
+        """The body is read by `step` once the caller is known, so it is described here."""
+        schema = {"content": {"application/json": {"schema": kind.model_json_schema()}}}
+        return {
+            "response_model": ComplaintOut,
+            "responses": REFUSALS,
+            "tags": TAGS,
+            "max_body_size": MAX_BODY,  # 413 past it, unread
+            "openapi_extra": {"requestBody": {**schema, "required": required}},
+        }
 
-    @web.post("/api/complaints/{complaint_no}/accept", **documented)
-    async def accept(request: Request, complaint_no: Number, body: Nothing | None = None) -> Any:
+    @web.post("/api/complaints/{complaint_no}/accept", **documented(Nothing, required=False))
+    async def accept(request: Request, complaint_no: Number) -> Any:
         """受理: take it on (no longer escalated for want of someone)."""
-        return await step(request, complaint_no, "accept")
+        return await step(request, complaint_no, "accept", Nothing)
 
-    @web.post("/api/complaints/{complaint_no}/reply", **documented)
-    async def reply(request: Request, complaint_no: Number, body: Answer) -> Any:
+    @web.post("/api/complaints/{complaint_no}/reply", **documented(Answer))
+    async def reply(request: Request, complaint_no: Number) -> Any:
         """回复: told to the patient on the complaint's channel."""
-        return await step(request, complaint_no, "reply", text=body.text)
+        return await step(request, complaint_no, "reply", Answer)
 
-    @web.post("/api/complaints/{complaint_no}/resolve", **documented)
-    async def resolve(request: Request, complaint_no: Number, body: Answer) -> Any:
+    @web.post("/api/complaints/{complaint_no}/resolve", **documented(Answer))
+    async def resolve(request: Request, complaint_no: Number) -> Any:
         """办结: the result, told to the patient; the complaint is closed."""
-        return await step(request, complaint_no, "resolve", text=body.text)
+        return await step(request, complaint_no, "resolve", Answer)
 
-    @web.post("/api/complaints/{complaint_no}/forward", **documented)
-    async def forward(request: Request, complaint_no: Number, body: Forward) -> Any:
+    @web.post("/api/complaints/{complaint_no}/forward", **documented(Forward))
+    async def forward(request: Request, complaint_no: Number) -> Any:
         """转办: another department is responsible."""
-        return await step(request, complaint_no, "forward", department=body.department_code)
+        return await step(request, complaint_no, "forward", Forward)
 
-    @web.post("/api/complaints/{complaint_no}/escalate", **documented)
-    async def escalate(request: Request, complaint_no: Number, body: Nothing | None = None) -> Any:
+    @web.post("/api/complaints/{complaint_no}/escalate", **documented(Nothing, required=False))
+    async def escalate(request: Request, complaint_no: Number) -> Any:
         """升级: the level above takes it over."""
-        return await step(request, complaint_no, "escalate")
+        return await step(request, complaint_no, "escalate", Nothing)
 
     # The back office's router keeps its pages out of the OpenAPI; this API belongs in it.
     for route in web.routes:

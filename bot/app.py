@@ -1,8 +1,9 @@
 """The ASGI application: the web chat (and, as they come, the other channels) on one engine.
 
 guahao serve --host 127.0.0.1 --port 8000
-uvicorn --factory bot.app:create_app --no-access-log   # back-office search addresses carry
-                                                       # what staff typed: keep them out of logs
+uvicorn --factory bot.app:create_app --no-access-log --no-proxy-headers
+    # back-office search addresses carry what staff typed: keep them out of logs; who sent a
+    # request is decided by GUAHAO_TRUSTED_PROXIES (bot.addresses), not by uvicorn
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -29,6 +30,7 @@ from booking.retention import Purged, Retention, purge_old_records
 from booking.search import load_catalogue
 from booking.staff import SessionLimits
 from booking.waitlist import tend_waitlists
+from bot.addresses import ClientAddresses
 from bot.channel_setup import mail_for, sms_for, start_telegram, telegram_for
 from bot.cli_runtime import read_catalogue
 from bot.complaint_answers import ComplaintAnswers
@@ -43,12 +45,16 @@ from bot.rounds import every
 from bot.settings import Settings
 from bot.staff import StaffDesk, StaffRooms
 from bot.texts import Texts
+from bot.web_errors import LARGEST_BODY, guard_errors
 from bot.wiring import Services, build
 from channels.email import Mail, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 from channels.telegram import StaffCommand, StaffPress
 from channels.webchat import webchat_router
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(days=1)
@@ -470,11 +476,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 await bot.stop()
 
+    docs = settings.api_docs_served
     app = FastAPI(
         title="guahao",
         summary="Hospital outpatient booking by chat (预约挂号)",
         lifespan=lifespan,
+        max_body_size=LARGEST_BODY,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    guard_errors(app)
+    app.add_middleware(ClientAddresses, proxies=settings.proxy_networks())
     gate = FloodGate(
         settings.webchat_per_chat, settings.webchat_per_address, settings.rate_limit_storage
     )
@@ -505,3 +518,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    """How uvicorn serves the app: without its own reading of X-Forwarded-For (which believes
+    anyone at 127.0.0.1; bot.addresses decides instead) and without access logs (search
+    addresses carry what staff typed)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, proxy_headers=False, access_log=False
+    )

@@ -311,15 +311,14 @@ def serve(
     """Serve the web chat (http://HOST:PORT/) and its JSON API (/docs) until stopped."""
     import uvicorn
 
-    from bot.app import create_app
+    from bot.app import create_app, server_config
 
     settings = load_settings()
     configure_logging(settings)
     migrate(settings)
-    emit(
-        f"web chat on http://{host}:{port}/, back office on /admin (API docs: /docs); Ctrl-C stops"
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    docs = " (API docs: /docs)" if settings.api_docs_served else ""
+    emit(f"web chat on http://{host}:{port}/, back office on /admin{docs}; Ctrl-C stops")
+    uvicorn.Server(server_config(create_app(settings), host, port, "warning")).run()
 
 
 @demo_app.command("forward")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from limits import parse
 
@@ -142,10 +142,15 @@ async def read_body(request: Request, kinds: set[str] = _JSON) -> bytes:
     if claimed.isdigit() and int(claimed) > MAX_BODY:  # refused before reading any of it
         raise _Refusal(413, "too-costly", "the request body is too large", "too_large")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY:
-            raise _Refusal(413, "too-costly", "the request body is too large", "too_large")
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY:
+                raise _Refusal(413, "too-costly", "the request body is too large", "too_large")
+    except HTTPException as error:  # the application's own limit (the router's max_body_size)
+        if error.status_code != 413:
+            raise
+        raise _Refusal(413, "too-costly", "the request body is too large", "too_large") from None
     return bytes(body)
 
 
@@ -175,7 +180,9 @@ def fhir_router(
 ) -> APIRouter:
     """`bad_tokens`: the limit on refused tokens per address (none when None)."""
     version = version or _version()
-    web = APIRouter(prefix="/fhir", include_in_schema=False)
+    # read_body answers past MAX_BODY itself, as an OperationOutcome; the application's fence
+    # (plain 413) stands further out, for what is far larger still.
+    web = APIRouter(prefix="/fhir", include_in_schema=False, max_body_size=16 * MAX_BODY)
 
     async def unknown(s: FhirServices, bearer: str | None, address: str | None) -> Response:
         """401, or 429 once the address has sent too many refused tokens; then only the

@@ -43,6 +43,11 @@ GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLS
 GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
 GUAHAO_BLACKLIST_PULL_MINUTES
                        how often the list is pulled (default 60)
+GUAHAO_TRUSTED_PROXIES addresses or networks (comma-separated, e.g. ``127.0.0.1,10.0.0.0/8``) of the
+                       reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed; default
+                       none: the address a request comes from is the connection's
+GUAHAO_API_DOCS        serve ``/docs``, ``/redoc`` and ``/openapi.json``; default: in development
+                       only (they list the staff APIs)
 GUAHAO_SHOW_CODES      development only: with no SMS gateway, one-time codes (which prove a
                        patient's mobile number) are shown in the chat instead of texted, so that
                        `make run` can register a patient; default: on in development, refused
@@ -56,6 +61,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -156,6 +162,10 @@ class Settings(BaseSettings):
     admin_logins_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_ADMIN_LOGINS_PER_ADDRESS"
     )
+    # Per-address limits count the connection's address unless it is one of these proxies.
+    trusted_proxies: str = Field(default="", validation_alias="GUAHAO_TRUSTED_PROXIES")
+    # The API description names every staff route: not published in production unless asked.
+    api_docs: bool | None = Field(default=None, validation_alias="GUAHAO_API_DOCS")
     # /fhir: refused bearer tokens from one address (a valid token is never held back).
     fhir_bad_tokens_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS"
@@ -249,6 +259,10 @@ class Settings(BaseSettings):
         return self.sms_gateway_url is not None
 
     @property
+    def api_docs_served(self) -> bool:
+        return self.env == "development" if self.api_docs is None else self.api_docs
+
+    @property
     def codes_on_screen(self) -> bool:
         """One-time codes shown in the chat (development without an SMS gateway only)."""
         wanted = self.env == "development" if self.show_codes is None else self.show_codes
@@ -298,6 +312,21 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a rate such as '30/minute'") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an address or network") from None
+        return value
+
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ip_network(part, strict=False) for part in parts if part)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -79,7 +79,7 @@ class SlotIn:
 def read_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reading
         raise FhirInvalid("the body is not JSON") from None
     if not isinstance(data, dict):
         raise FhirInvalid("the body is not a JSON object")
@@ -143,7 +143,7 @@ def new_status(body: bytes, *, patch: bool, rid: str) -> str:
     if patch:
         try:
             ops = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, or nested beyond reading
             raise FhirInvalid("the body is not JSON") from None
         if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
             raise FhirInvalid("a JSON Patch is a list of operations")

@@ -106,6 +106,7 @@ class SmsChannel:
                 413: {"description": "Larger than any SMS."},
                 503: {"description": "Shutting down; the gateway may post it again."},
             },
+            max_body_size=LARGEST_POST,
         )
         async def inbound_sms(request: Request) -> Response:
             """An SMS from a patient, posted by the gateway (Twilio's webhook form)."""

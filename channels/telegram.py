@@ -78,6 +78,8 @@ COMMANDS: Mapping[str, Mapping[str, str]] = {
 }
 _UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+# An update holds one message (4,096 characters) and what it answers: far less than this.
+LARGEST_UPDATE = 1024 * 1024
 _MAX_ANSWER = 200  # characters Telegram shows in a button's answer
 
 
@@ -202,7 +204,7 @@ class TelegramChannel:
         an update, 200 at once for an update, which is handled afterwards."""
         router = APIRouter()
 
-        @router.post("/webhooks/telegram", include_in_schema=False)
+        @router.post("/webhooks/telegram", include_in_schema=False, max_body_size=LARGEST_UPDATE)
         async def webhook(request: Request) -> Response:
             given = request.headers.get(SECRET_HEADER, "").encode()
             if not self._webhook_secret or not hmac.compare_digest(given, self._webhook_secret):
@@ -242,7 +244,7 @@ class TelegramChannel:
     def _update_from(self, body: bytes) -> Update | None:
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond reading
             return None
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return None

@@ -14,14 +14,30 @@ from pathlib import Path
 from typing import Self
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
-PAGE = (Path(__file__).parent / "webchat.html").read_text(encoding="utf-8")
+_HERE = Path(__file__).parent
+PAGE = (_HERE / "webchat.html").read_text(encoding="utf-8")
+SCRIPT = (_HERE / "webchat.js").read_text(encoding="utf-8")
+STYLE = (_HERE / "webchat.css").read_text(encoding="utf-8")
+# A message of 200,000 Chinese characters (600 KB as UTF-8) is still answered politely; a
+# larger body is refused (413) before it is read.
+MAX_BODY = 1024 * 1024
+# The page runs only its own script and style, talks only to this server, and is shown in no
+# other site's frame (where a patient's clicks would be that site's).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class MessageIn(BaseModel):
@@ -75,14 +91,23 @@ def webchat_router(
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def page() -> str:
-        return PAGE
+    async def page() -> Response:
+        return HTMLResponse(PAGE, headers=PAGE_HEADERS)
+
+    @router.get("/webchat.js", include_in_schema=False)
+    async def script() -> Response:
+        return Response(SCRIPT, media_type="text/javascript", headers=PAGE_HEADERS)
+
+    @router.get("/webchat.css", include_in_schema=False)
+    async def style() -> Response:
+        return Response(STYLE, media_type="text/css", headers=PAGE_HEADERS)
 
     @router.post(
         "/api/webchat/messages",
         response_model=RepliesOut,
         tags=["web chat"],
         responses={429: {"model": TooFast, "description": "Too many messages; see Retry-After."}},
+        max_body_size=MAX_BODY,
     )
     async def message(incoming: MessageIn, request: Request) -> RepliesOut | JSONResponse:
         """One message from the web chat, and the bot's replies."""

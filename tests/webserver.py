@@ -14,7 +14,7 @@ import uvicorn
 
 from booking.roster import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
-from bot.app import create_app
+from bot.app import create_app, server_config
 from bot.settings import Settings
 from bot.wiring import make_clock
 from tests.support import SECRET, demo_catalogue
@@ -52,7 +52,7 @@ def serving(folder: Path, **settings_: str) -> Iterator[str]:
         await db.dispose()
 
     asyncio.run(load())
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    config = server_config(create_app(settings), "127.0.0.1", port, "error")  # as guahao serve
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()

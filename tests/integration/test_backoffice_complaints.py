@@ -34,6 +34,7 @@ from booking.staff import Role
 from booking.store import Database
 from tests.office import PASSWORDS, as_text, audit_rows, office, signed_in_as, staff
 
+JSON_BODY = {"Content-Type": "application/json"}
 SAID = "挂号处态度很差，等了两个小时"  # what the patient wrote: never in the audit log
 REPLY = "已核实，向您致歉，已对窗口人员进行培训"
 RESULT = "已办结：窗口人员已调岗"
@@ -428,3 +429,37 @@ async def test_a_forward_from_the_console_gives_the_hospitals_own_time_to_accept
         await post(client, csrf, number, "forward", department="RESP")
     moved = await complaint_status(desk, number)
     assert moved.accept_by == clock.now() + timedelta(hours=4)
+
+
+async def test_a_stranger_is_refused_before_the_body_is_read_and_staff_get_a_fixed_422(
+    desk: Database, clock: FixedClock, protector: Protector, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Who is asking comes first: a stranger's body is never parsed, whatever it holds, and a
+    malformed body from staff is answered without quoting it, and logged nowhere."""
+    number = await filed(desk, protector, clock, "CARD")
+    personal = "11010519491231002X 13812345678"
+    malformed = [
+        b'{"text": NaN, "x": "%s"}',
+        b'{"text": "%s\\ud800"}',
+        b'{"text": ["%s"]}',
+        b'{"text": "\xff\xfe%s"}',
+        b'{"department_code": {"%s": Infinity}}',
+        b"[" * 5000 + b'"%s"',
+    ]
+    bodies = [body % personal.encode() for body in malformed]
+    async with office(desk, clock, protector) as client:
+        for body in bodies:
+            for step in ("reply", "forward", "accept"):
+                path = f"/admin/api/complaints/{number}/{step}"
+                answer = await client.post(path, content=body, headers=JSON_BODY)
+                assert answer.status_code == 401, (step, body, answer.text)
+        header = {**JSON_BODY, "X-CSRF-Token": await signed_in_as(client, "cardio")}
+        for body in bodies:
+            for step in ("reply", "forward"):
+                path = f"/admin/api/complaints/{number}/{step}"
+                answer = await client.post(path, content=body, headers=header)
+                assert answer.status_code == 422, (step, body, answer.text)
+                assert answer.json()["reason"] == "invalid_request"
+                assert "1101" not in answer.text and "1381" not in answer.text
+    assert (await complaint_status(desk, number)).status is ComplaintStatus.RECEIVED
+    assert "1101" not in caplog.text and "1381" not in caplog.text

@@ -41,10 +41,18 @@ def shown_code(found: list[dict[str, Any]]) -> str:
     return shown.group(1) or shown.group(2)
 
 
-def test_the_page_and_the_api_description(server: str) -> None:
+def page_and_script(server: str) -> str:
+    """The page and its script (its own file: the page runs no inline code)."""
     page = httpx.get(server + "/", timeout=10)
-    assert page.status_code == 200
-    assert "/api/webchat/messages" in page.text and "viewport" in page.text
+    assert page.status_code == 200 and '<script src="/webchat.js">' in page.text
+    script = httpx.get(server + "/webchat.js", timeout=10)
+    assert script.status_code == 200
+    return page.text + script.text
+
+
+def test_the_page_and_the_api_description(server: str) -> None:
+    page = page_and_script(server)
+    assert "/api/webchat/messages" in page and "viewport" in page
     api = httpx.get(server + "/openapi.json", timeout=10).json()
     assert "/api/webchat/messages" in api["paths"]
     assert httpx.get(server + "/healthz", timeout=10).json() == {"status": "ok"}
@@ -145,4 +153,4 @@ def test_the_page_asks_for_notices_and_gets_the_replies_shape(server: str) -> No
     assert answer.status_code == 200 and answer.json() == {"replies": []}
     forged = httpx.get(f"{server}/api/webchat/notices", params={"session": "x"}, timeout=10)
     assert forged.status_code == 422
-    assert "/api/webchat/notices" in httpx.get(server + "/", timeout=10).text
+    assert "/api/webchat/notices" in page_and_script(server)
