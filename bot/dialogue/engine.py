@@ -125,6 +125,7 @@ class DialogueEngine:
                     self._complaint_within,
                     self._show_codes,
                     self._triage,
+                    store.request(inbound.channel, inbound.user_id, inbound.message_id),
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
