@@ -227,13 +227,13 @@ async def book_in(
             request,
         )  # fmt: skip
     except (AlreadyBooked, SlotFull):
-        made = await _made_by(uow, request, patient_id, session_id) if request else None
+        made = await made_by(uow, request, patient_id, session_id) if request else None
         if made is None:
             raise
         return made
 
 
-async def _made_by(
+async def made_by(
     uow: UnitOfWork, request: str, patient_id: int, session_id: int
 ) -> BookingReceipt | None:
     """The receipt of the booking this request made, if it still holds its place."""

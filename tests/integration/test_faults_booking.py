@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from booking.appointments import AppointmentStatus
+from booking.changes import cancel
 from booking.clock import FixedClock
 from booking.listing import my_bookings
 from booking.protect import Protector
@@ -27,6 +28,7 @@ from bot.dialogue.engine import DialogueEngine
 from bot.texts import Texts
 from channels.messages import Inbound
 from nlu.engine import BuiltinNlu
+from tests.integration.test_waitlist import fill, join, wed_afternoon
 from tests.support import MONDAY_9AM, demo_catalogue, id_number
 
 USER = "crash-patient"
@@ -118,3 +120,23 @@ async def test_a_quick_command_retried_after_a_crash_gets_its_receipt(
     [receipt] = await restarted.handle(quick)
     assert "预约成功" in receipt.text and booking_no in receipt.text
     assert await booked(demo, protector, "sms") == [booking_no]
+
+
+async def test_a_waitlist_offer_taken_again_after_a_crash_gets_its_receipt(
+    demo: Database, clock: FixedClock, protector: Protector, nlu: BuiltinNlu
+) -> None:
+    session_id = await wed_afternoon(demo, clock)
+    taken = await fill(demo, protector, clock, session_id)
+    waiting, _, _ = await join(demo, protector, clock, session_id, USER)
+    await cancel(demo, clock, taken[0][0], account=taken[0][1])  # the place is held for USER
+    take = Inbound("telegram", USER, MONDAY_9AM, choice=f"notice:take:{waiting.entry_id}",
+                   message_id="update:77")  # fmt: skip
+    dying = DyingConversations(demo, protector, clock, dies_on="update:77")
+    with pytest.raises(Crash):
+        await process(demo, clock, protector, nlu, dying).handle(take)
+    [booking_no] = await booked(demo, protector, "telegram")
+
+    restarted = process(demo, clock, protector, nlu, Conversations(demo, protector, clock))
+    [receipt] = await restarted.handle(take)
+    assert booking_no in receipt.text and "预约成功" in receipt.text
+    assert await booked(demo, protector, "telegram") == [booking_no]
