@@ -12,9 +12,11 @@ in test_faults_database.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from booking.appointments import AppointmentStatus
 from booking.changes import cancel
@@ -120,6 +122,16 @@ async def test_a_quick_command_retried_after_a_crash_gets_its_receipt(
     [receipt] = await restarted.handle(quick)
     assert "预约成功" in receipt.text and booking_no in receipt.text
     assert await booked(demo, protector, "sms") == [booking_no]
+
+    # What a message booked is forgotten with the handled messages, not kept for ever.
+    assert await remembered_requests(demo) == 1
+    await Conversations(demo, protector, clock).purge(clock.now() + timedelta(days=1))
+    assert await remembered_requests(demo) == 0
+
+
+async def remembered_requests(demo: Database) -> int:
+    async with demo(readonly=True) as uow:
+        return int(await uow.session.scalar(text("SELECT count(*) FROM booking_requests")) or 0)
 
 
 async def test_a_waitlist_offer_taken_again_after_a_crash_gets_its_receipt(
