@@ -159,16 +159,19 @@ async def book(
     queue_no: int | None = None,
     not_before: datetime | None = None,
     address: str | None = None,
+    request: str | None = None,
 ) -> BookingReceipt:
     """Book a place in a session for a patient; with ``account``, the patient must be one of
     that account's patients. ``queue_no`` asks for a particular place, else the first free
     (starting at ``not_before`` or later, when given: the SMS quick command names a time).
-    ``address``: where notices reach the account (sealed by the caller), kept with it."""
+    ``address``: where notices reach the account (sealed by the caller), kept with it.
+    ``request``: what asked for it (a message, by keyed hash), remembered with the booking: the
+    same request made again gets this booking's receipt (see book_in)."""
     for _ in range(3):
         try:
             return await _book(
                 uows, clock, patient_id, session_id, channel, account, queue_no, not_before,
-                address,
+                address, request,
             )  # fmt: skip
         except BookingNumberTaken:
             continue  # a fresh random number next time; nothing was saved
@@ -185,12 +188,14 @@ async def _book(
     queue_no: int | None,
     not_before: datetime | None,
     address: str | None,
+    request: str | None,
 ) -> BookingReceipt:
     now = clock.now()
     async with uows() as uow:
         receipt = await book_in(
             uow, now, patient_id=patient_id, session_id=session_id, channel=channel,
             account=account, queue_no=queue_no, not_before=not_before, address=address,
+            request=request,
         )  # fmt: skip
         await uow.commit()
     return receipt
@@ -207,9 +212,59 @@ async def book_in(
     queue_no: int | None = None,
     not_before: datetime | None = None,
     address: str | None = None,
+    request: str | None = None,
 ) -> BookingReceipt:
     """The booking itself, inside the caller's transaction (which commits it): a place taken
-    from a waitlist's hold is booked under exactly the same rules as any other."""
+    from a waitlist's hold is booked under exactly the same rules as any other.
+
+    With ``request``, the booking is remembered as made by it, in this transaction. When the
+    same request comes again (the process died after the booking was committed, before the
+    patient's answer was stored), the patient holds that place already: the answer is the
+    receipt of the booking it made, not "already booked" or "full"."""
+    try:
+        return await _book_in(
+            uow, now, patient_id, session_id, channel, account, queue_no, not_before, address,
+            request,
+        )  # fmt: skip
+    except (AlreadyBooked, SlotFull):
+        made = await made_by(uow, request, patient_id, session_id) if request else None
+        if made is None:
+            raise
+        return made
+
+
+async def made_by(
+    uow: UnitOfWork, request: str, patient_id: int, session_id: int
+) -> BookingReceipt | None:
+    """The receipt of the booking this request made, if it still holds its place."""
+    booking_no = await uow.appointments.made_for(request)
+    appointment = await uow.appointments.get(booking_no) if booking_no else None
+    if (
+        appointment is None
+        or appointment.status is not AppointmentStatus.BOOKED
+        or (appointment.patient_id, appointment.session_id) != (patient_id, session_id)
+    ):
+        return None
+    session = await uow.sessions.get(session_id)
+    place = await uow.sessions.place_times(session_id, appointment.queue_no)
+    if session is None or place is None:
+        return None
+    hospital, department = await where_held(uow, session)
+    return BookingReceipt(appointment, session, place, department, hospital)
+
+
+async def _book_in(
+    uow: UnitOfWork,
+    now: datetime,
+    patient_id: int,
+    session_id: int,
+    channel: str,
+    account: tuple[str, str] | None,
+    queue_no: int | None,
+    not_before: datetime | None,
+    address: str | None,
+    request: str | None,
+) -> BookingReceipt:
     # Places start on whole minutes: a second earlier lets the one starting then count.
     after = now if not_before is None else max(now, not_before - timedelta(seconds=1))
     # The visit date is not known before this read: take every booking from a quota
@@ -273,4 +328,6 @@ async def book_in(
     # With the booking, in its transaction: reminders cannot be lost in between.
     expected = taken.place.starts_at
     await uow.notices.add(reminders(appointment, session, expected, hospital.timezone, now), now)
+    if request is not None:
+        await uow.appointments.remember_request(request, appointment.id, now)
     return BookingReceipt(appointment, session, taken.place, context.department, hospital)

@@ -18,6 +18,7 @@ from booking.book import (
     book_in,
     check_bookable,
     check_patient_may_book,
+    made_by,
     where_held,
 )
 from booking.catalogue import Hospital
@@ -170,12 +171,14 @@ async def accept_offer(
     *,
     account: tuple[str, str],
     address: str | None = None,
+    request: str | None = None,
 ) -> BookingReceipt:
     """Book the place held for the patient, under every rule a booking obeys. When the
-    patient can no longer book it (a ban, a quota filled meanwhile), the place passes on."""
+    patient can no longer book it (a ban, a quota filled meanwhile), the place passes on.
+    ``request``: as for booking.book.book: the same request again gets the same receipt."""
     for _ in range(3):
         try:
-            return await _accept(uows, clock, entry_id, account, address)
+            return await _accept(uows, clock, entry_id, account, address, request)
         except BookingNumberTaken:
             continue  # nothing was saved: again with a fresh number
         except (NotFound, OfferGone, TryAgain):
@@ -193,6 +196,7 @@ async def _accept(
     entry_id: int,
     account: tuple[str, str],
     address: str | None,
+    request: str | None,
 ) -> BookingReceipt:
     now = clock.now()
     async with uows() as uow:
@@ -202,6 +206,11 @@ async def _accept(
         if unlocked is not None:
             await uow.sessions.get(unlocked.session_id, for_booking=True)
         entry = await _owned(uow, entry_id, account, now)
+        if entry.status is WaitStatus.BOOKED and request is not None:
+            # Taken by this very request, whose answer was lost in a crash: its receipt.
+            made = await made_by(uow, request, entry.patient_id, entry.session_id)
+            if made is not None:
+                return made
         expires = entry.offer_expires_at
         if entry.status is not WaitStatus.OFFERED or expires is None or now >= expires:
             raise OfferGone("this offer is no longer open", status=entry.status.value)
@@ -220,6 +229,7 @@ async def _accept(
             account=account,
             queue_no=entry.queue_no,
             address=address,
+            request=request,
         )
         await uow.waitlist.finish(
             entry.id, WaitStatus.BOOKED, now, (WaitStatus.OFFERED,),

@@ -2,6 +2,9 @@
 
 ``guahao nlu parse`` writes Rasa's parse-result shape (one JSON object per line when it reads
 stdin), with ``value`` the normalised value: the interface other tools and evaluations use.
+A stdin line that is not UTF-8 is reported on stderr by its number (never its content: it may
+be what a patient typed) and gets ``{"error": "invalid_utf8", "line": N}`` on stdout, so that
+output lines still pair with input lines; the rest are parsed, and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -79,10 +82,21 @@ def parse(
     if text is not None:
         emit_json(nlu.parse(text, now=moment, lang_hint=lang).to_rasa())
         return
-    for line in sys.stdin:
-        result = nlu.parse(line.rstrip("\r\n"), now=moment, lang_hint=lang)
-        sys.stdout.write(json.dumps(result.to_rasa(), ensure_ascii=False) + "\n")
+    bad = 0
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        out: dict[str, object]
+        try:
+            line = raw.rstrip(b"\r\n").decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            typer.echo(f"error: invalid_utf8: line {number} is not UTF-8, skipped", err=True)
+            out = {"error": "invalid_utf8", "line": number}
+        else:
+            out = nlu.parse(line, now=moment, lang_hint=lang).to_rasa()
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+    if bad:
+        raise typer.Exit(1)
 
 
 @nlu_app.command("eval")

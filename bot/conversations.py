@@ -47,6 +47,12 @@ class Conversations:
         # A web chat's message ids come from each browser: unique for one user only.
         return self._protector.lookup_hash("message", f"{channel}\x00{user_id}\x00{message_id}")
 
+    def request(self, channel: str, user_id: str, message_id: str | None) -> str | None:
+        """What a booking made by this message is remembered by (see booking.book.book_in)."""
+        if message_id is None:
+            return None
+        return self._protector.lookup_hash("request", f"{channel}\x00{user_id}\x00{message_id}")
+
     @asynccontextmanager
     async def one_at_a_time(self, channel: str, user_id: str) -> AsyncIterator[None]:
         """Messages of one user in turn; other users' meanwhile."""

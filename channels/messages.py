@@ -45,6 +45,17 @@ class Inbound:
 class Outbound:
     text: str
     choices: tuple[Choice, ...] = field(default=())
+    # A reply given before to this same message (delivered again, e.g. after a restart): a
+    # channel that pushes its replies (Telegram, SMS) sent it then and does not send it again;
+    # the web chat, whose replies are the HTTP response, shows it again. Not part of what the
+    # reply is: the same reply, given again, is equal to itself.
+    repeat: bool = field(default=False, compare=False)
+
+
+def answered_before(replies: list[Outbound]) -> bool:
+    """Whether these are the replies of a message handled before: a pushing channel sent them
+    then, and sends nothing now."""
+    return bool(replies) and all(reply.repeat for reply in replies)
 
 
 def numbered(message: Outbound) -> str:

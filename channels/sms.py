@@ -5,7 +5,9 @@ MessageSid, …). A forged or unsigned post is refused (403) before anything is 
 genuine one is answered at once with an empty TwiML response, and the message is handled
 afterwards, one sender's messages in the order they came, different senders side by side. The
 replies go out through the gateway's REST API (see channels.sms_gateway), rendered as plain text
-with numbered choices, one segment per SMS (see channels.sms_text).
+with numbered choices, one segment per SMS (see channels.sms_text). An SMS the gateway posts
+again (same MessageSid) is answered once: within the process by its id, and after a restart by
+the dialogue's record of answered messages, whose replies come back marked `repeat`.
 
     gateway = SmsGateway(SMS_GATEWAY_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM)
     sms = SmsChannel(bot.handle, gateway, auth_token=SMS_AUTH_TOKEN, now=bot.now,
@@ -32,7 +34,7 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from channels.flood import FloodGate
-from channels.messages import Inbound, Outbound
+from channels.messages import Inbound, Outbound, answered_before
 from channels.sms_gateway import GatewayError, SentSms, SmsGateway
 from channels.sms_text import sms_texts
 
@@ -201,6 +203,9 @@ class SmsChannel:
     async def _answer(self, inbound: Inbound) -> None:
         try:
             replies = await self._handle(inbound)
+            if answered_before(replies):  # delivered again after a restart
+                log.info("SMS %s delivered again; answered once", inbound.message_id)
+                return
             await self.send(inbound.user_id, replies)
         except GatewayError as problem:
             log.error("replies to SMS %s not sent: %s", inbound.message_id, problem)

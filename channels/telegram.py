@@ -6,8 +6,9 @@ back as messages with inline keyboards. Updates arrive by long polling, or, when
 is given, at `POST /webhooks/telegram` of our own ASGI app (`router()`), checked by Telegram's
 secret token header. One chat's updates are handled in order, different chats at the same
 time; every Bot API call is paced (`channels.telegram_pacing`). An update Telegram delivers
-twice is handled once: within the process by its update id, and after a restart by the
-dialogue's record of answered messages, keyed on the Inbound's "update:<update_id>".
+twice is handled once and answered once: within the process by its update id, and after a
+restart by the dialogue's record of answered messages (keyed on the Inbound's
+"update:<update_id>"), whose replies come back marked `repeat` and are not sent again.
 
 Run by the application (bot/app.py); on its own, against the real Telegram:
 
@@ -36,7 +37,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot, TypeHandler
 
-from channels.messages import Choice, Inbound, Outbound
+from channels.messages import Choice, Inbound, Outbound, answered_before
 from channels.telegram_format import CallbackKeys, language_of, pieces
 from channels.telegram_order import ChatLanes, RecentUpdates
 from channels.telegram_pacing import Pacing, Rate
@@ -295,6 +296,9 @@ class TelegramChannel:
         except Exception as error:
             _log_failure("update %s of chat %s", update.update_id, chat_id, error=error)
             replies = [Outbound(APOLOGY)]
+        if answered_before(replies):  # delivered again after a restart
+            log.debug("update %s came again: answered before", update.update_id)
+            return
         try:
             await self.send(chat_id, replies)
         except NotDelivered as failure:

@@ -3,7 +3,8 @@
 Telegram may deliver an update again (a webhook answer it did not see, a restart before the
 poll confirmed it). Within a process, the ids of recent updates are remembered here; across a
 restart the dialogue's own record of answered messages (keyed on the Inbound's message_id,
-"update:<update_id>") answers the repeat with the replies already given and books nothing twice.
+"update:<update_id>") knows the repeat: it books nothing twice, and its replies, marked
+`repeat`, are not sent again.
 """
 
 from __future__ import annotations

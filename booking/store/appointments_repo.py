@@ -22,6 +22,7 @@ from booking.schedule import ClinicSession
 from booking.store.tables import (
     AccountPatientRow,
     AppointmentRow,
+    BookingRequestRow,
     ClinicSessionRow,
     DepartmentRow,
     DoctorRow,
@@ -54,6 +55,18 @@ def _appointment(row: AppointmentRow, department_code: str) -> Appointment:
 class SqlAppointments:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+    async def made_for(self, request: str) -> str | None:
+        return await self.s.scalar(
+            select(AppointmentRow.booking_no)
+            .join(BookingRequestRow, BookingRequestRow.appointment_id == AppointmentRow.id)
+            .where(BookingRequestRow.request_hash == request)
+        )
+
+    async def remember_request(self, request: str, appointment_id: int, now: datetime) -> None:
+        self.s.add(BookingRequestRow(request_hash=request, appointment_id=appointment_id,
+                                     made_at=now))  # fmt: skip
+        await self.s.flush()
 
     async def _department_id(self, session: ClinicSession) -> int:
         found = await self.s.scalar(

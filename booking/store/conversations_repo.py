@@ -11,7 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.ports import ConversationSave, StoredConversation
-from booking.store.tables import ConversationRow, HandledMessageRow, WebInboxRow
+from booking.store.tables import (
+    BookingRequestRow,
+    ConversationRow,
+    HandledMessageRow,
+    WebInboxRow,
+)
 
 _MINE = (
     ConversationRow.channel == bindparam("channel"),
@@ -196,4 +201,6 @@ class SqlConversations:
             delete(ConversationRow).where(ConversationRow.updated_at < before)
         )
         await self.s.execute(delete(WebInboxRow).where(WebInboxRow.created_at < before))
+        # A message's booking is remembered as long as the message itself.
+        await self.s.execute(delete(BookingRequestRow).where(BookingRequestRow.made_at < before))
         return int(messages.rowcount + conversations.rowcount)  # type: ignore[attr-defined]

@@ -352,6 +352,16 @@ class ConversationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
+class BookingRequestRow(Base):
+    """The booking a request made (a patient's message, by keyed hash): the same request come
+    again, its answer lost in a crash, gets that booking's receipt instead of a refusal."""
+
+    __tablename__ = "booking_requests"
+    request_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class HandledMessageRow(Base):
     """A message already answered, with its (encrypted) replies: a message delivered twice is
     answered the same way and handled once."""

@@ -310,6 +310,7 @@ async def _book(ctx: Context) -> list[Outbound]:
             channel=ctx.channel,
             account=ctx.account,
             address=ctx.address,
+            request=ctx.request,
         )
     except SlotFull:
         return await _full(ctx, slots.pop("session"))

@@ -86,6 +86,9 @@ class Context:
     show_codes: bool = False
     # The catalogue's triage table (hints, body parts, children): which department for what.
     triage: dict[str, object] = field(default_factory=dict)
+    # This message, as a booking it makes is remembered by: asked again after a crash, the
+    # booking's receipt is the answer (booking.book.book_in).
+    request: str | None = None
 
     @property
     def language(self) -> str:

@@ -109,7 +109,7 @@ class DialogueEngine:
                 conversation, earlier = await store.resume(
                     inbound.channel, inbound.user_id, inbound.message_id
                 )
-                if earlier is not None:
+                if earlier is not None:  # delivered again: handled once, the same answer
                     return [_outbound(reply) for reply in earlier]
                 context = Context(
                     DialogueState(conversation.state),
@@ -125,10 +125,11 @@ class DialogueEngine:
                     self._complaint_within,
                     self._show_codes,
                     self._triage,
+                    store.request(inbound.channel, inbound.user_id, inbound.message_id),
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
-                    (inbound.message_id, [asdict(reply) for reply in replies])
+                    (inbound.message_id, [_stored(reply) for reply in replies])
                     if inbound.message_id is not None
                     else None
                 )
@@ -381,6 +382,10 @@ def _other_language(text: str, current: str) -> str:
     return "en" if current == "zh" else "zh"
 
 
+def _stored(reply: Outbound) -> dict[str, Any]:
+    return {"text": reply.text, "choices": [asdict(choice) for choice in reply.choices]}
+
+
 def _outbound(saved: dict[str, Any]) -> Outbound:
     choices = tuple(Choice(str(c["key"]), str(c["label"])) for c in saved.get("choices") or [])
-    return Outbound(str(saved["text"]), choices)
+    return Outbound(str(saved["text"]), choices, repeat=True)

@@ -64,6 +64,7 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
             account=ctx.account,
             not_before=wanted.replace(tzinfo=ctx.local(offer.session.starts_at).tzinfo),
             address=ctx.address,
+            request=ctx.request,
         )
     except SlotFull:
         return await _other_times(ctx, work_no, ctx.say("quick.full"))

@@ -91,8 +91,9 @@ async def take(ctx: Context, entry: str, receipt_text: Receipt) -> list[Outbound
         return [ctx.reply(ctx.say("choice_gone"))]
     try:
         receipt = await accept_offer(
-            ctx.uows, ctx.clock, int(entry), account=ctx.account, address=ctx.address
-        )
+            ctx.uows, ctx.clock, int(entry), account=ctx.account, address=ctx.address,
+            request=ctx.request,
+        )  # fmt: skip
     except BookingError as error:
         return [ctx.refusal(error)]
     return [ctx.reply(await receipt_text(ctx, receipt))]

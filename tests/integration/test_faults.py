@@ -8,7 +8,8 @@
 - the real Telegram channel against the fake Bot API answering errors for a while: the
   patient's notices are tried again, then arrive, each once, in the order they fell due.
 
-Restarting PostgreSQL under a burst of bookings is in test_faults_database.py.
+Restarting PostgreSQL under a burst of bookings is in test_faults_database.py; a crash between a
+booking and its stored answer in test_faults_booking.py.
 """
 
 from __future__ import annotations

@@ -101,3 +101,31 @@ def test_eval_json_meets_the_targets() -> None:
     assert report["out_of_scope_recall"] >= 0.8
     assert report["in_scope_rejected"] <= 0.05
     assert set(report["intents"]) >= {"book", "emergency", "out_of_scope"}
+
+
+def test_a_line_that_is_not_utf8_is_reported_by_number_and_the_rest_are_parsed() -> None:
+    secret = "张伟 110101199003071234".encode("gbk")  # what a patient typed, in another encoding
+    lines = ["你好".encode(), secret, b"", b"Dr. Zhang Wei next monday", b"\xff\xfe"]
+    done = subprocess.run(
+        [str(GUAHAO), "nlu", "parse", "--now", NOW],
+        input=b"\n".join(lines) + b"\n",
+        capture_output=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GUAHAO_")},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr
+    assert stderr.splitlines() == [
+        "error: invalid_utf8: line 2 is not UTF-8, skipped",
+        "error: invalid_utf8: line 5 is not UTF-8, skipped",
+    ]
+    assert secret not in done.stderr and b"1101011990" not in done.stderr
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(results) == len(lines)  # each output line still answers its input line
+    assert results[1] == {"error": "invalid_utf8", "line": 2}
+    assert results[4] == {"error": "invalid_utf8", "line": 5}
+    assert [results[i]["text"] for i in (0, 2, 3)] == ["你好", "", "Dr. Zhang Wei next monday"]
+    assert results[0]["intent"]["name"] == "greet"
+    assert "1101011990" not in done.stdout.decode()

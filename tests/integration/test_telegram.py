@@ -237,6 +237,46 @@ async def test_an_old_button_pressed_again_books_nothing_twice(
     assert await active_bookings(demo, protector, 1002) == 1
 
 
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+async def test_an_update_delivered_again_after_a_restart_is_not_answered_again(
+    api: FakeBotApi,
+    clock: FixedClock,
+    protector: Protector,
+    demo: Database,
+    nlu: BuiltinNlu,
+    webhook: bool,
+) -> None:
+    await register_patient(
+        demo, protector, clock, name="张三", id_number=id_number(8), phone="13812345678",
+        account=protector.account("telegram", "1003"),
+    )  # fmt: skip
+
+    def new_bot() -> Recorder:  # a new process: only the database is shared
+        return Recorder(
+            DialogueEngine(
+                nlu=nlu, conversations=Conversations(demo, protector, clock), texts=Texts.load(),
+                uows=demo, clock=clock, protector=protector, triage=demo_catalogue().triage,
+            ).handle
+        )  # fmt: skip
+
+    first = new_bot()
+    patient = Patient(api, first, 1003)
+    async with running(api, first, webhook=webhook, now=clock.now):
+        assert "confirm:yes" in (await patient.says("帮我挂后天下午心内科张伟医生的号"))[-1].keys
+        assert "预约成功" in (await patient.presses("confirm:yes"))[-1].text
+    press = int(str(first.inbound[-1].message_id).removeprefix("update:"))
+    before = len(api.sent(1003))
+    restarted = new_bot()
+    patient = Patient(api, restarted, 1003)
+    async with running(api, restarted, webhook=webhook, now=clock.now):
+        api.deliver_again(press)  # Telegram never heard that the press was taken
+        thanks = await patient.says("谢谢")  # answered after the repeat: one chat in order
+    assert [m.text for m in api.sent(1003)[before:]] == [m.text for m in thanks]
+    assert len(thanks) == 1 and "预约成功" not in thanks[0].text
+    assert restarted.inbound[0].message_id == f"update:{press}"  # the repeat reached the bot
+    assert await active_bookings(demo, protector, 1003) == 1
+
+
 async def test_a_forged_webhook_is_refused_and_nothing_is_handled(api: FakeBotApi) -> None:
     recorder = Recorder(echo)
     async with running(api, recorder, webhook=True):
