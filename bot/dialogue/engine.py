@@ -352,9 +352,11 @@ async def _deep_link(ctx: Context, payload: str) -> str | None:
     wanted = payload.strip().upper()
     if any(d.code == wanted and d.bookable for d in catalogue.departments):
         return f"department:{wanted}"
-    if any(d.work_no == payload.strip() and d.active for d in catalogue.doctors):
-        return f"doctor:{payload.strip()}"
-    return None
+    typed = payload.strip().casefold()  # a work number as the hospital writes it, any case
+    doctor = next(
+        (d for d in catalogue.doctors if d.work_no.casefold() == typed and d.active), None
+    )
+    return f"doctor:{doctor.work_no}" if doctor else None
 
 
 def _clearly_in(text: str, language: str) -> bool:
