@@ -10,6 +10,7 @@ from typing import Any
 
 from booking.catalogue import Catalogue
 from booking.clock import Clock
+from booking.complaints import ComplaintCaps
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
@@ -86,6 +87,8 @@ class Context:
     show_codes: bool = False
     # The catalogue's triage table (hints, body parts, children): which department for what.
     triage: dict[str, object] = field(default_factory=dict)
+    complaint_caps: ComplaintCaps | None = None  # complaints an account, an address may file
+    network_address: str | None = None  # where the message came from, when the channel knows
 
     @property
     def language(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from booking.accounts import set_quiet
 from booking.clock import Clock
+from booking.complaints import ComplaintCaps
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
@@ -82,6 +83,7 @@ class DialogueEngine:
         complaint_within: timedelta = timedelta(hours=24),
         catalogues: CatalogueCache | None = None,
         show_codes: bool = False,
+        complaint_caps: ComplaintCaps | None = None,
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
         `texting`: sends an SMS, for one-time codes (without it, a phone cannot be proven on
@@ -93,6 +95,7 @@ class DialogueEngine:
         self._show_codes = show_codes
         self._complaint_filed = complaint_filed
         self._complaint_within = complaint_within
+        self._complaint_caps = complaint_caps
         self._catalogues = catalogues or CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
@@ -125,6 +128,8 @@ class DialogueEngine:
                     self._complaint_within,
                     self._show_codes,
                     self._triage,
+                    complaint_caps=self._complaint_caps,
+                    network_address=inbound.address,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
