@@ -94,6 +94,11 @@ REFUSALS = {
         "This ID number is registered with another phone: give the registered one, or the "
         "patient brings the ID card to the desk to change it."
     ),
+    "registered_phone_differs": (
+        "该身份证号已登记，但手机号与登记的不符：请用登记的手机号，或持身份证到窗口修改。"
+        "This ID number is registered with another phone: give the registered one, or the "
+        "patient brings the ID card to the desk to change it."
+    ),
     "different_department": "只能转到同一科室的出诊。A booking moves only within its department.",
     "account_full": "该账号绑定的就诊人已满。The account holds the most patients allowed.",
     "not_your_booking": "该预约不属于这个账号。This booking belongs to another account.",

@@ -67,7 +67,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
             s.uows, s.clock, hospital=hospital, department=code, doctor=work_no
         )
         if work_no:
-            offers = [o for o in offers if o.doctor.work_no == work_no]
+            offers = [o for o in offers if o.doctor.work_no.casefold() == work_no.casefold()]
         if session is not None:
             chosen = [o for o in offers if o.session.id == session]
             if not chosen:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from booking import audit
 from booking.audit import Actor
 from booking.clock import Clock
-from booking.errors import InvalidInput, NotFound, TryAgain, WrongStatus
+from booking.errors import BookingError, InvalidInput, NotFound, TryAgain, WrongStatus
 from booking.ports import NewComplaint, UnitOfWorkFactory
 from booking.protect import Protector
 from booking.registration import DEFAULT_TZ
@@ -123,6 +123,27 @@ class AtTopLevel(WrongStatus):
     """Management has it: there is no level above."""
 
 
+class TooManyComplaints(BookingError):
+    """This chat account, or this network address, filed as many complaints within the last
+    hour as ComplaintCaps allows: more would bury the others in the staff group."""
+
+    reason = "too_many_complaints"
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintCaps:
+    """How many complaints one chat account (a Telegram chat, a web chat, a phone by SMS, an
+    e-mail address), and one network address (web chat), may file within an hour. A patient
+    files one, maybe a second to add something; three an hour is more than anyone needs. An
+    address is shared by many patients (the hospital's Wi-Fi, a mobile carrier's NAT), so it
+    gets more. The staff group takes 20 messages a minute; capped so, a script cannot bury
+    the real complaints. Staff entering one taken by phone are not capped."""
+
+    per_account: int = 3
+    per_address: int = 20
+    window: timedelta = timedelta(hours=1)
+
+
 class ComplaintNumberTaken(TryAgain):
     """The random tracking number drawn was in use: drawn again."""
 
@@ -153,12 +174,24 @@ async def file_complaint(
     taken_by: StaffMember | None = None,
     accept_within: timedelta = ACCEPT_WITHIN,
     by: Actor | None = None,
+    caps: ComplaintCaps | None = None,
+    network_address: str | None = None,
 ) -> Complaint:
     """A complaint received, to be posted to its department's staff. ``user_id`` is whom to
     answer on ``channel``; None for one staff took by phone (``taken_by``): then replies are
-    only recorded. ``by``: the back-office account that entered it, audited with it."""
+    only recorded. ``by``: the back-office account that entered it, audited with it.
+    ``caps``: refused (TooManyComplaints) beyond them, for this account and, when the channel
+    knows it, this ``network_address`` (kept only as a keyed hash)."""
     sealed = protector.encrypt(tidy(text))
     now = clock.now()
+    user_hash = None if user_id is None else _user_hash(protector, channel, user_id)
+    address_hash = (
+        None
+        if network_address is None
+        else protector.lookup_hash("complaint-address", network_address)
+    )
+    if caps is not None:
+        await _within(uows, caps, now, user_hash, address_hash)
     for _ in range(5):
         new = NewComplaint(
             complaint_no=new_complaint_no(local_now(now, DEFAULT_TZ).date()),
@@ -166,10 +199,11 @@ async def file_complaint(
             department_code=department_code,
             sealed_text=sealed,
             channel=channel,
-            user_hash=None if user_id is None else _user_hash(protector, channel, user_id),
+            user_hash=user_hash,
             user_cipher=None if user_id is None else protector.encrypt(user_id),
             language=language,
             accept_by=now + accept_within,
+            address_hash=address_hash,
         )
         try:
             async with uows() as uow:
@@ -186,6 +220,27 @@ async def file_complaint(
         except ComplaintNumberTaken:
             continue
     raise TryAgain("no free complaint number, please try again")
+
+
+async def _within(
+    uows: UnitOfWorkFactory,
+    caps: ComplaintCaps,
+    now: datetime,
+    user_hash: str | None,
+    address_hash: str | None,
+) -> None:
+    """Counted before filing: two sent at the same instant may both pass, one over the cap,
+    which is no flood."""
+    since = now - caps.window
+    async with uows(readonly=True) as uow:
+        if user_hash is not None and (
+            await uow.complaints.filed_since(since, user_hash=user_hash) >= caps.per_account
+        ):
+            raise TooManyComplaints("this account filed its complaints for the hour")
+        if address_hash is not None and (
+            await uow.complaints.filed_since(since, address_hash=address_hash) >= caps.per_address
+        ):
+            raise TooManyComplaints("this address filed its complaints for the hour")
 
 
 def _user_hash(protector: Protector, channel: str, user_id: str) -> str:

@@ -116,6 +116,15 @@ class NeedsCode(BookingError):
     reason = "needs_code"
 
 
+class RegisteredPhoneDiffers(BookingError):
+    """The chat account proved a mobile number, but this ID number is registered with another
+    one: only a code to the registered phone adds the patient. Raised only after a phone is
+    proven, so that an ID number alone tells a stranger nothing (not the phone, not whether
+    the name is right)."""
+
+    reason = "registered_phone_differs"
+
+
 class NeedsPhoneCode(BookingError):
     """The mobile number given for a patient is not proven yet: a code sent to it must be
     typed back before anything is stored (实名制: the phone is proven by an SMS code)."""

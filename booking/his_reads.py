@@ -57,13 +57,14 @@ def _cards(catalogue: Catalogue) -> dict[tuple[str, str], DoctorCard]:
 async def doctor_cards(
     uows: UnitOfWorkFactory, *, work_no: str | None = None, name: str | None = None
 ) -> list[DoctorCard]:
-    """Doctors by work number (exact) and name (a part of the Chinese or English name)."""
+    """Doctors by work number (as the hospital writes it, in any case) and name (a part of the
+    Chinese or English name)."""
     async with uows(readonly=True) as uow:
         cards = _cards(await uow.catalogue.load())
     found = []
     for card in cards.values():
         d = card.doctor
-        if work_no is not None and d.work_no != work_no:
+        if work_no is not None and d.work_no.casefold() != work_no.casefold():
             continue
         if name is not None and name.lower() not in f"{d.name} {d.name_en}".lower():
             continue

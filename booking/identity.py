@@ -83,6 +83,32 @@ def mask_id_number(number: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
+# In free text (a complaint): an 18-character resident ID number (or an old 15-digit one),
+# maybe written in groups, and a Chinese mobile number, maybe with +86 and in groups; not
+# inside a longer run of digits or letters (booking and complaint numbers are shorter).
+_ID_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{6}[ -]?\d{8}[ -]?\d{3}[0-9Xx]|\d{15})(?![0-9A-Za-z])"
+)
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋－", "0123456789Xx+-")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9+])(?:\+?86[ -]?)?(1[3-9]\d(?:[ -]?\d){8})(?!\d)")
+
+
+def mask_in_text(text: str) -> str:
+    """Free text with the ID numbers and mobile numbers in it masked as they are shown
+    elsewhere (1101**********1234, 139****2222), for places wider than the record (a staff
+    group chat). Full-width digits are read, and shown, as plain ones; nothing else changes."""
+    text = text.translate(_FULL_WIDTH)
+
+    def masked_id(found: re.Match[str]) -> str:
+        return mask_id_number(re.sub(r"[ -]", "", found.group(0)))
+
+    def masked_mobile(found: re.Match[str]) -> str:
+        national = re.sub(r"[ -]", "", found.group(1))
+        return national[:3] + "****" + national[-4:]
+
+    return _MOBILE_IN_TEXT.sub(masked_mobile, _ID_IN_TEXT.sub(masked_id, text))
+
+
 def parse_mobile(raw: str, default_region: str = "CN") -> str:
     """A mobile number in E.164 form; Chinese numbers may be written without +86."""
     text = unicodedata.normalize("NFKC", raw or "").strip()

@@ -365,6 +365,7 @@ class NewComplaint:
     user_cipher: str | None
     language: str
     accept_by: datetime
+    address_hash: str | None = None  # the web chat's network address, keyed: caps per address
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +390,12 @@ class ComplaintRepository(Protocol):
     async def add(self, new: NewComplaint, now: datetime) -> Complaint:
         """Raises ComplaintNumberTaken when the number is in use. The complaint is due to be
         posted to staff."""
+        ...
+
+    async def filed_since(
+        self, since: datetime, *, user_hash: str | None = None, address_hash: str | None = None
+    ) -> int:
+        """How many complaints came from this patient (or this address) since then."""
         ...
 
     async def get(self, complaint_no: str, *, lock: bool = False) -> Complaint | None: ...

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from booking import sms_codes
 from booking.clock import Clock
-from booking.errors import AccountFull, InvalidName, NeedsCode, NeedsPhoneCode, NotFound
+from booking.errors import (
+    AccountFull,
+    InvalidName,
+    NeedsCode,
+    NeedsPhoneCode,
+    NotFound,
+    RegisteredPhoneDiffers,
+)
 from booking.identity import ResidentId, clean_name, mask_phone, parse_id_number, parse_mobile
 from booking.patients import Patient
 from booking.ports import NewPatient, UnitOfWork, UnitOfWorkFactory
@@ -82,10 +89,14 @@ async def register_from_chat(
     phone_proven: bool = False,
     max_patients_per_account: int = MAX_PATIENTS_PER_ACCOUNT,
 ) -> Patient:
-    """A chat account registers (or adds) a patient. A new ID number, or a new phone for a
-    patient the account holds, needs the phone proven: by writing from it (`phone_proven`)
-    or else NeedsPhoneCode, and nothing is stored. An ID number another account registered
-    needs its registered phone (NeedsCode). A full account is refused before any code goes."""
+    """A chat account registers (or adds) a patient. Unless the account holds the patient
+    already, the phone must be proven first, by writing from it (`phone_proven`) or else
+    NeedsPhoneCode, and nothing is stored, whether the ID number is registered or not. A
+    proven phone then adds a new ID number, or one registered with that very phone (another
+    channel of the patient, a parent registering on the phone the child was registered with);
+    an ID number registered with another phone raises RegisteredPhoneDiffers, and the
+    registered number must be proven in its turn. A full account is refused before any code
+    goes."""
     person = _read(protector, clock, name, id_number, phone)
     async with uows() as uow:
         patient = await _register(
@@ -132,7 +143,7 @@ async def register_with_code(
 ) -> Patient:
     """`register_from_chat` with the phone proven by the code sent to it: the code is spent
     and the patient stored in one transaction. Raises WrongCode (a try counted), CodeExpired,
-    or, when the ID number was registered meanwhile by another account, NeedsCode."""
+    or RegisteredPhoneDiffers when the ID number is registered with another phone."""
     person = _read(protector, clock, name, id_number, phone)
     now = clock.now()
     async with uows() as uow:
@@ -174,17 +185,23 @@ async def _register(
     phone_proven: bool,
     chat: bool,
 ) -> Patient:
-    """`chat`: the phone must be proven for a new patient or a new phone (else NeedsPhoneCode)."""
+    """`chat`: the phone must be proven for a new patient or a new phone (else NeedsPhoneCode).
+
+    A chat account that does not hold the patient yet gets the same answer for a registered
+    and an unregistered ID number until it has proven a phone: NeedsPhoneCode for the number
+    it typed. Only then is the record compared, phone first, so that a wrong name is told
+    only to whoever proved the registered phone."""
     now = clock.now()
     patient = await uow.patients.by_id_hash(person.id_hash)
     needs_proof = chat and not (phone_proven or in_person)
+    linked = patient is not None and account is not None and await _is_linked(uow, account, patient)
+    if needs_proof and not linked:
+        await _room_for_one_more(uow, account, None, limit)
+        raise NeedsPhoneCode(
+            "the mobile number is proven by a code sent to it",
+            phone_masked=mask_phone(person.mobile),
+        )
     if patient is None:
-        if needs_proof:
-            await _room_for_one_more(uow, account, None, limit)
-            raise NeedsPhoneCode(
-                "the mobile number is proven by a code sent to it",
-                phone_masked=mask_phone(person.mobile),
-            )
         patient = await uow.patients.add(
             NewPatient(
                 name=person.name,
@@ -199,18 +216,19 @@ async def _register(
             ),
             now,
         )
-    elif patient.name != person.name:
-        raise InvalidName("the name does not match the one registered for this ID number")
     else:
-        linked = account is not None and await _is_linked(uow, account, patient)
         holds_phone = phone_proven and patient.phone_hash == person.phone_hash
         if not (in_person or linked or holds_phone):
+            if chat:
+                raise RegisteredPhoneDiffers("this ID number is registered with another phone")
             await _room_for_one_more(uow, account, patient, limit)
             raise NeedsCode(
                 "a code sent to the registered phone is needed to add this patient",
                 patient_id=patient.id,
                 phone_masked=patient.phone_masked,
             )
+        if patient.name != person.name:
+            raise InvalidName("the name does not match the one registered for this ID number")
         if (in_person or linked) and patient.phone_hash != person.phone_hash:
             if needs_proof:  # a patient's new phone is proven as a first one is
                 raise NeedsPhoneCode(

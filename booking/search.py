@@ -72,7 +72,9 @@ def search_doctors(
         doctors = [
             d
             for d in doctors
-            if key == d.work_no or key in _norm(d.name) or (d.name_en and key in _norm(d.name_en))
+            if key == _norm(d.work_no)
+            or key in _norm(d.name)
+            or (d.name_en and key in _norm(d.name_en))
         ]
     if specialty:
         doctors = [d for d in doctors if specialty_matches(d, specialty)]

@@ -26,6 +26,7 @@ from booking.attendance import mark_noshows
 from booking.audit import SCHEDULE
 from booking.blacklist import ListFetcher, SyncReport, SyncStatus
 from booking.blacklist import pull as pull_blacklist
+from booking.complaints import ComplaintCaps
 from booking.retention import Purged, Retention, purge_old_records
 from booking.search import load_catalogue
 from booking.staff import SessionLimits
@@ -94,6 +95,7 @@ class Bot:
         self.rooms: StaffRooms | None = None  # set when a staff group is configured
         self.notices: NoticeDispatcher | None = None
         self.complaint_within = timedelta(hours=24)
+        self.complaint_caps = ComplaintCaps()
         self._rounds: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._purged_at: datetime | None = None
@@ -103,6 +105,10 @@ class Bot:
         housekeeping); without it, one round is run by `one_round`."""
         services = build(settings)
         self.complaint_within = timedelta(hours=settings.complaint_hours)
+        self.complaint_caps = ComplaintCaps(
+            per_account=settings.complaints_per_hour_account,
+            per_address=settings.complaints_per_hour_address,
+        )
         catalogue = await load_catalogue(services.uows)
         if not catalogue.triage and settings.demo_file.exists():
             # The symptom hints and emergency signs are not kept in the database yet: they
@@ -133,6 +139,7 @@ class Bot:
             texting=self._text if "sms" in self.senders else on_screen,
             complaint_filed=self.complaint_filed,
             complaint_within=self.complaint_within,
+            complaint_caps=self.complaint_caps,
             catalogues=catalogues,
             show_codes=on_screen is not None,
         )
@@ -219,6 +226,7 @@ class Bot:
         return await handle_mail(
             mail, uows=s.uows, protector=s.protector, clock=s.clock, texts=self.texts,
             on_filed=self.complaint_filed, accept_within=self.complaint_within,
+            caps=self.complaint_caps,
         )  # fmt: skip
 
     async def collect_web(self, session: str) -> list[Outbound]:

@@ -82,7 +82,8 @@ async def resolve_session(
     day = parse_day(visit_date, "--date")
     assert day is not None  # the commands require --date with --doctor
     catalogue = await load_catalogue(s)
-    doctors = [d for d in catalogue.doctors if d.work_no == work_no.strip()]
+    typed = work_no.strip().casefold()  # as the hospital writes it, in any case: N0001, n0001
+    doctors = [d for d in catalogue.doctors if d.work_no.casefold() == typed]
     if hospital:
         code = hospital_code(catalogue, hospital)
         doctors = [d for d in doctors if d.hospital_code == code]

@@ -16,7 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from booking.clock import Clock
-from booking.complaints import ACCEPT_WITHIN, MAX_TEXT, ComplaintCategory, file_complaint
+from booking.complaints import (
+    ACCEPT_WITHIN,
+    MAX_TEXT,
+    ComplaintCaps,
+    ComplaintCategory,
+    file_complaint,
+)
 from booking.errors import BookingError, TryAgain
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
@@ -42,6 +48,7 @@ async def handle_mail(
     texts: Texts,
     on_filed: OnFiled | None = None,
     accept_within: timedelta = ACCEPT_WITHIN,
+    caps: ComplaintCaps | None = None,
 ) -> MailReply:
     """Raises (and so the sender's server sends the mail again later) only when nothing was
     kept. `on_filed(complaint_no)`: told of each complaint filed, e.g. to post it to the
@@ -62,6 +69,7 @@ async def handle_mail(
             # The language staff's answer will be sent in: Chinese unless none was written.
             language="zh" if _CHINESE.search(text) else "en",
             accept_within=accept_within,
+            caps=caps,  # the sender's address is the account
         )
     except TryAgain:
         raise

@@ -210,6 +210,14 @@ class Settings(BaseSettings):
     complaint_hours: int = Field(
         default=24, ge=1, le=24 * 14, validation_alias="GUAHAO_COMPLAINT_HOURS"
     )
+    # Complaints one chat account, and one network address (web chat), may file an hour
+    # (booking.complaints.ComplaintCaps says why these numbers).
+    complaints_per_hour_account: int = Field(
+        default=3, ge=1, le=100, validation_alias="GUAHAO_COMPLAINTS_PER_HOUR_ACCOUNT"
+    )
+    complaints_per_hour_address: int = Field(
+        default=20, ge=1, le=1000, validation_alias="GUAHAO_COMPLAINTS_PER_HOUR_ADDRESS"
+    )
     # SMS through a Twilio-style gateway (issue 5): all four, or none.
     sms_gateway_url: str | None = Field(
         default=None, pattern=r"^https?://", validation_alias="SMS_GATEWAY_URL"

@@ -40,6 +40,7 @@ from booking.complaints import (
     normal_no,
 )
 from booking.errors import BookingError, InvalidInput
+from booking.identity import mask_in_text
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.registration import DEFAULT_TZ
@@ -291,7 +292,8 @@ class StaffDesk:
         lines.append(self._say("staff.post.when", filed=filed, deadline=deadline))
         if not c.answerable:
             lines.append(self._say("staff.post.no_online_answer"))
-        lines.append(self._say("staff.post.text", text=post.text))
+        # The group is wider than the record (back office): ID and phone numbers masked there.
+        lines.append(self._say("staff.post.text", text=mask_in_text(post.text)))
         buttons = tuple(
             Choice(f"staff:{b}:{c.complaint_no}", self._say(f"staff.button.{b}")) for b in BUTTONS
         )

@@ -39,6 +39,9 @@ class Inbound:
     # The channel's id of this message: the same message delivered twice is handled once.
     message_id: str | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code
+    # The network address the message came from, where the channel knows it (the web chat):
+    # complaints are capped per address too. Never logged or stored in clear.
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,8 +111,8 @@ def webchat_router(
     )
     async def message(incoming: MessageIn, request: Request) -> RepliesOut | JSONResponse:
         """One message from the web chat, and the bot's replies."""
+        address = request.client.host if request.client else None
         if gate is not None:
-            address = request.client.host if request.client else None
             refused = await gate.admit("web", incoming.session, address)
             if refused is not None:
                 return JSONResponse(
@@ -127,6 +127,7 @@ def webchat_router(
             text=incoming.text,
             choice=incoming.choice,
             message_id=incoming.id,
+            address=address,
         )
         return _replies(await handle(inbound))
 

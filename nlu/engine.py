@@ -106,7 +106,7 @@ class BuiltinNlu:
         if command is not None:
             found = self._extractor.from_quick_command(command)
             problem = command.error
-            if problem is None and not self._extractor.knows_doctor(command.work_no or ""):
+            if problem is None and self._extractor.doctor_work_no(command.work_no or "") is None:
                 problem = "doctor"
             ranking: tuple[IntentScore, ...] = (IntentScore("book", 1.0),)
             if sign is not None:

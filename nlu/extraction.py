@@ -21,7 +21,7 @@ from nlu.temperatures import find_temperatures
 from nlu.training_data import TrainingData
 from nlu.vocabulary import Vocabulary
 
-_WORK_NO = re.compile(r"^\d{5}$")
+_WORK_NO = re.compile(r"^(?=.*\d)[0-9a-z]{1,16}$")  # 00868, n0001: not a name to sound out
 # Doctors scoring within this of the best are "about equally" likely: the dialogue asks. The
 # exact characters (1.0) beat a homophone (0.85); the department named beside it (+0.3) more
 # so; the department chosen earlier in the conversation (+0.2) settles a homophone.
@@ -69,6 +69,7 @@ class Extractor:
         symptoms = (*vocabulary.symptoms, *training.lookups.get("symptom", []))
         self._gazetteer = build_gazetteer(replace(vocabulary, symptoms=symptoms, synonyms=synonyms))
         self._hospital_of = {d.code: d.hospital_code for d in vocabulary.departments}
+        self._work_nos = {work_no.casefold(): work_no for work_no in doctors}
         self._complaints = ComplaintFinder(
             (*training.lookups.get("body_part", []), *vocabulary.body_parts),
             training.lookups.get("feeling", []),
@@ -255,8 +256,9 @@ class Extractor:
             if surface.isascii() and any(term.entity == "doctor" for term in terms)
         }
 
-    def knows_doctor(self, work_no: str) -> bool:
-        return work_no in self._gazetteer.doctors
+    def doctor_work_no(self, typed: str) -> str | None:
+        """The work number as the hospital writes it (N0001) for one typed in any case."""
+        return self._work_nos.get(typed.casefold())
 
     def settle_terms(self, text: str, found: list[Found], intent: str) -> list[Found]:
         """哮喘 asked about a doctor ("谁擅长哮喘", "挂个看哮喘的专家") is a specialty; in
@@ -277,7 +279,7 @@ class Extractor:
         found = []
         for entity, (start, end) in command.spans.items():
             value = {
-                "doctor": command.work_no,
+                "doctor": self.doctor_work_no(command.work_no or "") or command.work_no,
                 "date": command.visit_date.isoformat() if command.visit_date else None,
                 "time": command.time,
                 "person_name": command.name,

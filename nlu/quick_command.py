@@ -1,6 +1,9 @@
 """The SMS quick booking command from the hospital's design: GHDH<work no.>,<MMDDhhmm>,<name>,
 e.g. GHDH00868,04300830,张三 = doctor 00868 on 30 April at 08:30 for 张三. A wrong command is
-answered with the part that is wrong, so the parser says which part failed."""
+answered with the part that is wrong, so the parser says which part failed.
+
+The work number is the hospital's, as it writes it: letters and digits (00868, N0001), in
+either case; which doctor it names is for the catalogue to say (nlu.extraction)."""
 
 import re
 from dataclasses import dataclass, field
@@ -8,6 +11,7 @@ from datetime import date, datetime
 
 _COMMAND = re.compile(r"^\s*ghdh\s*(?P<rest>.*)$", re.DOTALL)
 _SEPARATORS = re.compile(r"\s*[,;/、]\s*")
+WORK_NO = re.compile(r"[0-9a-z]{1,16}")  # booking.doctors.WORK_NO, in the lower-cased text
 _NAME = re.compile(r"^(?:[\u3400-\u9fff·]{2,10}|[a-z][a-z .'-]{1,39})$")
 
 PARTS = ("format", "doctor", "date", "time", "name")
@@ -43,9 +47,9 @@ def parse_quick_command(text: str, today: date) -> QuickCommand | None:
         return QuickCommand(error="format")
     (work_no, work_at), (when, when_at), (name, name_at) = pieces
     spans: dict[str, tuple[int, int]] = {}
-    if not re.fullmatch(r"\d{5}", work_no):
+    if not WORK_NO.fullmatch(work_no):
         return QuickCommand(error="doctor")
-    spans["doctor"] = (work_at, work_at + 5)
+    spans["doctor"] = (work_at, work_at + len(work_no))
     if not re.fullmatch(r"\d{8}", when):
         return QuickCommand(error="date", work_no=work_no, spans=spans)
     visit_date = _month_day(int(when[:2]), int(when[2:4]), today)
@@ -80,7 +84,7 @@ def _month_day(month: int, day: int, today: date) -> date | None:
 def write_quick_command(work_no: str, at: datetime, name: str) -> str | None:
     """The command that books doctor `work_no` from `at` (the hospital's local time) for the
     patient `name`, as a patient can send it; None when this parser would refuse it (a work
-    number that is not five digits, a name the command cannot carry)."""
+    number with other than letters and digits, a name the command cannot carry)."""
     command = f"GHDH{work_no},{at:%m%d%H%M},{name}"
     parsed = parse_quick_command(command.lower(), at.date())
     return command if parsed is not None and parsed.error is None else None

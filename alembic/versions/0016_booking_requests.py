@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0016'
-down_revision: str | None = '0013'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,6 +30,7 @@ from booking.store.tables import (
     PatientRow,
     PlaceRow,
 )
+from booking.store.work_nos import same_work_no
 
 _ACTIVE_VALUES = [s.value for s in ACTIVE]
 
@@ -287,7 +288,7 @@ class SqlAppointments:
         if f.patient_name:
             query = query.where(PatientRow.name == f.patient_name)
         if f.doctor_work_no:
-            query = query.where(DoctorRow.work_no == f.doctor_work_no)
+            query = query.where(same_work_no(DoctorRow.work_no, f.doctor_work_no))
         if f.department_code:
             query = query.where(DepartmentRow.code == f.department_code)
         if f.hospital_code:

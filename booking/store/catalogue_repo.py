@@ -26,6 +26,7 @@ from booking.store.tables import (
     DutyTemplateRow,
     HospitalRow,
 )
+from booking.store.work_nos import same_work_no
 
 
 def _hours_out(hours: dict[Part, tuple[time, time]]) -> dict[str, Any]:
@@ -175,7 +176,7 @@ class SqlCatalogue:
             hid = hospital_ids[doc.hospital_code]
             row_doc = await self.s.scalar(
                 select(DoctorRow).where(
-                    DoctorRow.hospital_id == hid, DoctorRow.work_no == doc.work_no
+                    DoctorRow.hospital_id == hid, same_work_no(DoctorRow.work_no, doc.work_no)
                 )
             )
             if row_doc is None:

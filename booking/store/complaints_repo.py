@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.complaints import (
@@ -78,6 +78,7 @@ class SqlComplaints:
             channel=new.channel,
             user_hash=new.user_hash,
             user_cipher=new.user_cipher,
+            address_hash=new.address_hash,
             language=new.language,
             status=ComplaintStatus.RECEIVED.value,
             level=0,
@@ -89,6 +90,17 @@ class SqlComplaints:
         self.s.add(row)
         await self.s.flush()  # a number drawn twice at the same instant: TryAgain, once in years
         return _complaint(row)
+
+    async def filed_since(
+        self, since: datetime, *, user_hash: str | None = None, address_hash: str | None = None
+    ) -> int:
+        query = select(func.count()).select_from(ComplaintRow)
+        query = query.where(ComplaintRow.created_at > since)
+        if user_hash is not None:
+            query = query.where(ComplaintRow.user_hash == user_hash)
+        if address_hash is not None:
+            query = query.where(ComplaintRow.address_hash == address_hash)
+        return int(await self.s.scalar(query) or 0)
 
     async def _row(self, complaint_no: str, *, lock: bool = False) -> ComplaintRow | None:
         query = select(ComplaintRow).where(ComplaintRow.complaint_no == complaint_no)

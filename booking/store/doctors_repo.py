@@ -27,6 +27,7 @@ from booking.store.tables import (
     HospitalRow,
     PlaceRow,
 )
+from booking.store.work_nos import same_work_no
 
 _ACTIVE_VALUES = [s.value for s in ACTIVE]
 _PARTS = list(Part)  # morning, afternoon, evening
@@ -53,7 +54,7 @@ class SqlDoctors:
             .join(HospitalRow, HospitalRow.id == DoctorRow.hospital_id)
             .join(DepartmentRow, DepartmentRow.id == DoctorRow.department_id)
             .join(ClinicTypeRow, ClinicTypeRow.id == DoctorRow.clinic_type_id)
-            .where(HospitalRow.code == hospital_code, DoctorRow.work_no == work_no)
+            .where(HospitalRow.code == hospital_code, same_work_no(DoctorRow.work_no, work_no))
         )
         if lock or share:  # SQLite has one writer at a time and ignores this
             query = query.with_for_update(read=share and not lock, of=DoctorRow)
@@ -97,7 +98,9 @@ class SqlDoctors:
         await self.s.execute(
             select(HospitalRow.id).order_by(HospitalRow.id).with_for_update(key_share=True)
         )
-        if await self.s.scalar(select(DoctorRow.id).where(DoctorRow.work_no == doctor.work_no)):
+        if await self.s.scalar(
+            select(DoctorRow.id).where(same_work_no(DoctorRow.work_no, doctor.work_no))
+        ):
             raise WorkNoTaken("this work number is in use", work_no=doctor.work_no)
         row = DoctorRow(hospital_id=hospital_id, work_no=doctor.work_no)
         _fill(row, doctor, department_id, clinic_type_id)

@@ -18,6 +18,7 @@ from booking.store.tables import (
     HospitalRow,
     PlaceRow,
 )
+from booking.store.work_nos import same_work_no
 
 
 def _client(row: HisClientRow) -> HisClient:
@@ -103,7 +104,7 @@ def _places_query(f: PlaceFilter) -> Select[Any]:
     if f.hospital_code:
         query = query.where(HospitalRow.code == f.hospital_code)
     if f.doctor_work_no:
-        query = query.where(DoctorRow.work_no == f.doctor_work_no)
+        query = query.where(same_work_no(DoctorRow.work_no, f.doctor_work_no))
     if f.session_id is not None:
         query = query.where(ClinicSessionRow.id == f.session_id)
     if f.queue_no is not None:

@@ -29,6 +29,7 @@ from booking.store.tables import (
     HospitalRow,
     PlaceRow,
 )
+from booking.store.work_nos import same_work_no, work_no_in
 
 CLAIM_RETRIES = 5
 
@@ -52,7 +53,7 @@ def filtered(query: Q, f: SessionFilter) -> Q:
     if f.department_code:
         query = query.where(DepartmentRow.code == f.department_code)
     if f.doctor_work_nos is not None:
-        query = query.where(DoctorRow.work_no.in_(f.doctor_work_nos))
+        query = query.where(work_no_in(DoctorRow.work_no, f.doctor_work_nos))
     if f.date_from:
         query = query.where(ClinicSessionRow.visit_date >= f.date_from)
     if f.date_to:
@@ -102,7 +103,10 @@ class SqlSessions:
                 select(DoctorRow, HospitalRow, ClinicTypeRow)
                 .join(HospitalRow, HospitalRow.id == DoctorRow.hospital_id)
                 .join(ClinicTypeRow, ClinicTypeRow.id == DoctorRow.clinic_type_id)
-                .where(HospitalRow.code == hospital_code, DoctorRow.work_no == doctor_work_no)
+                .where(
+                    HospitalRow.code == hospital_code,
+                    same_work_no(DoctorRow.work_no, doctor_work_no),
+                )
             )
         ).first()
         if found is None or not planned:
@@ -170,7 +174,7 @@ class SqlSessions:
         self, hospital_code: str | None, doctor_work_no: str, visit_date: date, part: Part
     ) -> list[ClinicSession]:
         query = session_query().where(
-            DoctorRow.work_no == doctor_work_no,
+            same_work_no(DoctorRow.work_no, doctor_work_no),
             ClinicSessionRow.visit_date == visit_date,
             ClinicSessionRow.part == part.value,
         )

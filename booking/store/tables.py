@@ -390,6 +390,9 @@ class ComplaintRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     user_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     user_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A keyed hash of the network address a web chat complaint came from, to cap them per
+    # address (booking.complaints.ComplaintCaps); never the address itself.
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     language: Mapped[str] = mapped_column(String(8), server_default="zh")
     status: Mapped[str] = mapped_column(String(16))
     # 0: the department's staff group, 1: the complaints office, 2: management.

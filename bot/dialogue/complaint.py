@@ -51,6 +51,8 @@ async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
             department_code=department,
             language=ctx.language,  # replies and the result are told in it
             accept_within=ctx.complaint_within,
+            caps=ctx.complaint_caps,
+            network_address=ctx.network_address,
         )
     except BookingError as error:
         return [ctx.refusal(error)]

@@ -10,6 +10,7 @@ from typing import Any
 
 from booking.catalogue import Catalogue
 from booking.clock import Clock
+from booking.complaints import ComplaintCaps
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
@@ -89,6 +90,8 @@ class Context:
     # This message, as a booking it makes is remembered by: asked again after a crash, the
     # booking's receipt is the answer (booking.book.book_in).
     request: str | None = None
+    complaint_caps: ComplaintCaps | None = None  # complaints an account, an address may file
+    network_address: str | None = None  # where the message came from, when the channel knows
 
     @property
     def language(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from booking.accounts import set_quiet
 from booking.clock import Clock
+from booking.complaints import ComplaintCaps
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
@@ -82,6 +83,7 @@ class DialogueEngine:
         complaint_within: timedelta = timedelta(hours=24),
         catalogues: CatalogueCache | None = None,
         show_codes: bool = False,
+        complaint_caps: ComplaintCaps | None = None,
     ) -> None:
         """`triage`: the catalogue's symptom hints ({"hints": {"CARD": ["心慌", …]}});
         `texting`: sends an SMS, for one-time codes (without it, a phone cannot be proven on
@@ -93,6 +95,7 @@ class DialogueEngine:
         self._show_codes = show_codes
         self._complaint_filed = complaint_filed
         self._complaint_within = complaint_within
+        self._complaint_caps = complaint_caps
         self._catalogues = catalogues or CatalogueCache(uows)
         self._protector = protector
         self._nlu = nlu
@@ -126,6 +129,8 @@ class DialogueEngine:
                     self._show_codes,
                     self._triage,
                     store.request(inbound.channel, inbound.user_id, inbound.message_id),
+                    complaint_caps=self._complaint_caps,
+                    network_address=inbound.address,
                 )
                 replies = await self._respond(context, inbound)
                 answered = (
@@ -353,9 +358,11 @@ async def _deep_link(ctx: Context, payload: str) -> str | None:
     wanted = payload.strip().upper()
     if any(d.code == wanted and d.bookable for d in catalogue.departments):
         return f"department:{wanted}"
-    if any(d.work_no == payload.strip() and d.active for d in catalogue.doctors):
-        return f"doctor:{payload.strip()}"
-    return None
+    typed = payload.strip().casefold()  # a work number as the hospital writes it, any case
+    doctor = next(
+        (d for d in catalogue.doctors if d.work_no.casefold() == typed and d.active), None
+    )
+    return f"doctor:{doctor.work_no}" if doctor else None
 
 
 def _clearly_in(text: str, language: str) -> bool:

@@ -89,7 +89,7 @@ def _which_patient(ctx: Context, offer: SessionOffer, patients: list[Patient]) -
 def _why_no_session(ctx: Context, catalogue: Catalogue, work_no: str, wanted: datetime) -> str:
     """A day not yet open is not a day without a clinic: say when it opens, if the doctor's
     weekly duties give a session then."""
-    doctor = next(d for d in catalogue.doctors if d.work_no == work_no)
+    doctor = next(d for d in catalogue.doctors if d.work_no.casefold() == work_no.casefold())
     hospital = next(h for h in catalogue.hospitals if h.code == doctor.hospital_code)
     day, part = wanted.date(), hospital.part_at(wanted.time())
     released = is_released(day, ctx.now(), hospital.policy, hospital.timezone)

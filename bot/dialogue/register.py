@@ -1,16 +1,19 @@
 """Real-name registration of a patient (实名制) in conversation: name, ID number, phone, each
 checked as it is typed, so a mistake is asked again at once with what was wrong.
 
-The phone is proven before anything is stored: by SMS the sender's number is the phone (and an
-SMS that is only an ID number registers or finds the patient at once, C2.1); on the web chat
-and Telegram a six-digit code goes to the number typed, and the patient types it back. A
-patient another account registered is added only with the code sent to their registered
-phone; when that phone is no longer theirs, the desk changes it on sight of the ID card.
+The phone is proven before anything is looked up that could change an answer: by SMS the
+sender's number is the phone (and an SMS that is only an ID number registers or finds the
+patient at once, C2.1); on the web chat and Telegram a six-digit code goes to the number typed,
+and the patient types it back. Until then a registered and an unregistered ID number get the
+same answers, so that someone who knows an ID number learns nothing from it. A proven phone
+adds a new ID number, or one registered with that phone (the patient on another channel, a
+family member holding the registered phone); an ID number registered with another phone asks
+for that phone, proven in its turn; when it is no longer the patient's, the desk changes it on
+sight of the ID card.
 
-    name ─▶ ID number ─▶ phone ─┬─ new, by SMS from that phone ─────────────▶ added
-                                ├─ new ─▶ code to the phone typed ─▶ code ─▶ added
-                                └─ registered by another account ─▶ code to the registered
-                                   phone ─▶ code ─▶ added   (or: not my phone ─▶ the desk)
+    name ─▶ ID number ─▶ phone ─┬─ by SMS from that phone ──────────────────▶ added
+                                └─ code to the phone typed ─▶ code ─────────▶ added
+                                     (registered with another phone: ask that phone again)
 """
 
 from __future__ import annotations
@@ -22,13 +25,12 @@ from booking.errors import (
     BookingError,
     CodeExpired,
     CodeTooSoon,
-    NeedsCode,
     NeedsPhoneCode,
     NotFound,
+    RegisteredPhoneDiffers,
     WrongCode,
 )
 from booking.identity import clean_name, parse_id_number, parse_mobile
-from booking.linking import ask_to_link, confirm_link
 from booking.patients import Patient
 from booking.registration import (
     patients_of_account,
@@ -47,7 +49,7 @@ _QUESTIONS = {
     "id_number": "register.ask_id",
     "phone": "register.ask_phone",
 }
-PHONE = "phone"  # `code_for` while the code went to the number being registered
+PHONE = "phone"  # `code_for` while a code waits to be typed back
 
 
 def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
@@ -119,8 +121,8 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     except NeedsPhoneCode:
         answers["code_for"] = PHONE
         return False, await _text_code(ctx)
-    except NeedsCode as needed:
-        return False, await _send_link_code(ctx, needed)
+    except RegisteredPhoneDiffers:
+        return False, _ask_registered_phone(ctx)
     except BookingError as error:  # e.g. the account has all the patients it may have
         return False, _refused(ctx, error)
     return True, _added(ctx, patient)
@@ -158,45 +160,32 @@ def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
     return [ctx.refusal(error)]
 
 
-async def _send_link_code(ctx: Context, needed: NeedsCode) -> list[Outbound]:
-    """Registered by another account: the code goes to the phone registered for them."""
-    ctx.state.slots["registration"] = {
-        "code_for": str(int(needed.details["patient_id"])),
-        "phone_masked": str(needed.details["phone_masked"]),
-    }
-    return await _text_code(ctx)
+def _ask_registered_phone(ctx: Context) -> list[Outbound]:
+    """A proven phone that is not the one registered for this ID number: that one is asked
+    for (its code proves it), without showing it or saying whether the name was right."""
+    answers = ctx.state.slots["registration"]
+    for typed in ("code_for", "phone", "phone_masked"):
+        answers.pop(typed, None)
+    return [ctx.reply(ctx.say("register.ask_registered_phone"), (_stop(ctx),))]
 
 
 async def _text_code(ctx: Context) -> list[Outbound]:
-    """A code by SMS, to the number being registered or to a patient's registered phone."""
+    """A code by SMS to the number being registered."""
     answers = ctx.state.slots["registration"]
-    linking = answers["code_for"] != PHONE
     if ctx.texting is None:  # no SMS gateway: nothing can be proven here
         ctx.state.finish()
-        why = "register.cannot_verify" if linking else "register.cannot_text"
-        return [ctx.reply(ctx.say(why))]
+        return [ctx.reply(ctx.say("register.cannot_text"))]
     try:
-        if linking:
-            sent = await ask_to_link(
-                ctx.uows, ctx.protector, ctx.clock, account=ctx.account,
-                patient_id=int(answers["code_for"]),
-            )  # fmt: skip
-        else:
-            sent = await send_phone_code(
-                ctx.uows, ctx.protector, ctx.clock, account=ctx.account, phone=answers["phone"]
-            )
+        sent = await send_phone_code(
+            ctx.uows, ctx.protector, ctx.clock, account=ctx.account, phone=answers["phone"]
+        )
     except CodeTooSoon as error:  # "send again" pressed at once: the code sent still works
         return [ctx.reply(ctx.say(f"refusal.{error.reason}"), _code_choices(ctx))]
     except BookingError as error:  # too many codes: later, or the desk
         return _refused(ctx, error)
     answers["phone_masked"] = sent.phone_masked
-    sms, sent_text = (
-        ("register.code_sms", "register.code_sent")
-        if linking
-        else ("register.phone_code_sms", "register.phone_code_sent")
-    )
-    await ctx.texting(sent.phone, ctx.say(sms, code=sent.code))
-    said = ctx.say(sent_text, phone_masked=sent.phone_masked)
+    await ctx.texting(sent.phone, ctx.say("register.phone_code_sms", code=sent.code))
+    said = ctx.say("register.phone_code_sent", phone_masked=sent.phone_masked)
     return [ctx.reply(_with_code_shown(ctx, said, sent), _code_choices(ctx))]
 
 
@@ -209,14 +198,9 @@ def _with_code_shown(ctx: Context, said: str, sent: CodeToSend) -> str:
 
 
 def _code_choices(ctx: Context) -> tuple[Choice, ...]:
-    answers = ctx.state.slots.get("registration") or {}
-    if answers.get("code_for") == PHONE:  # a number mistyped is typed again
-        other = Choice("code:other_phone", ctx.say("register.other_phone"))
-    else:  # the registered phone is not theirs any more: the desk changes it
-        other = Choice("code:not_mine", ctx.say("register.not_my_phone"))
     return (
         Choice("code:again", ctx.say("register.code_again")),
-        other,
+        Choice("code:other_phone", ctx.say("register.other_phone")),  # a number mistyped
         _stop(ctx),
     )
 
@@ -229,30 +213,22 @@ async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
         for typed in ("code_for", "phone", "phone_masked"):
             answers.pop(typed, None)
         return False, [ask(ctx, "phone")]
-    if turn.choice == "code:not_mine":
-        ctx.state.finish()
-        return False, [ctx.reply(ctx.say("register.desk"))]
     code = "".join(ch for ch in turn.text if ch.isdigit())
     if len(code) != 6:
         return False, [ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))]
     try:
-        if answers["code_for"] == PHONE:
-            patient = await register_with_code(
-                ctx.uows, ctx.protector, ctx.clock, name=answers["name"],
-                id_number=answers["id_number"], phone=answers["phone"], account=ctx.account,
-                code=code,
-            )  # fmt: skip
-        else:
-            patient = await confirm_link(
-                ctx.uows, ctx.protector, ctx.clock, account=ctx.account, code=code
-            )
+        patient = await register_with_code(
+            ctx.uows, ctx.protector, ctx.clock, name=answers["name"],
+            id_number=answers["id_number"], phone=answers["phone"], account=ctx.account,
+            code=code,
+        )  # fmt: skip
     except WrongCode as wrong:
         left = int(wrong.details["tries_left"])
         return False, [ctx.reply(ctx.say("register.code_wrong", left=left), _code_choices(ctx))]
     except (CodeExpired, NotFound):  # NotFound: voided by a code asked for elsewhere since
         return False, [ctx.reply(ctx.say("register.code_expired"), _code_choices(ctx))]
-    except NeedsCode as needed:  # registered meanwhile by another account
-        return False, await _send_link_code(ctx, needed)
+    except RegisteredPhoneDiffers:
+        return False, _ask_registered_phone(ctx)
     except BookingError as error:
         return False, _refused(ctx, error)
     return True, _added(ctx, patient)

@@ -13,9 +13,9 @@ from booking.clock import FixedClock
 from booking.errors import (
     AccountFull,
     CodeExpired,
-    NeedsCode,
     NeedsPhoneCode,
     NotFound,
+    RegisteredPhoneDiffers,
     TooManyCodes,
     WrongCode,
 )
@@ -131,18 +131,28 @@ async def test_an_id_number_registered_already_takes_its_registered_phone_not_th
     )  # fmt: skip
     impostor = Person(who.name, who.id_number, who.id_masked, stranger.mobile, stranger.e164,
                       stranger.mobile_masked)  # fmt: skip
-    with pytest.raises(NeedsCode) as needed:
+    # Issue 15: before any phone is proven the answer is the one for a new ID number (the
+    # code goes to the number typed); proven, that number is not the registered one.
+    with pytest.raises(NeedsPhoneCode) as needed:
         await chat(db, protector, clock, impostor)
-    assert needed.value.details["phone_masked"] == who.mobile_masked
+    assert needed.value.details["phone_masked"] == stranger.mobile_masked
+    sent = await send_phone_code(db, protector, clock, account=WEB, phone=stranger.mobile)
+    with pytest.raises(RegisteredPhoneDiffers) as differs:
+        await register_with_code(
+            db, protector, clock, name=who.name, id_number=who.id_number,
+            phone=stranger.mobile, account=WEB, code=sent.code,
+        )  # fmt: skip
+    assert who.mobile_masked not in str(differs.value.details)
+    clock.advance(timedelta(minutes=2))
     # Registered meanwhile, after a code went to the typed number: the code proves that number,
-    # not the registered one, so the registered phone's code is still needed.
+    # not the registered one, so the registered phone must be proven in its turn.
     late = people("class-5-late", 1)[0]
     sent = await send_phone_code(db, protector, clock, account=WEB, phone=late.mobile)
     await register_patient(
         db, protector, clock, name=late.name, id_number=late.id_number, phone=who.mobile,
         account=TELEGRAM,
     )  # fmt: skip
-    with pytest.raises(NeedsCode):
+    with pytest.raises(RegisteredPhoneDiffers):
         await register_with_code(
             db, protector, clock, name=late.name, id_number=late.id_number, phone=late.mobile,
             account=WEB, code=sent.code,
