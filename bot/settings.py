@@ -4,8 +4,10 @@ outside development.
 =====================  ==========================================================================
 DATABASE_URL           ``sqlite+aiosqlite:///path`` (default: ``data/guahao.sqlite3``) or
                        ``postgresql+asyncpg://user@host:5432/db``
-GUAHAO_SECRET_KEY      16+ characters (32+ in production); derives the keys that encrypt and hash
-                       ID and phone numbers. In development a random key is kept in ``data/``.
+GUAHAO_SECRET_KEY      16+ characters; derives the keys that encrypt and hash ID and phone numbers.
+                       In production 32 random bytes, refused when short or patterned; make one
+                       with ``python -c "import secrets; print(secrets.token_urlsafe(32))"``.
+                       In development a random key is kept in ``data/``.
 GUAHAO_ENV             ``development`` (default) or ``production``
 GUAHAO_DB_POOL_SIZE    connections per process (default 10)
 GUAHAO_DB_SCHEMA       PostgreSQL only: the schema to work in (``search_path``); default: the
@@ -60,6 +62,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.retention import AUDIT_DAYS, LOG_DAYS, Retention
+from bot.secret_key import refusal as weak_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -292,8 +295,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
-        if self.env == "production" and (not self.secret_key or len(self.secret_key) < 32):
-            raise ValueError("GUAHAO_SECRET_KEY must be set (32+ characters) in production")
+        weak = weak_key(self.secret_key) if self.env == "production" else None
+        if weak is not None:
+            raise ValueError(weak)
         if self.secret_key is not None and len(self.secret_key) < 16:
             raise ValueError("GUAHAO_SECRET_KEY must have at least 16 characters")
         if self.fixed_now is not None and self.fixed_now.tzinfo is None:
