@@ -239,7 +239,7 @@ def _audit_row(entry: AuditEntry) -> str:
     cells = (
         _when(entry.at),
         who,
-        entry.action,
+        entry.action if entry.times == 1 else f"{entry.action} ×{entry.times}",
         entry.target or "",
         _json(entry.before),
         _json(entry.after),

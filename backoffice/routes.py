@@ -100,17 +100,19 @@ def router(
     async def login(request: Request) -> Response:
         s = started()
         form = await form_of(request)
-        token = request.cookies.get(LOGIN_COOKIE)
-        if not token or not same_token(form.get("csrf"), token):
-            nobody = Actor(None, None, client_address(request))
-            return await console.deny(request, nobody, None, why="csrf")
+        token = request.cookies.get(LOGIN_COOKIE) or ""
         username = form.get("username", "")
         address = client_address(request)
+        # The limit first, whatever the post holds: a refusal is audited, and anybody may post.
         wait = await login_gate(address) if login_gate is not None else None
         if wait is not None:
-            response = login_page(token, 429, message=pages.TOO_MANY_LOGINS, username=username[:32])
+            fresh = token or secrets.token_urlsafe(32)
+            response = login_page(fresh, 429, message=pages.TOO_MANY_LOGINS, username=username[:32])
             response.headers["Retry-After"] = str(wait)
             return response
+        if not token or not same_token(form.get("csrf"), token):
+            nobody = Actor(None, None, address)
+            return await console.deny(request, nobody, None, why="csrf")
         try:
             signed = await log_in(
                 s.uows,

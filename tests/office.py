@@ -114,6 +114,7 @@ async def audit_rows(db: Database) -> list[dict[str, Any]]:
             "before": e.before,
             "after": e.after,
             "address": e.address,
+            "times": e.times,
         }
         for e in reversed(page)
     ]
