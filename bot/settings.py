@@ -41,6 +41,11 @@ GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLS
 GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
 GUAHAO_BLACKLIST_PULL_MINUTES
                        how often the list is pulled (default 60)
+GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE
+                       a copy of the list that would lift more than this share of the bans
+                       (default 0.5; of a list of 10 or more, or every ban of a shorter one):
+                       a pull changes nothing, an upload or ``blacklist import`` waits for
+                       staff to confirm the count (the page's checkbox, ``--confirm-removal``)
 GUAHAO_SHOW_CODES      development only: with no SMS gateway, one-time codes (which prove a
                        patient's mobile number) are shown in the chat instead of texted, so that
                        `make run` can register a patient; default: on in development, refused
@@ -61,6 +66,7 @@ from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.blacklist import REMOVAL_SHARE
 from booking.retention import AUDIT_DAYS, LOG_DAYS, Retention
 from bot.secret_key import refusal as weak_key
 
@@ -157,6 +163,11 @@ class Settings(BaseSettings):
     blacklist_token: str | None = Field(default=None, validation_alias="GUAHAO_BLACKLIST_TOKEN")
     blacklist_pull_minutes: int = Field(
         default=60, ge=1, le=7 * 24 * 60, validation_alias="GUAHAO_BLACKLIST_PULL_MINUTES"
+    )
+    # A copy lifting more than this share of a list of 10 or more (or all of a shorter one)
+    # is a partial list: a pull changes nothing, an upload or import waits for confirmation.
+    blacklist_max_removal_share: float = Field(
+        default=REMOVAL_SHARE, ge=0, le=1, validation_alias="GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.
