@@ -184,7 +184,8 @@ def router(
         if sealed:
             opened = searches.opened(s.protector, s.clock.now(), staff.account.id, sealed)
             given = opened or {}
-            q, unread = given.get("q", ""), None if opened is not None else searches.EXPIRED
+            q = given.get("q", "")
+            unread = searches.EXPIRED if opened is None else None
         elif q.strip() and not bookings.is_booking_no(q):
             q, unread = "", bookings.USE_THE_FORM  # a number or name in an address: not read
         filters, error = bookings.filters_from(given)
