@@ -18,6 +18,7 @@ ORIGINS = {
 }
 STATUSES = {
     SyncStatus.APPLIED: "已同步 applied",
+    SyncStatus.HELD: "待确认（未做任何更改）held: nothing changed until confirmed",
     SyncStatus.REJECTED: "已拒绝（有错误行，未做任何更改）rejected: bad rows, nothing changed",
     SyncStatus.FAILED: "失败（未做任何更改）failed: nothing changed",
 }
@@ -55,6 +56,7 @@ FAILURES = {
     "unreachable": "无法连接服务器 the server could not be reached",
     "shrank": "名单过半被移除，疑为不完整，请由工作人员上传 more than half the list would be "
     "removed: it looks incomplete; upload it to apply it",
+    "confirm_removal": "将移除的条目过多，需确认 it would lift too many bans: confirm to apply it",
 }
 HEADER_HELP = (
     "表头 Header: <code>身份证号,原因,开始日期,结束日期</code> 或 or "
@@ -81,6 +83,8 @@ def blacklist(
     ]
     if shown is not None:
         parts.append(_outcome(shown))
+        if shown.status is SyncStatus.HELD:
+            parts.append(_confirmation(prefix, csrf, shown))
     parts.append(
         f'<form method="post" action="{prefix}/blacklist/upload" enctype="multipart/form-data">'
         f'{hidden(csrf)}<label>医院名单文件 The hospital\'s list <input type="file" name="file" '
@@ -106,6 +110,26 @@ def blacklist(
         + _pager(prefix, "np", np, noshow, {"hp": hp})
     )
     return layout(prefix, "黑名单 Blacklist", "".join(parts), viewer)
+
+
+def _confirmation(prefix: str, csrf: str, held: SyncReport) -> str:
+    """The second step of an upload that lifts many bans: the same file again, and a box
+    that agrees to the count shown (a different file lifting more is held again)."""
+    before = held.removed + held.updated + held.unchanged
+    n = held.removed
+    return (
+        f'<form class="confirm" method="post" action="{prefix}/blacklist/upload" '
+        f'enctype="multipart/form-data">{hidden(csrf)}'
+        f"<p><strong>此文件将移除医院黑名单 {before} 条中的 {n} 条。This file would remove "
+        f"{n} of the {before} entries of the hospital's list.</strong> 如确属医院最新名单，"
+        "请再次选择同一文件并勾选确认。If it is the hospital's whole list, choose the same "
+        "file again and tick the box.</p>"
+        '<label>医院名单文件 The hospital\'s list <input type="file" name="file" '
+        'accept=".csv,.xlsx,text/csv" required></label> '
+        f'<label><input type="checkbox" name="confirm_removal" value="{n}" required> '
+        f"确认移除 {n} 条 I confirm removing {n} entries</label> "
+        "<button>确认并同步 Confirm and sync</button></form>"
+    )
 
 
 def _outcome(report: SyncReport) -> str:

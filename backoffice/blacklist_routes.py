@@ -1,7 +1,8 @@
 """The blacklist: the hospital's list synchronised, and the bans from no-shows.
 
 GET  {prefix}/blacklist         the page (?sync=report id, ?hp= / ?np= pages of the two lists)
-POST {prefix}/blacklist/upload  multipart: csrf + file (CSV or XLSX, 2 MB at most)
+POST {prefix}/blacklist/upload  multipart: csrf + file (CSV or XLSX, 2 MB at most), and
+                                confirm_removal: the bans staff agree it lifts, when it was held
 POST {prefix}/blacklist/pull    fetch the list from GUAHAO_BLACKLIST_URL now (CSRF)
 """
 
@@ -18,6 +19,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from backoffice import blacklist_pages
 from backoffice.console import Console, Services, Staff, page, same_token
 from booking.blacklist import (
+    REMOVAL_SHARE,
     ListFetcher,
     ListFile,
     SyncOrigin,
@@ -38,6 +40,12 @@ class UploadTooLarge(Exception):
     pass
 
 
+def removal_share_of(s: Services) -> float:
+    """GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE, from the application (bot.wiring)."""
+    found = getattr(s, "blacklist_removal_share", REMOVAL_SHARE)
+    return found if isinstance(found, float | int) else REMOVAL_SHARE
+
+
 def pull_of(s: Services) -> ListFetcher | None:
     """The hospital's list server, when the application has one configured (bot.wiring);
     the back office itself knows no settings."""
@@ -54,8 +62,8 @@ async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-async def read_upload(request: Request) -> tuple[str, bytes | None]:
-    """The multipart form's CSRF field and file, reading no more than MAX_UPLOAD (413)."""
+async def read_upload(request: Request) -> tuple[dict[str, str], bytes | None]:
+    """The multipart form's fields and file, reading no more than MAX_UPLOAD (413)."""
     limit = MAX_UPLOAD + _MULTIPART_OVERHEAD
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -63,7 +71,7 @@ async def read_upload(request: Request) -> tuple[str, bytes | None]:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise HTTPException(400, "a multipart form is expected")
     parser = MultiPartParser(
-        request.headers, _capped(request, limit), max_files=1, max_fields=2, max_part_size=1024
+        request.headers, _capped(request, limit), max_files=1, max_fields=3, max_part_size=1024
     )
     try:
         form = await parser.parse()
@@ -72,12 +80,18 @@ async def read_upload(request: Request) -> tuple[str, bytes | None]:
     except MultiPartException:
         raise HTTPException(400, "not a valid multipart form") from None
     try:
-        csrf = form.get("csrf")
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("file")
         data = await upload.read() if isinstance(upload, UploadFile) else None
     finally:
         await form.close()
-    return (csrf if isinstance(csrf, str) else ""), data
+    return fields, data
+
+
+def confirmed_count(fields: dict[str, str]) -> int:
+    """The bans the ticked box agreed to lift (the count the held upload showed), or 0."""
+    given = fields.get("confirm_removal", "").strip()
+    return int(given) if given.isdigit() and len(given) <= 7 else 0
 
 
 def add_routes(web: APIRouter, console: Console) -> None:
@@ -116,8 +130,8 @@ def add_routes(web: APIRouter, console: Console) -> None:
         staff = await console.allowed(request, Permission.MANAGE_BLACKLIST)
         if not isinstance(staff, Staff):
             return staff
-        csrf, data = await read_upload(request)
-        if not same_token(csrf, staff.csrf):  # the multipart form's own field
+        fields, data = await read_upload(request)
+        if not same_token(fields.get("csrf"), staff.csrf):  # the multipart form's own field
             return await console.deny(request, staff.actor, staff, why="csrf")
         if data is None:
             raise HTTPException(400, "no file was sent")
@@ -128,6 +142,8 @@ def add_routes(web: APIRouter, console: Console) -> None:
             ListFile(data),
             origin=SyncOrigin.UPLOAD,
             actor=staff.actor,
+            removal_share=removal_share_of(s),
+            removals_confirmed=confirmed_count(fields),
         )
         return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)
 
@@ -141,5 +157,8 @@ def add_routes(web: APIRouter, console: Console) -> None:
         fetch = pull_of(s)
         if fetch is None:
             raise HTTPException(404, "no blacklist URL is configured")
-        report = await pull(s.uows, s.clock, s.protector, fetch, actor=staff.actor)
+        report = await pull(
+            s.uows, s.clock, s.protector, fetch, actor=staff.actor,
+            removal_share=removal_share_of(s),
+        )  # fmt: skip
         return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)

@@ -154,6 +154,17 @@ class Search:
     text: str
 
 
+USE_THE_FORM = (
+    "请使用查找表单（号码不放在网址中）。Use the search form: numbers and names are not "
+    "taken from the address."
+)
+
+
+def is_booking_no(q: str) -> bool:
+    found = search_for(q)
+    return found is not None and found.kind == "booking_no"
+
+
 def search_for(q: str) -> Search | None:
     """What the desk typed, read as the one thing it can be; None: not a search."""
     text = q.strip()

@@ -165,7 +165,7 @@ class Console:
             target=f"{request.method} {request.url.path}"[:64],
             after={"why": why},
         )
-        await audit.record(s.uows, entry)
+        await audit.record_repeated(s.uows, entry)  # counted: a refusal costs the asker nothing
         viewer = (staff.account, staff.csrf) if staff else None
         return page(pages.denied(self.prefix, viewer), status_code=403)
 

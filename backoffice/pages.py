@@ -143,7 +143,8 @@ def bookings(
             f"{_date_input('visit', '就诊日期 Visit date', f.visit_date)}</p>"
         )
     parts = [
-        f'<form method="get" action="{prefix}/bookings"><label>手机号、身份证号、预约号或姓名 '
+        f'<form method="post" action="{prefix}/bookings">{hidden(csrf)}'
+        f"<label>手机号、身份证号、预约号或姓名 "
         f'Phone, ID number, booking number or name <input name="q" value="{escape(q)}" '
         f'maxlength="40" autofocus></label> <button>查找 Find</button>{narrow}</form>'
     ]
@@ -239,7 +240,7 @@ def _audit_row(entry: AuditEntry) -> str:
     cells = (
         _when(entry.at),
         who,
-        entry.action,
+        entry.action if entry.times == 1 else f"{entry.action} ×{entry.times}",
         entry.target or "",
         _json(entry.before),
         _json(entry.after),

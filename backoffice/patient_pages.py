@@ -35,13 +35,16 @@ def search(
     found: Sequence[Patient] | None,
     *,
     full_id: str | None = None,
+    sealed: str | None = None,
     message: str | None = None,
     error: str | None = None,
 ) -> str:
     """``full_id``: the ID number typed, when the search was by it (shown, and carried to the
-    patient's page, which then shows it too)."""
+    patient's page in ``sealed``, the search's token, so that it shows it too)."""
+    _, csrf = viewer
     form = (
-        f'<form method="get" action="{prefix}/patients"><label>身份证号、手机号或姓名 '
+        f'<form method="post" action="{prefix}/patients">{hidden(csrf)}'
+        f"<label>身份证号、手机号或姓名 "
         f'ID number, phone or name <input name="q" value="{escape(q)}" maxlength="40" '
         "autofocus></label> <button>查找 Find</button></form>"
     )
@@ -53,7 +56,7 @@ def search(
         heads = "".join(f"<th>{escape(h)}</th>" for h in head.split("|"))
         rows = []
         for p in found:
-            query = f"?{escape(urlencode({'q': full_id}))}" if full_id else ""
+            query = f"?{escape(urlencode({'s': sealed}))}" if full_id and sealed else ""
             link = f'<a href="{prefix}/patients/{p.id}{query}">{escape(p.name)}</a>'
             cells = (
                 link,

@@ -1,7 +1,9 @@
 """Patients: view, edit, remove, their bookings.
 
-GET  {prefix}/patients                find (?q=full ID number, phone or name)
-GET  {prefix}/patients/{id}           the record and bookings (?q=the full ID number searched)
+POST {prefix}/patients                find (CSRF; q=full ID number, phone or name): to ?s=
+GET  {prefix}/patients                the search's page (?s=a sealed token: backoffice.searches)
+GET  {prefix}/patients/{id}           the record and bookings (?s=the search, whose full ID
+                                      number the page then shows)
 POST {prefix}/patients/{id}/edit      correct the name or phone (CSRF; name, phone)
 POST {prefix}/patients/{id}/remove    remove (anonymise) the patient (CSRF)
 
@@ -16,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from backoffice import patient_pages
+from backoffice import patient_pages, searches
 from backoffice.bookings import NOT_A_SEARCH, refusal, search_for
 from backoffice.console import Console, Staff, page
 from booking import audit
@@ -38,10 +40,21 @@ NOT_FOR_PATIENTS = "请输入身份证号、手机号或姓名。Type an ID numb
 def add_routes(web: APIRouter, console: Console) -> None:
     prefix = console.prefix
 
+    @web.post("/patients")
+    async def search_patients(request: Request) -> Response:
+        s = console.ready()
+        form = await console.form(request)
+        staff = await console.allowed(request, Permission.VIEW_PATIENTS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        fields = {"q": form.get("q", "")[:64]}
+        token = searches.sealed(s.protector, s.clock.now(), staff.account.id, fields)
+        return RedirectResponse(f"{prefix}/patients?{urlencode({'s': token})}", 303)
+
     @web.get("/patients")
     async def find(
         request: Request,
-        q: Annotated[str, Query(max_length=64)] = "",
+        sealed: Annotated[str, Query(alias="s", max_length=searches.MAX_TOKEN)] = "",
         done: Annotated[str, Query(max_length=16)] = "",
     ) -> Response:
         s = console.ready()
@@ -50,6 +63,11 @@ def add_routes(web: APIRouter, console: Console) -> None:
             return staff
         viewer = (staff.account, staff.csrf)
         message = patient_pages.DONE.get(done)
+        opened = searches.opened(s.protector, s.clock.now(), staff.account.id, sealed)
+        if sealed and opened is None:
+            html = patient_pages.search(prefix, viewer, "", None, error=searches.EXPIRED)
+            return page(html)
+        q = (opened or {}).get("q", "")
         if not q.strip():
             return page(patient_pages.search(prefix, viewer, q, None, message=message))
         search = search_for(q)
@@ -74,13 +92,16 @@ def add_routes(web: APIRouter, console: Console) -> None:
             s.uows, staff.actor.did(s.clock.now(), audit.PATIENT_SEARCH, after=after)
         )
         full_id = search.text.upper() if search.kind == "id_number" else None
-        return page(patient_pages.search(prefix, viewer, q, found, full_id=full_id))
+        html = patient_pages.search(
+            prefix, viewer, q, found, full_id=full_id, sealed=sealed if full_id else None
+        )
+        return page(html)
 
     @web.get("/patients/{patient_id}")
     async def show(
         request: Request,
         patient_id: Annotated[int, PATIENT_ID],
-        q: Annotated[str, Query(max_length=64)] = "",
+        sealed: Annotated[str, Query(alias="s", max_length=searches.MAX_TOKEN)] = "",
         done: Annotated[str, Query(max_length=16)] = "",
         refused: Annotated[str, Query(max_length=32)] = "",
     ) -> Response:
@@ -93,7 +114,8 @@ def add_routes(web: APIRouter, console: Console) -> None:
             found, bookings = await patient_record(s.uows, patient_id)
         except NotFound:
             return page(patient_pages.not_found(prefix, viewer), status_code=404)
-        typed = q.replace(" ", "")
+        opened = searches.opened(s.protector, s.clock.now(), staff.account.id, sealed)
+        typed = (opened or {}).get("q", "").replace(" ", "")
         full_id = (
             typed.upper() if typed and is_id_number_of(s.protector, found.patient, typed) else None
         )

@@ -3,8 +3,11 @@
 GET/POST {prefix}/login     sign in (the form carries its own CSRF token, in a cookie too)
 POST     {prefix}/logout    sign out (CSRF)
 GET      {prefix}/          what the role may do
-GET      {prefix}/bookings  find bookings (?q=phone, ID number, booking number or name;
-                            &department=H01:CARD&doctor=H01:00868&booked=&visit=YYYY-MM-DD)
+POST     {prefix}/bookings  find bookings (CSRF; q=phone, ID number, booking number or name;
+                            department=H01:CARD, doctor=H01:00868, booked=, visit=YYYY-MM-DD):
+                            to GET ?s=a sealed token of the search (backoffice.searches)
+GET      {prefix}/bookings  the search's page (?s=…; or ?q=a booking number, or the filters
+                            alone; what else is typed is never taken from the address)
 POST     {prefix}/bookings/{booking_no}/cancel|arrive|noshow   (CSRF)
 GET      {prefix}/audit     the audit log, administrators only (?staff=&action=&page=)
 """
@@ -12,7 +15,7 @@ GET      {prefix}/audit     the audit log, administrators only (?staff=&action=&
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -30,6 +33,7 @@ from backoffice import (
     pages,
     patient_routes,
     report_routes,
+    searches,
 )
 from backoffice.console import (
     LOGIN_COOKIE,
@@ -59,6 +63,7 @@ AREAS = (
 )
 
 LoginGate = Callable[[str | None], Awaitable[int | None]]
+SEARCH_FIELDS = ("q", "department", "doctor", "booked", "visit")
 
 
 def router(
@@ -100,17 +105,19 @@ def router(
     async def login(request: Request) -> Response:
         s = started()
         form = await form_of(request)
-        token = request.cookies.get(LOGIN_COOKIE)
-        if not token or not same_token(form.get("csrf"), token):
-            nobody = Actor(None, None, client_address(request))
-            return await console.deny(request, nobody, None, why="csrf")
+        token = request.cookies.get(LOGIN_COOKIE) or ""
         username = form.get("username", "")
         address = client_address(request)
+        # The limit first, whatever the post holds: a refusal is audited, and anybody may post.
         wait = await login_gate(address) if login_gate is not None else None
         if wait is not None:
-            response = login_page(token, 429, message=pages.TOO_MANY_LOGINS, username=username[:32])
+            fresh = token or secrets.token_urlsafe(32)
+            response = login_page(fresh, 429, message=pages.TOO_MANY_LOGINS, username=username[:32])
             response.headers["Retry-After"] = str(wait)
             return response
+        if not token or not same_token(form.get("csrf"), token):
+            nobody = Actor(None, None, address)
+            return await console.deny(request, nobody, None, why="csrf")
         try:
             signed = await log_in(
                 s.uows,
@@ -148,10 +155,22 @@ def router(
             return staff
         return page(pages.home(prefix, (staff.account, staff.csrf)))
 
+    @web.post("/bookings")
+    async def search_bookings(request: Request) -> Response:
+        s = started()
+        form = await form_of(request)
+        staff = await console.allowed(request, Permission.FIND_BOOKINGS, form)
+        if not isinstance(staff, Staff):
+            return staff
+        fields = {k: form.get(k, "")[:64] for k in SEARCH_FIELDS if form.get(k, "").strip()}
+        token = searches.sealed(s.protector, s.clock.now(), staff.account.id, fields)
+        return RedirectResponse(f"{prefix}/bookings?{urlencode({'s': token})}", status_code=303)
+
     @web.get("/bookings")
     async def find_bookings(
         request: Request,
         q: Annotated[str, Query(max_length=64)] = "",
+        sealed: Annotated[str, Query(alias="s", max_length=searches.MAX_TOKEN)] = "",
         done: Annotated[str, Query(max_length=16)] = "",
         refused: Annotated[str, Query(max_length=32)] = "",
     ) -> Response:
@@ -160,7 +179,17 @@ def router(
         if not isinstance(staff, Staff):
             return staff
         found = None
-        filters, error = bookings.filters_from(request.query_params)
+        given: Mapping[str, str] = request.query_params
+        unread = None
+        if sealed:
+            opened = searches.opened(s.protector, s.clock.now(), staff.account.id, sealed)
+            given = opened or {}
+            q = given.get("q", "")
+            unread = searches.EXPIRED if opened is None else None
+        elif q.strip() and not bookings.is_booking_no(q):
+            q, unread = "", bookings.USE_THE_FORM  # a number or name in an address: not read
+        filters, error = bookings.filters_from(given)
+        error = error or unread
         if error is None and (q.strip() or filters.given):
             found, error = await bookings.find(
                 s.uows, s.clock, s.protector, q, staff.actor, filters

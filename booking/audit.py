@@ -5,7 +5,7 @@ numbers, no patient names): the log is read by more people than the bookings are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from booking.ports import UnitOfWorkFactory
@@ -55,6 +55,7 @@ class AuditEntry:
     after: dict[str, Any] | None
     address: str | None
     id: int | None = None
+    times: int = 1  # identical refusals counted in one entry (see record_repeated)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,19 @@ async def record(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:
     search). A change is audited inside its own transaction instead."""
     async with uows() as uow:
         await uow.audit.add(entry)
+        await uow.commit()
+
+
+# Identical refusals (same action, who, address, target and details) within this long of the
+# first are counted on its entry, not written one by one: anyone can be refused, as often as
+# they like, and the log is kept for years.
+REPEAT_WINDOW = timedelta(minutes=15)
+
+
+async def record_repeated(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:
+    """A refusal, counted on the same refusal's entry of the last REPEAT_WINDOW if any."""
+    async with uows() as uow:
+        await uow.audit.add_or_count(entry, entry.at - REPEAT_WINDOW)
         await uow.commit()
 
 

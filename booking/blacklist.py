@@ -27,9 +27,12 @@ from booking.protect import Protector
 # The hospital's day decides when a ban starts; the demo hospitals are in Shanghai.
 HOSPITAL_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_PROBLEMS_KEPT = 50  # a report names this many bad rows, and counts the rest
-# A pull that would lift more than half the bans of a list this long is taken for a server
-# that answered with part of its list (a half-written export, a cut-off answer): refused.
+# A copy that would lift more than this share of the bans (GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE)
+# of a list this long, or every ban of a shorter one, is taken for part of the list (a
+# half-written export, a cut-off answer, a header alone): a pull is refused, an upload or an
+# import is held until staff confirm how many bans it lifts.
 GUARDED_FROM = 10
+REMOVAL_SHARE = 0.5
 
 
 class SyncOrigin(StrEnum):
@@ -40,6 +43,7 @@ class SyncOrigin(StrEnum):
 
 class SyncStatus(StrEnum):
     APPLIED = "applied"
+    HELD = "held"  # it would lift too many bans: nothing changed until staff confirm the count
     REJECTED = "rejected"  # bad rows: nothing changed
     FAILED = "failed"  # no list could be read (broken file, HTTP error, HTML…): nothing changed
 
@@ -177,9 +181,14 @@ async def sync_file(
     *,
     origin: SyncOrigin,
     actor: Actor,
+    removal_share: float = REMOVAL_SHARE,
+    removals_confirmed: int = 0,
 ) -> SyncReport:
     """Read a copy of the hospital's list and make it the hospital's entries; a broken copy
-    or one with bad rows changes nothing. Either way the report is kept and audited."""
+    or one with bad rows changes nothing. Either way the report is kept and audited.
+    `removals_confirmed`: how many bans staff have agreed to lift, for a copy that would
+    lift more than `removal_share` of them (otherwise it is held: a HELD report with the
+    counts it would have)."""
     from booking.blacklist_file import read_list  # here: that module imports this one
 
     now = clock.now()
@@ -192,7 +201,10 @@ async def sync_file(
             listed = HospitalList((), (), 0)  # an empty answer: is the list really empty?
         else:
             return await record_failure(uows, clock, broken.problem, origin=origin, actor=actor)
-    return await _apply(uows, now, listed, origin=origin, actor=actor)
+    return await _apply(
+        uows, now, listed, origin=origin, actor=actor, share=removal_share,
+        confirmed=removals_confirmed,
+    )  # fmt: skip
 
 
 async def pull(
@@ -202,6 +214,7 @@ async def pull(
     fetch: ListFetcher,
     *,
     actor: Actor,
+    removal_share: float = REMOVAL_SHARE,
 ) -> SyncReport:
     """Fetch the hospital's list and sync it; an answer that is no list (an HTTP error, an
     HTML page, nothing where there were entries) is reported as failed and changes nothing."""
@@ -211,7 +224,10 @@ async def pull(
         return await record_failure(
             uows, clock, broken.problem, origin=SyncOrigin.PULL, actor=actor
         )
-    return await sync_file(uows, clock, protector, file, origin=SyncOrigin.PULL, actor=actor)
+    return await sync_file(
+        uows, clock, protector, file, origin=SyncOrigin.PULL, actor=actor,
+        removal_share=removal_share,
+    )  # fmt: skip
 
 
 async def record_failure(
@@ -228,6 +244,8 @@ async def _apply(
     *,
     origin: SyncOrigin,
     actor: Actor,
+    share: float,
+    confirmed: int,
 ) -> SyncReport:
     base = SyncReport(now, origin, SyncStatus.REJECTED, actor.username, rows=listed.rows)
     if listed.problems:
@@ -242,26 +260,36 @@ async def _apply(
             # A server that answers nothing (or a bare header) has most likely lost its list;
             # emptying the blacklist takes a deliberate upload by staff.
             report = _with(base, status=SyncStatus.FAILED, failure="empty")
-        elif origin is SyncOrigin.PULL and _shrank(len(current), len(changes.removed)):
+        elif origin is SyncOrigin.PULL and shrinks(len(current), len(changes.removed), share):
             report = _with(base, status=SyncStatus.FAILED, failure="shrank")
         else:
-            await uow.blacklist.apply_hospital_changes(changes, now)
-            report = _with(
+            counted = _with(
                 base,
-                status=SyncStatus.APPLIED,
                 added=len(changes.added),
                 updated=len(changes.updated),
                 removed=len(changes.removed),
                 unchanged=changes.unchanged,
             )
+            held = origin is not SyncOrigin.PULL and confirmed < len(changes.removed)
+            if held and lifts_too_many(len(current), len(changes.removed), share):
+                report = _with(counted, status=SyncStatus.HELD, failure="confirm_removal")
+            else:
+                await uow.blacklist.apply_hospital_changes(changes, now)
+                report = _with(counted, status=SyncStatus.APPLIED)
         report = await _save(uow, report, actor)
         await uow.commit()
     return report
 
 
-def _shrank(before: int, removed: int) -> bool:
-    """Most of a long list gone at once: lifting that many bans takes an upload by staff."""
-    return before >= GUARDED_FROM and removed * 2 > before
+def shrinks(before: int, removed: int, share: float = REMOVAL_SHARE) -> bool:
+    """More than `share` of a long list gone at once: a pull that does it changes nothing."""
+    return before >= GUARDED_FROM and removed > share * before
+
+
+def lifts_too_many(before: int, removed: int, share: float = REMOVAL_SHARE) -> bool:
+    """That, or every ban of a short list: an upload or import that does it waits for staff
+    to confirm the count."""
+    return removed > 0 and (removed == before or shrinks(before, removed, share))
 
 
 def _with(report: SyncReport, **changes: object) -> SyncReport:

@@ -34,6 +34,10 @@ from booking.identity import mask_id_number, parse_id_number
 from booking.protect import Protector
 
 MAX_ROWS = 100_000  # a city hospital's list is a few thousand; more is not a list
+# Rows read, blank ones included, so that a small file of millions of empty rows (an XLSX
+# stores them in a few bytes) is refused at once instead of read to the end.
+MAX_ROWS_READ = MAX_ROWS + 1_000
+MAX_COLUMNS = 32  # of an XLSX sheet read: its dimension may claim 16,384, each row padded so
 MAX_REASON = 200
 MAX_UNPACKED = 64 * 1024 * 1024  # 100,000 rows of four columns unpack to well under this
 Cell = str | int | float | date | datetime | None
@@ -51,9 +55,18 @@ _SPLIT = re.compile(r"[\s/|()（）:：]+")
 
 def read_list(file: ListFile, protector: Protector, today: date) -> HospitalList:
     """The entries and the bad rows of one copy; BrokenList when it is not a list at all."""
-    rows = _rows(file)
+    rows = _at_most(_rows(file), MAX_ROWS_READ)
     header = _header(rows)
     return _check(header, rows, protector, today)
+
+
+def _at_most(
+    rows: Iterator[tuple[int, list[Cell]]], limit: int
+) -> Iterator[tuple[int, list[Cell]]]:
+    for read, row in enumerate(rows, start=1):
+        if read > limit:
+            raise BrokenList(f"more than {limit} rows, blank ones included", "too_many_rows")
+        yield row
 
 
 def _rows(file: ListFile) -> Iterator[tuple[int, list[Cell]]]:
@@ -113,8 +126,14 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [v if isinstance(v, Cell) else str(v) for v in values]
+            cells = sheet.iter_rows(
+                max_row=MAX_ROWS_READ + 1, max_col=MAX_COLUMNS, values_only=True
+            )
+            for number, values in enumerate(cells, start=1):
+                if values.count(None) == len(values):  # blank: quickly, there may be many
+                    yield number, []
+                else:
+                    yield number, [v if isinstance(v, Cell) else str(v) for v in values]
         except Exception as error:
             raise BrokenList(f"the XLSX file is damaged ({type(error).__name__})", "xlsx") from None
         finally:

@@ -231,7 +231,7 @@ async def _must_see(
 
 async def _denied(uows: UnitOfWorkFactory, clock: Clock, actor: Actor, number: str) -> None:
     entry = actor.did(clock.now(), audit.DENIED, number, after={"why": "department"})
-    await audit.record(uows, entry)
+    await audit.record_repeated(uows, entry)
 
 
 async def _refused(

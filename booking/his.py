@@ -90,4 +90,4 @@ async def bad_token(
     if throttled:
         after["throttled"] = True
     entry = his_actor(None, address).did(clock.now(), audit.HIS_BAD_TOKEN, None, None, after)
-    await audit.record(uows, entry)
+    await audit.record_repeated(uows, entry)

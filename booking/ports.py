@@ -563,6 +563,11 @@ class StaffRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
+    async def add_or_count(self, entry: AuditEntry, since: datetime) -> None:
+        """One more on the newest identical entry written at `since` or later (same action,
+        staff, username, address, target, before and after), or the entry added."""
+        ...
+
     async def page(self, f: AuditFilter) -> list[AuditEntry]:
         """Newest first: the filter's page, and one entry more when there is a next page."""
         ...

@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -23,6 +24,7 @@ class Protector:
         secret = secret_key.encode()
         self._hash_key = _derive(secret, b"guahao lookup hash v1")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"guahao encryption v1")))
+        self._sealer = Fernet(base64.urlsafe_b64encode(_derive(secret, b"guahao sealed v1")))
 
     def lookup_hash(self, kind: str, value: str) -> str:
         """Equal values give equal hashes, so a number can be found without being stored."""
@@ -39,3 +41,18 @@ class Protector:
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode()).decode()
+
+    def seal(self, value: str, now: datetime) -> str:
+        """An opaque, URL-safe token holding `value`, readable by `unseal` for a while (a
+        search carried from page to page without its ID or phone number in the address)."""
+        return self._sealer.encrypt_at_time(value.encode(), int(now.timestamp())).decode()
+
+    def unseal(self, token: str, now: datetime, ttl: timedelta) -> str | None:
+        """The value sealed, or None when the token is forged, damaged or older than `ttl`."""
+        try:
+            value = self._sealer.decrypt_at_time(
+                token.encode(), int(ttl.total_seconds()), int(now.timestamp())
+            )
+        except (InvalidToken, ValueError):
+            return None
+        return value.decode()

@@ -68,8 +68,9 @@ async def log_in(
     nobody = Actor(staff_id=None, username=None, address=address)
     async with uows() as uow:
         account = await uow.staff.by_username(name, lock=True) if found else None
-        if account is None or found is None:
-            await uow.audit.add(nobody.did(now, audit.LOGIN_FAILED))
+        if account is None or found is None:  # counted: anybody may try names
+            entry = nobody.did(now, audit.LOGIN_FAILED)
+            await uow.audit.add_or_count(entry, now - audit.REPEAT_WINDOW)
             await uow.commit()
             raise LoginRefused(REFUSED)
         who = Actor(staff_id=account.id, username=account.username, address=address)

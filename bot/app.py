@@ -24,7 +24,7 @@ import backoffice
 from booking import complaint_handling as handling
 from booking.attendance import mark_noshows
 from booking.audit import SCHEDULE
-from booking.blacklist import ListFetcher, SyncReport, SyncStatus
+from booking.blacklist import REMOVAL_SHARE, ListFetcher, SyncReport, SyncStatus
 from booking.blacklist import pull as pull_blacklist
 from booking.complaints import ComplaintCaps
 from booking.retention import Purged, Retention, purge_old_records
@@ -196,7 +196,9 @@ class Bot:
         ]
         if fetch is not None:
             minutes = settings.blacklist_pull_minutes
-            work.append((minutes * 60.0, "pull the blacklist", partial(self.pull_blacklist, fetch)))
+            share = settings.blacklist_max_removal_share
+            pulling = partial(self.pull_blacklist, fetch, share)
+            work.append((minutes * 60.0, "pull the blacklist", pulling))
         self._rounds = [asyncio.create_task(every(*each)) for each in work]
 
     async def one_round(self) -> tuple[int, int]:
@@ -311,13 +313,18 @@ class Bot:
         assert self.services is not None
         await tend_waitlists(self.services.uows, self.services.clock)
 
-    async def pull_blacklist(self, fetch: ListFetcher) -> SyncReport:
+    async def pull_blacklist(
+        self, fetch: ListFetcher, removal_share: float = REMOVAL_SHARE
+    ) -> SyncReport:
         """The hospital's blacklist from its server (GUAHAO_BLACKLIST_URL). A failed pull is
         kept as a report (seen at /admin/blacklist), changes nothing, and is tried again next
         round; the log says the reason, never the URL or a number."""
         assert self.services is not None
         s = self.services
-        report = await pull_blacklist(s.uows, s.clock, s.protector, fetch, actor=SCHEDULE)
+        report = await pull_blacklist(
+            s.uows, s.clock, s.protector, fetch, actor=SCHEDULE,
+            removal_share=removal_share,
+        )  # fmt: skip
         if report.status is SyncStatus.APPLIED:
             log.info("blacklist pulled: %d added, %d updated, %d removed",
                      report.added, report.updated, report.removed)  # fmt: skip

@@ -1,11 +1,14 @@
 """``guahao blacklist …``: sync the hospital's blacklist from a file or from its server.
 
     guahao blacklist import list.xlsx          # CSV or XLSX; header: see booking.blacklist_file
+    guahao blacklist import --confirm-removal list.xlsx   # even if it lifts many bans
     guahao blacklist pull                      # from GUAHAO_BLACKLIST_URL
     guahao blacklist pull https://his.example/blacklist.csv
 
 A copy with bad rows, or a server answer that is no list, changes nothing: the command says
-which rows are wrong and why, and exits 1. Every sync is kept as a report (seen at
+which rows are wrong and why, and exits 1. So does a file that would lift more than
+GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE of the bans (a header alone, a cut-off export), unless
+--confirm-removal says it is meant. Every sync is kept as a report (seen at
 /admin/blacklist) and audited as done from the command line.
 """
 
@@ -19,6 +22,7 @@ import typer
 from backoffice.blacklist_pages import failure_text, problem_text
 from booking.audit import COMMAND_LINE
 from booking.blacklist import ListFile, SyncOrigin, SyncReport, SyncStatus, pull, sync_file
+from booking.blacklist_file import MAX_ROWS
 from bot.blacklist_pull import http_list
 from bot.cli_output import emit, emit_json
 from bot.cli_runtime import Json, fail, run
@@ -51,6 +55,13 @@ def _show(report: SyncReport, as_json: bool) -> None:
         )
         for p in report.problems:
             emit(f"  {problem_text(p)}")
+    if report.status is SyncStatus.HELD:
+        fail(
+            "removal_unconfirmed",
+            f"this list would remove {report.removed} of the hospital's "
+            f"{report.removed + report.updated + report.unchanged} entries: nothing was "
+            "changed; if it is the whole list, run again with --confirm-removal",
+        )
     if report.status is SyncStatus.REJECTED:
         fail("list_rejected", f"{report.rejected} rows are wrong: nothing was changed")
     if report.status is SyncStatus.FAILED:
@@ -60,6 +71,14 @@ def _show(report: SyncReport, as_json: bool) -> None:
 @blacklist_app.command("import")
 def import_list(
     file: Annotated[Path, typer.Argument(help="The hospital's list: a .csv or .xlsx file.")],
+    confirm_removal: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-removal",
+            help="Apply it even if it lifts more than GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE "
+            "of the bans (or all of them).",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Make this file the hospital's blacklist (no-show bans are kept)."""
@@ -73,7 +92,8 @@ def import_list(
     async def work(s: Services) -> SyncReport:
         return await sync_file(
             s.uows, s.clock, s.protector, ListFile(data), origin=SyncOrigin.IMPORT,
-            actor=COMMAND_LINE,
+            actor=COMMAND_LINE, removal_share=s.blacklist_removal_share,
+            removals_confirmed=MAX_ROWS if confirm_removal else 0,
         )  # fmt: skip
 
     _show(run(work), as_json)
@@ -95,6 +115,9 @@ def pull_list(
         fetch = http_list(url) if url is not None else s.blacklist_pull
         if fetch is None:
             fail("no_url", "give a URL or set GUAHAO_BLACKLIST_URL")
-        return await pull(s.uows, s.clock, s.protector, fetch, actor=COMMAND_LINE)
+        return await pull(
+            s.uows, s.clock, s.protector, fetch, actor=COMMAND_LINE,
+            removal_share=s.blacklist_removal_share,
+        )  # fmt: skip
 
     _show(run(work), as_json)

@@ -186,7 +186,8 @@ def fhir_router(
 
     async def unknown(s: FhirServices, bearer: str | None, address: str | None) -> Response:
         """401, or 429 once the address has sent too many refused tokens; then only the
-        first is audited, so that the log shows it without growing with every try."""
+        first is audited, so that the log shows it without a write for every try. Those
+        audited are counted on one entry per address and kind (booking.audit.record_repeated)."""
         throttled = None if bad_tokens is None else await bad_tokens(address)
         if throttled is None or throttled.first:
             await bad_token(s.uows, s.clock, bearer, address, throttled=throttled is not None)

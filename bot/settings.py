@@ -4,8 +4,10 @@ outside development.
 =====================  ==========================================================================
 DATABASE_URL           ``sqlite+aiosqlite:///path`` (default: ``data/guahao.sqlite3``) or
                        ``postgresql+asyncpg://user@host:5432/db``
-GUAHAO_SECRET_KEY      16+ characters (32+ in production); derives the keys that encrypt and hash
-                       ID and phone numbers. In development a random key is kept in ``data/``.
+GUAHAO_SECRET_KEY      16+ characters; derives the keys that encrypt and hash ID and phone numbers.
+                       In production 32 random bytes, refused when short or patterned; make one
+                       with ``python -c "import secrets; print(secrets.token_urlsafe(32))"``.
+                       In development a random key is kept in ``data/``.
 GUAHAO_ENV             ``development`` (default) or ``production``
 GUAHAO_DB_POOL_SIZE    connections per process (default 10)
 GUAHAO_DB_SCHEMA       PostgreSQL only: the schema to work in (``search_path``); default: the
@@ -43,6 +45,11 @@ GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLS
 GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
 GUAHAO_BLACKLIST_PULL_MINUTES
                        how often the list is pulled (default 60)
+GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE
+                       a copy of the list that would lift more than this share of the bans
+                       (default 0.5; of a list of 10 or more, or every ban of a shorter one):
+                       a pull changes nothing, an upload or ``blacklist import`` waits for
+                       staff to confirm the count (the page's checkbox, ``--confirm-removal``)
 GUAHAO_TRUSTED_PROXIES addresses or networks (comma-separated, e.g. ``127.0.0.1,10.0.0.0/8``) of the
                        reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed; default
                        none: the address a request comes from is the connection's
@@ -69,7 +76,9 @@ from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from booking.blacklist import REMOVAL_SHARE
 from booking.retention import AUDIT_DAYS, LOG_DAYS, Retention
+from bot.secret_key import refusal as weak_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -178,6 +187,11 @@ class Settings(BaseSettings):
     blacklist_token: str | None = Field(default=None, validation_alias="GUAHAO_BLACKLIST_TOKEN")
     blacklist_pull_minutes: int = Field(
         default=60, ge=1, le=7 * 24 * 60, validation_alias="GUAHAO_BLACKLIST_PULL_MINUTES"
+    )
+    # A copy lifting more than this share of a list of 10 or more (or all of a shorter one)
+    # is a partial list: a pull changes nothing, an upload or import waits for confirmation.
+    blacklist_max_removal_share: float = Field(
+        default=REMOVAL_SHARE, ge=0, le=1, validation_alias="GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE"
     )
 
     # Telegram (issue 5). No token: no Telegram. No webhook URL: long polling.
@@ -355,8 +369,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
-        if self.env == "production" and (not self.secret_key or len(self.secret_key) < 32):
-            raise ValueError("GUAHAO_SECRET_KEY must be set (32+ characters) in production")
+        weak = weak_key(self.secret_key) if self.env == "production" else None
+        if weak is not None:
+            raise ValueError(weak)
         if self.secret_key is not None and len(self.secret_key) < 16:
             raise ValueError("GUAHAO_SECRET_KEY must have at least 16 characters")
         if self.fixed_now is not None and self.fixed_now.tzinfo is None:

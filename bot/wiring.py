@@ -34,6 +34,12 @@ class Services:
         url = self.settings.blacklist_url
         return http_list(url, token=self.settings.blacklist_token) if url else None
 
+    @property
+    def blacklist_removal_share(self) -> float:
+        """GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE: a sync lifting more bans than this share of
+        the list changes nothing (a pull) or waits for staff to confirm (an upload)."""
+        return self.settings.blacklist_max_removal_share
+
     async def close(self) -> None:
         await self.db.dispose()
 

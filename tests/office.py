@@ -114,6 +114,7 @@ async def audit_rows(db: Database) -> list[dict[str, Any]]:
             "before": e.before,
             "after": e.after,
             "address": e.address,
+            "times": e.times,
         }
         for e in reversed(page)
     ]
@@ -121,3 +122,15 @@ async def audit_rows(db: Database) -> list[dict[str, Any]]:
 
 def as_text(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False)
+
+
+async def searched(client: httpx.AsyncClient, path: str, **fields: str) -> httpx.Response:
+    """A back-office search as the page makes it: the form posted (with the session's CSRF
+    token), then the page it leads to, named by a sealed token; or the refusal."""
+    csrf = csrf_of((await client.get("/admin/")).text)
+    posted = await client.post(path, data={"csrf": csrf, **fields})
+    if posted.status_code != 303:
+        return posted
+    where = posted.headers["location"]
+    assert where.startswith(f"{path}?s="), where
+    return await client.get(where)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from booking.audit import AuditEntry, AuditFilter
 from booking.errors import UsernameTaken
 from booking.ports import NewStaff
 from booking.staff import Role, StaffAccount, StaffSession
 from booking.store.tables import AuditRow, StaffAccountRow, StaffSessionRow
+
+
+def _same(column: InstrumentedAttribute[Any], value: object) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
 
 
 def _account(row: StaffAccountRow) -> StaffAccount:
@@ -167,6 +173,29 @@ class SqlAudit:
             )
         )
 
+    async def add_or_count(self, entry: AuditEntry, since: datetime) -> None:
+        address = entry.address[:64] if entry.address else None
+        query = (
+            select(AuditRow.id, AuditRow.before, AuditRow.after)
+            .where(
+                AuditRow.action == entry.action,
+                AuditRow.at >= since,
+                _same(AuditRow.staff_id, entry.staff_id),
+                _same(AuditRow.username, entry.username),
+                _same(AuditRow.address, address),
+                _same(AuditRow.target, entry.target),
+            )
+            .order_by(AuditRow.id.desc())
+            .limit(20)
+        )
+        for row_id, before, after in await self.s.execute(query):
+            if before == entry.before and after == entry.after:  # JSON compared here, portably
+                await self.s.execute(
+                    update(AuditRow).where(AuditRow.id == row_id).values(times=AuditRow.times + 1)
+                )
+                return
+        await self.add(entry)
+
     async def page(self, f: AuditFilter) -> list[AuditEntry]:
         query = select(AuditRow).order_by(AuditRow.id.desc())
         if f.username:
@@ -185,6 +214,7 @@ class SqlAudit:
                 after=row.after,
                 address=row.address,
                 id=row.id,
+                times=row.times,
             )
             for row in await self.s.scalars(query)
         ]

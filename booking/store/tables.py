@@ -546,6 +546,7 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    times: Mapped[int] = mapped_column(default=1, server_default="1")  # identical refusals
 
 
 class HisClientRow(Base):

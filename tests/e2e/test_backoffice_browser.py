@@ -129,6 +129,7 @@ def test_the_desk_finds_a_callers_booking_by_phone_and_cancels_it(office: Office
     expect(row).to_contain_text("张伟")
     expect(row).to_contain_text("139****2718")
     expect(row).not_to_contain_text(PHONE)
+    assert "2718" not in page.url and "/admin/bookings?s=" in page.url  # posted, not in history
     shot(page, "backoffice-find-by-phone")
     row.locator("button:has-text('退号')").click()  # the caller cannot come on Wednesday
     expect(page.locator(".done")).to_contain_text("已退号")

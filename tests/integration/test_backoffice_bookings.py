@@ -8,7 +8,10 @@ works on Wednesday afternoons.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote_plus
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -28,7 +31,7 @@ from booking.registration import register_patient
 from booking.search import search_sessions
 from booking.staff import Role
 from booking.store import Database
-from tests.office import as_text, audit_rows, csrf_of, office, signed_in_as, staff
+from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,7 +92,7 @@ async def test_the_desk_finds_a_booking_by_phone_and_id_number_and_cancels_it(
     async with office(desk, clock, protector) as client:
         await signed_in_as(client, "desk")
         for q in (PHONE, "139 8765 0001", ID_NUMBER):
-            page = (await client.get("/admin/bookings", params={"q": q})).text
+            page = (await searched(client, "/admin/bookings", q=q)).text
             assert number in page and NAME in page
             assert mask_id_number(ID_NUMBER) in page and "139****0001" in page
             shown = page.replace(f'value="{q}"', "")  # the search box keeps what was typed
@@ -131,7 +134,7 @@ async def test_the_audit_table_itself_holds_no_personal_data(
     async with office(desk, clock, protector) as client:
         csrf = await signed_in_as(client, "desk")
         for q in (PHONE, ID_NUMBER, NAME, number):
-            assert (await client.get("/admin/bookings", params={"q": q})).status_code == 200
+            assert (await searched(client, "/admin/bookings", q=q)).status_code == 200
         await do(client, csrf, number, "cancel")
     async with desk.write_engine.connect() as conn:
         dump = str((await conn.execute(text("SELECT * FROM audit_log"))).all())
@@ -147,13 +150,13 @@ async def test_the_desk_finds_by_name_and_booking_number_and_says_what_it_cannot
     async with office(desk, clock, protector) as client:
         await signed_in_as(client, "desk")
         for q in (NAME, number):
-            assert number in (await client.get("/admin/bookings", params={"q": q})).text
-        nobody = await client.get("/admin/bookings", params={"q": "无名氏"})
+            assert number in (await searched(client, "/admin/bookings", q=q)).text
+        nobody = await searched(client, "/admin/bookings", q="无名氏")
         assert "没有找到" in nobody.text
         bad_id = ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1")
-        wrong = await client.get("/admin/bookings", params={"q": bad_id})
+        wrong = await searched(client, "/admin/bookings", q=bad_id)
         assert "not a valid resident ID number" in wrong.text
-        odd = await client.get("/admin/bookings", params={"q": "<script>12"})
+        odd = await searched(client, "/admin/bookings", q="<script>12")
         assert "请输入手机号" in odd.text and "<script>12" not in odd.text
 
 
@@ -202,7 +205,7 @@ async def test_each_role_is_denied_what_it_may_not_do_and_the_denial_is_recorded
         csrf = await signed_in_as(client, "cardio")
         home = (await client.get("/admin/")).text
         assert "投诉处理" in home and "查找预约" not in home and "CARD" in home
-        assert (await client.get("/admin/bookings", params={"q": PHONE})).status_code == 403
+        assert (await searched(client, "/admin/bookings", q=PHONE)).status_code == 403
         cancel = await client.post(f"/admin/bookings/{number}/cancel", data={"csrf": csrf})
         assert cancel.status_code == 403
         assert (await client.get("/admin/audit")).status_code == 403
@@ -216,13 +219,13 @@ async def test_each_role_is_denied_what_it_may_not_do_and_the_denial_is_recorded
         if r["action"] == "denied"
     ]
     assert denied == [
-        ("cardio", "GET /admin/bookings", "find_bookings"),
+        ("cardio", "POST /admin/bookings", "find_bookings"),
         ("cardio", f"POST /admin/bookings/{number}/cancel", "change_bookings"),
         ("cardio", "GET /admin/audit", "read_audit"),
         ("desk", "GET /admin/audit", "read_audit"),
     ]
-    searched = [r for r in await audit_rows(desk) if r["action"] == "booking.search"]
-    assert searched == []
+    searches = [r for r in await audit_rows(desk) if r["action"] == "booking.search"]
+    assert searches == []
 
 
 async def test_administrators_read_the_audit_log_newest_first_filtered_and_paged(
@@ -245,3 +248,67 @@ async def test_administrators_read_the_audit_log_newest_first_filtered_and_paged
         assert "{&quot;n&quot;: 9}" in second.text and "{&quot;n&quot;: 10}" not in second.text
         assert "{&quot;n&quot;: 0}" in second.text and "较新 Newer" in second.text
         assert "较早 Older" not in second.text
+
+
+async def test_after_searches_by_id_number_and_phone_no_address_holds_the_number(
+    desk: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """ID and phone numbers typed at the desk stay out of every address: those requested, the
+    redirects' Location headers and every link or form target on the pages (proxy and server
+    logs, browser history). The search is posted; its page is named by a sealed token."""
+    number = await booked(desk, clock, protector)
+    addresses: list[str] = []
+
+    async def requested(request: httpx.Request) -> None:
+        addresses.append(str(request.url))
+
+    async def answered(response: httpx.Response) -> None:
+        addresses.append(response.headers.get("location", ""))
+        await response.aread()
+        addresses.extend(re.findall(r'(?:href|action|src)="([^"]*)"', response.text))
+
+    async with office(desk, clock, protector) as client:
+        await signed_in_as(client, "admin")
+        client.event_hooks = {"request": [requested], "response": [answered]}
+        for q in (ID_NUMBER, PHONE, "139 8765 0001"):
+            page = await searched(client, "/admin/bookings", q=q)
+            assert number in page.text  # found
+            people = await searched(client, "/admin/patients", q=q)
+            assert NAME in people.text
+            for link in re.findall(r'href="(/admin/patients/\d+[^"]*)"', people.text):
+                assert "139****0001" in (await client.get(html.unescape(link))).text
+        paged = await searched(client, "/admin/bookings", q=PHONE, department="H01:CARD")
+        assert number in paged.text
+        where = await do(client, csrf_of(paged.text), number, "cancel")
+        assert "已取消" in (await client.get(where)).text or number in where
+    assert len(addresses) > 20
+    for address in addresses:
+        bare = unquote_plus(address).replace(" ", "").replace("-", "")
+        assert ID_NUMBER not in bare and PHONE not in bare, address
+
+
+async def test_a_search_token_is_only_for_who_searched_and_numbers_in_an_address_are_not_read(
+    desk: Database, clock: FixedClock, protector: Protector
+) -> None:
+    number = await booked(desk, clock, protector)
+    async with office(desk, clock, protector) as client:
+        csrf = await signed_in_as(client, "desk")
+        posted = await client.post("/admin/bookings", data={"csrf": csrf, "q": PHONE})
+        assert posted.status_code == 303
+        mine = posted.headers["location"]
+        assert number in (await client.get(mine)).text
+        typed = await client.get("/admin/bookings", params={"q": PHONE})
+        assert number not in typed.text and "Use the search form" in typed.text
+        by_booking_no = await client.get("/admin/bookings", params={"q": number})
+        assert number in by_booking_no.text and "139****0001" in by_booking_no.text
+        forged = await client.post("/admin/bookings", data={"csrf": "forged", "q": PHONE})
+        assert forged.status_code == 403
+    async with office(desk, clock, protector) as client:
+        await signed_in_as(client, "admin")
+        other = await client.get(mine)  # someone else's search
+        assert number not in other.text and "expired" in other.text
+        clock.advance(timedelta(hours=2))
+    async with office(desk, clock, protector) as client:
+        await signed_in_as(client, "desk")
+        late = await client.get(mine)
+        assert number not in late.text and "expired" in late.text

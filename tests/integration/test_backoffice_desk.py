@@ -35,7 +35,7 @@ from booking.roster import generate_roster
 from booking.search import search_sessions
 from booking.staff import Role
 from booking.store import Database
-from tests.office import as_text, audit_rows, csrf_of, office, signed_in_as, staff
+from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -111,7 +111,7 @@ async def test_an_agent_books_for_a_caller_step_by_step_and_finds_it_by_phone(
         assert number in receipt and "2026-11-25 周三 13:30-13:40 第1号" in receipt
         assert "心血管内科" in receipt and "¥51.00" in receipt
         assert CALLER["id_number"] not in receipt  # read back masked
-        found = (await client.get("/admin/bookings", params={"q": CALLER["phone"]})).text
+        found = (await searched(client, "/admin/bookings", q=CALLER["phone"])).text
         assert number in found and "钱多多" in found
     [view] = await find_bookings(desk, protector, booking_no=number)
     assert view.channel == "desk" and view.status is AppointmentStatus.BOOKED
@@ -259,7 +259,7 @@ async def test_a_booking_moves_to_another_session_and_its_old_place_is_free_agai
     assert await free_places(desk, clock, "00868", WED, Part.PM) == 19
     async with office(desk, clock, protector) as client:
         csrf = await signed_in_as(client, "desk")
-        listed = (await client.get("/admin/bookings", params={"q": number})).text
+        listed = (await searched(client, "/admin/bookings", q=number)).text
         assert f'href="/admin/desk/transfer/{number}"' in listed
         form = (await client.get(f"/admin/desk/transfer/{number}")).text
         assert f'value="{fri_am}"' in form and f'value="{wed_pm}"' not in form
@@ -292,7 +292,7 @@ async def test_the_desk_narrows_a_search_by_department_doctor_and_dates(
     friday_name = f"病人{chr(0x4E00 + 9)}"
 
     async def found(**params: str) -> str:
-        return (await client.get("/admin/bookings", params=params)).text
+        return (await searched(client, "/admin/bookings", **params)).text
 
     async with office(desk, clock, protector) as client:
         await signed_in_as(client, "desk")

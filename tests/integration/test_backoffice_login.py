@@ -158,8 +158,10 @@ async def test_a_post_without_the_sessions_csrf_token_is_refused_and_recorded(
         by_header = await client.post("/admin/logout", headers={"X-CSRF-Token": csrf})
         assert by_header.status_code == 303
     denied = [r for r in await audit_rows(people) if r["action"] == "denied"]
-    assert [(r["username"], r["after"]) for r in denied] == [("desk", {"why": "csrf"})] * 3
-    assert denied[2]["target"] == "POST /admin/bookings/26112312345678/cancel"
+    assert [(r["username"], r["after"], r["target"], r["times"]) for r in denied] == [
+        ("desk", {"why": "csrf"}, "POST /admin/logout", 2),  # the same refusal, counted
+        ("desk", {"why": "csrf"}, "POST /admin/bookings/26112312345678/cancel", 1),
+    ]
 
 
 async def test_the_login_form_carries_its_own_csrf_token(
@@ -198,3 +200,36 @@ async def test_one_address_trying_many_usernames_is_slowed_down(
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
         assert "Too many attempts" in refused.text
         assert "guahao_staff" not in refused.cookies  # not signed in
+
+
+async def test_a_flood_of_forged_logins_is_held_back_early_and_counted_not_written_each(
+    people: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """Anybody may post the login form: with a wrong CSRF token and no cookie each post was
+    audited, at full speed and for three years. The address's limit comes first now, and
+    identical refusals are counted on one entry."""
+    gate = login_gate("20/15 minutes", "async+memory://")  # the default
+    forged = {"csrf": "forged", "username": "admin", "password": "guess-1234"}
+    async with office(people, clock, protector, login_gate=gate) as client:
+        statuses = [
+            (await client.post("/admin/login", data=forged)).status_code for _ in range(300)
+        ]
+        assert statuses[:20] == [403] * 20
+        assert set(statuses[20:]) == {429}
+    others = []  # unknown names, counted too; a wrong password for a real account, written
+    async with office(people, clock, protector) as client:
+        for name in ("nobody", "nobody", "admin"):
+            others.append(await log_in(client, name, "guess-1234"))
+        assert [a.status_code for a in others] == [401, 401, 401]
+        await signed_in_as(client, "admin")
+        shown = (await client.get("/admin/audit", params={"action": "denied"})).text
+        assert "denied ×20" in shown  # what staff read: one line, how many times
+    rows = await audit_rows(people)
+    denied = [r for r in rows if r["action"] == "denied"]
+    assert [(r["address"], r["after"], r["target"], r["times"]) for r in denied] == [
+        ("10.1.2.3", {"why": "csrf"}, "POST /admin/login", 20)
+    ]
+    unknown = [r for r in rows if r["action"] == "login_failed" and r["username"] is None]
+    assert [(r["address"], r["times"]) for r in unknown] == [("10.1.2.3", 2)]
+    # The two accounts made, the two counted refusals, the wrong password, the admin's login.
+    assert len(rows) <= 2 + 2 + 1 + 1

@@ -10,6 +10,7 @@ The clock stands at Monday 23 November 2026, 09:00 in Shanghai.
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
+from backoffice.blacklist_routes import MAX_UPLOAD
 from booking.book import book
 from booking.catalogue import Part
 from booking.clock import FixedClock
@@ -29,6 +31,7 @@ from booking.search import search_sessions
 from booking.staff import Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, signed_in_as, staff
+from tests.spreadsheets import blank_rows_xlsx
 from tests.support import id_number
 
 BORN = date(1966, 6, 6)  # nobody else's birthday in the tests
@@ -66,18 +69,30 @@ async def admins(demo: Database, clock: FixedClock) -> Database:
 
 
 async def upload(
-    client: httpx.AsyncClient, csrf: str, data: bytes, name: str = "list.csv"
+    client: httpx.AsyncClient,
+    csrf: str,
+    data: bytes,
+    name: str = "list.csv",
+    fields: dict[str, str] | None = None,
 ) -> httpx.Response:
     kind = XLSX if name.endswith(".xlsx") else "text/csv"
     answer = await client.post(
-        "/admin/blacklist/upload", data={"csrf": csrf}, files={"file": (name, data, kind)}
+        "/admin/blacklist/upload",
+        data={"csrf": csrf, **(fields or {})},
+        files={"file": (name, data, kind)},
     )
     return answer
 
 
-async def synced(client: httpx.AsyncClient, csrf: str, data: bytes, name: str = "list.csv") -> str:
+async def synced(
+    client: httpx.AsyncClient,
+    csrf: str,
+    data: bytes,
+    name: str = "list.csv",
+    fields: dict[str, str] | None = None,
+) -> str:
     """Uploads; the page the upload leads to."""
-    answer = await upload(client, csrf, data, name)
+    answer = await upload(client, csrf, data, name, fields)
     assert answer.status_code == 303, answer.text
     page = await client.get(answer.headers["location"])
     assert page.status_code == 200
@@ -274,16 +289,50 @@ async def test_excel_number_cells_for_id_numbers_are_refused(
     assert await hospital_hashes(admins) == {}
 
 
-async def test_an_uploaded_header_only_list_empties_the_hospital_entries(
+async def test_a_header_only_upload_empties_the_list_only_once_staff_confirm_the_count(
     admins: Database, clock: FixedClock, protector: Protector
 ) -> None:
-    """Staff may empty the list on purpose (a pull may not: see test_blacklist_pull)."""
+    """A header alone (a failed export) lifted every ban at once. Now the upload is held, the
+    page says how many entries it would remove, and staff apply it by uploading the file
+    again with the box ticked (a pull never applies it: see test_blacklist_pull)."""
+    header_only = csv_of(header="id_number,reason,from,until")
+    async with office(admins, clock, protector) as client:
+        csrf = await signed_in_as(client, "admin")
+        await synced(client, csrf, csv_of(f"{A},倒号,2026-11-01,", f"{B},倒号,2026-11-01,"))
+        page = await synced(client, csrf, header_only)
+        assert "held: nothing changed until confirmed" in page
+        assert "This file would remove 2 of the 2 entries" in page
+        assert 'name="confirm_removal" value="2" required' in page
+        assert set(await hospital_hashes(admins)) == hashes(protector, A, B)
+        # A box ticked for fewer than it lifts is held again.
+        page = await synced(client, csrf, header_only, fields={"confirm_removal": "1"})
+        assert "held: nothing changed" in page
+        assert set(await hospital_hashes(admins)) == hashes(protector, A, B)
+        page = await synced(client, csrf, header_only, fields={"confirm_removal": "2"})
+        assert "已同步 applied" in page and "移除 removed 2" in page
+    assert await hospital_hashes(admins) == {}
+    syncs = [r["after"] for r in await audit_rows(admins) if r["action"] == "blacklist.sync"]
+    assert [(s["status"], s["removed"]) for s in syncs] == [
+        ("applied", 0), ("held", 2), ("held", 2), ("applied", 2)
+    ]  # fmt: skip
+
+
+async def test_an_xlsx_of_blank_rows_is_refused_early_and_changes_nothing(
+    admins: Database, clock: FixedClock, protector: Protector
+) -> None:
+    """A small XLSX of hundreds of thousands of blank rows under a header was read to its
+    end (4 million: 88 s) and taken for an empty list. Rows read are counted, blank or not."""
+    blank = blank_rows_xlsx(300_000)
+    assert len(blank) < MAX_UPLOAD
     async with office(admins, clock, protector) as client:
         csrf = await signed_in_as(client, "admin")
         await synced(client, csrf, csv_of(f"{A},倒号,2026-11-01,"))
-        page = await synced(client, csrf, csv_of(header="id_number,reason,from,until"))
-    assert "移除 removed 1" in page
-    assert await hospital_hashes(admins) == {}
+        started = time.monotonic()
+        page = await synced(client, csrf, blank, "list.xlsx")
+        took = time.monotonic() - started
+    assert "failed: nothing changed" in page and "too many rows" in page
+    assert took < 60  # about 3 s alone; reading all 300,000 took far longer
+    assert set(await hospital_hashes(admins)) == hashes(protector, A)
 
 
 async def test_a_synced_entry_refuses_booking_and_its_removal_lets_them_book(

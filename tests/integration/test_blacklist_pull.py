@@ -258,6 +258,21 @@ def test_the_command_line(tmp_path: Path, server: tuple[str, Answer]) -> None:
     assert "error: list_rejected: 1 rows are wrong: nothing was changed" in done.output
     assert A[:-1] not in done.output
 
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(listing())
+    done = runner.invoke(app, ["blacklist", "import", str(header_only)], env=env)
+    assert done.exit_code == 1
+    assert "error: removal_unconfirmed: this list would remove 2 of the hospital's 2" in (
+        done.output
+    )
+    assert "--confirm-removal" in done.output
+    confirmed = ["blacklist", "import", "--confirm-removal", str(header_only)]
+    done = runner.invoke(app, confirmed, env=env)
+    assert done.exit_code == 0, done.output
+    assert "applied: 0 rows, 0 added, 0 updated, 2 removed" in done.output
+    done = runner.invoke(app, ["blacklist", "import", str(good)], env=env)
+    assert done.exit_code == 0 and "2 added" in done.output
+
     answer.body = listing(C)
     done = runner.invoke(app, ["blacklist", "pull", url, "--json"], env=env)
     assert done.exit_code == 0, done.output
@@ -304,8 +319,18 @@ async def test_a_pull_that_would_lift_most_of_the_list_changes_nothing(
     report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
     assert (report.status, report.removed) == (SyncStatus.APPLIED, 10)
     uploaded = ListFile(listing(*many[:2]))
-    report = await sync_file(
+    report = await sync_file(  # staff are asked first
         db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, actor=COMMAND_LINE
     )
+    assert (report.status, report.failure, report.removed) == (
+        SyncStatus.HELD,
+        "confirm_removal",
+        8,
+    )
+    assert await on_list(db) == 10
+    report = await sync_file(
+        db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, actor=COMMAND_LINE,
+        removals_confirmed=8,
+    )  # fmt: skip
     assert (report.status, report.removed) == (SyncStatus.APPLIED, 8)
     assert await on_list(db) == 2

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 
-KEY = "a-production-secret-key-of-32-characters-at-least"
+KEY = "5p9B_6bXvq5LzVKH6GWduqg_CeVwjhRcIOCmaZh33qo"  # random, as production needs
 GATEWAY = {
     "SMS_GATEWAY_URL": "https://sms.example.org",
     "SMS_ACCOUNT_SID": "AC12345678",
