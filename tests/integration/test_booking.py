@@ -365,9 +365,16 @@ async def test_an_account_holds_up_to_five_family_patients(
         in_person=True,
     )
     assert again.phone_masked == "139****1111"
+    # A wrong name is told only to whoever has shown the registered phone (writing from it).
     with pytest.raises(InvalidName):
         await register_patient(
-            demo, protector, clock, name="冒名", id_number=id_number(0), phone="13900001111"
+            demo,
+            protector,
+            clock,
+            name="冒名",
+            id_number=id_number(0),
+            phone="13900001111",
+            phone_proven=True,
         )
 
     sid = await session_id(demo, clock, "00868", WED, Part.PM)
