@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from bot.app import create_app
 from bot.settings import Settings
@@ -292,3 +294,45 @@ def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(
         lobby = [chat(base, f"lobby-{n:04d}-xy", "203.0.113.200") for n in range(5)]
     assert patients == [200] * 6
     assert lobby == [200] * 4 + [429]
+
+
+def served(routes: list[BaseRoute]) -> Iterator[APIRoute]:
+    """The application's routes, those of the routers it includes too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)  # FastAPI's included router
+        if inner is not None:
+            yield from served(inner.routes)
+
+
+def test_a_stranger_is_asked_to_sign_in_whatever_the_staff_route_address_holds(
+    server: str,
+) -> None:
+    """Every staff route the application serves, called anonymously with a malformed path and
+    query (an ID number where a number or code belongs, every query field far too long): the
+    answer is "sign in" (401 for the JSON API, the login page for the rest), never a 422."""
+    app = create_app(Settings(GUAHAO_SECRET_KEY=SECRET))  # the served one's routes
+    bad = ID_NUMBER + "!"
+    tried = 0
+    with httpx.Client(base_url=server, timeout=30) as web:
+        for route in served(app.routes):
+            if not route.path.startswith("/admin"):
+                continue
+            if route.path == "/admin/login":
+                continue
+            path = re.sub(r"\{[^}]+\}", bad, route.path)
+            query = {p.alias: ID_NUMBER * 20 for p in route.dependant.query_params}
+            query.setdefault("status", bad)
+            for method in route.methods:
+                answer = web.request(method, path, params=query, json={"text": ID_NUMBER})
+                tried += 1
+                where = (method, route.path, answer.status_code)
+                if route.path.startswith("/admin/api/"):
+                    assert answer.status_code == 401, where
+                    assert answer.json()["reason"] == "not_signed_in", where
+                else:
+                    assert answer.status_code == 303, where
+                    assert answer.headers["location"] == "/admin/login", where
+                assert ID_NUMBER not in answer.text, where
+    assert tried > 40  # every area of the back office
