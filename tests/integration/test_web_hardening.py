@@ -26,7 +26,7 @@ from bot.settings import Settings
 from tests.fakes.bot_api import running_bot_api
 from tests.fakes.sms_gateway import FakeSmsGateway, running
 from tests.integration.test_channels_app import WEBHOOK_SECRET, channel_settings
-from tests.support import SECRET
+from tests.support import SECRET, chat_id
 from tests.webserver import serving
 
 ID_NUMBER = "11010519491231002X"
@@ -283,15 +283,15 @@ def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(
 ) -> None:
     limits = {"GUAHAO_WEBCHAT_PER_ADDRESS": "4/minute"}
     with serving(tmp_path_factory.mktemp("forged"), **limits) as base:
-        answers = [chat(base, f"chat-{n:04d}-xy", f"203.0.113.{n}") for n in range(6)]
+        answers = [chat(base, chat_id(f"chat-{n}"), f"203.0.113.{n}") for n in range(6)]
     assert answers == [200] * 4 + [429] * 2
     # Behind the hospital's own proxy (here: 127.0.0.1), its header names the patient.
     trusted = {**limits, "GUAHAO_TRUSTED_PROXIES": "127.0.0.1/32, ::1"}
     with serving(tmp_path_factory.mktemp("proxied"), **trusted) as base:
         patients = [
-            chat(base, f"chat-{n:04d}-xy", f"198.51.100.7, 203.0.113.{n}") for n in range(6)
+            chat(base, chat_id(f"chat-{n}"), f"198.51.100.7, 203.0.113.{n}") for n in range(6)
         ]
-        lobby = [chat(base, f"lobby-{n:04d}-xy", "203.0.113.200") for n in range(5)]
+        lobby = [chat(base, chat_id(f"lobby-{n}"), "203.0.113.200") for n in range(5)]
     assert patients == [200] * 6
     assert lobby == [200] * 4 + [429]
 
