@@ -33,6 +33,9 @@ GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS
 GUAHAO_WEBCHAT_NOTICES_PER_ADDRESS
                        how often one address may ask for web-chat notices (default
                        ``1200/minute``: 300 open pages, which ask every 15 s); beyond: 429
+GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS
+                       unsigned or wrongly signed posts one address may send to the SMS webhook
+                       (default ``20/15 minutes``); beyond: 429 before the body is read
 GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
                        the booking and error logs are kept this many days (365, no fewer) and
                        the audit log of staff actions this many (1095, no fewer), then purged
@@ -186,6 +189,10 @@ class Settings(BaseSettings):
     fhir_bad_tokens_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS"
     )
+    # The SMS webhook: posts with a missing or wrong signature from one address.
+    sms_bad_signatures_per_address: str = Field(
+        default="20/15 minutes", validation_alias="GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS"
+    )
 
     # The hospital's blacklist (B6), pulled from its server on schedule when a URL is set.
     blacklist_url: str | None = Field(
@@ -334,6 +341,7 @@ class Settings(BaseSettings):
         "admin_logins_per_address",
         "fhir_bad_tokens_per_address",
         "webchat_notices_per_address",
+        "sms_bad_signatures_per_address",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:
