@@ -336,3 +336,23 @@ def test_a_stranger_is_asked_to_sign_in_whatever_the_staff_route_address_holds(
                     assert answer.headers["location"] == "/admin/login", where
                 assert ID_NUMBER not in answer.text, where
     assert tried > 40  # every area of the back office
+
+
+def answered_unread(base: str, path: str, headers: dict[str, str], length: int) -> bytes:
+    """What the server answers to headers announcing `length` bytes of body, none of them
+    sent (b"" when it waits for the body instead)."""
+    where = urlsplit(base)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {where.netloc}", f"Content-Length: {length}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        if not select.select([connection], [], [], 5)[0]:
+            return b""
+        return connection.recv(200)
+
+
+def test_webhooks_refuse_a_missing_or_wrong_secret_before_reading_the_body(server: str) -> None:
+    wrong = {**JSON, "X-Telegram-Bot-Api-Secret-Token": "not-the-secret-0123456789"}
+    assert answered_unread(server, "/webhooks/telegram", wrong, 900_000).startswith(b"HTTP/1.1 403")
+    unsigned = answered_unread(server, "/webhooks/sms", FORM, 1_900_000)
+    assert unsigned.startswith((b"HTTP/1.1 403", b"HTTP/1.1 429")), unsigned  # 429: limited
