@@ -4,14 +4,15 @@ state-changing post, and the role check that answers 403 and audits the denial."
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from backoffice import pages
 from booking import audit
@@ -51,6 +52,9 @@ class Staff:
     @property
     def csrf(self) -> str:
         return self.session.csrf_token
+
+
+_STAFF_KEY = "guahao.staff"
 
 
 class NotStarted(Exception):
@@ -127,6 +131,9 @@ class Console:
             raise HTTPException(413, "form too large") from None
 
     async def staff(self, request: Request) -> Staff | None:
+        known = request.scope.get(_STAFF_KEY)
+        if isinstance(known, Staff):  # looked up already, before the route read anything
+            return known
         token = request.cookies.get(SESSION_COOKIE)
         if not token or len(token) > 128:
             return None
@@ -136,7 +143,8 @@ class Console:
             return None
         account, session = found
         actor = Actor(account.id, account.username, client_address(request))
-        return Staff(account, session, actor)
+        request.scope[_STAFF_KEY] = staff = Staff(account, session, actor)
+        return staff
 
     async def allowed(
         self, request: Request, permission: Permission | None, form: dict[str, str] | None = None
@@ -199,3 +207,34 @@ class Console:
             httponly=True,
             samesite="strict",
         )
+
+
+def signed_in_first(console: Console, public: set[str]) -> type[APIRoute]:
+    """Routes that ask who is calling before anything else: a stranger is sent to the login
+    page (the JSON API: 401) before the path, query or body is validated, so a malformed
+    address tells them nothing (it is a 422 only for staff). `public`: paths anyone may use."""
+
+    class SignedInFirst(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+            if self.path in public:
+                return handler
+            api = self.path.startswith(f"{console.prefix}/api/")
+
+            async def signed_in_or_refused(request: Request) -> Response:
+                try:
+                    staff = await console.staff(request)
+                except NotStarted:  # the route answers that itself
+                    return await handler(request)
+                if staff is not None:
+                    return await handler(request)
+                if api:
+                    return JSONResponse(
+                        {"reason": "not_signed_in", "message": "sign in to the back office first"},
+                        status_code=401,
+                    )
+                return RedirectResponse(f"{console.prefix}/login", status_code=303)
+
+            return signed_in_or_refused
+
+    return SignedInFirst

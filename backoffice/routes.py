@@ -44,6 +44,7 @@ from backoffice.console import (
     client_address,
     page,
     same_token,
+    signed_in_first,
 )
 from booking.audit import Actor, AuditFilter, audit_page
 from booking.complaints import ACCEPT_WITHIN
@@ -84,7 +85,10 @@ def router(
     console = Console(
         services, passwords, limits or SessionLimits(), secure_cookies, prefix, complaint_within
     )
-    web = APIRouter(prefix=prefix, include_in_schema=False)
+    public = {f"{prefix}/login"}
+    web = APIRouter(
+        prefix=prefix, include_in_schema=False, route_class=signed_in_first(console, public)
+    )
 
     form_of = console.form
     started = console.ready

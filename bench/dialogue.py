@@ -169,7 +169,7 @@ async def over_http(base: str, patients: int) -> dict[str, object]:
             started = perf_counter()
             answer = await client.post(
                 "/api/webchat/messages",
-                json={"session": f"bench-http-{n:05d}", "id": f"{m}", **with_code(message, shown)},
+                json={"session": f"{n:032x}", "id": f"{m}", **with_code(message, shown)},
             )
             latencies.append(perf_counter() - started)
             if answer.status_code != 200 or not answer.json()["replies"]:

@@ -506,7 +506,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     gate = FloodGate(
         settings.webchat_per_chat, settings.webchat_per_address, settings.rate_limit_storage
     )
-    app.include_router(webchat_router(bot.handle, bot.now, gate, bot.collect_web))
+    # A page asks for notices every 15 s: its own count, generous for a lobby behind one address.
+    polls = FloodGate(
+        "60/minute", settings.webchat_notices_per_address, settings.rate_limit_storage
+    )
+    app.include_router(webchat_router(bot.handle, bot.now, gate, bot.collect_web, polls))
     app.include_router(
         backoffice.router(
             lambda: bot.services,

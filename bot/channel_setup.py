@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from bot.staff import StaffRooms
 from channels.email import MailDesk
-from channels.flood import FloodGate
+from channels.flood import FloodGate, Refusals
 from channels.messages import Outbound
 from channels.sms import SmsChannel, SmsGateway
 from channels.telegram import Pacing, TelegramChannel
@@ -103,6 +103,7 @@ def sms_for(settings: Settings, bot: Bot) -> tuple[SmsChannel | None, SmsGateway
         now=bot.now,
         public_url=settings.sms_webhook_url,
         gate=gate,
+        refusals=Refusals(settings.sms_bad_signatures_per_address, settings.rate_limit_storage),
     )
     bot.senders["sms"] = channel.send
     return channel, gateway

@@ -30,6 +30,12 @@ GUAHAO_ADMIN_LOGINS_PER_ADDRESS
 GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS
                        wrong or missing bearer tokens one address may send to /fhir (default
                        ``20/15 minutes``); beyond: 429, and only the first of those is audited
+GUAHAO_WEBCHAT_NOTICES_PER_ADDRESS
+                       how often one address may ask for web-chat notices (default
+                       ``1200/minute``: 300 open pages, which ask every 15 s); beyond: 429
+GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS
+                       unsigned or wrongly signed posts one address may send to the SMS webhook
+                       (default ``20/15 minutes``); beyond: 429 before the body is read
 GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
                        the booking and error logs are kept this many days (365, no fewer) and
                        the audit log of staff actions this many (1095, no fewer), then purged
@@ -126,6 +132,10 @@ class Settings(BaseSettings):
     webchat_per_address: str = Field(
         default="600/minute", validation_alias="GUAHAO_WEBCHAT_PER_ADDRESS"
     )
+    # Pages ask for notices every 15 s (4 a minute): 1,200 is 300 open pages behind one address.
+    webchat_notices_per_address: str = Field(
+        default="1200/minute", validation_alias="GUAHAO_WEBCHAT_NOTICES_PER_ADDRESS"
+    )
     # Where the web chat's and the Telegram bot's rate limits are counted: in each process, or
     # (async+redis://host:6379) in one place for every process serving or sending for the bot.
     rate_limit_storage: str = Field(
@@ -178,6 +188,10 @@ class Settings(BaseSettings):
     # /fhir: refused bearer tokens from one address (a valid token is never held back).
     fhir_bad_tokens_per_address: str = Field(
         default="20/15 minutes", validation_alias="GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS"
+    )
+    # The SMS webhook: posts with a missing or wrong signature from one address.
+    sms_bad_signatures_per_address: str = Field(
+        default="20/15 minutes", validation_alias="GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS"
     )
 
     # The hospital's blacklist (B6), pulled from its server on schedule when a URL is set.
@@ -326,6 +340,8 @@ class Settings(BaseSettings):
         "webchat_per_address",
         "admin_logins_per_address",
         "fhir_bad_tokens_per_address",
+        "webchat_notices_per_address",
+        "sms_bad_signatures_per_address",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:

@@ -1,7 +1,9 @@
 """SMS (短信) through a gateway that speaks Twilio's protocol, for patients with any phone.
 
 Inbound: the gateway posts each SMS to `POST /webhooks/sms` as a signed form (From, To, Body,
-MessageSid, …). A forged or unsigned post is refused (403) before anything is read from it; a
+MessageSid, …). A forged or unsigned post is refused (403) before anything is done with it (an
+unsigned one before its body is read); an address refused too often is answered 429 before
+its body is read (`refusals`), and refusals are logged counted, not one line each. A
 genuine one is answered at once with an empty TwiML response, and the message is handled
 afterwards, one sender's messages in the order they came, different senders side by side. The
 replies go out through the gateway's REST API (see channels.sms_gateway), rendered as plain text
@@ -33,7 +35,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.flood import FloodGate
+from channels.flood import FloodGate, Refusals
 from channels.messages import Inbound, Outbound, answered_before
 from channels.sms_gateway import GatewayError, SentSms, SmsGateway
 from channels.sms_text import sms_texts
@@ -77,18 +79,22 @@ class SmsChannel:
         now: Callable[[], datetime],
         public_url: str | None = None,
         gate: FloodGate | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         """`auth_token`: the secret the gateway signs its webhooks with. `public_url`: the
         webhook's address as configured at the gateway, which it signs (behind a proxy this
         server sees another); without it the request's own URL is used. `gate`: how many SMS
         one number may send; beyond it messages are dropped unanswered (an answer costs money
-        and would feed a loop with an auto-responder)."""
+        and would feed a loop with an auto-responder). `refusals`: how many unsigned or
+        wrongly signed posts one address may send (GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS);
+        without it, no limit, but the refusals are still logged counted."""
         self._handle = handle
         self._gateway = gateway
         self._validator = RequestValidator(auth_token)
         self._now = now
         self._public_url = public_url
         self._gate = gate
+        self._refusals = refusals or Refusals("1000000/minute")
         self._waiting: dict[str, deque[Inbound]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._taken: OrderedDict[str, None] = OrderedDict()
@@ -105,6 +111,7 @@ class SmsChannel:
                 200: {"content": {"text/xml": {}}, "description": "Taken; replies follow."},
                 400: {"description": "Not an SMS: From, Body or MessageSid missing."},
                 403: {"description": "Not signed by the gateway."},
+                429: {"description": "Too many posts not signed from this address."},
                 413: {"description": "Larger than any SMS."},
                 503: {"description": "Shutting down; the gateway may post it again."},
             },
@@ -153,6 +160,15 @@ class SmsChannel:
     async def _receive(self, request: Request) -> Response:
         if self._stopping:
             return PlainTextResponse("shutting down; try again", status_code=503)
+        address = request.client.host if request.client else None
+        held = await self._refusals.held("sms-signature", address)
+        if held is not None:  # the body is never read
+            self._log_refused("too many refused")
+            headers = {"Retry-After": str(held.retry_after)}
+            return PlainTextResponse("too many requests", status_code=429, headers=headers)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            return await self._refuse(address, "no signature")
         body = await _read_body(request, LARGEST_POST)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
@@ -163,11 +179,9 @@ class SmsChannel:
         except ValueError:
             return PlainTextResponse("not a form", status_code=400)
         form = ImmutableMultiDict(fields)
-        signature = request.headers.get("X-Twilio-Signature", "")
         url = self._public_url or str(request.url)
-        if not signature or not self._validator.validate(url, form, signature):
-            log.warning("SMS webhook refused: %s signature", "bad" if signature else "no")
-            return PlainTextResponse("forbidden", status_code=403)
+        if not self._validator.validate(url, form, signature):
+            return await self._refuse(address, "bad signature")
         sender = phone_number(form.get("From", ""))
         text, message_id = form.get("Body"), form.get("MessageSid")
         if sender is None or text is None or not message_id:
@@ -175,6 +189,16 @@ class SmsChannel:
         inbound = Inbound("sms", sender, self._now(), text=text, message_id=message_id)
         await self._take(inbound, message_id)
         return Response(EMPTY_TWIML, media_type="text/xml")
+
+    async def _refuse(self, address: str | None, why: str) -> Response:
+        await self._refusals.refused("sms-signature", address)
+        self._log_refused(why)
+        return PlainTextResponse("forbidden", status_code=403)
+
+    def _log_refused(self, why: str) -> None:
+        count = self._refusals.to_log(why)
+        if count is not None:
+            log.warning("SMS webhook: %d post(s) refused since last logged: %s", count, why)
 
     async def _take(self, inbound: Inbound, message_id: str) -> None:
         if message_id in self._taken:

@@ -13,9 +13,18 @@ function randomId() {
 }
 const OURS = /^[0-9a-f]{32}$/;  // an id this page made; older pages' may have been guessable
 let session = localStorage.getItem("guahao-session");
-if (!session || !OURS.test(session)) {
+function renew() {
   session = randomId();
   if (session) localStorage.setItem("guahao-session", session);
+}
+if (!session || !OURS.test(session)) renew();
+// The server refuses an id of another form (400, reason "new_session"): a new chat, new id.
+async function refusedId(answer) {
+  if (answer.status !== 400) return false;
+  const data = await answer.json().catch(() => ({}));
+  if (data.reason !== "new_session") return false;
+  renew();
+  return true;
 }
 function show(text, who) {
   const div = document.createElement("div");
@@ -43,11 +52,12 @@ function offer(choices) {
   log.appendChild(row);
   log.scrollTop = log.scrollHeight;
 }
-async function post(body) {
+async function post(body, again = true) {
   const id = randomId();
   try {
     const answer = await fetch("/api/webchat/messages", {method: "POST",
       headers: {"Content-Type": "application/json"}, body: JSON.stringify({session, id, ...body})});
+    if (again && await refusedId(answer)) return post(body, false);
     if (answer.status === 429) {
       show("消息发得太快了，请稍等片刻再发。 Too many messages at once; please wait a moment.", "bot");
       return;
@@ -78,6 +88,7 @@ function start() {
   async function notices() {
     try {
       const answer = await fetch("/api/webchat/notices?session=" + encodeURIComponent(session));
+      if (await refusedId(answer)) return;  // asked again later, with the new id
       if (!answer.ok) return;
       for (const reply of (await answer.json()).replies) { show(reply.text, "bot"); offer(reply.choices); }
     } catch (e) { /* offline: asked again later */ }

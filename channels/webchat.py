@@ -4,10 +4,15 @@
 "choice": str}` answers `{"replies": [{"text": str, "choices": [{"key": str, "label": str}]}]}`.
 Other clients use this contract: keep it stable. An optional `"id"` names the message, so a
 client that retries after a lost answer gets the same replies and nothing is done twice.
+
+The session is the browser's own random id, 32 lowercase hex characters (128 random bits, as
+the page makes it): an id of another form (older pages made guessable ones) is answered 400
+`{"detail": …, "reason": "new_session"}`, and the page starts a new chat with a new id.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -38,14 +43,19 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The page's ids (crypto.getRandomValues): anything else may have been guessed.
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+NEW_SESSION = {
+    "detail": "this chat id is not one this server accepts; start a new chat with a new id",
+    "reason": "new_session",
+}
 
 
 class MessageIn(BaseModel):
     session: str = Field(
-        min_length=8,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="The browser's own random id for this chat (kept in localStorage).",
+        description="The browser's own random id for this chat (kept in localStorage): "
+        "32 lowercase hex characters; another form is answered 400 (reason new_session).",
     )
     text: str | None = Field(default=None, max_length=200_000)
     choice: str | None = Field(default=None, max_length=200, description="A choice's key.")
@@ -76,6 +86,11 @@ class TooFast(BaseModel):
     detail: str
 
 
+class NewSession(BaseModel):
+    detail: str
+    reason: str = Field(description='"new_session": make a new id and start again.')
+
+
 Collect = Callable[[str], Awaitable[list[Outbound]]]
 
 
@@ -84,10 +99,12 @@ def webchat_router(
     now: Callable[[], datetime],
     gate: FloodGate | None = None,
     collect: Collect | None = None,
+    polls: FloodGate | None = None,
 ) -> APIRouter:
     """`gate`: how many messages a chat and an address may send (answered 429 beyond).
     `collect`: the notices left for a chat (reminders, news of its bookings), which the page
-    asks for now and then, since nothing can be pushed to it."""
+    asks for now and then, since nothing can be pushed to it; `polls`: how often a chat and an
+    address may ask (429 beyond)."""
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -106,20 +123,20 @@ def webchat_router(
         "/api/webchat/messages",
         response_model=RepliesOut,
         tags=["web chat"],
-        responses={429: {"model": TooFast, "description": "Too many messages; see Retry-After."}},
+        responses={
+            400: {"model": NewSession, "description": "Not a session id of the page's form."},
+            429: {"model": TooFast, "description": "Too many messages; see Retry-After."},
+        },
         max_body_size=MAX_BODY,
     )
     async def message(incoming: MessageIn, request: Request) -> RepliesOut | JSONResponse:
         """One message from the web chat, and the bot's replies."""
+        if not SESSION_ID.fullmatch(incoming.session):
+            return JSONResponse(NEW_SESSION, status_code=400)
         address = request.client.host if request.client else None
-        if gate is not None:
-            refused = await gate.admit("web", incoming.session, address)
-            if refused is not None:
-                return JSONResponse(
-                    {"detail": "too many messages; please wait a moment"},
-                    status_code=429,
-                    headers={"Retry-After": str(refused.retry_after)},
-                )
+        refused = await too_fast(gate, incoming.session, address)
+        if refused is not None:
+            return refused
         inbound = Inbound(
             channel="web",
             user_id=incoming.session,
@@ -131,16 +148,43 @@ def webchat_router(
         )
         return _replies(await handle(inbound))
 
-    @router.get("/api/webchat/notices", response_model=RepliesOut, tags=["web chat"])
+    @router.get(
+        "/api/webchat/notices",
+        response_model=RepliesOut,
+        tags=["web chat"],
+        responses={
+            400: {"model": NewSession, "description": "Not a session id of the page's form."},
+            429: {"model": TooFast, "description": "Asked too often; see Retry-After."},
+        },
+    )
     async def notices(
-        session: str = Query(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
-    ) -> RepliesOut:
+        request: Request, session: str = Query(max_length=64)
+    ) -> RepliesOut | JSONResponse:
         """Notices left for this chat since it last asked (each is given once), in the same
         shape as the replies to a message."""
+        if not SESSION_ID.fullmatch(session):
+            return JSONResponse(NEW_SESSION, status_code=400)
+        address = request.client.host if request.client else None
+        refused = await too_fast(polls, session, address, kind="web-notices")
+        if refused is not None:
+            return refused
         found = await collect(session) if collect is not None else []
         return _replies(found)
 
     return router
+
+
+async def too_fast(
+    gate: FloodGate | None, session: str, address: str | None, kind: str = "web"
+) -> JSONResponse | None:
+    refused = None if gate is None else await gate.admit(kind, session, address)
+    if refused is None:
+        return None
+    return JSONResponse(
+        {"detail": "too many messages; please wait a moment"},
+        status_code=429,
+        headers={"Retry-After": str(refused.retry_after)},
+    )
 
 
 def _replies(replies: list[Outbound]) -> RepliesOut:

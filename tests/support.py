@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -103,3 +104,8 @@ async def postgres_database(pool_size: int = 10) -> AsyncIterator[Database]:
             yield db
         finally:
             await db.dispose()
+
+
+def chat_id(name: str) -> str:
+    """A web chat id of the page's form (32 hex characters), the same for the same name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:32]

@@ -36,7 +36,7 @@ from tests.fakes.sms_gateway import (
     GatewayWebhooks,
     running,
 )
-from tests.support import MONDAY_9AM, SECRET, demo_catalogue, id_number
+from tests.support import MONDAY_9AM, SECRET, chat_id, demo_catalogue, id_number
 from tests.webserver import serving
 
 GUAHAO = str(Path(sys.executable).with_name("guahao"))
@@ -230,7 +230,8 @@ async def test_the_web_chat_serves_while_telegram_cannot_be_reached(tmp_path: Pa
     settings = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": nowhere}
     async with served(tmp_path, **settings) as base, httpx.AsyncClient(timeout=30) as client:
         answer = await client.post(
-            f"{base}/api/webchat/messages", json={"session": "web-patient-1", "text": "你好"}
+            f"{base}/api/webchat/messages",
+            json={"session": chat_id("web-patient-1"), "text": "你好"},
         )
     assert answer.status_code == 200 and answer.json()["replies"]
 

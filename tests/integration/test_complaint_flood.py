@@ -31,7 +31,7 @@ from channels.messages import Inbound
 from channels.webchat import webchat_router
 from nlu.engine import BuiltinNlu
 from tests.integration.test_staff import ROOMS, Chats
-from tests.support import demo_catalogue
+from tests.support import chat_id, demo_catalogue
 
 CAPS = ComplaintCaps(per_account=3, per_address=5)
 REFUSED = Texts.load().say("zh", "refusal.too_many_complaints")
@@ -67,7 +67,7 @@ async def web_chat(
 
 class Patient:
     def __init__(self, client: httpx.AsyncClient, session: str) -> None:
-        self.client, self.session, self.sent = client, session, 0
+        self.client, self.session, self.sent = client, chat_id(session), 0
 
     async def say(self, text: str | None = None, choice: str | None = None) -> list[str]:
         self.sent += 1

@@ -32,7 +32,7 @@ from booking.roster import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.texts import Texts
 from tests.private_postgres import PrivatePostgres, free_port, private_postgres
-from tests.support import MONDAY_9AM, SECRET, demo_catalogue, id_number
+from tests.support import MONDAY_9AM, SECRET, chat_id, demo_catalogue, id_number
 
 GUAHAO = str(Path(sys.executable).with_name("guahao"))
 MONDAY_MORNING = "2026-11-23T09:00:00+08:00"
@@ -53,7 +53,7 @@ class Patient:
 
     @property
     def session(self) -> str:
-        return f"fault-patient-{self.n:03d}"
+        return chat_id(f"fault-patient-{self.n:03d}")
 
     @property
     def language(self) -> str:

@@ -30,7 +30,7 @@ from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.texts import Texts
-from channels.flood import FloodGate
+from channels.flood import FloodGate, Refusals
 from channels.messages import Choice, Inbound, Outbound
 from channels.sms import WEBHOOK_PATH, SmsChannel, phone_number
 from channels.sms_gateway import GatewayRefused, GatewayUnavailable, SmsGateway
@@ -202,9 +202,11 @@ class Line:
         handle: Handle,
         public_url: str | None = None,
         gate: FloodGate | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         self.fake = fake
         self.gate = gate
+        self.refusals = refusals
         self.handed: list[Inbound] = []  # what the bot was given to answer
 
         async def recorded(inbound: Inbound) -> list[Outbound]:
@@ -227,6 +229,7 @@ class Line:
             now=FixedClock(MONDAY_9AM).now,
             public_url=self.public_url,
             gate=self.gate,
+            refusals=self.refusals,
         )
         self._stack.push_async_callback(self.channel.stop)
         app = FastAPI()
@@ -422,10 +425,13 @@ async def answer_in_a_moment(inbound: Inbound) -> list[Outbound]:
 
 @asynccontextmanager
 async def scripted(
-    fake: FakeSmsGateway, public_url: str | None = None, gate: FloodGate | None = None
+    fake: FakeSmsGateway,
+    public_url: str | None = None,
+    gate: FloodGate | None = None,
+    refusals: Refusals | None = None,
 ) -> AsyncIterator[Line]:
     fake.reset()
-    served = Line(fake, answer_in_a_moment, public_url, gate)
+    served = Line(fake, answer_in_a_moment, public_url, gate, refusals)
     await served.open()
     try:
         yield served
@@ -450,6 +456,45 @@ async def test_a_webhook_not_signed_by_the_gateway_is_refused(
     assert bare.handed == [] and bare.fake.sent() == []
     # Nothing was taken in: the same message, genuinely signed, is answered.
     assert await bare.say(PATIENT, "你好", sid=form["MessageSid"]) == ["got 你好"]
+
+
+async def post_unread(url: str, length: int) -> bytes:
+    """Headers announcing `length` bytes of form and none of them sent: what the server
+    answers without reading the body (b"" when it waits for it)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "X-Twilio-Signature: Zm9yZ2Vk\r\n\r\n".encode()
+    )
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(200), timeout=5)
+    except TimeoutError:
+        return b""
+    finally:
+        writer.close()
+
+
+async def test_posts_not_signed_are_limited_per_address_and_logged_counted(
+    fake: FakeSmsGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """200 unsigned posts from one address: past the limit they are answered 429 before their
+    body is read, and the log has a few counted lines, not one a post."""
+    caplog.set_level(logging.INFO)
+    async with scripted(fake, refusals=Refusals("5/minute")) as line:
+        form = line.webhooks.form(PATIENT, "你好")
+        answers = [await line.webhooks.post(form, "missing") for _ in range(200)]
+        assert [a.status_code for a in answers[:6]] == [403] * 5 + [429]
+        assert {a.status_code for a in answers[6:]} == {429}
+        assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61
+        # Held back: a wrongly signed 1.9 MB post is answered before a byte of it is sent.
+        assert (await post_unread(line.url, 1_900_000)).startswith(b"HTTP/1.1 429")
+        assert line.handed == [] and line.fake.sent() == []
+    lines = [r for r in caplog.records if r.name == "channels.sms" and r.levelno >= logging.WARNING]
+    assert 1 <= len(lines) <= 4, [r.getMessage() for r in lines]
+    assert all(PATIENT not in r.getMessage() for r in lines)
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,15 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from bot.app import create_app
 from bot.settings import Settings
 from tests.fakes.bot_api import running_bot_api
 from tests.fakes.sms_gateway import FakeSmsGateway, running
 from tests.integration.test_channels_app import WEBHOOK_SECRET, channel_settings
-from tests.support import SECRET
+from tests.support import SECRET, chat_id
 from tests.webserver import serving
 
 ID_NUMBER = "11010519491231002X"
@@ -281,14 +283,76 @@ def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(
 ) -> None:
     limits = {"GUAHAO_WEBCHAT_PER_ADDRESS": "4/minute"}
     with serving(tmp_path_factory.mktemp("forged"), **limits) as base:
-        answers = [chat(base, f"chat-{n:04d}-xy", f"203.0.113.{n}") for n in range(6)]
+        answers = [chat(base, chat_id(f"chat-{n}"), f"203.0.113.{n}") for n in range(6)]
     assert answers == [200] * 4 + [429] * 2
     # Behind the hospital's own proxy (here: 127.0.0.1), its header names the patient.
     trusted = {**limits, "GUAHAO_TRUSTED_PROXIES": "127.0.0.1/32, ::1"}
     with serving(tmp_path_factory.mktemp("proxied"), **trusted) as base:
         patients = [
-            chat(base, f"chat-{n:04d}-xy", f"198.51.100.7, 203.0.113.{n}") for n in range(6)
+            chat(base, chat_id(f"chat-{n}"), f"198.51.100.7, 203.0.113.{n}") for n in range(6)
         ]
-        lobby = [chat(base, f"lobby-{n:04d}-xy", "203.0.113.200") for n in range(5)]
+        lobby = [chat(base, chat_id(f"lobby-{n}"), "203.0.113.200") for n in range(5)]
     assert patients == [200] * 6
     assert lobby == [200] * 4 + [429]
+
+
+def served(routes: list[BaseRoute]) -> Iterator[APIRoute]:
+    """The application's routes, those of the routers it includes too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)  # FastAPI's included router
+        if inner is not None:
+            yield from served(inner.routes)
+
+
+def test_a_stranger_is_asked_to_sign_in_whatever_the_staff_route_address_holds(
+    server: str,
+) -> None:
+    """Every staff route the application serves, called anonymously with a malformed path and
+    query (an ID number where a number or code belongs, every query field far too long): the
+    answer is "sign in" (401 for the JSON API, the login page for the rest), never a 422."""
+    app = create_app(Settings(GUAHAO_SECRET_KEY=SECRET))  # the served one's routes
+    bad = ID_NUMBER + "!"
+    tried = 0
+    with httpx.Client(base_url=server, timeout=30) as web:
+        for route in served(app.routes):
+            if not route.path.startswith("/admin"):
+                continue
+            if route.path == "/admin/login":
+                continue
+            path = re.sub(r"\{[^}]+\}", bad, route.path)
+            query = {p.alias: ID_NUMBER * 20 for p in route.dependant.query_params}
+            query.setdefault("status", bad)
+            for method in route.methods:
+                answer = web.request(method, path, params=query, json={"text": ID_NUMBER})
+                tried += 1
+                where = (method, route.path, answer.status_code)
+                if route.path.startswith("/admin/api/"):
+                    assert answer.status_code == 401, where
+                    assert answer.json()["reason"] == "not_signed_in", where
+                else:
+                    assert answer.status_code == 303, where
+                    assert answer.headers["location"] == "/admin/login", where
+                assert ID_NUMBER not in answer.text, where
+    assert tried > 40  # every area of the back office
+
+
+def answered_unread(base: str, path: str, headers: dict[str, str], length: int) -> bytes:
+    """What the server answers to headers announcing `length` bytes of body, none of them
+    sent (b"" when it waits for the body instead)."""
+    where = urlsplit(base)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {where.netloc}", f"Content-Length: {length}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        if not select.select([connection], [], [], 5)[0]:
+            return b""
+        return connection.recv(200)
+
+
+def test_webhooks_refuse_a_missing_or_wrong_secret_before_reading_the_body(server: str) -> None:
+    wrong = {**JSON, "X-Telegram-Bot-Api-Secret-Token": "not-the-secret-0123456789"}
+    assert answered_unread(server, "/webhooks/telegram", wrong, 900_000).startswith(b"HTTP/1.1 403")
+    unsigned = answered_unread(server, "/webhooks/sms", FORM, 1_900_000)
+    assert unsigned.startswith((b"HTTP/1.1 403", b"HTTP/1.1 429")), unsigned  # 429: limited
