@@ -4,8 +4,9 @@ a placeholder from an example) makes that protection worthless to whoever copies
 
 The estimate is deliberately simple: each character that could not be predicted from the ones
 before it (a run, a step sequence such as ``abcd`` or ``00 01 02`` counting, a repeat of a piece
-already seen) counts for the bits of the alphabet the key is drawn from. It does not know words:
-an English sentence passes if it is long enough."""
+already seen, anywhere inside four characters seen before) counts for the bits of the alphabet
+the key is drawn from. It does not know words; a key with spaces (a sentence, a passphrase) is
+refused outright, but words joined some other way pass if they are long enough."""
 
 from __future__ import annotations
 
@@ -40,7 +41,15 @@ def _predictable(key: str, i: int) -> bool:
         if i >= 2 * lag and c[i] - c[i - lag] == c[i - lag] - c[i - 2 * lag]:
             return True
     # The three characters ending here were seen before: a repeated piece.
-    return i >= 2 and key[i - 2 : i + 1] in key[:i]
+    if i >= 2 and key[i - 2 : i + 1] in key[:i]:
+        return True
+    # Inside four characters that were seen before (all four, so that a piece repeated over
+    # and over counts once: ``Tr0ub4dor&3xQ!zKp9`` three times has the bits of one).
+    return any(
+        key[start : start + 4] in key[: start + 3]
+        for start in range(max(i - 3, 0), i + 1)
+        if start + 4 <= len(key)
+    )
 
 
 def estimated_bits(key: str) -> float:
@@ -55,6 +64,11 @@ def weakness(key: str | None) -> str | None:
     lowered = key.lower()
     if any(word in lowered for word in PLACEHOLDERS):
         return "GUAHAO_SECRET_KEY looks like a placeholder from an example"
+    if any(char.isspace() for char in key):
+        return (
+            "GUAHAO_SECRET_KEY contains spaces: a sentence or passphrase is not a key "
+            "(words are guessable), use random characters"
+        )
     capacity = len(key) * alphabet_bits(key)
     if capacity < MIN_CAPACITY:
         return (

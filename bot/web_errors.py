@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-NOT_VALID = "the request is not valid; the API description (/docs) says what is expected"
+NOT_VALID = "the request is not valid: a field is missing, of the wrong kind or out of range"
+# Only where the description is published (not in production, unless GUAHAO_API_DOCS).
+SEE_DOCS = "; the API description ({docs}) says what is expected"
 # Every request at most this many bytes, unless its route says otherwise (FastAPI's
 # max_body_size): the body is refused (413) as soon as it is known to be larger, unread.
 LARGEST_BODY = 64 * 1024
 
 
-async def _not_valid(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": NOT_VALID}, status_code=422)
+def _not_valid(docs_url: str | None) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    detail = NOT_VALID + (SEE_DOCS.format(docs=docs_url) if docs_url else "")
+
+    async def answer(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    return answer
 
 
 def where(error: BaseException) -> str:
@@ -55,7 +63,7 @@ _FILTER = WithoutMessages()
 
 
 def guard_errors(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _not_valid)
+    app.add_exception_handler(RequestValidationError, _not_valid(app.docs_url))
     for name in ("uvicorn.error", "uvicorn.asgi"):
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

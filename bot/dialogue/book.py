@@ -338,7 +338,10 @@ def stop(ctx: Context) -> list[Outbound]:
 
 
 def stop_words(text: str) -> bool:
-    return text.strip().lower() in {"不挂了", "不约了", "取消预约", "stop", "stop booking", "quit"}
+    return text.strip().lower().rstrip("。.!！") in {
+        "不挂了", "不约了", "取消预约", "算了", "不要了", "退出", "stop", "stop booking", "quit",
+        "never mind",
+    }  # fmt: skip
 
 
 def back_words(text: str) -> bool:

@@ -226,16 +226,12 @@ class DialogueEngine:
             ctx.state.finish()  # the patient has moved on to something else
         if ctx.state.task == "register":
             typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
+            if turn.choice == "nav:stop" or (typed and register.stop_words(turn.text)):
                 ctx.state.finish()
                 return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
             field = fields.awaited(ctx.state)
-            leaving = (
-                typed
-                and field is not None
-                and turn.intent != "register"
-                and fields.leaves(field, turn.text, turn.parse)
-            )
+            # 实名注册 again (not an answer) starts over, like any other task asked for.
+            leaving = typed and field is not None and fields.leaves(field, turn.text, turn.parse)
             if (typed and not leaving) or (turn.choice or "").startswith("code:"):
                 # Answers are free text: a name may look like anything.
                 return await register.continue_register(ctx, turn)

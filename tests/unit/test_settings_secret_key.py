@@ -4,10 +4,12 @@ hash every ID and phone number come from it."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
 
+from bot.secret_key import refusal, weakness
 from bot.settings import Settings
 
 HOW = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
@@ -21,6 +23,12 @@ GUESSABLE = [
     "change-me-to-a-long-random-value-before-going-live-please",
     "my-example-key-Qm9vW2x8Lk3Jd7Hs5Fa1Zp0Rt6Yu4Ie8Wo2",
     secrets.token_hex(16),  # random, but 16 bytes of it
+    "Tr0ub4dor&3xQ!zKp9" * 3,  # 18 characters of randomness, repeated
+    "Tr0ub4dor&3xQ!zKp9" * 4,
+    secrets.token_urlsafe(12) * 4,  # 96 random bits, four times
+    "the quick brown fox jumps over the lazy dog 12345",  # a sentence is not a key
+    "correct horse battery staple " + secrets.token_urlsafe(32),
+    secrets.token_urlsafe(32) + "\u3000",
 ]
 
 
@@ -42,9 +50,21 @@ def test_a_guessable_key_is_refused_in_production_naming_the_setting_and_the_rem
 
 @pytest.mark.parametrize("key", [secrets.token_urlsafe(32), secrets.token_hex(32)])
 def test_keys_made_as_the_message_says_are_accepted(key: str) -> None:
-    for _ in range(200):  # whatever the draw
-        assert production(secrets.token_urlsafe(32)).secret_key
     assert production(key).secret_key == key
+
+
+@pytest.mark.parametrize("make", [secrets.token_urlsafe, secrets.token_hex])
+def test_random_keys_are_never_refused_whatever_the_draw(make: Callable[[int], str]) -> None:
+    # 10,000 of each were checked when the repetition rule was added; none came near the limit.
+    refused = [weakness(key) for key in (make(32) for _ in range(2000))]
+    assert refused == [None] * 2000
+
+
+def test_a_passphrase_is_refused_with_how_to_make_a_key() -> None:
+    why = refusal("the quick brown fox jumps over the lazy dog 12345")
+    assert why is not None
+    assert "passphrase is not a key" in why
+    assert HOW in why
 
 
 def test_development_keeps_taking_a_short_test_key() -> None:
