@@ -35,7 +35,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.flood import FloodGate, Refusals
+from channels.flood import FloodGate, Refusals, Refused
 from channels.messages import Inbound, Outbound, answered_before
 from channels.sms_gateway import GatewayError, SentSms, SmsGateway
 from channels.sms_text import sms_texts
@@ -50,6 +50,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # An SMS is at most 1,600 characters; this leaves room for a gateway's extra fields and for
 # concatenated Chinese text percent-encoded (9 bytes a character) without reading megabytes.
 LARGEST_POST = 2 * 1024 * 1024
+# From an address refused too often: the most a post of one SMS of 1,600 characters takes.
+LARGEST_HELD_POST = 64 * 1024
 # Message ids already taken in, so a gateway's second delivery does not send the replies twice.
 REMEMBERED_IDS = 10_000
 _PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
@@ -162,16 +164,14 @@ class SmsChannel:
             return PlainTextResponse("shutting down; try again", status_code=503)
         address = request.client.host if request.client else None
         held = await self._refusals.held("sms-signature", address)
-        if held is not None:  # the body is never read
-            self._log_refused("too many refused")
-            headers = {"Retry-After": str(held.retry_after)}
-            return PlainTextResponse("too many requests", status_code=429, headers=headers)
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature:
-            return await self._refuse(address, "no signature")
-        body = await _read_body(request, LARGEST_POST)
+        if not signature:  # the body is never read
+            return self._too_many(held) if held else await self._refuse(address, "no signature")
+        # The gateway posts from addresses it shares with its other customers: a held address
+        # is still heard when it signs, but only for a post of an SMS's usual size.
+        body = await _read_body(request, LARGEST_POST if held is None else LARGEST_HELD_POST)
         if body is None:
-            return PlainTextResponse("too large", status_code=413)
+            return self._too_many(held) if held else PlainTextResponse("too large", status_code=413)
         try:
             fields = parse_qsl(
                 body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=200
@@ -181,7 +181,7 @@ class SmsChannel:
         form = ImmutableMultiDict(fields)
         url = self._public_url or str(request.url)
         if not self._validator.validate(url, form, signature):
-            return await self._refuse(address, "bad signature")
+            return self._too_many(held) if held else await self._refuse(address, "bad signature")
         sender = phone_number(form.get("From", ""))
         text, message_id = form.get("Body"), form.get("MessageSid")
         if sender is None or text is None or not message_id:
@@ -194,6 +194,11 @@ class SmsChannel:
         await self._refusals.refused("sms-signature", address)
         self._log_refused(why)
         return PlainTextResponse("forbidden", status_code=403)
+
+    def _too_many(self, held: Refused) -> Response:
+        self._log_refused("too many refused")
+        headers = {"Retry-After": str(held.retry_after)}
+        return PlainTextResponse("too many requests", status_code=429, headers=headers)
 
     def _log_refused(self, why: str) -> None:
         count = self._refusals.to_log(why)

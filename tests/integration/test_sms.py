@@ -497,6 +497,22 @@ async def test_posts_not_signed_are_limited_per_address_and_logged_counted(
     assert all(PATIENT not in r.getMessage() for r in lines)
 
 
+async def test_the_gateway_is_heard_from_an_address_held_back_by_others(
+    fake: FakeSmsGateway,
+) -> None:
+    """The gateway posts from addresses it shares with its other customers: someone sending
+    forged posts from there must not stop patients' SMS."""
+    async with scripted(fake, refusals=Refusals("5/minute")) as line:
+        forged = line.webhooks.form(PATIENT, "你好")
+        answers = [await line.webhooks.post(forged, "wrong token") for _ in range(8)]
+        assert [a.status_code for a in answers] == [403] * 5 + [429] * 3
+        assert await line.say(PATIENT, "你好") == ["got 你好"]
+        # Held, the address is still refused anything else, and large posts unread.
+        assert (await line.webhooks.post(forged, "missing")).status_code == 429
+        assert (await line.webhooks.post(forged, "wrong token")).status_code == 429
+        assert (await post_unread(line.url, 1_900_000)).startswith(b"HTTP/1.1 429")
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("From", None), ("Body", None), ("MessageSid", None), ("From", "not a number")],
