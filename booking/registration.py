@@ -194,7 +194,7 @@ async def _register(
     now = clock.now()
     patient = await uow.patients.by_id_hash(person.id_hash)
     needs_proof = chat and not (phone_proven or in_person)
-    linked = patient is not None and account is not None and await _is_linked(uow, account, patient)
+    linked = account is not None and await _is_linked(uow, account, patient)
     if needs_proof and not linked:
         await _room_for_one_more(uow, account, None, limit)
         raise NeedsPhoneCode(
@@ -247,9 +247,14 @@ async def _register(
     return patient
 
 
-async def _is_linked(uow: UnitOfWork, account: tuple[str, str], patient: Patient) -> bool:
+async def _is_linked(uow: UnitOfWork, account: tuple[str, str], patient: Patient | None) -> bool:
     found = await uow.patients.find_account(*account)
-    return found is not None and await uow.patients.is_linked(found.id, patient.id)
+    if found is None:
+        return False
+    # Asked for an unregistered ID number too (no patient has id 0), so that a registered one
+    # costs no extra read a stranger could time.
+    linked = await uow.patients.is_linked(found.id, patient.id if patient is not None else 0)
+    return linked and patient is not None
 
 
 async def _room_for_one_more(
