@@ -74,13 +74,17 @@ async def log_in(
             await uow.commit()
             raise LoginRefused(REFUSED)
         who = Actor(staff_id=account.id, username=account.username, address=address)
+        # Refused whatever the password, again and again by anyone who knows the name:
+        # counted, as the unknown names are.
         if account.disabled:
-            await uow.audit.add(who.did(now, audit.LOGIN_FAILED, after={"disabled": True}))
+            entry = who.did(now, audit.LOGIN_FAILED, after={"disabled": True})
+            await uow.audit.add_or_count(entry, now - audit.REPEAT_WINDOW)
             await uow.commit()
             raise LoginRefused(REFUSED)
         if is_locked(account, now):
             until = account.locked_until.isoformat() if account.locked_until else None
-            await uow.audit.add(who.did(now, audit.LOGIN_WHILE_LOCKED, after={"until": until}))
+            entry = who.did(now, audit.LOGIN_WHILE_LOCKED, after={"until": until})
+            await uow.audit.add_or_count(entry, now - audit.REPEAT_WINDOW)
             await uow.commit()
             raise LoginRefused(REFUSED)
         # A password reset meanwhile makes the check against the old hash worthless.
