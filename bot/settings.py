@@ -91,6 +91,8 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEV_SECRET_FILE = DATA_DIR / ".dev-secret-key"
 _CHAT_ID = r"^-?\d{1,20}$"  # Telegram chat ids: negative for groups
 _DEADLINE = r"([a-z]+\s*=\s*)?\d{1,4}(\.\d+)?"  # "30" or "sms=45"
+# The notice dispatcher's lanes: one per channel, and bot.notices.OPERATIONS.
+NOTICE_LANES = ("telegram", "sms", "web", "ops")
 
 
 class Settings(BaseSettings):
@@ -325,7 +327,20 @@ class Settings(BaseSettings):
         every, by_lane = _deadlines(value)
         if not all(0 < seconds <= 3600 for seconds in (every, *by_lane.values())):
             raise ValueError("each deadline should be more than 0 and at most 3600 seconds")
+        unknown = sorted(set(by_lane) - set(NOTICE_LANES))
+        if unknown:
+            raise ValueError(f"no lane {', '.join(unknown)}; the lanes: {', '.join(NOTICE_LANES)}")
         return value
+
+    @model_validator(mode="after")
+    def _held_longer_than_sent(self) -> Settings:
+        # A claim that runs out mid-send lets another dispatcher send the same notice again.
+        every, by_lane = self.notice_deadlines()
+        if max([every, *by_lane.values()]) >= self.notice_hold_seconds:
+            raise ValueError(
+                "GUAHAO_NOTICE_HOLD_SECONDS must be longer than every GUAHAO_NOTICE_SEND_SECONDS"
+            )
+        return self
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -183,6 +183,7 @@ def test_a_worker_killed_at_random_moments_loses_no_notice_and_repeats_one_per_c
         "GUAHAO_SECRET_KEY": SECRET,
         "GUAHAO_NLU_MODELS": str(nlu_models),
         "GUAHAO_NOTICE_HOLD_SECONDS": str(HOLD_SECONDS),
+        "GUAHAO_NOTICE_SEND_SECONDS": "1.5",  # shorter than the hold, as the settings require
         "SMS_GATEWAY_URL": gateway.url,
         "SMS_ACCOUNT_SID": ACCOUNT_SID,
         "SMS_AUTH_TOKEN": AUTH_TOKEN,
