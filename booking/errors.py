@@ -130,6 +130,10 @@ class NeedsPhoneCode(BookingError):
     typed back before anything is stored (实名制: the phone is proven by an SMS code)."""
 
     reason = "needs_phone_code"
+    # The number is a registered patient's: only the SMS, which reaches that phone alone,
+    # warns its owner that another account is adding them. Kept out of `details`, which
+    # may be shown to whoever typed the number.
+    to_registered_phone: bool = False
 
 
 class WrongCode(BookingError):

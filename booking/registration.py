@@ -197,10 +197,12 @@ async def _register(
     linked = account is not None and await _is_linked(uow, account, patient)
     if needs_proof and not linked:
         await _room_for_one_more(uow, account, None, limit)
-        raise NeedsPhoneCode(
+        asked = NeedsPhoneCode(
             "the mobile number is proven by a code sent to it",
             phone_masked=mask_phone(person.mobile),
         )
+        asked.to_registered_phone = patient is not None and patient.phone_hash == person.phone_hash
+        raise asked
     if patient is None:
         patient = await uow.patients.add(
             NewPatient(

@@ -130,9 +130,9 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
             # signs it), not one typed by someone writing from another phone.
             phone_proven=answers["phone"] == _known(ctx).get("phone"),
         )
-    except NeedsPhoneCode:
+    except NeedsPhoneCode as asked:
         answers["code_for"] = PHONE
-        return False, await _text_code(ctx)
+        return False, await _text_code(ctx, for_registered=asked.to_registered_phone)
     except RegisteredPhoneDiffers:
         return False, _ask_registered_phone(ctx)
     except BookingError as error:  # e.g. the account has all the patients it may have
@@ -181,8 +181,9 @@ def _ask_registered_phone(ctx: Context) -> list[Outbound]:
     return [ctx.reply(ctx.say("register.ask_registered_phone"), (_stop(ctx),))]
 
 
-async def _text_code(ctx: Context) -> list[Outbound]:
-    """A code by SMS to the number being registered."""
+async def _text_code(ctx: Context, *, for_registered: bool = False) -> list[Outbound]:
+    """A code by SMS to the number being registered; `for_registered`: it is the phone of a
+    patient registered already, whose owner is warned that another account is adding them."""
     answers = ctx.state.slots["registration"]
     if ctx.texting is None:  # no SMS gateway: nothing can be proven here
         ctx.state.finish()
@@ -196,7 +197,8 @@ async def _text_code(ctx: Context) -> list[Outbound]:
     except BookingError as error:  # too many codes: later, or the desk
         return _refused(ctx, error)
     answers["phone_masked"] = sent.phone_masked
-    await ctx.texting(sent.phone, ctx.say("register.phone_code_sms", code=sent.code))
+    sms = "register.code_sms" if for_registered else "register.phone_code_sms"
+    await ctx.texting(sent.phone, ctx.say(sms, code=sent.code))
     said = ctx.say("register.phone_code_sent", phone_masked=sent.phone_masked)
     return [ctx.reply(_with_code_shown(ctx, said, sent), _code_choices(ctx))]
 

@@ -163,3 +163,33 @@ async def test_by_sms_from_another_phone_a_wrong_name_is_not_told_nor_the_regist
     told = "\n".join(seen[OWNER])
     assert "另一个手机号" in told
     assert "2222" not in told and "139*" not in told and "姓名不正确" not in told
+
+
+async def test_the_registered_phone_is_warned_by_its_sms_while_the_chat_is_told_nothing_more(
+    demo: Database, nlu: BuiltinNlu, clock: FixedClock, protector: Protector
+) -> None:
+    """Whoever types a registered patient's ID number and phone sees what anyone sees; the
+    code SMS, which reaches that phone alone, tells its owner that another account is adding
+    them, so that they can refuse to read it out to a caller."""
+    registered = id_number(521)
+    await register_patient(
+        demo, protector, clock, name=OWNER, id_number=registered, phone=REGISTERED_PHONE,
+        account=("telegram", "the-owner"), phone_proven=True,
+    )  # fmt: skip
+    said = {}
+    texted = {}
+    for user, number, phone in (
+        ("s-21", registered, REGISTERED_PHONE),
+        ("s-22", id_number(522), "13600000021"),
+    ):
+        someone = _stranger(demo, nlu, clock, protector, "web", user)
+        answers = await someone.say("添加就诊人")
+        answers += await someone.say(OWNER)
+        answers += await someone.say(number)
+        answers += await someone.say(phone)
+        said[user] = _neutral(answers, {mask_phone(f"+86{phone}"): "<phone>"})
+        [(to, texted[user])] = someone.texted
+        assert to == f"+86{phone}"
+    assert said["s-21"] == said["s-22"]
+    assert "添加为另一个账号的就诊人" in texted["s-21"]
+    assert "添加为另一个账号" not in texted["s-22"] and "验证登记就诊人的手机号" in texted["s-22"]
