@@ -2,7 +2,7 @@
 that complaints are capped per address as well as per account (issue 15)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07
 
 Earlier complaints have none: they count only per account.

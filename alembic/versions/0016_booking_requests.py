@@ -2,7 +2,7 @@
 again after a crash (its answer lost) gets that booking's receipt
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
