@@ -18,7 +18,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backoffice import blacklist_pages
 from backoffice.console import Console, Services, Staff, page, same_token
-from booking.blacklist import (
+from booking.patients.blacklist import (
     REMOVAL_SHARE,
     ListFetcher,
     ListFile,
@@ -28,8 +28,8 @@ from booking.blacklist import (
     pull,
     sync_file,
 )
-from booking.patients import BlacklistSource
-from booking.staff import Permission
+from booking.patients.model import BlacklistSource
+from booking.staff.model import Permission
 
 MAX_UPLOAD = 2 * 1024 * 1024
 _MULTIPART_OVERHEAD = 16 * 1024  # the boundaries, the part headers and the CSRF field

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from booking import audit
-from booking.appointments import BookingView, CancelReason
-from booking.attendance import mark_arrived, mark_noshow
-from booking.audit import Actor
-from booking.changes import cancel
+from booking.appointments.attendance import mark_arrived, mark_noshow
+from booking.appointments.changes import cancel
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import BookingView, CancelReason
+from booking.catalogue.search import load_catalogue
 from booking.clock import Clock
 from booking.errors import BookingError
-from booking.listing import find_bookings
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.search import load_catalogue
+from booking.staff import audit
+from booking.staff.audit import Actor
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 _PHONE = re.compile(r"^(\+?86)?1\d{10}$")

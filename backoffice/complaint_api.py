@@ -25,8 +25,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from backoffice.console import Console, Staff
-from booking.complaint_desk import Opened, Step, act, complaints_for, is_overdue, open_complaint
-from booking.complaints import (
+from booking.complaints.desk import Opened, Step, act, complaints_for, is_overdue, open_complaint
+from booking.complaints.filing import (
     MAX_TEXT,
     Action,
     Complaint,
@@ -35,7 +35,7 @@ from booking.complaints import (
     UnknownComplaint,
 )
 from booking.errors import BookingError, TryAgain, WrongStatus
-from booking.staff import Permission
+from booking.staff.model import Permission
 
 COMPLAINT_NO = r"^[0-9A-Za-z]{4,16}$"
 Number = Annotated[str, Path(pattern=COMPLAINT_NO)]

@@ -10,8 +10,8 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import Viewer, _when, hidden, layout
-from booking.complaint_desk import Listed, Opened
-from booking.complaints import TOP_LEVEL, Action, ComplaintCategory, ComplaintStatus
+from booking.complaints.desk import Listed, Opened
+from booking.complaints.filing import TOP_LEVEL, Action, ComplaintCategory, ComplaintStatus
 
 STATUS_NAMES = {
     ComplaintStatus.RECEIVED: "待受理 received",

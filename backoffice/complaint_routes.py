@@ -20,7 +20,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from backoffice import complaint_api, complaint_pages
 from backoffice.console import Console, Staff, page
-from booking.complaint_desk import (
+from booking.catalogue.search import load_catalogue
+from booking.complaints.desk import (
     Step,
     act,
     complaints_for,
@@ -28,11 +29,10 @@ from booking.complaint_desk import (
     sees_everything,
     take_by_phone,
 )
-from booking.complaints import ComplaintCategory, ComplaintStatus, UnknownComplaint
+from booking.complaints.filing import ComplaintCategory, ComplaintStatus, UnknownComplaint
 from booking.errors import BookingError
 from booking.ports import UnitOfWorkFactory
-from booking.search import load_catalogue
-from booking.staff import Permission
+from booking.staff.model import Permission
 
 COMPLAINT_NO_PATH = r"^[0-9A-Za-z]{4,16}$"
 

@@ -15,14 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 
 from backoffice import pages
-from booking import audit
-from booking.audit import Actor
 from booking.clock import Clock
-from booking.complaints import ACCEPT_WITHIN
+from booking.complaints.filing import ACCEPT_WITHIN
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.staff import Passwords, Permission, SessionLimits, StaffAccount, StaffSession
-from booking.staff_login import signed_in
+from booking.staff import audit
+from booking.staff.audit import Actor
+from booking.staff.login import signed_in
+from booking.staff.model import Passwords, Permission, SessionLimits, StaffAccount, StaffSession
 
 SESSION_COOKIE = "guahao_staff"
 LOGIN_COOKIE = "guahao_login"  # the login form's own CSRF token: there is no session yet

@@ -10,10 +10,10 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import ZONE, Viewer, hidden, layout
-from booking.appointments import AppointmentStatus, BookingView
-from booking.catalogue import Department, Part, yuan
-from booking.desk import CLOSE_AT_ONCE, Expired
-from booking.search import SessionOffer
+from booking.appointments.desk import CLOSE_AT_ONCE, Expired
+from booking.appointments.model import AppointmentStatus, BookingView
+from booking.catalogue.model import Department, Part, yuan
+from booking.catalogue.search import SessionOffer
 
 PARTS = {Part.AM: "上午 am", Part.PM: "下午 pm", Part.EVE: "晚上 evening"}
 WEEKDAYS = "一二三四五六日"

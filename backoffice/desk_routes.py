@@ -24,9 +24,8 @@ from fastapi.responses import RedirectResponse, Response
 from backoffice import desk_pages
 from backoffice.bookings import BOOKING_NO_PATH, TRANSFER_REFUSALS, refusal
 from backoffice.console import Console, Staff, page
-from booking import audit
-from booking.changes import transfer
-from booking.desk import (
+from booking.appointments.changes import transfer
+from booking.appointments.desk import (
     book_for_caller,
     bookable_sessions,
     booking_view,
@@ -34,10 +33,11 @@ from booking.desk import (
     expired_bookings,
     transfer_choices,
 )
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import SessionOffer, load_catalogue
 from booking.errors import BookingError
-from booking.schedule import local_now
-from booking.search import SessionOffer, load_catalogue
-from booking.staff import Permission
+from booking.staff import audit
+from booking.staff.model import Permission
 
 CODE = r"^[A-Za-z0-9]{1,16}:[A-Za-z0-9]{1,16}$"
 NO_SESSION = "没有这个可预约的出诊（可能已约满或已结束）。That session cannot be booked now."

@@ -9,9 +9,9 @@ from html import escape
 
 from backoffice.pages import Viewer, hidden, layout
 from backoffice.session_pages import department_options, notes, sessions_table
-from booking.catalogue import Catalogue, Doctor, Part
-from booking.doctor_ports import SessionLine
-from booking.roster import RosterReport
+from booking.catalogue.model import Catalogue, Doctor, Part
+from booking.roster.duty import RosterReport
+from booking.roster.ports import SessionLine
 
 WEEKDAYS = {1: "周一 Mon", 2: "周二 Tue", 3: "周三 Wed", 4: "周四 Thu", 5: "周五 Fri",
             6: "周六 Sat", 7: "周日 Sun"}  # fmt: skip

@@ -25,8 +25,9 @@ from fastapi.responses import RedirectResponse, Response
 from backoffice import doctor_pages, session_routes
 from backoffice.console import Console, Services, Staff, page
 from backoffice.session_routes import missing, say, scope_of, today
-from booking import audit
-from booking.doctors import (
+from booking.catalogue.search import load_catalogue
+from booking.errors import BookingError, InvalidInput
+from booking.roster.doctors import (
     DoctorForm,
     HasFutureBookings,
     add_doctor,
@@ -37,10 +38,9 @@ from booking.doctors import (
     remove_template,
     set_template,
 )
-from booking.errors import BookingError, InvalidInput
-from booking.roster import generate_roster, session_sheet
-from booking.search import load_catalogue
-from booking.staff import Permission
+from booking.roster.duty import generate_roster, session_sheet
+from booking.staff import audit
+from booking.staff.model import Permission
 
 WORK_NO_PATH = r"^[0-9A-Za-z]{1,16}$"
 HospitalCode = Annotated[str, Path(pattern=WORK_NO_PATH)]

@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from booking.report_tables import Cell, Table
-from booking.reports import Rate, Yuan
+from booking.reports.statistics import Rate, Yuan
+from booking.reports.tables import Cell, Table
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from backoffice.bookings import Choices, Filters
-from booking.appointments import AppointmentStatus, BookingView
-from booking.audit import AuditEntry, AuditPage
-from booking.staff import ROLE_NAMES, Permission, StaffAccount
+from booking.appointments.model import AppointmentStatus, BookingView
+from booking.staff.audit import AuditEntry, AuditPage
+from booking.staff.model import ROLE_NAMES, Permission, StaffAccount
 
 Viewer = tuple[StaffAccount, str]  # who is signed in, and their session's CSRF token
 ZONE = ZoneInfo("Asia/Shanghai")  # the demo hospitals'; the back office shows their time

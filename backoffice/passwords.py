@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Passwords:
-    """booking.staff.Passwords with argon2id; the library's defaults (RFC 9106's second
+    """booking.staff.model.Passwords with argon2id; the library's defaults (RFC 9106's second
     recommendation) unless a test asks for cheaper ones."""
 
     def __init__(self, *, time_cost: int | None = None, memory_cost: int | None = None) -> None:

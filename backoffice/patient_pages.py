@@ -9,9 +9,9 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import Viewer, booking_table, hidden, layout
-from booking.appointments import BookingView
-from booking.patient_ports import PatientRecord
-from booking.patients import Patient
+from booking.appointments.model import BookingView
+from booking.patients.model import Patient
+from booking.patients.ports import PatientRecord
 
 SEXES = {"male": "男 M", "female": "女 F"}
 DONE = {

@@ -21,9 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from backoffice import patient_pages, searches
 from backoffice.bookings import NOT_A_SEARCH, refusal, search_for
 from backoffice.console import Console, Staff, page
-from booking import audit
-from booking.errors import BookingError, NotFound
-from booking.patient_records import (
+from booking.appointments.patient_records import (
     edit_patient,
     find_patients,
     future_bookings,
@@ -31,7 +29,9 @@ from booking.patient_records import (
     patient_record,
     remove_patient,
 )
-from booking.staff import Permission
+from booking.errors import BookingError, NotFound
+from booking.staff import audit
+from booking.staff.model import Permission
 
 PATIENT_ID = Path(ge=1, le=2**31)
 NOT_FOR_PATIENTS = "请输入身份证号、手机号或姓名。Type an ID number, a phone or a name."

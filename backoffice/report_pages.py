@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from backoffice.charts import bar_chart, line_chart
 from backoffice.pages import Viewer, layout
-from booking.report_tables import CHANNEL_NAMES, DAYS, TITLES, Cell, Kind, Table, table
-from booking.reports import MAX_DAYS, Basis, Group, HospitalChoice, Rate, Report, Yuan
+from booking.reports.statistics import MAX_DAYS, Basis, Group, HospitalChoice, Rate, Report, Yuan
+from booking.reports.tables import CHANNEL_NAMES, DAYS, TITLES, Cell, Kind, Table, table
 
 NUMBER = ' class="n"'  # right-aligned
 MOST_BARS = 40  # a chart of more bars than this is unreadable; the table has them all

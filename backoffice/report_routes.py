@@ -13,11 +13,11 @@ from fastapi.responses import Response
 
 from backoffice import exports, report_pages
 from backoffice.console import PAGE_HEADERS, Console, Staff, page
-from booking import reporting
 from booking.errors import InvalidInput
-from booking.report_tables import Kind
-from booking.reports import HospitalChoice, Period, parse_period
-from booking.staff import Permission
+from booking.reports import reading as reporting
+from booking.reports.statistics import HospitalChoice, Period, parse_period
+from booking.reports.tables import Kind
+from booking.staff.model import Permission
 
 HospitalCode = Annotated[str, Query(max_length=16)]
 DateBasis = Annotated[str, Query(max_length=8)]  # visit (the default) or booked

@@ -46,11 +46,11 @@ from backoffice.console import (
     same_token,
     signed_in_first,
 )
-from booking.audit import Actor, AuditFilter, audit_page
-from booking.complaints import ACCEPT_WITHIN
+from booking.complaints.filing import ACCEPT_WITHIN
 from booking.errors import LoginRefused
-from booking.staff import Passwords, Permission, SessionLimits
-from booking.staff_login import log_in, log_out
+from booking.staff.audit import Actor, AuditFilter, audit_page
+from booking.staff.login import log_in, log_out
+from booking.staff.model import Passwords, Permission, SessionLimits
 
 # Each area of the console adds its own routes: add_routes(web, console).
 AREAS = (

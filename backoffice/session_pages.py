@@ -10,10 +10,10 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import STATUS_NAMES, ZONE, Viewer, hidden, layout
-from booking.appointments import BookingView
-from booking.catalogue import Catalogue, Part
-from booking.doctor_ports import SessionLine
-from booking.schedule import SessionStatus
+from booking.appointments.model import BookingView
+from booking.catalogue.model import Catalogue, Part
+from booking.catalogue.schedule import SessionStatus
+from booking.roster.ports import SessionLine
 
 PART_NAMES = {Part.AM: "上午 AM", Part.PM: "下午 PM", Part.EVE: "晚上 Eve"}
 SESSION_STATUS = {SessionStatus.OPEN: "出诊 open", SessionStatus.STOPPED: "停诊 stopped"}

@@ -20,13 +20,13 @@ from fastapi.responses import RedirectResponse, Response
 from backoffice import session_pages
 from backoffice.console import Console, Services, Staff, page
 from backoffice.pages import ZONE, layout
-from booking import audit
-from booking.changes import stop_session
-from booking.doctors import HasFutureBookings, find_doctor
+from booking.appointments.changes import stop_session
+from booking.catalogue.search import load_catalogue
 from booking.errors import BookingError, InvalidInput, PastDeadline
-from booking.roster import session_bookings, session_sheet
-from booking.search import load_catalogue
-from booking.staff import Permission
+from booking.roster.doctors import HasFutureBookings, find_doctor
+from booking.roster.duty import session_bookings, session_sheet
+from booking.staff import audit
+from booking.staff.model import Permission
 
 _SCOPE = re.compile(r"^([0-9A-Za-z]{1,16})(?:/([0-9A-Za-z]{1,16}))?$")
 # What staff are told when something is refused; doctor_routes says these too.

@@ -39,9 +39,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
-from booking.appointments import ACTIVE  # noqa: E402
-from booking.book import book  # noqa: E402
-from booking.catalogue import (  # noqa: E402
+from booking.appointments.book import book  # noqa: E402
+from booking.appointments.listing import find_bookings  # noqa: E402
+from booking.appointments.model import ACTIVE  # noqa: E402
+from booking.catalogue.model import (  # noqa: E402
     Catalogue,
     ClinicType,
     Department,
@@ -50,14 +51,13 @@ from booking.catalogue import (  # noqa: E402
     Hospital,
     Part,
 )
+from booking.catalogue.schedule import ClinicSession, local_now  # noqa: E402
 from booking.clock import FixedClock  # noqa: E402
 from booking.errors import BookingError  # noqa: E402
-from booking.identity import mask_phone, parse_id_number, parse_mobile  # noqa: E402
-from booking.listing import find_bookings  # noqa: E402
+from booking.patients.identity import mask_phone, parse_id_number, parse_mobile  # noqa: E402
 from booking.ports import NewPatient, SessionFilter  # noqa: E402
 from booking.protect import Protector  # noqa: E402
-from booking.roster import generate_sessions, import_catalogue  # noqa: E402
-from booking.schedule import ClinicSession, local_now  # noqa: E402
+from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E402
 from booking.store import Database, create_schema  # noqa: E402
 from tests.support import MONDAY_9AM, many_id_numbers, postgres_database  # noqa: E402
 
@@ -429,11 +429,12 @@ def report(
 INTRO = """# Benchmarks
 
 How fast the booking core books, measured by `bench/booking.py` (`make bench`) through the real
-`booking.book.book` use case, and checked for correctness after every run: in the spread run every
-booking must succeed, the store must hold exactly the bookings that got a receipt and no session
-may hold more bookings than places; in the hot run exactly as many patients as there are places
-must get one, with queue numbers 1..n used once each, every other attempt refused as `slot_full`.
-A correctness failure makes the command exit 1; a missed speed target only shows in the table.
+`booking.appointments.book.book` use case, and checked for correctness after every run: in the
+spread run every booking must succeed, the store must hold exactly the bookings that got a
+receipt and no session may hold more bookings than places; in the hot run exactly as many
+patients as there are places must get one, with queue numbers 1..n used once each, every other
+attempt refused as `slot_full`. A correctness failure makes the command exit 1; a missed speed
+target only shows in the table.
 
 How to read the figures: the machine is a small virtual machine whose two cores are shared with
 other work (see the load average line), and the same code has measured up to 1.5–2× apart from one

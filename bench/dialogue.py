@@ -37,11 +37,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
-from booking.appointments import AppointmentStatus  # noqa: E402
+from booking.appointments.listing import find_bookings  # noqa: E402
+from booking.appointments.model import AppointmentStatus  # noqa: E402
 from booking.clock import FixedClock  # noqa: E402
-from booking.listing import find_bookings  # noqa: E402
 from booking.protect import Protector  # noqa: E402
-from booking.roster import generate_sessions, import_catalogue  # noqa: E402
+from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E402
 from booking.store import Database, create_schema  # noqa: E402
 from bot.conversations import Conversations  # noqa: E402
 from bot.dialogue.engine import DialogueEngine  # noqa: E402

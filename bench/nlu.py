@@ -48,7 +48,7 @@ RASA_END = "<!-- bench:rasa:end -->"
 # training (cold) or loading the model saved by an earlier start (warm).
 STARTUP = (
     "import sys; from pathlib import Path; import yaml; "
-    "from booking.catalogue_file import catalogue_from_data; "
+    "from booking.files.catalogue import catalogue_from_data; "
     "from bot.nlu_setup import build_builtin; from datetime import datetime, UTC; "
     "data = yaml.safe_load(Path('data/demo_hospital.yaml').read_text(encoding='utf-8')); "
     "nlu = build_builtin(catalogue_from_data(data), Path('data/nlu'), Path(sys.argv[1])); "

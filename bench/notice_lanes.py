@@ -29,8 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from booking.appointments.notices import NewNotice, NoticeKind
 from booking.clock import FixedClock
-from booking.notices import NewNotice, NoticeKind
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations

@@ -18,9 +18,10 @@ its transaction: the reminder rows are the ones a hospital would have, not writt
 - reminders: `guahao worker` is started in a process of its own with its clock at Tuesday
   20:00, when exactly the 10,000 Wednesday evening reminders are due. Timed from the first
   message's arrival at the Bot API to the last's.
-- stop: once they are all sent, the Thursday session is stopped (`booking.changes.stop_session`
-  in this process, as `guahao sessions stop` does) while the worker runs: timed from the stop's
-  commit to the 1,000th patient's notice arriving.
+- stop: once they are all sent, the Thursday session is stopped
+  (`booking.appointments.changes.stop_session` in this process, as `guahao sessions stop`
+  does) while the worker runs: timed from the stop's commit to the 1,000th patient's notice
+  arriving.
 - dispatcher alone: the same 10,000 reminders, in a copy of the database taken before the worker
   started, sent in this process by a `NoticeDispatcher` whose Telegram sender does nothing: how
   fast the dispatcher itself goes (its database work), without Telegram's limit.
@@ -64,8 +65,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import notice_lanes  # noqa: E402
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
-from booking.book import book  # noqa: E402
-from booking.catalogue import (  # noqa: E402
+from booking.appointments.book import book  # noqa: E402
+from booking.appointments.changes import stop_session  # noqa: E402
+from booking.catalogue.model import (  # noqa: E402
     Catalogue,
     ClinicType,
     Department,
@@ -74,13 +76,12 @@ from booking.catalogue import (  # noqa: E402
     Hospital,
     Part,
 )
-from booking.changes import stop_session  # noqa: E402
+from booking.catalogue.schedule import local_now  # noqa: E402
 from booking.clock import FixedClock  # noqa: E402
-from booking.identity import mask_phone, parse_id_number, parse_mobile  # noqa: E402
+from booking.patients.identity import mask_phone, parse_id_number, parse_mobile  # noqa: E402
 from booking.ports import NewPatient, SessionFilter  # noqa: E402
 from booking.protect import Protector  # noqa: E402
-from booking.roster import generate_sessions, import_catalogue  # noqa: E402
-from booking.schedule import local_now  # noqa: E402
+from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E402
 from booking.store import Database, upgrade  # noqa: E402
 from bot.conversations import Conversations  # noqa: E402
 from bot.notices import NoticeDispatcher  # noqa: E402

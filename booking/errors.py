@@ -146,7 +146,7 @@ class CodeExpired(BookingError):
 
 class TooManyCodes(BookingError):
     """Codes to one phone number, and codes one account asks for, are limited by the hour and
-    the day (booking.sms_codes)."""
+    the day (booking.patients.sms_codes)."""
 
     reason = "code_limit"
 

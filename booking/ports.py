@@ -11,23 +11,28 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from booking.appointments import Appointment, AppointmentStatus, BookingView, QuotaUse
-from booking.catalogue import Catalogue, Department, Hospital, Part
-from booking.doctor_ports import DoctorRepository
-from booking.his_ports import HisRepository
-from booking.notices import NewNotice, Notice, NoticeKind
-from booking.patient_ports import PatientRecordRepository
-from booking.patients import Account, BlacklistEntry, Patient, PendingCode, StillAhead
-from booking.reports import ReportRepository
-from booking.schedule import ClinicSession, PlaceStatus, PlannedSession
-from booking.staff import Role, StaffAccount, StaffSession
+from booking.appointments.model import Appointment, AppointmentStatus, BookingView, QuotaUse
+from booking.appointments.notices import NewNotice, Notice, NoticeKind
+from booking.catalogue.model import Catalogue, Department, Hospital, Part
+from booking.catalogue.schedule import ClinicSession, PlaceStatus, PlannedSession
+from booking.his.ports import HisRepository
+from booking.patients.model import Account, BlacklistEntry, Patient, PendingCode, StillAhead
+from booking.patients.ports import PatientRecordRepository
+from booking.reports.statistics import ReportRepository
+from booking.roster.ports import DoctorRepository
+from booking.staff.model import Role, StaffAccount, StaffSession
 
-if TYPE_CHECKING:  # booking.audit, complaints and waitlist use these ports themselves
-    from booking.audit import AuditEntry, AuditFilter
-    from booking.blacklist import BlacklistPage, Changes, HospitalEntry, SyncReport
-    from booking.complaints import ActionTaken, Complaint, ComplaintCategory, ComplaintStatus
-    from booking.log_reading import LogEntry, LogFilter
-    from booking.waitlist import NewWaitlistEntry, WaitingView, WaitlistEntry, WaitStatus
+if TYPE_CHECKING:  # booking.staff.audit, complaints and waitlist use these ports themselves
+    from booking.appointments.waitlist import (
+        NewWaitlistEntry,
+        WaitingView,
+        WaitlistEntry,
+        WaitStatus,
+    )
+    from booking.complaints.filing import ActionTaken, Complaint, ComplaintCategory, ComplaintStatus
+    from booking.patients.blacklist import BlacklistPage, Changes, HospitalEntry, SyncReport
+    from booking.staff.audit import AuditEntry, AuditFilter
+    from booking.staff.logs import LogEntry, LogFilter
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,7 @@ class LogRepository(Protocol):
     ) -> None: ...
     async def purge(self, before: datetime) -> tuple[int, int]: ...
     async def purge_audit(self, before: datetime) -> int:
-        """Audit rows older than `before`: kept longer than the logs (booking.retention)."""
+        """Audit rows older than `before`: kept longer than the logs (booking.staff.retention)."""
         ...
 
     async def search(self, f: LogFilter) -> list[LogEntry]:

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 import backoffice
-from booking import complaint_handling as handling
-from booking.attendance import mark_noshows
-from booking.audit import SCHEDULE
-from booking.blacklist import REMOVAL_SHARE, ListFetcher, SyncReport, SyncStatus
-from booking.blacklist import pull as pull_blacklist
-from booking.complaints import ComplaintCaps
-from booking.retention import Purged, Retention, purge_old_records
-from booking.search import load_catalogue
-from booking.staff import SessionLimits
-from booking.waitlist import tend_waitlists
+from booking.appointments.attendance import mark_noshows
+from booking.appointments.waitlist import tend_waitlists
+from booking.catalogue.search import load_catalogue
+from booking.complaints import handling
+from booking.complaints.filing import ComplaintCaps
+from booking.patients.blacklist import REMOVAL_SHARE, ListFetcher, SyncReport, SyncStatus
+from booking.patients.blacklist import pull as pull_blacklist
+from booking.staff.audit import SCHEDULE
+from booking.staff.model import SessionLimits
+from booking.staff.retention import Purged, Retention, purge_old_records
 from bot.addresses import ClientAddresses
 from bot.channel_setup import mail_for, sms_for, start_telegram, telegram_for
 from bot.cli_runtime import read_catalogue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from booking.blacklist import BrokenList, ListFetcher, ListFile
+from booking.patients.blacklist import BrokenList, ListFetcher, ListFile
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_BYTES = 8 * 1024 * 1024  # a list of 100,000 people is about 5 MB of CSV

@@ -15,13 +15,13 @@ from typing import Annotated
 
 import typer
 
-from booking.audit import COMMAND_LINE
-from booking.catalogue import Part
-from booking.changes import stop_session
-from booking.retention import LOG_DAYS, Retention, purge_old_records
-from booking.roster import generate_sessions, import_catalogue
-from booking.search import search_doctors
-from booking.search import search_sessions as find_sessions
+from booking.appointments.changes import stop_session
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_doctors
+from booking.catalogue.search import search_sessions as find_sessions
+from booking.roster.duty import generate_sessions, import_catalogue
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.retention import LOG_DAYS, Retention, purge_old_records
 from bot import (
     cli_blacklist,
     cli_bookings,

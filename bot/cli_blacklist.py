@@ -1,6 +1,6 @@
 """``guahao blacklist …``: sync the hospital's blacklist from a file or from its server.
 
-    guahao blacklist import list.xlsx          # CSV or XLSX; header: see booking.blacklist_file
+    guahao blacklist import list.xlsx          # CSV or XLSX; header: see booking.files.blacklist
     guahao blacklist import --confirm-removal list.xlsx   # even if it lifts many bans
     guahao blacklist pull                      # from GUAHAO_BLACKLIST_URL
     guahao blacklist pull https://his.example/blacklist.csv
@@ -20,9 +20,9 @@ from typing import Annotated
 import typer
 
 from backoffice.blacklist_pages import failure_text, problem_text
-from booking.audit import COMMAND_LINE
-from booking.blacklist import ListFile, SyncOrigin, SyncReport, SyncStatus, pull, sync_file
-from booking.blacklist_file import MAX_ROWS
+from booking.files.blacklist import MAX_ROWS
+from booking.patients.blacklist import ListFile, SyncOrigin, SyncReport, SyncStatus, pull, sync_file
+from booking.staff.audit import COMMAND_LINE
 from bot.blacklist_pull import http_list
 from bot.cli_output import emit, emit_json
 from bot.cli_runtime import Json, fail, run

@@ -10,16 +10,16 @@ from typing import Annotated
 
 import typer
 
-from booking.appointments import AppointmentStatus
-from booking.attendance import mark_arrived, mark_noshow
-from booking.book import book as book_place
-from booking.catalogue import Part
-from booking.changes import cancel as cancel_booking
-from booking.changes import transfer as transfer_booking
+from booking.appointments.attendance import mark_arrived, mark_noshow
+from booking.appointments.book import book as book_place
+from booking.appointments.changes import cancel as cancel_booking
+from booking.appointments.changes import transfer as transfer_booking
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.catalogue.model import Part
 from booking.errors import InvalidInput
-from booking.listing import find_bookings
+from booking.patients.registration import patient_by_id_number, register_patient
 from booking.protect import Protector
-from booking.registration import patient_by_id_number, register_patient
 from bot.cli_lookup import department_code, hospital_code, one_booking, resolve_session
 from bot.cli_output import (
     BOOKING_HEADERS,

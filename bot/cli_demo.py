@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from stdnum.cn import ric
 
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.catalogue.model import Part
 from booking.errors import AlreadyBooked, NotFound, SlotFull
-from booking.registration import patient_by_id_number, register_patient
+from booking.patients.registration import patient_by_id_number, register_patient
 from bot.cli_bookings import DateOpt, PartOpt, SessionOpt
 from bot.cli_lookup import resolve_session
 from bot.cli_output import emit, emit_json

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from booking.audit import COMMAND_LINE
-from booking.his import add_client, list_clients, revoke_client
+from booking.his.clients import add_client, list_clients, revoke_client
+from booking.staff.audit import COMMAND_LINE
 from bot.cli_output import emit, emit_json, table
 from bot.cli_runtime import Json, fail, run
 from bot.fhir_sync import SyncFailed, sync

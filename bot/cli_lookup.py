@@ -3,13 +3,13 @@ date and part, a booking by its number; each with a clear refusal when it is not
 
 from __future__ import annotations
 
-from booking.appointments import BookingView
-from booking.catalogue import Catalogue, Hospital, Part
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import BookingView
+from booking.catalogue.model import Catalogue, Hospital, Part
+from booking.catalogue.schedule import last_released_date, local_now
+from booking.catalogue.search import SessionOffer, find_departments, find_hospital
+from booking.catalogue.search import search_sessions as find_sessions
 from booking.errors import InvalidInput, NotFound, OutsideWindow
-from booking.listing import find_bookings
-from booking.schedule import last_released_date, local_now
-from booking.search import SessionOffer, find_departments, find_hospital
-from booking.search import search_sessions as find_sessions
 from bot.cli_output import day_text, weekly_text
 from bot.cli_runtime import load_catalogue, parse_day
 from bot.wiring import Services

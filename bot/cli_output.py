@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from booking.appointments import BookingView
-from booking.catalogue import Catalogue, Doctor, Part, yuan
-from booking.patients import Patient
-from booking.schedule import SessionStatus, is_released
-from booking.search import SessionOffer
+from booking.appointments.model import BookingView
+from booking.catalogue.model import Catalogue, Doctor, Part, yuan
+from booking.catalogue.schedule import SessionStatus, is_released
+from booking.catalogue.search import SessionOffer
+from booking.patients.model import Patient
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PART_NAMES = {Part.AM: "上午 am", Part.PM: "下午 pm", Part.EVE: "晚上 eve"}

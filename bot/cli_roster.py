@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from booking.catalogue import Catalogue, Part
-from booking.schedule import local_now
-from booking.search import SessionOffer
-from booking.search import search_sessions as find_sessions
+from booking.catalogue.model import Catalogue, Part
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import SessionOffer
+from booking.catalogue.search import search_sessions as find_sessions
 from bot.cli_lookup import check_places
 from bot.cli_output import day_text, emit, fees_text, offer_row, table
 from bot.cli_runtime import DEFAULT_TZ, DepartmentOpt, HospitalOpt, load_catalogue, parse_day, run

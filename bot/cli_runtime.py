@@ -16,11 +16,11 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from booking import search
-from booking.catalogue import Catalogue
-from booking.catalogue_file import catalogue_from_data
+from booking.catalogue import search
+from booking.catalogue.model import Catalogue
 from booking.errors import BookingError, InvalidInput
-from booking.retention import record_operation_error
+from booking.files.catalogue import catalogue_from_data
+from booking.staff.retention import record_operation_error
 from bot.settings import Settings
 from bot.wiring import Services, build, migrate
 

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from backoffice import Argon2Passwords
-from booking.audit import COMMAND_LINE
-from booking.staff import ROLE_NAMES, Role, StaffAccount, is_locked
-from booking.staff_accounts import add_staff, disable_staff, list_staff, reset_password
+from booking.staff.accounts import add_staff, disable_staff, list_staff, reset_password
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import ROLE_NAMES, Role, StaffAccount, is_locked
 from bot.cli_output import emit, emit_json, table
 from bot.cli_runtime import Json, fail, run
 from bot.wiring import Services

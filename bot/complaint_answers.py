@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from booking import complaint_handling as handling
 from booking.clock import Clock
-from booking.complaint_handling import PatientAnswer
-from booking.complaints import Action
+from booking.complaints import handling
+from booking.complaints.filing import Action
+from booking.complaints.handling import PatientAnswer
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.notices import fails_for_good

@@ -48,7 +48,8 @@ class Conversations:
         return self._protector.lookup_hash("message", f"{channel}\x00{user_id}\x00{message_id}")
 
     def request(self, channel: str, user_id: str, message_id: str | None) -> str | None:
-        """What a booking made by this message is remembered by (see booking.book.book_in)."""
+        """What a booking made by this message is remembered by (see
+        booking.appointments.book.book_in)."""
         if message_id is None:
             return None
         return self._protector.lookup_hash("request", f"{channel}\x00{user_id}\x00{message_id}")

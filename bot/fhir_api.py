@@ -20,9 +20,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from limits import parse
 
-from booking import audit
-from booking.appointments import AppointmentStatus
-from booking.audit import Actor
+from booking.appointments.model import AppointmentStatus
 from booking.clock import Clock
 from booking.errors import (
     AlreadyBooked,
@@ -34,11 +32,13 @@ from booking.errors import (
     TryAgain,
     WrongStatus,
 )
-from booking.his import bad_token, client_for, his_actor
-from booking.his_booking import book_from_his, booked_already, change_status_from_his
-from booking.his_reads import TooMany, appointments
+from booking.his.booking import book_from_his, booked_already, change_status_from_his
+from booking.his.clients import bad_token, client_for, his_actor
+from booking.his.reads import TooMany, appointments
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.staff import audit
+from booking.staff.audit import Actor
 from bot.fhir_records import (
     audited_id,
     parse_slot_id,
@@ -187,7 +187,8 @@ def fhir_router(
     async def unknown(s: FhirServices, bearer: str | None, address: str | None) -> Response:
         """401, or 429 once the address has sent too many refused tokens; then only the
         first is audited, so that the log shows it without a write for every try. Those
-        audited are counted on one entry per address and kind (booking.audit.record_repeated)."""
+        audited are counted on one entry per address and kind
+        (booking.staff.audit.record_repeated)."""
         throttled = None if bad_tokens is None else await bad_tokens(address)
         if throttled is None or throttled.first:
             await bad_token(s.uows, s.clock, bearer, address, throttled=throttled is not None)

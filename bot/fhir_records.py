@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from booking.appointments import BookingView
-from booking.catalogue import yuan
-from booking.his_reads import DoctorCard, ScheduleView, SlotView
+from booking.appointments.model import BookingView
+from booking.catalogue.model import yuan
+from booking.his.reads import DoctorCard, ScheduleView, SlotView
 from channels.fhir import AppointmentRecord, DoctorRecord, ScheduleRecord, SlotRecord, Where
 
 _DOCTOR_ID = re.compile(r"([A-Za-z0-9]{1,16})-([A-Za-z0-9.]{1,16})")

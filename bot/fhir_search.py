@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from booking.appointments import AppointmentStatus
+from booking.appointments.model import AppointmentStatus
+from booking.catalogue.schedule import PlaceStatus
 from booking.errors import InvalidInput, NotFound
-from booking.his_ports import PlaceFilter
-from booking.his_reads import SlotView, appointments, doctor_cards, schedules, slots
-from booking.schedule import PlaceStatus
+from booking.his.ports import PlaceFilter
+from booking.his.reads import SlotView, appointments, doctor_cards, schedules, slots
 from bot.fhir_records import (
     appointment_record,
     doctor_record,

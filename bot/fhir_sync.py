@@ -1,5 +1,5 @@
 """`guahao his sync --from URL`: Practitioner, Schedule and Slot pulled from a HIS's FHIR
-server, page by page through the Bundles' next links, and handed to booking.his_sync."""
+server, page by page through the Bundles' next links, and handed to booking.his.sync."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 
-from booking.audit import Actor
-from booking.catalogue import fen
+from booking.catalogue.model import fen
+from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import InvalidInput
-from booking.his_sync import HisDoctor, HisPlace, SyncReport, sync_from_his
+from booking.his.sync import HisDoctor, HisPlace, SyncReport, sync_from_his
 from booking.ports import UnitOfWorkFactory
-from booking.schedule import local_now
+from booking.staff.audit import Actor
 from channels.fhir_in import (
     DoctorIn,
     FhirInvalid,

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from booking.clock import Clock
-from booking.complaints import (
+from booking.complaints.filing import (
     ACCEPT_WITHIN,
     MAX_TEXT,
     ComplaintCaps,

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from booking.catalogue import Catalogue
+from booking.catalogue.model import Catalogue
 from bot.dialogue.context import CatalogueCache
 from bot.settings import Settings
 from nlu.engine import BuiltinNlu

@@ -8,13 +8,13 @@ import time
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from booking.catalogue import Catalogue
+from booking.appointments.notices import REMINDERS, Notice, NoticeKind
+from booking.catalogue.model import Catalogue
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import SessionOffer, search_sessions
 from booking.clock import Clock
-from booking.notices import REMINDERS, Notice, NoticeKind
+from booking.patients.registration import DEFAULT_TZ
 from booking.ports import UnitOfWorkFactory
-from booking.registration import DEFAULT_TZ
-from booking.schedule import local_now
-from booking.search import SessionOffer, search_sessions
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.texts import Texts, doctor_named

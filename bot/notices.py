@@ -1,5 +1,5 @@
-"""The notice dispatcher: sends the notices that are due (booking/notices.py) on each patient's
-channel, and marks them.
+"""The notice dispatcher: sends the notices that are due (booking/appointments/notices.py) on
+each patient's channel, and marks them.
 
 A notice is claimed for a while before it is sent and marked sent after, so a dispatcher that
 dies in between sends it again once the claim runs out: at most one duplicate per crash, never
@@ -21,8 +21,8 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
+from booking.appointments.notices import REMINDERS, Notice, NoticeKind
 from booking.clock import Clock
-from booking.notices import REMINDERS, Notice, NoticeKind
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations

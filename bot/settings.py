@@ -82,8 +82,8 @@ from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from booking.blacklist import REMOVAL_SHARE
-from booking.retention import AUDIT_DAYS, LOG_DAYS, Retention
+from booking.patients.blacklist import REMOVAL_SHARE
+from booking.staff.retention import AUDIT_DAYS, LOG_DAYS, Retention
 from bot.secret_key import refusal as weak_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         default=30, ge=1, le=3650, validation_alias="GUAHAO_CONVERSATION_DAYS"
     )
     # B8: the booking and error logs are kept one year, the audit log three years (why: see
-    # booking/retention.py); a shorter setting is refused.
+    # booking/staff/retention.py); a shorter setting is refused.
     log_retention_days: int = Field(
         default=LOG_DAYS, ge=LOG_DAYS, le=3650, validation_alias="GUAHAO_LOG_RETENTION_DAYS"
     )
@@ -241,7 +241,7 @@ class Settings(BaseSettings):
         default=24, ge=1, le=24 * 14, validation_alias="GUAHAO_COMPLAINT_HOURS"
     )
     # Complaints one chat account, and one network address (web chat), may file an hour
-    # (booking.complaints.ComplaintCaps says why these numbers).
+    # (booking.complaints.filing.ComplaintCaps says why these numbers).
     complaints_per_hour_account: int = Field(
         default=3, ge=1, le=100, validation_alias="GUAHAO_COMPLAINTS_PER_HOUR_ACCOUNT"
     )

@@ -20,10 +20,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from booking import complaint_handling as handling
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import load_catalogue
 from booking.clock import Clock
-from booking.complaint_handling import StaffPost
-from booking.complaints import (
+from booking.complaints import handling
+from booking.complaints.filing import (
     ACCEPT_WITHIN,
     DEPARTMENT,
     OFFICE,
@@ -39,13 +40,12 @@ from booking.complaints import (
     complaint_status,
     normal_no,
 )
+from booking.complaints.handling import StaffPost
 from booking.errors import BookingError, InvalidInput
-from booking.identity import mask_in_text
+from booking.patients.identity import mask_in_text
+from booking.patients.registration import DEFAULT_TZ
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.registration import DEFAULT_TZ
-from booking.schedule import local_now
-from booking.search import load_catalogue
 from bot.complaint_answers import ComplaintAnswers
 from bot.texts import Texts
 from channels.messages import Choice, Outbound

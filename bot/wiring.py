@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from booking.blacklist import ListFetcher
 from booking.clock import Clock, FixedClock, SystemClock
+from booking.patients.blacklist import ListFetcher
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.store import Database, upgrade

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 _COMMAND = re.compile(r"^\s*ghdh\s*(?P<rest>.*)$", re.DOTALL)
 _SEPARATORS = re.compile(r"\s*[,;/、]\s*")
-WORK_NO = re.compile(r"[0-9a-z]{1,16}")  # booking.doctors.WORK_NO, in the lower-cased text
+WORK_NO = re.compile(r"[0-9a-z]{1,16}")  # booking.roster.doctors.WORK_NO, in the lower-cased text
 _NAME = re.compile(r"^(?:[\u3400-\u9fff·]{2,10}|[a-z][a-z .'-]{1,39})$")
 
 PARTS = ("format", "doctor", "date", "time", "name")

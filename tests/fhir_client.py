@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fhir.resources.R4B import get_fhir_model_class
 
 from booking.clock import FixedClock
-from booking.his import add_client
+from booking.his.clients import add_client
 from booking.protect import Protector
 from booking.store import Database
 from bot.fhir_api import fhir_router

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from booking.errors import BookingError
-from booking.identity import mask_phone, parse_id_number, parse_mobile
+from booking.patients.identity import mask_phone, parse_id_number, parse_mobile
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from fastapi import FastAPI
 
 import backoffice
 from backoffice.routes import LoginGate
-from booking.audit import COMMAND_LINE, AuditFilter
 from booking.clock import FixedClock
-from booking.complaints import ACCEPT_WITHIN
+from booking.complaints.filing import ACCEPT_WITHIN
 from booking.protect import Protector
-from booking.staff import Role
-from booking.staff_accounts import add_staff
+from booking.staff.accounts import add_staff
+from booking.staff.audit import COMMAND_LINE, AuditFilter
+from booking.staff.model import Role
 from booking.store import Database
 
 # Cheap argon2 for tests: the rules are the same, a check takes a millisecond.

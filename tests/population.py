@@ -18,7 +18,7 @@ from faker import Faker
 from stdnum.cn import ric
 
 from booking.errors import BookingError
-from booking.identity import parse_mobile
+from booking.patients.identity import parse_mobile
 
 # Adults' departments of the demo hospital by how they are said, in each language.
 ADULT_DEPARTMENTS = {

@@ -15,8 +15,8 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from booking.appointments import AppointmentStatus
-from booking.listing import my_bookings
+from booking.appointments.listing import my_bookings
+from booking.appointments.model import AppointmentStatus
 from booking.protect import Protector
 from booking.store import Database
 from bot.conversations import Conversations

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 from stdnum.cn import ric
 
-from booking.catalogue import Catalogue
-from booking.catalogue_file import catalogue_from_data
+from booking.catalogue.model import Catalogue
+from booking.files.catalogue import catalogue_from_data
 from booking.store import Database, create_schema
 
 ROOT = Path(__file__).resolve().parents[1]

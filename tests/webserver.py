@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from booking.roster import generate_sessions, import_catalogue
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.app import create_app, server_config
 from bot.settings import Settings

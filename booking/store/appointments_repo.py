@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments import (
+from booking.appointments.model import (
     ACTIVE,
     Appointment,
     AppointmentStatus,
@@ -16,9 +16,9 @@ from booking.appointments import (
     CancelReason,
     QuotaUse,
 )
-from booking.catalogue import Part
+from booking.catalogue.model import Part
+from booking.catalogue.schedule import ClinicSession
 from booking.ports import BookingFilter, ClaimedPlace
-from booking.schedule import ClinicSession
 from booking.store.tables import (
     AccountPatientRow,
     AppointmentRow,

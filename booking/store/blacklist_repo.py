@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.blacklist import (
+from booking.patients.blacklist import (
     BlacklistPage,
     Changes,
     HospitalEntry,
@@ -19,7 +19,7 @@ from booking.blacklist import (
     SyncReport,
     SyncStatus,
 )
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.store.tables import BlacklistRow, BlacklistSyncRow, PatientRow
 
 _SYNC_LOCK = 0x6775_6168_6130  # pg_advisory_xact_lock key of the hospital list's syncs

@@ -22,12 +22,12 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments import QuotaUse
-from booking.catalogue import Department, Hospital, Part
+from booking.appointments.model import QuotaUse
+from booking.catalogue.model import Department, Hospital, Part
+from booking.catalogue.schedule import ClinicSession, SessionStatus
 from booking.errors import BookingNumberTaken, SlotFull, TryAgain
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.ports import BookingContext, ClaimedPlace, TakenPlace
-from booking.schedule import ClinicSession, SessionStatus
 from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
 from booking.store.tables import HospitalRow, PatientRow

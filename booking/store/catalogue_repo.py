@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.catalogue import (
+from booking.catalogue.model import (
     Catalogue,
     ClinicType,
     Department,
@@ -17,7 +17,7 @@ from booking.catalogue import (
     Hospital,
     Part,
 )
-from booking.policy import BookingPolicy
+from booking.catalogue.policy import BookingPolicy
 from booking.ports import ImportReport
 from booking.store.tables import (
     ClinicTypeRow,

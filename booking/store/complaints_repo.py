@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.complaints import (
+from booking.complaints.filing import (
     Action,
     ActionTaken,
     Complaint,

@@ -24,10 +24,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
-from booking.doctor_ports import DoctorRepository
 from booking.errors import TryAgain
-from booking.his_ports import HisRepository
-from booking.patient_ports import PatientRecordRepository
+from booking.his.ports import HisRepository
+from booking.patients.ports import PatientRecordRepository
 from booking.ports import (
     AppointmentRepository,
     AuditRepository,
@@ -44,7 +43,8 @@ from booking.ports import (
     StaffRepository,
     WaitlistRepository,
 )
-from booking.reports import ReportRepository
+from booking.reports.statistics import ReportRepository
+from booking.roster.ports import DoctorRepository
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.blacklist_repo import SqlBlacklist
 from booking.store.booking_repo import SqlBookings

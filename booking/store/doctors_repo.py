@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments import ACTIVE, AppointmentStatus
-from booking.catalogue import Doctor, DutyTemplate, Part
-from booking.doctor_ports import SessionLine
-from booking.doctors import WorkNoTaken
+from booking.appointments.model import ACTIVE, AppointmentStatus
+from booking.catalogue.model import Doctor, DutyTemplate, Part
+from booking.catalogue.schedule import PlaceStatus
 from booking.ports import SessionFilter
-from booking.schedule import PlaceStatus
+from booking.roster.doctors import WorkNoTaken
+from booking.roster.ports import SessionLine
 from booking.store.sessions_repo import filtered, session_of, session_query
 from booking.store.tables import (
     AppointmentRow,

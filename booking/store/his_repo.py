@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.his_ports import HisClient, Horizon, PlaceFilter, PlaceView
-from booking.schedule import PlaceStatus
+from booking.catalogue.schedule import PlaceStatus
+from booking.his.ports import HisClient, Horizon, PlaceFilter, PlaceView
 from booking.store.sessions_repo import session_of, session_query
 from booking.store.tables import (
     ClinicSessionRow,

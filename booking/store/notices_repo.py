@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.notices import NewNotice, Notice, NoticeKind, NoticeStatus
+from booking.appointments.notices import NewNotice, Notice, NoticeKind, NoticeStatus
 from booking.store.tables import AccountRow, NoticeRow
 
 _WITHDRAWN = "withdrawn"

@@ -8,10 +8,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments import AppointmentStatus
-from booking.identity import Sex
-from booking.patient_ports import Anonymised, PatientRecord
-from booking.patients import Account, Patient, PendingCode, StillAhead
+from booking.appointments.model import AppointmentStatus
+from booking.appointments.waitlist import IN_LINE
+from booking.patients.identity import Sex
+from booking.patients.model import Account, Patient, PendingCode, StillAhead
+from booking.patients.ports import Anonymised, PatientRecord
 from booking.ports import NewPatient
 from booking.store.tables import (
     AccountPatientRow,
@@ -21,7 +22,6 @@ from booking.store.tables import (
     PhoneCodeRow,
     WaitlistRow,
 )
-from booking.waitlist import IN_LINE
 
 
 def patient_of(row: PatientRow) -> Patient:
@@ -246,7 +246,7 @@ _IN_LINE = [s.value for s in IN_LINE]
 
 
 class SqlPatientRecords:
-    """The back office's patient records (booking.patient_ports)."""
+    """The back office's patient records (booking.patients.ports)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session

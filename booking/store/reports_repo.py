@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
 
-from booking.reports import (
+from booking.reports.statistics import (
     EXPIRED,
     HOSPITAL_STOP,
     STOPPED,
@@ -51,10 +51,10 @@ _CANCELLED: ColumnClause[str] = literal_column("'cancelled'")
 _EXPIRED: ColumnClause[str] = literal_column(f"'{EXPIRED}'")
 _HOSPITAL_STOP: ColumnClause[str] = literal_column(f"'{HOSPITAL_STOP}'")
 _STOPPED: ColumnClause[str] = literal_column(f"'{STOPPED}'")
-# A booking the desk closed unattended (booking.desk.close_expired) is stored as cancelled,
-# but nobody returned it and nothing is refunded: the reports count it apart, fees kept.
-# One the hospital stopped (停诊, booking.changes.stop_session) is refunded, but no patient
-# chose it: counted apart too, out of the cancellation rate.
+# A booking the desk closed unattended (booking.appointments.desk.close_expired) is stored as
+# cancelled, but nobody returned it and nothing is refunded: the reports count it apart, fees kept.
+# One the hospital stopped (停诊, booking.appointments.changes.stop_session) is refunded, but no
+# patient chose it: counted apart too, out of the cancellation rate.
 _STATUS = case(
     (and_(AppointmentRow.status == _CANCELLED, AppointmentRow.cancel_reason == _EXPIRED), _EXPIRED),
     (

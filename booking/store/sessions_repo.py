@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.catalogue import Part
-from booking.ports import ClaimedPlace, SessionAvailability, SessionFilter
-from booking.schedule import (
+from booking.catalogue.model import Part
+from booking.catalogue.schedule import (
     ClinicSession,
     PlaceStatus,
     PlannedSession,
@@ -20,6 +19,7 @@ from booking.schedule import (
     place_times,
     session_span,
 )
+from booking.ports import ClaimedPlace, SessionAvailability, SessionFilter
 from booking.store.catalogue_repo import hospital_of
 from booking.store.tables import (
     ClinicSessionRow,

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from booking.audit import AuditEntry, AuditFilter
 from booking.errors import UsernameTaken
 from booking.ports import NewStaff
-from booking.staff import Role, StaffAccount, StaffSession
+from booking.staff.audit import AuditEntry, AuditFilter
+from booking.staff.model import Role, StaffAccount, StaffSession
 from booking.store.tables import AuditRow, StaffAccountRow, StaffSessionRow
 
 

@@ -202,7 +202,8 @@ class PhoneCodeRow(Base):
 
     __tablename__ = "phone_codes"
     # Kept after use or expiry for two days: the codes a phone was sent and an account asked
-    # for, and the wrong guesses made, in the last day limit the next ones (booking.sms_codes).
+    # for, and the wrong guesses made, in the last day limit the next ones
+    # (booking.patients.sms_codes).
     __table_args__ = (
         Index("ix_phone_codes_phone_created", "phone_hash", "created_at"),
         Index("ix_phone_codes_account_created", "account_id", "created_at"),
@@ -391,7 +392,7 @@ class ComplaintRow(Base):
     user_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     user_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A keyed hash of the network address a web chat complaint came from, to cap them per
-    # address (booking.complaints.ComplaintCaps); never the address itself.
+    # address (booking.complaints.filing.ComplaintCaps); never the address itself.
     address_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     language: Mapped[str] = mapped_column(String(8), server_default="zh")
     status: Mapped[str] = mapped_column(String(16))
@@ -530,7 +531,7 @@ class StaffSessionRow(Base):
 
 
 class AuditRow(Base):
-    """What staff did (see booking.audit). No personal data: statuses, roles and ids."""
+    """What staff did (see booking.staff.audit). No personal data: statuses, roles and ids."""
 
     __tablename__ = "audit_log"
     __table_args__ = (

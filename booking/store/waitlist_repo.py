@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking.schedule import PlaceStatus, SessionStatus
+from booking.appointments.waitlist import (
+    IN_LINE,
+    NewWaitlistEntry,
+    WaitingView,
+    WaitlistEntry,
+    WaitStatus,
+)
+from booking.catalogue.schedule import PlaceStatus, SessionStatus
 from booking.store.tables import (
     AccountPatientRow,
     AccountRow,
@@ -20,13 +27,6 @@ from booking.store.tables import (
     PatientRow,
     PlaceRow,
     WaitlistRow,
-)
-from booking.waitlist import (
-    IN_LINE,
-    NewWaitlistEntry,
-    WaitingView,
-    WaitlistEntry,
-    WaitStatus,
 )
 
 _IN_LINE = [s.value for s in IN_LINE]

@@ -1,6 +1,6 @@
 """Work numbers (工号) compared as the hospital writes them, in any case: N0001 is n0001, so a
 doctor added as N0001 is found whoever types n0001 (issue 15). Work numbers are ASCII letters
-and digits (booking.doctors.WORK_NO), for which SQL's lower() and Python's agree."""
+and digits (booking.roster.doctors.WORK_NO), for which SQL's lower() and Python's agree."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What a chat account keeps besides its coming bookings: their history (visits, no-shows,
 cancellations by the patient or the hospital), a few at a time, and its patients, one of whom
-it may stop managing (删除就诊人: booking.accounts says what that does and when it is refused).
+it may stop managing (删除就诊人: booking.patients.accounts says what that does and when it is
+refused).
 
     我的预约 ─[历史预约]─▶ page 1 ─[更多]─▶ page 2 …
     删除就诊人 ─▶ which patient? ─▶ confirm ─▶ no longer on the account
@@ -13,12 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from booking.accounts import unlink_patient
-from booking.appointments import AppointmentStatus, BookingView
-from booking.catalogue import yuan
+from booking.appointments.listing import booking_history
+from booking.appointments.model import AppointmentStatus, BookingView
+from booking.catalogue.model import yuan
 from booking.errors import BookingError, StillBooked
-from booking.listing import booking_history
-from booking.registration import patients_of_account
+from booking.patients.accounts import unlink_patient
+from booking.patients.registration import patients_of_account
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from booking.book import book
-from booking.catalogue import Catalogue, Doctor, Part
+from booking.appointments.book import book
+from booking.catalogue.model import Catalogue, Doctor, Part
+from booking.catalogue.schedule import is_released, release_moment
+from booking.catalogue.search import SessionOffer, search_doctors, search_sessions
 from booking.errors import BookingError, SlotFull
-from booking.identity import age_on
-from booking.registration import patients_of_account
-from booking.schedule import is_released, release_moment
-from booking.search import SessionOffer, search_doctors, search_sessions
+from booking.patients.identity import age_on
+from booking.patients.registration import patients_of_account
 from bot.dialogue import waitlist
 from bot.dialogue.booking_slots import absorb, names_something, set_slot
 from bot.dialogue.context import Context, Turn

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from booking.catalogue import Catalogue
-from booking.search import search_doctors
+from booking.catalogue.model import Catalogue
+from booking.catalogue.search import search_doctors
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.offers import find_doctor
 from bot.dialogue.triage import suggest

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from booking.appointments import AppointmentStatus, BookingView
-from booking.attendance import confirm_coming
-from booking.catalogue import yuan
-from booking.changes import cancel, transfer_stopped
+from booking.appointments.attendance import confirm_coming
+from booking.appointments.changes import cancel, transfer_stopped
+from booking.appointments.listing import my_bookings
+from booking.appointments.model import AppointmentStatus, BookingView
+from booking.catalogue.model import yuan
 from booking.errors import BookingError
-from booking.listing import my_bookings
-from booking.registration import patients_of_account
+from booking.patients.registration import patients_of_account
 from bot.dialogue import account, waitlist
 from bot.dialogue.context import Context, Turn
 from bot.texts import doctor_named

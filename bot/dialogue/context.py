@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from booking.catalogue import Catalogue
+from booking.catalogue.model import Catalogue
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import load_catalogue
 from booking.clock import Clock
-from booking.complaints import ComplaintCaps
+from booking.complaints.filing import ComplaintCaps
 from booking.errors import BookingError
+from booking.patients.registration import DEFAULT_TZ
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
-from booking.registration import DEFAULT_TZ
-from booking.schedule import local_now
-from booking.search import load_catalogue
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -88,7 +88,7 @@ class Context:
     # The catalogue's triage table (hints, body parts, children): which department for what.
     triage: dict[str, object] = field(default_factory=dict)
     # This message, as a booking it makes is remembered by: asked again after a crash, the
-    # booking's receipt is the answer (booking.book.book_in).
+    # booking's receipt is the answer (booking.appointments.book.book_in).
     request: str | None = None
     complaint_caps: ComplaintCaps | None = None  # complaints an account, an address may file
     network_address: str | None = None  # where the message came from, when the channel knows

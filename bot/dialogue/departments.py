@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from booking.catalogue import Catalogue, Department, Hospital
+from booking.catalogue.model import Catalogue, Department, Hospital
 from bot.dialogue.context import Context
 from channels.messages import Choice
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from booking.catalogue import Catalogue, Doctor, Part
-from booking.search import SessionOffer, search_doctors, search_sessions
+from booking.catalogue.model import Catalogue, Doctor, Part
+from booking.catalogue.search import SessionOffer, search_doctors, search_sessions
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices
 from bot.dialogue.offers import doctor_name, session_key, session_label

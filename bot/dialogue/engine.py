@@ -14,9 +14,9 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from booking.accounts import set_quiet
 from booking.clock import Clock
-from booking.complaints import ComplaintCaps
+from booking.complaints.filing import ComplaintCaps
+from booking.patients.accounts import set_quiet
 from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations

@@ -4,10 +4,10 @@ department that sees only some ages (儿科) says so before the booking is confi
 
 from __future__ import annotations
 
-from booking.identity import age_on
-from booking.patients import Patient
-from booking.registration import patients_of_account
-from booking.search import SessionOffer
+from booking.catalogue.search import SessionOffer
+from booking.patients.identity import age_on
+from booking.patients.model import Patient
+from booking.patients.registration import patients_of_account
 from bot.dialogue.context import Context
 from bot.dialogue.register import start_registration
 from channels.messages import Choice, Outbound

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from booking.book import BookingReceipt
-from booking.catalogue import Catalogue, Doctor, yuan
-from booking.registration import patients_of_account
-from booking.schedule import local_now
-from booking.search import SessionOffer
+from booking.appointments.book import BookingReceipt
+from booking.catalogue.model import Catalogue, Doctor, yuan
+from booking.catalogue.schedule import local_now
+from booking.catalogue.search import SessionOffer
+from booking.patients.registration import patients_of_account
 from bot.dialogue.context import Context
 from bot.dialogue.departments import department_name
 from bot.texts import doctor_named

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from booking.book import book
-from booking.catalogue import Catalogue
+from booking.appointments.book import book
+from booking.catalogue.model import Catalogue
+from booking.catalogue.schedule import is_released, release_moment
+from booking.catalogue.search import SessionOffer, search_sessions
 from booking.errors import BookingError, SlotFull
-from booking.identity import age_on
-from booking.patients import Patient
-from booking.registration import patients_of_account
-from booking.schedule import is_released, release_moment
-from booking.search import SessionOffer, search_sessions
+from booking.patients.identity import age_on
+from booking.patients.model import Patient
+from booking.patients.registration import patients_of_account
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.for_whom import patient_choices
 from bot.dialogue.offers import receipt_text, session_key, session_label

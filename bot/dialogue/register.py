@@ -30,15 +30,15 @@ from booking.errors import (
     RegisteredPhoneDiffers,
     WrongCode,
 )
-from booking.identity import clean_name, parse_id_number, parse_mobile
-from booking.patients import Patient
-from booking.registration import (
+from booking.patients.identity import clean_name, parse_id_number, parse_mobile
+from booking.patients.model import Patient
+from booking.patients.registration import (
     patients_of_account,
     register_from_chat,
     register_with_code,
     send_phone_code,
 )
-from booking.sms_codes import CodeToSend
+from booking.patients.sms_codes import CodeToSend
 from bot.dialogue import account
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound

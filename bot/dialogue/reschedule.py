@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from booking.catalogue import Part
-from booking.changes import transfer
+from booking.appointments.changes import transfer
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.errors import BookingError
-from booking.search import search_sessions
 from bot.dialogue.bookings import describe, upcoming
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.offers import describe_offer, doctor_name, session_label

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from booking.catalogue import Catalogue, Department
+from booking.catalogue.model import Catalogue, Department
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices, department_name
 from channels.messages import Outbound

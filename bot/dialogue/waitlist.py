@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from booking.book import BookingReceipt
-from booking.catalogue import Catalogue
-from booking.errors import BookingError, NotFull
-from booking.search import SessionOffer
-from booking.waitlist import (
+from booking.appointments.book import BookingReceipt
+from booking.appointments.waitlist import (
     WaitStatus,
     accept_offer,
     decline_offer,
@@ -22,6 +19,9 @@ from booking.waitlist import (
     leave_waitlist,
     waiting_of_account,
 )
+from booking.catalogue.model import Catalogue
+from booking.catalogue.search import SessionOffer
+from booking.errors import BookingError, NotFull
 from bot.dialogue.context import Context
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound

@@ -16,15 +16,15 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from booking.audit import COMMAND_LINE
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.search import search_sessions
-from booking.staff import Role
-from booking.staff_accounts import add_staff
+from booking.staff.accounts import add_staff
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import Role
 from booking.store import Database
 from tests.e2e.test_browser import ARTIFACTS, CHROMIUM
 from tests.office import PASSWORD, PASSWORDS

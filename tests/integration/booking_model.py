@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.appointments import AppointmentStatus
-from booking.catalogue import Catalogue, ClinicType, Department, Doctor, Hospital, Part
+from booking.appointments.model import AppointmentStatus
+from booking.appointments.notices import NoticeKind
+from booking.appointments.waitlist import WaitStatus
+from booking.catalogue.model import Catalogue, ClinicType, Department, Doctor, Hospital, Part
+from booking.catalogue.policy import BookingPolicy
 from booking.clock import FixedClock
 from booking.errors import (
     AlreadyBooked,
@@ -36,10 +39,7 @@ from booking.errors import (
     WaitlistClosed,
     WrongStatus,
 )
-from booking.notices import NoticeKind
-from booking.patients import BlacklistSource
-from booking.policy import BookingPolicy
-from booking.waitlist import WaitStatus
+from booking.patients.model import BlacklistSource
 from tests.support import MONDAY_9AM
 
 Refusals = set[type[BookingError]]

@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from booking.appointments import BookingView
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import BookingView
+from booking.appointments.notices import REMINDERS, NoticeKind, NoticeStatus
+from booking.catalogue.schedule import PlaceStatus, PlannedSession
 from booking.clock import FixedClock
-from booking.listing import find_bookings
-from booking.notices import REMINDERS, NoticeKind, NoticeStatus
+from booking.patients.registration import register_patient
 from booking.ports import SessionAvailability, SessionFilter
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import import_catalogue
-from booking.schedule import PlaceStatus, PlannedSession
+from booking.roster.duty import import_catalogue
 from booking.store import Database
 from booking.store.tables import AppointmentRow, NoticeRow, WaitlistRow
 from tests.integration.booking_model import (

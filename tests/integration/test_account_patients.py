@@ -8,20 +8,20 @@ from datetime import timedelta
 
 import pytest
 
-from booking.accounts import unlink_patient
-from booking.appointments import AppointmentStatus
-from booking.book import book
-from booking.changes import cancel
+from booking.appointments.book import book
+from booking.appointments.changes import cancel
+from booking.appointments.listing import booking_history, find_bookings, my_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.appointments.waitlist import join_waitlist
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import NotFound, SlotFull, StillBooked
-from booking.listing import booking_history, find_bookings, my_bookings
-from booking.patients import Patient
+from booking.patients.accounts import unlink_patient
+from booking.patients.model import Patient
+from booking.patients.registration import patients_of_account, register_patient
 from booking.protect import Protector
-from booking.registration import patients_of_account, register_patient
-from booking.roster import generate_sessions
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions
 from booking.store import Database
-from booking.waitlist import join_waitlist
 from tests.generated import Person, people
 
 MINE = ("web", "hash-of-my-browser")

@@ -18,18 +18,18 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from booking import audit
-from booking.appointments import AppointmentStatus
-from booking.audit import Actor
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
-from booking.identity import mask_id_number
-from booking.listing import find_bookings
+from booking.patients.identity import mask_id_number
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.search import search_sessions
-from booking.staff import Role
+from booking.staff import audit
+from booking.staff.audit import Actor
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number

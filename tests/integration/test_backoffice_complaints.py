@@ -19,8 +19,7 @@ from fastapi import FastAPI
 
 import backoffice
 from booking.clock import FixedClock
-from booking.complaint_handling import due_answers
-from booking.complaints import (
+from booking.complaints.filing import (
     Action,
     AnswerTo,
     ComplaintCategory,
@@ -29,8 +28,9 @@ from booking.complaints import (
     file_complaint,
     history,
 )
+from booking.complaints.handling import due_answers
 from booking.protect import Protector
-from booking.staff import Role
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import PASSWORDS, as_text, audit_rows, office, signed_in_as, staff
 
@@ -396,7 +396,7 @@ async def test_a_complaint_forwarded_away_meanwhile_is_not_changed_by_its_old_de
 ) -> None:
     """The department is checked on the row the step holds, not only before: a reply
     posted just as the complaint is forwarded away is refused, and the attempt audited."""
-    from booking import complaint_desk
+    from booking.complaints import desk as complaint_desk
 
     number = await filed(desk, protector, clock, "RESP")  # already the other department's
 

@@ -18,22 +18,22 @@ import pytest
 
 from backoffice.bookings import BAD_FILTER, REFUSALS, Filters, filters_from
 from booking import errors
-from booking.appointments import AppointmentStatus
-from booking.attendance import mark_arrived
-from booking.audit import Actor
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.attendance import mark_arrived
+from booking.appointments.book import book
+from booking.appointments.desk import _book as desk_book
+from booking.appointments.listing import find_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.appointments.patient_records import HasFutureBookings, remove_patient
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
-from booking.desk import _book as desk_book
 from booking.errors import BookingError
-from booking.listing import find_bookings
-from booking.patient_records import HasFutureBookings, remove_patient
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_roster
-from booking.search import search_sessions
-from booking.staff import Role
+from booking.roster.duty import generate_roster
+from booking.staff.audit import Actor
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number
@@ -465,7 +465,7 @@ def test_every_reason_the_rules_give_has_a_sentence_for_the_desk() -> None:
 
 
 def test_a_search_by_doctor_keeps_the_work_number_as_it_was_typed() -> None:
-    """A work number may hold small letters (booking.doctors.WORK_NO), and is stored as
+    """A work number may hold small letters (booking.roster.doctors.WORK_NO), and is stored as
     typed: upper-casing it would find none of that doctor's bookings."""
     filters, error = filters_from({"doctor": "h01:ab12", "department": "h01:card"})
     assert error is None

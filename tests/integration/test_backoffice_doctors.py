@@ -18,20 +18,20 @@ from datetime import date
 import httpx
 import pytest
 
-import booking.doctors
-from booking.audit import COMMAND_LINE
-from booking.book import book
-from booking.catalogue import Catalogue, Doctor, Part
+import booking.roster.doctors
+from booking.appointments.book import book
+from booking.appointments.listing import find_bookings
+from booking.catalogue.model import Catalogue, Doctor, Part
+from booking.catalogue.search import load_catalogue, search_doctors, search_sessions
 from booking.clock import FixedClock
-from booking.doctors import RETIRED, DoctorForm, add_doctor, parse_specialties, remove_doctor
 from booking.errors import InvalidInput
-from booking.listing import find_bookings
+from booking.patients.registration import register_patient
 from booking.ports import UnitOfWork
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_roster, generate_sessions, import_catalogue, session_sheet
-from booking.search import load_catalogue, search_doctors, search_sessions
-from booking.staff import Role
+from booking.roster.doctors import RETIRED, DoctorForm, add_doctor, parse_specialties, remove_doctor
+from booking.roster.duty import generate_roster, generate_sessions, import_catalogue, session_sheet
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import Role
 from booking.store import Database
 from booking.store.catalogue_repo import SqlCatalogue
 from tests.office import as_text, audit_rows, office, signed_in_as, staff
@@ -394,7 +394,7 @@ async def test_two_administrators_adding_one_work_number_at_once_in_two_hospital
     # Both adds are held after their first reads until the other has come as far (or, on
     # SQLite, whose writers take turns, for a moment): a check read before the other's
     # insert must not let both through.
-    check_codes = booking.doctors._check_codes
+    check_codes = booking.roster.doctors._check_codes
     arrived: list[str] = []
     both = asyncio.Event()
 
@@ -406,7 +406,7 @@ async def test_two_administrators_adding_one_work_number_at_once_in_two_hospital
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(both.wait(), 1)
 
-    monkeypatch.setattr(booking.doctors, "_check_codes", held)
+    monkeypatch.setattr(booking.roster.doctors, "_check_codes", held)
     form = DoctorForm("CARD", "林一心", "副主任医师", "expert", "心衰")
     results = await asyncio.gather(
         add_doctor(hospital, clock, "H01", "09001", form, COMMAND_LINE),

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from booking.audit import COMMAND_LINE
 from booking.clock import FixedClock
 from booking.protect import Protector
-from booking.staff import Role
-from booking.staff_accounts import disable_staff
-from booking.staff_login import REFUSED, token_hash
+from booking.staff.accounts import disable_staff
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.login import REFUSED, token_hash
+from booking.staff.model import Role
 from booking.store import Database
 from bot.app import login_gate
 from tests.office import PASSWORD, audit_rows, csrf_of, log_in, office, signed_in_as, staff

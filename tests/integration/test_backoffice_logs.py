@@ -16,7 +16,7 @@ import pytest
 
 from booking.clock import FixedClock
 from booking.protect import Protector
-from booking.staff import Role
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, office, signed_in_as, staff
 

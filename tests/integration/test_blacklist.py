@@ -19,16 +19,16 @@ import pytest
 from openpyxl import Workbook
 
 from backoffice.blacklist_routes import MAX_UPLOAD
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import Blacklisted
-from booking.identity import mask_id_number
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.identity import mask_id_number
+from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.search import search_sessions
-from booking.staff import Role
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, signed_in_as, staff
 from tests.spreadsheets import blank_rows_xlsx

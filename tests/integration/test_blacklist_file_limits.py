@@ -15,8 +15,8 @@ from tests.spreadsheets import blank_rows_xlsx
 READ = """
 import json, sys, time
 from datetime import date
-from booking.blacklist import BrokenList, ListFile
-from booking.blacklist_file import read_list
+from booking.patients.blacklist import BrokenList, ListFile
+from booking.files.blacklist import read_list
 from booking.protect import Protector
 data = open(sys.argv[1], "rb").read()
 started = time.monotonic()

@@ -22,11 +22,11 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 import backoffice
-from booking.audit import COMMAND_LINE
-from booking.blacklist import ListFetcher, SyncStatus, latest_syncs, pull
 from booking.clock import FixedClock
+from booking.patients.blacklist import ListFetcher, SyncStatus, latest_syncs, pull
 from booking.protect import Protector
-from booking.staff import Role
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import Role
 from booking.store import Database, create_schema
 from bot.app import Bot
 from bot.blacklist_pull import http_list
@@ -286,7 +286,7 @@ async def test_two_syncs_at_once_name_each_person_once(
 ) -> None:
     """A scheduled pull and an upload may meet: they take turns, and the second finds the
     first's entries unchanged (no one twice, no failed transaction)."""
-    from booking.blacklist import ListFile, SyncOrigin, sync_file
+    from booking.patients.blacklist import ListFile, SyncOrigin, sync_file
 
     copy = ListFile(listing(A, B, C))
     reports = await asyncio.gather(
@@ -304,7 +304,7 @@ async def test_a_pull_that_would_lift_most_of_the_list_changes_nothing(
 ) -> None:
     """A server that answers part of its list (a half-written export) must not lift the bans
     of everyone missing from it; staff may still apply such a list by uploading it."""
-    from booking.blacklist import ListFile, SyncOrigin, sync_file
+    from booking.patients.blacklist import ListFile, SyncOrigin, sync_file
 
     many = [id_number(n, born=BORN) for n in range(30, 50)]
     url, answer = server

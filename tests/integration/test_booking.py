@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from booking.appointments import AppointmentStatus
-from booking.attendance import mark_arrived, mark_noshow
-from booking.book import book
-from booking.catalogue import Part
-from booking.changes import cancel, stop_session, transfer
+from booking.appointments.attendance import mark_arrived, mark_noshow
+from booking.appointments.book import book
+from booking.appointments.changes import cancel, stop_session, transfer
+from booking.appointments.listing import find_bookings, my_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_doctors, search_sessions
 from booking.clock import FixedClock
 from booking.errors import (
     AccountFull,
@@ -37,13 +39,11 @@ from booking.errors import (
     SlotFull,
     WrongStatus,
 )
-from booking.listing import find_bookings, my_bookings
-from booking.patients import BlacklistEntry, BlacklistSource, Patient
+from booking.patients.model import BlacklistEntry, BlacklistSource, Patient
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.retention import Retention, purge_old_records, record_operation_error
-from booking.roster import generate_sessions
-from booking.search import search_doctors, search_sessions
+from booking.roster.duty import generate_sessions
+from booking.staff.retention import Retention, purge_old_records, record_operation_error
 from booking.store import Database
 from tests.support import id_number
 
@@ -493,7 +493,7 @@ async def test_a_failure_between_claim_and_log_saves_nothing(
 async def test_a_clashing_booking_number_leaves_no_place_taken(
     demo: Database, clock: FixedClock, protector: Protector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import booking.book
+    import booking.appointments.book
 
     first, second = (
         await patient(demo, protector, clock, 1),
@@ -504,7 +504,7 @@ async def test_a_clashing_booking_number_leaves_no_place_taken(
         await book(demo, clock, patient_id=first.id, session_id=sid, channel="web")
     ).appointment
     numbers = iter([taken.booking_no, taken.booking_no, "26112500000001"])
-    monkeypatch.setattr(booking.book, "new_booking_no", lambda _day: next(numbers))
+    monkeypatch.setattr(booking.appointments.book, "new_booking_no", lambda _day: next(numbers))
     receipt = await book(demo, clock, patient_id=second.id, session_id=sid, channel="web")
     assert receipt.appointment.booking_no == "26112500000001"
     async with demo(readonly=True) as uow:

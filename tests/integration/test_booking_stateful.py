@@ -64,19 +64,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from booking.attendance import mark_arrived, mark_noshow
-from booking.audit import COMMAND_LINE
-from booking.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
-from booking.book import book
-from booking.changes import cancel, stop_session, transfer, transfer_stopped
-from booking.clock import FixedClock
-from booking.errors import BookingError, OfferGone, PastDeadline, WrongStatus
-from booking.notices import NoticeStatus
-from booking.patients import BlacklistEntry, BlacklistSource
-from booking.protect import Protector
-from booking.schedule import PlaceStatus, SessionStatus
-from booking.store import Database
-from booking.waitlist import (
+from booking.appointments.attendance import mark_arrived, mark_noshow
+from booking.appointments.book import book
+from booking.appointments.changes import cancel, stop_session, transfer, transfer_stopped
+from booking.appointments.notices import NoticeStatus
+from booking.appointments.waitlist import (
     WaitStatus,
     accept_offer,
     decline_offer,
@@ -84,6 +76,14 @@ from booking.waitlist import (
     leave_waitlist,
     tend_waitlists,
 )
+from booking.catalogue.schedule import PlaceStatus, SessionStatus
+from booking.clock import FixedClock
+from booking.errors import BookingError, OfferGone, PastDeadline, WrongStatus
+from booking.patients.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
+from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.protect import Protector
+from booking.staff.audit import COMMAND_LINE
+from booking.store import Database
 from tests.integration import booking_tables as tables
 from tests.integration.booking_model import (
     ARRIVED,

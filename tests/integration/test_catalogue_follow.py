@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from booking.audit import COMMAND_LINE
-from booking.catalogue import DutyTemplate, Part
+from booking.catalogue.model import DutyTemplate, Part
 from booking.clock import FixedClock
-from booking.doctors import DoctorForm, add_doctor, remove_doctor, set_template
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_sessions
+from booking.roster.doctors import DoctorForm, add_doctor, remove_doctor, set_template
+from booking.roster.duty import generate_sessions
+from booking.staff.audit import COMMAND_LINE
 from booking.store import Database
 from bot.app import Bot
 from bot.conversations import Conversations

@@ -20,12 +20,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from booking.book import book
+from booking.appointments.book import book
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_sessions, import_catalogue
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from tests.fakes.bot_api import TOKEN, FakeBotApi, running_bot_api
 from tests.fakes.sms_gateway import (

@@ -11,16 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import FixedClock
-from booking.complaint_handling import (
-    accept,
-    auto_escalate,
-    escalate,
-    forward,
-    overdue,
-    reply,
-    resolve,
-)
-from booking.complaints import (
+from booking.complaints.filing import (
     AlreadyAccepted,
     AnswerTo,
     AtTopLevel,
@@ -33,6 +24,15 @@ from booking.complaints import (
     answer_to,
     complaint_status,
     file_complaint,
+)
+from booking.complaints.handling import (
+    accept,
+    auto_escalate,
+    escalate,
+    forward,
+    overdue,
+    reply,
+    resolve,
 )
 from booking.errors import InvalidInput, NotFound
 from booking.protect import Protector

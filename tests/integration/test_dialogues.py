@@ -49,17 +49,17 @@ from typing import Any
 import pytest
 import yaml
 
-from booking.accounts import is_quiet
-from booking.appointments import AppointmentStatus
-from booking.book import book
+from booking.appointments.book import book
+from booking.appointments.listing import my_bookings
+from booking.appointments.model import AppointmentStatus
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import SlotFull
-from booking.listing import my_bookings
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.accounts import is_quiet
+from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.patients.registration import patients_of_account, register_patient
 from booking.protect import Protector
-from booking.registration import patients_of_account, register_patient
-from booking.roster import generate_sessions
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine

@@ -31,14 +31,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.book import book
-from booking.catalogue import Part
-from booking.changes import stop_session, transfer
+from booking.appointments.book import book
+from booking.appointments.changes import stop_session, transfer
+from booking.appointments.notices import NewNotice, NoticeKind
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
-from booking.notices import NewNotice, NoticeKind
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.search import search_sessions
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
 from bot.notices import NoticeDispatcher

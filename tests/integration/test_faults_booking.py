@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from booking.appointments import AppointmentStatus
-from booking.changes import cancel
+from booking.appointments.changes import cancel
+from booking.appointments.listing import my_bookings
+from booking.appointments.model import AppointmentStatus
 from booking.clock import FixedClock
-from booking.listing import my_bookings
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
 from booking.store import Database
 from bot.conversations import Conversation, Conversations
 from bot.dialogue.engine import DialogueEngine

@@ -28,7 +28,7 @@ import httpx
 
 from booking.clock import FixedClock
 from booking.protect import Protector
-from booking.roster import generate_sessions, import_catalogue
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.texts import Texts
 from tests.private_postgres import PrivatePostgres, free_port, private_postgres

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from booking.clock import FixedClock
-from booking.his import revoke_client
+from booking.his.clients import revoke_client
 from booking.protect import Protector
 from booking.store import Database
 from bot.fhir_api import bad_token_gate, fhir_router

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from booking.attendance import mark_noshows
-from booking.audit import COMMAND_LINE
+from booking.appointments.attendance import mark_noshows
+from booking.appointments.listing import find_bookings
+from booking.appointments.patient_records import remove_patient
 from booking.clock import FixedClock
-from booking.listing import find_bookings
-from booking.patient_records import remove_patient
-from booking.patients import BlacklistEntry, BlacklistSource
+from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.protect import Protector
+from booking.staff.audit import COMMAND_LINE
 from booking.store import Database
 from booking.store.staff_repo import SqlAudit
 from tests.fhir_client import (

@@ -27,17 +27,17 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from booking.audit import COMMAND_LINE
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.appointments.listing import find_bookings
+from booking.catalogue.model import Part
 from booking.clock import FixedClock
-from booking.doctors import remove_doctor
-from booking.his import add_client
-from booking.listing import find_bookings
+from booking.his.clients import add_client
+from booking.patients.registration import register_patient
 from booking.ports import SessionFilter
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_sessions, import_catalogue
+from booking.roster.doctors import remove_doctor
+from booking.roster.duty import generate_sessions, import_catalogue
+from booking.staff.audit import COMMAND_LINE
 from booking.store import Database
 from booking.store.migrations import create_schema
 from bot import fhir_sync

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking.accounts import is_quiet, set_quiet
+from booking.appointments.listing import my_bookings
 from booking.clock import FixedClock
 from booking.errors import (
     AccountFull,
@@ -17,11 +17,11 @@ from booking.errors import (
     TooManyCodes,
     WrongCode,
 )
-from booking.linking import ask_to_link, confirm_link
-from booking.listing import my_bookings
+from booking.patients.accounts import is_quiet, set_quiet
+from booking.patients.linking import ask_to_link, confirm_link
+from booking.patients.registration import patients_of_account, register_patient
+from booking.patients.sms_codes import GAP, PER_PHONE_HOUR, TRIES
 from booking.protect import Protector
-from booking.registration import patients_of_account, register_patient
-from booking.sms_codes import GAP, PER_PHONE_HOUR, TRIES
 from booking.store import Database
 from tests.support import id_number
 

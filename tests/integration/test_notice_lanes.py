@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from booking.appointments.notices import NewNotice, NoticeKind
 from booking.clock import FixedClock
-from booking.notices import NewNotice, NoticeKind
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations

@@ -14,18 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.accounts import set_quiet
-from booking.attendance import mark_noshows
-from booking.book import book
-from booking.catalogue import Part
-from booking.changes import cancel, stop_session, transfer, transfer_stopped
+from booking.appointments.attendance import mark_noshows
+from booking.appointments.book import book
+from booking.appointments.changes import cancel, stop_session, transfer, transfer_stopped
+from booking.appointments.listing import my_bookings
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import WrongStatus
-from booking.listing import my_bookings
+from booking.patients.accounts import set_quiet
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_sessions, import_catalogue
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
 from bot.notices import HOLD, NoticeDispatcher

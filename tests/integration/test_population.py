@@ -19,7 +19,7 @@ import pytest
 
 from booking.clock import FixedClock
 from booking.protect import Protector
-from booking.roster import generate_sessions, import_catalogue
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine

@@ -14,15 +14,15 @@ from datetime import date
 
 import pytest
 
-from booking.book import book
-from booking.catalogue import Part
+from booking.appointments.book import book
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import SlotFull
-from booking.identity import mask_id_number, parse_id_number
+from booking.patients.identity import mask_id_number, parse_id_number
 from booking.ports import NewPatient
 from booking.protect import Protector
-from booking.roster import generate_sessions, import_catalogue
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database
 from tests.support import (
     MONDAY_9AM,

@@ -19,10 +19,9 @@ from booking.errors import (
     TooManyCodes,
     WrongCode,
 )
-from booking.linking import ask_to_link, confirm_link
-from booking.patients import Patient
-from booking.protect import Protector
-from booking.registration import (
+from booking.patients.linking import ask_to_link, confirm_link
+from booking.patients.model import Patient
+from booking.patients.registration import (
     patient_by_id_number,
     patients_of_account,
     register_from_chat,
@@ -30,7 +29,8 @@ from booking.registration import (
     register_with_code,
     send_phone_code,
 )
-from booking.sms_codes import GAP, KEPT, PER_ACCOUNT_HOUR, PER_PHONE_HOUR, TRIES
+from booking.patients.sms_codes import GAP, KEPT, PER_ACCOUNT_HOUR, PER_PHONE_HOUR, TRIES
+from booking.protect import Protector
 from booking.store import Database
 from tests.generated import Person, people
 

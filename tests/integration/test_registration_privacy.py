@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from booking.clock import FixedClock
-from booking.identity import mask_phone, parse_id_number
+from booking.patients.identity import mask_phone, parse_id_number
+from booking.patients.registration import patients_of_account, register_patient
 from booking.protect import Protector
-from booking.registration import patients_of_account, register_patient
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine

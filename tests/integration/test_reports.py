@@ -22,20 +22,20 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from booking.attendance import mark_arrived, mark_noshow
-from booking.audit import Actor
-from booking.book import book
-from booking.catalogue import Part
-from booking.changes import cancel, stop_session
+from booking.appointments.attendance import mark_arrived, mark_noshow
+from booking.appointments.book import book
+from booking.appointments.changes import cancel, stop_session
+from booking.appointments.desk import close_expired
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
-from booking.desk import close_expired
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.report_tables import Kind, table
-from booking.reporting import read_report
-from booking.reports import Basis, Counts, Group, Grouping, Period, Tally, Yuan
-from booking.search import search_sessions
-from booking.staff import Role
+from booking.reports.reading import read_report
+from booking.reports.statistics import Basis, Counts, Group, Grouping, Period, Tally, Yuan
+from booking.reports.tables import Kind, table
+from booking.staff.audit import Actor
+from booking.staff.model import Role
 from booking.store import Database
 from tests.office import audit_rows, csrf_of, office, signed_in_as, staff
 from tests.support import MONDAY_9AM, id_number
@@ -524,10 +524,10 @@ async def test_the_page_shows_this_month_by_default_with_a_hospital_choice(
 async def test_bookings_closed_unattended_are_neither_cancellations_nor_refunds(
     week: list[Made], demo: Database, clock: FixedClock
 ) -> None:
-    """The desk's bulk close (booking.desk.close_expired) stores them as cancelled with no
-    refund: the hospital kept the place and the fee. Counted as cancellations they raised the
-    cancellation rate, their fees went missing from the takings, and the refunds list (cut at
-    200 on the page) filled with bookings nobody returned."""
+    """The desk's bulk close (booking.appointments.desk.close_expired) stores them as cancelled
+    with no refund: the hospital kept the place and the fee. Counted as cancellations they
+    raised the cancellation rate, their fees went missing from the takings, and the refunds
+    list (cut at 200 on the page) filled with bookings nobody returned."""
     clock.set(datetime(2026, 11, 26, 1, 0, tzinfo=UTC))  # Thursday 09:00 in Shanghai
     desk = Actor(staff_id=None, username=None, address="test")
     assert await close_expired(demo, clock, date(2026, 11, 25), desk) == 3

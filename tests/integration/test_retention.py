@@ -13,11 +13,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from booking import audit
-from booking.audit import COMMAND_LINE, SCHEDULE, AuditFilter
 from booking.clock import FixedClock
 from booking.errors import InvalidInput
-from booking.retention import Purged, Retention, purge_old_records
+from booking.staff import audit
+from booking.staff.audit import COMMAND_LINE, SCHEDULE, AuditFilter
+from booking.staff.retention import Purged, Retention, purge_old_records
 from booking.store import Database
 from bot.app import Bot
 from bot.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import FixedClock
-from booking.complaints import (
+from booking.complaints.filing import (
     Action,
     ComplaintCategory,
     ComplaintStatus,

@@ -17,11 +17,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from booking.appointments import AppointmentStatus
+from booking.appointments.listing import my_bookings
+from booking.appointments.model import AppointmentStatus
 from booking.clock import FixedClock
-from booking.listing import my_bookings
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine

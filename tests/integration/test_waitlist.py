@@ -15,9 +15,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from booking.book import book
-from booking.catalogue import Part
-from booking.changes import cancel, stop_session, transfer_stopped
+from booking.appointments.book import book
+from booking.appointments.changes import cancel, stop_session, transfer_stopped
+from booking.appointments.waitlist import (
+    accept_offer,
+    decline_offer,
+    join_waitlist,
+    tend_waitlists,
+    waiting_of_account,
+)
+from booking.catalogue.model import Part
+from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import (
     AlreadyWaiting,
@@ -31,18 +39,10 @@ from booking.errors import (
     SlotFull,
     WaitlistClosed,
 )
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.roster import generate_sessions, import_catalogue
-from booking.search import search_sessions
+from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
-from booking.waitlist import (
-    accept_offer,
-    decline_offer,
-    join_waitlist,
-    tend_waitlists,
-    waiting_of_account,
-)
 from bot.app import Bot
 from bot.settings import Settings
 from tests.support import SECRET, demo_catalogue, id_number

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from booking.changes import cancel, stop_session
+from booking.appointments.changes import cancel, stop_session
+from booking.appointments.waitlist import tend_waitlists
 from booking.clock import FixedClock
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
 from booking.store import Database
-from booking.waitlist import tend_waitlists
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.notices import NoticeDispatcher

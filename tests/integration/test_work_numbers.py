@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from booking.appointments.listing import my_bookings
+from booking.catalogue.search import load_catalogue, search_sessions
 from booking.clock import FixedClock
-from booking.listing import my_bookings
+from booking.patients.registration import register_patient
 from booking.protect import Protector
-from booking.registration import register_patient
-from booking.search import load_catalogue, search_sessions
-from booking.staff import Role
+from booking.staff.model import Role
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine

@@ -4,9 +4,9 @@ from typing import Any
 import pytest
 import yaml
 
-from booking.catalogue import Part
-from booking.catalogue_file import catalogue_from_data
+from booking.catalogue.model import Part
 from booking.errors import InvalidInput
+from booking.files.catalogue import catalogue_from_data
 from tests.support import DEMO_FILE, ROOT, demo_catalogue
 
 SHARED_DEMO = ROOT.parent / "shared" / "demo_hospital.yaml"

@@ -11,8 +11,19 @@ import pytest
 
 from backoffice.charts import bar_chart, line_chart
 from booking.errors import InvalidInput
-from booking.reports import Basis, Counts, Group, Period, Rate, Report, Tally, Yuan, every_day, fold
-from booking.reports import parse_period as period
+from booking.reports.statistics import (
+    Basis,
+    Counts,
+    Group,
+    Period,
+    Rate,
+    Report,
+    Tally,
+    Yuan,
+    every_day,
+    fold,
+)
+from booking.reports.statistics import parse_period as period
 
 TODAY = date(2026, 11, 23)
 
@@ -116,7 +127,7 @@ def test_a_download_runs_no_formula_from_a_name() -> None:
     from openpyxl import load_workbook
 
     from backoffice.exports import to_csv, to_xlsx
-    from booking.report_tables import Kind, Table
+    from booking.reports.tables import Kind, Table
 
     evil = ('=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB")
     sheet_table = Table(Kind.WORKLOAD, "t", ("a", "b"), [(name, 1) for name in evil], None)

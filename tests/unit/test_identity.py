@@ -4,7 +4,7 @@ import pytest
 from stdnum.cn import ric
 
 from booking.errors import InvalidIdNumber, InvalidName, InvalidPhone
-from booking.identity import (
+from booking.patients.identity import (
     Sex,
     clean_name,
     mask_id_number,

@@ -5,7 +5,7 @@ amounts and landlines stay readable. Numbers written in Chinese numerals (一三
 
 import pytest
 
-from booking.identity import mask_in_text
+from booking.patients.identity import mask_in_text
 
 ID = "1101**********4514"
 MOBILE = "139****2222"

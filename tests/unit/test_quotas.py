@@ -2,9 +2,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from booking.appointments import QuotaUse, check_quotas, new_booking_no
+from booking.appointments.model import QuotaUse, check_quotas, new_booking_no
+from booking.catalogue.policy import BookingPolicy
 from booking.errors import QuotaExceeded
-from booking.policy import BookingPolicy
 
 DAY = date(2026, 11, 25)
 POLICY = BookingPolicy()

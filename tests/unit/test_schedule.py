@@ -1,8 +1,8 @@
 from datetime import UTC, date, datetime, time, timedelta
 
-from booking.catalogue import DutyTemplate, Part
-from booking.policy import BookingPolicy
-from booking.schedule import last_released_date, place_times, plan_sessions, session_span
+from booking.catalogue.model import DutyTemplate, Part
+from booking.catalogue.policy import BookingPolicy
+from booking.catalogue.schedule import last_released_date, place_times, plan_sessions, session_span
 
 TZ = "Asia/Shanghai"
 

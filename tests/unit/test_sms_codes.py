@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.errors import CodeTooSoon, TooManyCodes
-from booking.patients import PendingCode
-from booking.sms_codes import (
+from booking.patients.model import PendingCode
+from booking.patients.sms_codes import (
     GAP,
     PER_ACCOUNT_DAY,
     PER_ACCOUNT_HOUR,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.errors import InvalidInput
-from booking.staff import (
+from booking.staff.model import (
     PERMISSIONS,
     Permission,
     Role,

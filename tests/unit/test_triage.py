@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from booking.catalogue import Catalogue
+from booking.catalogue.model import Catalogue
 from bot.dialogue.context import Turn
 from bot.dialogue.engine import _intent_of
 from bot.dialogue.triage import suggest

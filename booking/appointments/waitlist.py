@@ -1,0 +1,471 @@
+"""候补 (R8): patients wait in line for a full session; a place that comes free is held for
+the first in line, who has a while (30 minutes by default) to take it before it passes on.
+
+A freed place never becomes free for everyone while someone waits: the cancellation that frees
+it holds it (FHIR slot status busy-tentative) for the first in line, in its own transaction.
+Holding a place is claiming it, so a waitlist can never overbook. A line closes at 23:00 the day
+before the visit: nobody joins after, no new offer is made, and those still waiting are told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from booking.appointments.book import (
+    BookingReceipt,
+    book_in,
+    check_bookable,
+    check_patient_may_book,
+    made_by,
+    where_held,
+)
+from booking.appointments.notices import NewNotice, NoticeKind
+from booking.catalogue.model import Hospital
+from booking.catalogue.schedule import ClinicSession, PlaceStatus, SessionStatus, local_now
+from booking.clock import Clock
+from booking.errors import (
+    AlreadyWaiting,
+    BookingError,
+    BookingNumberTaken,
+    NotFound,
+    NotFull,
+    OfferGone,
+    TryAgain,
+    WaitlistClosed,
+)
+from booking.ports import UnitOfWork, UnitOfWorkFactory
+
+BATCH = 50  # entries handled per transaction by the background rounds
+
+
+class WaitStatus(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a place is held for this patient until the offer expires
+    BOOKED = "booked"
+    LAPSED = "lapsed"  # the offer was not taken in time
+    DECLINED = "declined"  # by the patient, or the patient could no longer book it
+    LEFT = "left"  # the patient left the line
+    CLOSED = "closed"  # the line closed before a place came free, or the session was stopped
+
+
+IN_LINE = (WaitStatus.WAITING, WaitStatus.OFFERED)
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    id: int
+    session_id: int
+    patient_id: int
+    account_id: int | None
+    channel: str
+    status: WaitStatus
+    joined_at: datetime
+    closes_at: datetime
+    queue_no: int | None = None  # the place held while offered
+    offer_expires_at: datetime | None = None
+    booking_no: str | None = None
+
+
+@dataclass(frozen=True)
+class NewWaitlistEntry:
+    session_id: int
+    patient_id: int
+    account_id: int
+    channel: str
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class Waiting:
+    entry_id: int
+    position: int  # 1: next to be offered a place
+    session: ClinicSession
+    closes_at: datetime
+    offer_minutes: int
+
+
+@dataclass(frozen=True)
+class WaitingView:
+    """A patient's place in a line, as "my bookings" shows it."""
+
+    entry_id: int
+    status: WaitStatus
+    position: int
+    session_id: int
+    visit_date: date
+    patient_name: str
+    offer_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Tended:
+    offered: int = 0
+    lapsed: int = 0
+    closed: int = 0
+
+
+async def join_waitlist(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    patient_id: int,
+    session_id: int,
+    channel: str,
+    account: tuple[str, str],
+    address: str | None = None,
+) -> Waiting:
+    """Join a full session's line, under the same rules as booking it (bans, quotas, one
+    place per session); raises NotFull when a place can simply be booked."""
+    now = clock.now()
+    async with uows() as uow:
+        session = await uow.sessions.get(session_id)
+        if session is None:
+            raise NotFound("no such session", what="session")
+        hospital, department = await where_held(uow, session)
+        check_bookable(session, hospital, department, now)
+        closes_at = hospital.policy.waitlist_closing(session.visit_date, hospital.timezone)
+        if now >= closes_at:
+            raise WaitlistClosed(
+                "this session's waitlist has closed", closes_at=closes_at.isoformat()
+            )
+        acct = await uow.patients.account(account[0], account[1], now)
+        if not await uow.patients.is_linked(acct.id, patient_id):
+            raise NotFound("no such patient", what="patient")
+        await check_patient_may_book(uow, hospital, department, patient_id, session, now)
+        if await uow.sessions.free_places(session_id, now) > 0:
+            raise NotFull("this session still has places to book", session_id=session_id)
+        if address is not None:
+            await uow.patients.set_address(acct.id, address)
+        entry_id = await uow.waitlist.add(
+            NewWaitlistEntry(session_id, patient_id, acct.id, channel, closes_at), now
+        )
+        if entry_id is None:
+            raise AlreadyWaiting("this patient is already waiting for this session")
+        position = await uow.waitlist.position(entry_id)
+        await uow.logs.booking_event(
+            now, "waitlist_joined", None, {"session_id": session_id, "position": position}
+        )
+        await uow.commit()
+    return Waiting(entry_id, position, session, closes_at, hospital.policy.waitlist_offer_minutes)
+
+
+async def leave_waitlist(
+    uows: UnitOfWorkFactory, clock: Clock, entry_id: int, *, account: tuple[str, str]
+) -> None:
+    """The patient no longer waits; a place held for them passes on."""
+    await _let_go(uows, clock, entry_id, account, WaitStatus.LEFT)
+
+
+async def decline_offer(
+    uows: UnitOfWorkFactory, clock: Clock, entry_id: int, *, account: tuple[str, str]
+) -> None:
+    await _let_go(uows, clock, entry_id, account, WaitStatus.DECLINED)
+
+
+async def accept_offer(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    entry_id: int,
+    *,
+    account: tuple[str, str],
+    address: str | None = None,
+    request: str | None = None,
+) -> BookingReceipt:
+    """Book the place held for the patient, under every rule a booking obeys. When the
+    patient can no longer book it (a ban, a quota filled meanwhile), the place passes on.
+    ``request``: as for booking.appointments.book.book: the same request again gets the same
+    receipt."""
+    for _ in range(3):
+        try:
+            return await _accept(uows, clock, entry_id, account, address, request)
+        except BookingNumberTaken:
+            continue  # nothing was saved: again with a fresh number
+        except (NotFound, OfferGone, TryAgain):
+            raise  # nothing changed: the offer stands (TryAgain: ask again)
+        except BookingError:
+            # A rule of the patient's (a ban, a quota filled meanwhile): passed on.
+            await _let_go(uows, clock, entry_id, account, WaitStatus.DECLINED, quietly=True)
+            raise
+    raise TryAgain("the booking system is busy, please try again")
+
+
+async def _accept(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    entry_id: int,
+    account: tuple[str, str],
+    address: str | None,
+    request: str | None,
+) -> BookingReceipt:
+    now = clock.now()
+    async with uows() as uow:
+        # The session first (shared), then the entry, then its place: the order of a stop,
+        # so that a stop and a patient taking an offer never wait on each other in a circle.
+        unlocked = await uow.waitlist.get(entry_id)
+        if unlocked is not None:
+            await uow.sessions.get(unlocked.session_id, for_booking=True)
+        entry = await _owned(uow, entry_id, account, now)
+        if entry.status is WaitStatus.BOOKED and request is not None:
+            # Taken by this very request, whose answer was lost in a crash: its receipt.
+            made = await made_by(uow, request, entry.patient_id, entry.session_id)
+            if made is not None:
+                return made
+        expires = entry.offer_expires_at
+        if entry.status is not WaitStatus.OFFERED or expires is None or now >= expires:
+            raise OfferGone("this offer is no longer open", status=entry.status.value)
+        assert entry.queue_no is not None  # an offer always holds a place
+        # The held place is freed and booked in one transaction: nobody else can see it free.
+        if not await uow.sessions.set_place(
+            entry.session_id, entry.queue_no, PlaceStatus.BUSY_TENTATIVE, PlaceStatus.FREE
+        ):
+            raise OfferGone("this offer is no longer open", status="withdrawn")
+        receipt = await book_in(
+            uow,
+            now,
+            patient_id=entry.patient_id,
+            session_id=entry.session_id,
+            channel=entry.channel,
+            account=account,
+            queue_no=entry.queue_no,
+            address=address,
+            request=request,
+        )
+        await uow.waitlist.finish(
+            entry.id, WaitStatus.BOOKED, now, (WaitStatus.OFFERED,),
+            booking_no=receipt.appointment.booking_no,
+        )  # fmt: skip
+        await uow.logs.booking_event(
+            now, "waitlist_booked", receipt.appointment.booking_no,
+            {"session_id": entry.session_id, "queue_no": entry.queue_no},
+        )  # fmt: skip
+        await uow.commit()
+    return receipt
+
+
+async def _let_go(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    entry_id: int,
+    account: tuple[str, str],
+    status: WaitStatus,
+    *,
+    quietly: bool = False,
+) -> None:
+    now = clock.now()
+    async with uows() as uow:
+        try:
+            entry = await _owned(uow, entry_id, account, now)
+        except NotFound:
+            if quietly:
+                return
+            raise
+        if entry.status not in IN_LINE:
+            if quietly:
+                return
+            raise OfferGone("no longer waiting", status=entry.status.value)
+        await uow.waitlist.finish(entry.id, status, now, IN_LINE)
+        if entry.status is WaitStatus.OFFERED and entry.queue_no is not None:
+            session = await uow.sessions.get(entry.session_id)
+            assert session is not None
+            hospital, _ = await where_held(uow, session)
+            await pass_on_place(uow, session, hospital, entry.queue_no, now, held=True)
+        await uow.logs.booking_event(
+            now, f"waitlist_{status.value}", None, {"session_id": entry.session_id}
+        )
+        await uow.commit()
+
+
+async def pass_on_place(
+    uow: UnitOfWork,
+    session: ClinicSession,
+    hospital: Hospital,
+    queue_no: int,
+    now: datetime,
+    *,
+    held: bool,
+) -> None:
+    """A place leaves its patient (a cancellation, a move, an offer let go): held for the
+    first in line while the line is open, else free for anyone. `held`: the place is held
+    for a waitlist offer now, rather than taken by a booking."""
+    was = PlaceStatus.BUSY_TENTATIVE if held else PlaceStatus.BUSY
+    first = await _first_in_line(uow, session, now)
+    if first is None:
+        await uow.sessions.set_place(session.id, queue_no, was, PlaceStatus.FREE)
+        return
+    held = await uow.sessions.set_place(session.id, queue_no, was, PlaceStatus.BUSY_TENTATIVE)
+    if held and not await _offer(uow, first, session, hospital, queue_no, now):
+        await uow.sessions.set_place(
+            session.id, queue_no, PlaceStatus.BUSY_TENTATIVE, PlaceStatus.FREE
+        )
+
+
+async def _first_in_line(
+    uow: UnitOfWork, session: ClinicSession, now: datetime
+) -> WaitlistEntry | None:
+    if session.status is not SessionStatus.OPEN:
+        return None
+    first = await uow.waitlist.first_waiting(session.id)
+    if first is None or now >= first.closes_at:
+        return None
+    return first
+
+
+async def _offer(
+    uow: UnitOfWork,
+    entry: WaitlistEntry,
+    session: ClinicSession,
+    hospital: Hospital,
+    queue_no: int,
+    now: datetime,
+) -> bool:
+    """Offers the held place to the entry; False (nothing done) if it no longer waits."""
+    expires = now + timedelta(minutes=hospital.policy.waitlist_offer_minutes)
+    if not await uow.waitlist.offer(entry.id, queue_no, expires, now):
+        return False
+    place = await uow.sessions.place_times(session.id, queue_no)
+    assert place is not None
+    await uow.notices.add(
+        [
+            _notice(NoticeKind.WAITLIST_OFFER, entry, session, hospital, now,
+                    queue_no=queue_no, time=_hhmm(place.starts_at, hospital),
+                    expires=_hhmm(expires, hospital), not_after=expires)
+        ],
+        now,
+    )  # fmt: skip
+    await uow.logs.booking_event(
+        now, "waitlist_offered", None, {"session_id": session.id, "queue_no": queue_no}
+    )
+    return True
+
+
+async def tend_waitlists(uows: UnitOfWorkFactory, clock: Clock) -> Tended:
+    """The background's round, safe to run in several processes at once: offers not taken in
+    time pass on; free places go to whoever waits for them (a place freed while nobody
+    waited, then someone joined); lines past their closing time close."""
+    now = clock.now()
+    lapsed = offered = closed = 0
+    while True:
+        async with uows() as uow:
+            due = await uow.waitlist.lapsed_offers(now, BATCH)
+            for entry in due:
+                if not await uow.waitlist.finish(
+                    entry.id, WaitStatus.LAPSED, now, (WaitStatus.OFFERED,)
+                ):
+                    continue
+                session = await uow.sessions.get(entry.session_id)
+                assert session is not None and entry.queue_no is not None
+                hospital, _ = await where_held(uow, session)
+                await uow.notices.add(
+                    [_notice(NoticeKind.WAITLIST_LAPSED, entry, session, hospital, now)], now
+                )
+                await pass_on_place(uow, session, hospital, entry.queue_no, now, held=True)
+                lapsed += 1
+            await uow.commit()
+        if len(due) < BATCH:
+            break
+    for session_id in await _sessions_with_room(uows, now):
+        while True:
+            async with uows() as uow:
+                session = await uow.sessions.get(session_id)
+                assert session is not None
+                hospital, _ = await where_held(uow, session)
+                first = await _first_in_line(uow, session, now)
+                place = None if first is None else await uow.sessions.hold_free_place(
+                    session_id, now
+                )  # fmt: skip
+                if first is None or place is None:
+                    break
+                if not await _offer(uow, first, session, hospital, place.queue_no, now):
+                    break  # changed meanwhile: the next round sees it afresh
+                await uow.commit()
+                offered += 1
+    while True:
+        async with uows() as uow:
+            ended = await uow.waitlist.close_due(now, BATCH)
+            for entry in ended:
+                session = await uow.sessions.get(entry.session_id)
+                assert session is not None
+                hospital, _ = await where_held(uow, session)
+                await uow.notices.add(
+                    [_notice(NoticeKind.WAITLIST_CLOSED, entry, session, hospital, now)], now
+                )
+            await uow.commit()
+        closed += len(ended)
+        if len(ended) < BATCH:
+            break
+    return Tended(offered=offered, lapsed=lapsed, closed=closed)
+
+
+async def _sessions_with_room(uows: UnitOfWorkFactory, now: datetime) -> list[int]:
+    async with uows(readonly=True) as uow:
+        return await uow.waitlist.sessions_with_room(now)
+
+
+async def close_for_stop(
+    uow: UnitOfWork, session: ClinicSession, hospital: Hospital, reason: str, now: datetime
+) -> int:
+    """停诊: the line closes; each patient in it is told, with the reason."""
+    ended = await uow.waitlist.close_session(session.id, now)
+    await uow.notices.add(
+        [
+            _notice(NoticeKind.WAITLIST_CLOSED, entry, session, hospital, now, reason=reason)
+            for entry in ended
+        ],
+        now,
+    )
+    return len(ended)
+
+
+async def waiting_of_account(
+    uows: UnitOfWorkFactory, channel: str, user_hash: str
+) -> list[WaitingView]:
+    """The lines this account's patients are in (read-only: asking must not create one)."""
+    async with uows(readonly=True) as uow:
+        return await uow.waitlist.of_account(channel, user_hash)
+
+
+async def _owned(
+    uow: UnitOfWork, entry_id: int, account: tuple[str, str], now: datetime
+) -> WaitlistEntry:
+    entry = await uow.waitlist.get(entry_id, lock=True)
+    if entry is not None:
+        acct = await uow.patients.account(account[0], account[1], now)
+        if entry.account_id == acct.id or await uow.patients.is_linked(acct.id, entry.patient_id):
+            return entry
+    # Told as "not found", so that other patients' entries cannot be probed.
+    raise NotFound("no such waitlist entry", what="waitlist")
+
+
+def _hhmm(moment: datetime, hospital: Hospital) -> str:
+    return local_now(moment, hospital.timezone).strftime("%H:%M")
+
+
+def _notice(
+    kind: NoticeKind,
+    entry: WaitlistEntry,
+    session: ClinicSession,
+    hospital: Hospital,
+    now: datetime,
+    *,
+    not_after: datetime | None = None,
+    **more: object,
+) -> NewNotice:
+    assert entry.account_id is not None  # only chat patients join a line
+    return NewNotice(
+        key=f"{kind.value}:{entry.id}:{now.isoformat()}",
+        kind=kind,
+        account_id=entry.account_id,
+        due_at=now,
+        not_after=not_after,
+        payload={
+            "entry_id": entry.id,
+            "session_id": session.id,
+            "date": session.visit_date.isoformat(),
+            "part": session.part.value,
+            "department": session.department_code,
+            "doctor": session.doctor_work_no,
+            **more,
+        },
+    )
