@@ -8,7 +8,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import ZONE, Viewer, hidden, layout
-from booking.patients.blacklist import BlacklistPage, RowProblem, SyncOrigin, SyncReport, SyncStatus
+from booking.patients.model import BlacklistPage, RowProblem, SyncOrigin, SyncReport, SyncStatus
 
 PER_PAGE = 50
 ORIGINS = {

@@ -18,17 +18,16 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backoffice import blacklist_pages
 from backoffice.console import Console, Services, Staff, page, same_token
+from booking.files.blacklist import read_list
 from booking.patients.blacklist import (
     REMOVAL_SHARE,
     ListFetcher,
-    ListFile,
-    SyncOrigin,
     latest_syncs,
     listed_page,
     pull,
     sync_file,
 )
-from booking.patients.model import BlacklistSource
+from booking.patients.model import BlacklistSource, ListFile, SyncOrigin
 from booking.staff.model import Permission
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -141,6 +140,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
             s.protector,
             ListFile(data),
             origin=SyncOrigin.UPLOAD,
+            read=read_list,
             actor=staff.actor,
             removal_share=removal_share_of(s),
             removals_confirmed=confirmed_count(fields),
@@ -158,7 +158,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
         if fetch is None:
             raise HTTPException(404, "no blacklist URL is configured")
         report = await pull(
-            s.uows, s.clock, s.protector, fetch, actor=staff.actor,
+            s.uows, s.clock, s.protector, fetch, read=read_list, actor=staff.actor,
             removal_share=removal_share_of(s),
         )  # fmt: skip
         return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)

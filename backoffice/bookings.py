@@ -17,10 +17,11 @@ from booking.appointments.model import BookingView, CancelReason
 from booking.catalogue.search import load_catalogue
 from booking.clock import Clock
 from booking.errors import BookingError
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 _PHONE = re.compile(r"^(\+?86)?1\d{10}$")
@@ -249,7 +250,7 @@ class Choices:
     doctors: list[tuple[str, str]]
 
 
-async def choices(uows: UnitOfWorkFactory) -> Choices:
+async def choices(uows: UnitOfWorkFactory[HospitalWork]) -> Choices:
     catalogue = await load_catalogue(uows)
     names = {(d.hospital_code, d.code): d.name_zh for d in catalogue.departments}
     return Choices(
@@ -268,7 +269,7 @@ async def choices(uows: UnitOfWorkFactory) -> Choices:
 
 
 async def find(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HospitalWork],
     clock: Clock,
     protector: Protector,
     q: str,
@@ -310,7 +311,7 @@ async def find(
 
 
 async def change(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, action: str, actor: Actor
+    uows: UnitOfWorkFactory[HospitalWork], clock: Clock, booking_no: str, action: str, actor: Actor
 ) -> str | None:
     """Do it (audited with it); None, or the reason it was refused (audited too)."""
     try:

@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field
 
 from backoffice.console import Console, Staff
 from booking.complaints.desk import Opened, Step, act, complaints_for, is_overdue, open_complaint
-from booking.complaints.filing import (
-    MAX_TEXT,
+from booking.complaints.filing import MAX_TEXT
+from booking.complaints.model import (
     Action,
     Complaint,
     ComplaintCategory,

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from backoffice.pages import Viewer, _when, hidden, layout
 from booking.complaints.desk import Listed, Opened
-from booking.complaints.filing import TOP_LEVEL, Action, ComplaintCategory, ComplaintStatus
+from booking.complaints.model import TOP_LEVEL, Action, ComplaintCategory, ComplaintStatus
 
 STATUS_NAMES = {
     ComplaintStatus.RECEIVED: "待受理 received",

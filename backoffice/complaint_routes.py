@@ -29,15 +29,16 @@ from booking.complaints.desk import (
     sees_everything,
     take_by_phone,
 )
-from booking.complaints.filing import ComplaintCategory, ComplaintStatus, UnknownComplaint
+from booking.complaints.model import ComplaintCategory, ComplaintStatus, UnknownComplaint
 from booking.errors import BookingError
-from booking.ports import UnitOfWorkFactory
 from booking.staff.model import Permission
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 
 COMPLAINT_NO_PATH = r"^[0-9A-Za-z]{4,16}$"
 
 
-async def departments(uows: UnitOfWorkFactory) -> list[tuple[str, str]]:
+async def departments(uows: UnitOfWorkFactory[HospitalWork]) -> list[tuple[str, str]]:
     """(code, name) of every department, once each (hospitals may share codes)."""
     catalogue = await load_catalogue(uows)
     names: dict[str, str] = {}
@@ -156,7 +157,7 @@ def add_routes(web: APIRouter, console: Console) -> None:
 
 
 async def _new_page(
-    prefix: str, uows: UnitOfWorkFactory, staff: Staff, error: str | None = None
+    prefix: str, uows: UnitOfWorkFactory[HospitalWork], staff: Staff, error: str | None = None
 ) -> str:
     own = None if sees_everything(staff.account) else staff.account.department_code
     return complaint_pages.new_complaint(

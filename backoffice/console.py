@@ -17,12 +17,19 @@ from fastapi.routing import APIRoute
 from backoffice import pages
 from booking.clock import Clock
 from booking.complaints.filing import ACCEPT_WITHIN
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
 from booking.staff.login import signed_in
-from booking.staff.model import Passwords, Permission, SessionLimits, StaffAccount, StaffSession
+from booking.staff.model import (
+    Actor,
+    Passwords,
+    Permission,
+    SessionLimits,
+    StaffAccount,
+    StaffSession,
+)
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 
 SESSION_COOKIE = "guahao_staff"
 LOGIN_COOKIE = "guahao_login"  # the login form's own CSRF token: there is no session yet
@@ -34,7 +41,7 @@ class Services(Protocol):
     """What the back office needs from the application, once it has started."""
 
     @property
-    def uows(self) -> UnitOfWorkFactory: ...
+    def uows(self) -> UnitOfWorkFactory[HospitalWork]: ...
     @property
     def clock(self) -> Clock: ...
     @property

@@ -7,7 +7,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from backoffice.pages import Viewer, _json, _when, layout
-from booking.staff.logs import LogEntry, LogKind, LogPage
+from booking.staff.model import LogEntry, LogKind, LogPage
 
 TABS = {
     LogKind.BOOKINGS: "预约日志 Booking log",

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from backoffice import log_pages
 from backoffice.console import Console, Staff, page
 from booking.errors import InvalidInput
-from booking.staff.logs import MAX_PAGE, LogKind, log_filter, search_logs
-from booking.staff.model import Permission
+from booking.staff.logs import MAX_PAGE, log_filter, search_logs
+from booking.staff.model import LogKind, Permission
 
 BAD_DATE = "日期格式应为 YYYY-MM-DD。Dates are written YYYY-MM-DD."
 BAD_PERIOD = "结束日期早于开始日期。The period ends before it starts."

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 from backoffice.bookings import Choices, Filters
 from booking.appointments.model import AppointmentStatus, BookingView
-from booking.staff.audit import AuditEntry, AuditPage
-from booking.staff.model import ROLE_NAMES, Permission, StaffAccount
+from booking.staff.model import ROLE_NAMES, AuditEntry, AuditPage, Permission, StaffAccount
 
 Viewer = tuple[StaffAccount, str]  # who is signed in, and their session's CSRF token
 ZONE = ZoneInfo("Asia/Shanghai")  # the demo hospitals'; the back office shows their time

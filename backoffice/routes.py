@@ -48,9 +48,9 @@ from backoffice.console import (
 )
 from booking.complaints.filing import ACCEPT_WITHIN
 from booking.errors import LoginRefused
-from booking.staff.audit import Actor, AuditFilter, audit_page
+from booking.staff.audit import audit_page
 from booking.staff.login import log_in, log_out
-from booking.staff.model import Passwords, Permission, SessionLimits
+from booking.staff.model import Actor, AuditFilter, Passwords, Permission, SessionLimits
 
 # Each area of the console adds its own routes: add_routes(web, console).
 AREAS = (

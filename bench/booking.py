@@ -51,11 +51,12 @@ from booking.catalogue.model import (  # noqa: E402
     Hospital,
     Part,
 )
+from booking.catalogue.ports import SessionFilter  # noqa: E402
 from booking.catalogue.schedule import ClinicSession, local_now  # noqa: E402
 from booking.clock import FixedClock  # noqa: E402
 from booking.errors import BookingError  # noqa: E402
 from booking.patients.identity import mask_phone, parse_id_number, parse_mobile  # noqa: E402
-from booking.ports import NewPatient, SessionFilter  # noqa: E402
+from booking.patients.ports import NewPatient  # noqa: E402
 from booking.protect import Protector  # noqa: E402
 from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E402
 from booking.store import Database, create_schema  # noqa: E402

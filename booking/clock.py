@@ -38,3 +38,6 @@ class FixedClock:
         if when.tzinfo is None:
             raise ValueError("FixedClock needs a timezone-aware datetime")
         self.current = when
+
+
+DEFAULT_TZ = "Asia/Shanghai"

@@ -25,9 +25,11 @@ from booking.appointments.attendance import mark_noshows
 from booking.appointments.waitlist import tend_waitlists
 from booking.catalogue.search import load_catalogue
 from booking.complaints import handling
-from booking.complaints.filing import ComplaintCaps
-from booking.patients.blacklist import REMOVAL_SHARE, ListFetcher, SyncReport, SyncStatus
+from booking.complaints.model import ComplaintCaps
+from booking.files.blacklist import read_list
+from booking.patients.blacklist import REMOVAL_SHARE, ListFetcher
 from booking.patients.blacklist import pull as pull_blacklist
+from booking.patients.model import SyncReport, SyncStatus
 from booking.staff.audit import SCHEDULE
 from booking.staff.model import SessionLimits
 from booking.staff.retention import Purged, Retention, purge_old_records
@@ -322,7 +324,7 @@ class Bot:
         assert self.services is not None
         s = self.services
         report = await pull_blacklist(
-            s.uows, s.clock, s.protector, fetch, actor=SCHEDULE,
+            s.uows, s.clock, s.protector, fetch, read=read_list, actor=SCHEDULE,
             removal_share=removal_share,
         )  # fmt: skip
         if report.status is SyncStatus.APPLIED:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import httpx
 
-from booking.patients.blacklist import BrokenList, ListFetcher, ListFile
+from booking.patients.blacklist import ListFetcher
+from booking.patients.model import BrokenList, ListFile
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_BYTES = 8 * 1024 * 1024  # a list of 100,000 people is about 5 MB of CSV

@@ -20,8 +20,9 @@ from typing import Annotated
 import typer
 
 from backoffice.blacklist_pages import failure_text, problem_text
-from booking.files.blacklist import MAX_ROWS
-from booking.patients.blacklist import ListFile, SyncOrigin, SyncReport, SyncStatus, pull, sync_file
+from booking.files.blacklist import MAX_ROWS, read_list
+from booking.patients.blacklist import pull, sync_file
+from booking.patients.model import ListFile, SyncOrigin, SyncReport, SyncStatus
 from booking.staff.audit import COMMAND_LINE
 from bot.blacklist_pull import http_list
 from bot.cli_output import emit, emit_json
@@ -92,7 +93,7 @@ def import_list(
     async def work(s: Services) -> SyncReport:
         return await sync_file(
             s.uows, s.clock, s.protector, ListFile(data), origin=SyncOrigin.IMPORT,
-            actor=COMMAND_LINE, removal_share=s.blacklist_removal_share,
+            read=read_list, actor=COMMAND_LINE, removal_share=s.blacklist_removal_share,
             removals_confirmed=MAX_ROWS if confirm_removal else 0,
         )  # fmt: skip
 
@@ -116,7 +117,7 @@ def pull_list(
         if fetch is None:
             fail("no_url", "give a URL or set GUAHAO_BLACKLIST_URL")
         return await pull(
-            s.uows, s.clock, s.protector, fetch, actor=COMMAND_LINE,
+            s.uows, s.clock, s.protector, fetch, read=read_list, actor=COMMAND_LINE,
             removal_share=s.blacklist_removal_share,
         )  # fmt: skip
 

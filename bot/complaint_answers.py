@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 
 from booking.clock import Clock
 from booking.complaints import handling
-from booking.complaints.filing import Action
 from booking.complaints.handling import PatientAnswer
-from booking.ports import UnitOfWorkFactory
+from booking.complaints.model import Action
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.notices import fails_for_good
 from bot.texts import Texts
 from channels.messages import Outbound
@@ -29,7 +30,7 @@ Undelivered = Callable[[str], Awaitable[None]]  # the complaint number; staff re
 class ComplaintAnswers:
     def __init__(
         self,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         protector: Protector,
         clock: Clock,
         texts: Texts,

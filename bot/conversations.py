@@ -19,8 +19,10 @@ from typing import Any
 
 from booking.clock import Clock
 from booking.errors import TryAgain
-from booking.ports import ConversationSave, StoredConversation, UnitOfWorkFactory
+from booking.patients.ports import ConversationSave, StoredConversation
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.dialogue.state import DialogueState
 from channels.messages import Choice, Outbound
 
@@ -32,7 +34,9 @@ class Conversation:
 
 
 class Conversations:
-    def __init__(self, uows: UnitOfWorkFactory, protector: Protector, clock: Clock) -> None:
+    def __init__(
+        self, uows: UnitOfWorkFactory[HospitalWork], protector: Protector, clock: Clock
+    ) -> None:
         self._uows = uows
         self._protector = protector
         self._clock = clock
@@ -191,7 +195,7 @@ class _GroupCommit:
 
     BATCH = 200  # rows per statement, well under SQLite's limit on bound values
 
-    def __init__(self, uows: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uows: UnitOfWorkFactory[HospitalWork], clock: Clock) -> None:
         self._uows = uows
         self._clock = clock
         self._queue: list[tuple[ConversationSave, asyncio.Future[bool]]] = []

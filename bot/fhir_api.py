@@ -35,10 +35,11 @@ from booking.errors import (
 from booking.his.booking import book_from_his, booked_already, change_status_from_his
 from booking.his.clients import bad_token, client_for, his_actor
 from booking.his.reads import TooMany, appointments
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.fhir_records import (
     audited_id,
     parse_slot_id,
@@ -60,7 +61,7 @@ class FhirServices(Protocol):
     """What /fhir needs from the application, once it has started."""
 
     @property
-    def uows(self) -> UnitOfWorkFactory: ...
+    def uows(self) -> UnitOfWorkFactory[HospitalWork]: ...
     @property
     def clock(self) -> Clock: ...
     @property

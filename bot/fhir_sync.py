@@ -13,8 +13,9 @@ from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import InvalidInput
 from booking.his.sync import HisDoctor, HisPlace, SyncReport, sync_from_his
-from booking.ports import UnitOfWorkFactory
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from channels.fhir_in import (
     DoctorIn,
     FhirInvalid,
@@ -149,7 +150,7 @@ def _doctor(d: DoctorIn, s: ScheduleIn, hospital: str) -> HisDoctor:
 
 
 async def sync(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HospitalWork],
     clock: Clock,
     base: str,
     token: str | None,

@@ -16,16 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 from booking.clock import Clock
-from booking.complaints.filing import (
-    ACCEPT_WITHIN,
-    MAX_TEXT,
-    ComplaintCaps,
-    ComplaintCategory,
-    file_complaint,
-)
+from booking.complaints.filing import ACCEPT_WITHIN, MAX_TEXT, file_complaint
+from booking.complaints.model import ComplaintCaps, ComplaintCategory
 from booking.errors import BookingError, TryAgain
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.texts import LANGUAGES, Texts
 from channels.email import Mail, MailReply
 
@@ -42,7 +38,7 @@ _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 async def handle_mail(
     mail: Mail,
     *,
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HospitalWork],
     protector: Protector,
     clock: Clock,
     texts: Texts,

@@ -12,9 +12,9 @@ from booking.appointments.notices import REMINDERS, Notice, NoticeKind
 from booking.catalogue.model import Catalogue
 from booking.catalogue.schedule import local_now
 from booking.catalogue.search import SessionOffer, search_sessions
-from booking.clock import Clock
-from booking.patients.registration import DEFAULT_TZ
-from booking.ports import UnitOfWorkFactory
+from booking.clock import DEFAULT_TZ, Clock
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.texts import Texts, doctor_named
@@ -27,7 +27,7 @@ ALTERNATIVES_KEPT = 10.0  # seconds
 class NoticeWords:
     def __init__(
         self,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         clock: Clock,
         texts: Texts,
         conversations: Conversations,

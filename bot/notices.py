@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 from booking.appointments.notices import REMINDERS, Notice, NoticeKind
 from booking.clock import Clock
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.notice_words import NoticeWords
@@ -48,7 +49,7 @@ NUMBERED_CHANNELS = ("sms",)  # no buttons: a notice's choices are answered by n
 class NoticeDispatcher:
     def __init__(
         self,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         protector: Protector,
         clock: Clock,
         texts: Texts,

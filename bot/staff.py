@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 
 from booking.catalogue.schedule import local_now
 from booking.catalogue.search import load_catalogue
-from booking.clock import Clock
+from booking.clock import DEFAULT_TZ, Clock
 from booking.complaints import handling
-from booking.complaints.filing import (
-    ACCEPT_WITHIN,
+from booking.complaints.filing import ACCEPT_WITHIN, complaint_status, normal_no
+from booking.complaints.handling import StaffPost
+from booking.complaints.model import (
     DEPARTMENT,
     OFFICE,
     Action,
@@ -37,15 +38,12 @@ from booking.complaints.filing import (
     StaffMember,
     UnknownComplaint,
     UnknownDepartment,
-    complaint_status,
-    normal_no,
 )
-from booking.complaints.handling import StaffPost
 from booking.errors import BookingError, InvalidInput
 from booking.patients.identity import mask_in_text
-from booking.patients.registration import DEFAULT_TZ
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.complaint_answers import ComplaintAnswers
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -89,7 +87,7 @@ class StaffRooms:
 class StaffDesk:
     def __init__(
         self,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         protector: Protector,
         clock: Clock,
         texts: Texts,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from booking.clock import Clock, FixedClock, SystemClock
 from booking.patients.blacklist import ListFetcher
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.store import Database, upgrade
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.blacklist_pull import http_list
 from bot.settings import Settings
 
@@ -24,7 +25,7 @@ class Services:
     clock: Clock
 
     @property
-    def uows(self) -> UnitOfWorkFactory:
+    def uows(self) -> UnitOfWorkFactory[HospitalWork]:
         """The database as the use cases see it: a factory of units of work."""
         return self.db
 

@@ -20,8 +20,8 @@ from booking.clock import FixedClock
 from booking.complaints.filing import ACCEPT_WITHIN
 from booking.protect import Protector
 from booking.staff.accounts import add_staff
-from booking.staff.audit import COMMAND_LINE, AuditFilter
-from booking.staff.model import Role
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import AuditFilter, Role
 from booking.store import Database
 
 # Cheap argon2 for tests: the rules are the same, a check takes a millisecond.

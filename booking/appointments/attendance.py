@@ -8,17 +8,22 @@ from datetime import timedelta
 from booking.appointments.book import where_held
 from booking.appointments.model import Appointment, AppointmentStatus
 from booking.appointments.notices import REMINDERS, NoticeKind, change_notice
+from booking.appointments.ports import AppointmentWork
 from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import NotFound, PastDeadline, WrongStatus
 from booking.patients.model import BlacklistEntry, BlacklistSource
-from booking.ports import UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 async def confirm_coming(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, account: tuple[str, str]
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    booking_no: str,
+    *,
+    account: tuple[str, str],
 ) -> None:
     """The patient says, under a reminder, that they will come: written in the booking log
     for the desk (who has confirmed, who may not come). Only the account's own booking."""
@@ -37,7 +42,11 @@ async def confirm_coming(
 
 
 async def mark_arrived(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, by: Actor | None = None
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    booking_no: str,
+    *,
+    by: Actor | None = None,
 ) -> Appointment:
     now = clock.now()
     async with uows() as uow:
@@ -64,7 +73,11 @@ async def mark_arrived(
 
 
 async def mark_noshow(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str, *, by: Actor | None = None
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    booking_no: str,
+    *,
+    by: Actor | None = None,
 ) -> BlacklistEntry | None:
     """Mark a booking as not attended; returns the ban it triggered, if any. ``by``: the
     member of staff who marks it, audited in the same transaction."""
@@ -135,7 +148,9 @@ async def mark_noshow(
 CHECK_IN_GRACE = timedelta(hours=1)
 
 
-async def mark_noshows(uows: UnitOfWorkFactory, clock: Clock, *, batch: int = 200) -> int:
+async def mark_noshows(
+    uows: UnitOfWorkFactory[AppointmentWork], clock: Clock, *, batch: int = 200
+) -> int:
     """Every booking not checked in by the end of its session (and the grace) is a no-show,
     with the bans that follow; how many were marked. Safe to run in several processes."""
     marked = 0

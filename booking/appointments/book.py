@@ -15,8 +15,10 @@ from booking.appointments.model import (
     quota_horizon,
 )
 from booking.appointments.notices import reminders
+from booking.appointments.ports import AppointmentWork
 from booking.catalogue.model import Department, Hospital
 from booking.catalogue.policy import MAX_PERIOD_DAYS
+from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import (
     ClinicSession,
     SessionStatus,
@@ -41,7 +43,7 @@ from booking.errors import (
 )
 from booking.patients.identity import age_on
 from booking.patients.model import BlacklistEntry
-from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class BookingReceipt:
     hospital: Hospital
 
 
-async def where_held(uow: UnitOfWork, session: ClinicSession) -> tuple[Hospital, Department]:
+async def where_held(uow: AppointmentWork, session: ClinicSession) -> tuple[Hospital, Department]:
     """The hospital (with its policy) and department a session belongs to."""
     found = await uow.catalogue.hospital_and_department(
         session.hospital_code, session.department_code
@@ -124,7 +126,7 @@ def check_age(department: Department, birth_date: date | None, visit_date: date)
 
 
 async def check_patient_may_book(
-    uow: UnitOfWork,
+    uow: AppointmentWork,
     hospital: Hospital,
     department: Department,
     patient_id: int,
@@ -149,7 +151,7 @@ async def check_patient_may_book(
 
 
 async def book(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     *,
     patient_id: int,
@@ -179,7 +181,7 @@ async def book(
 
 
 async def _book(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     patient_id: int,
     session_id: int,
@@ -202,7 +204,7 @@ async def _book(
 
 
 async def book_in(
-    uow: UnitOfWork,
+    uow: AppointmentWork,
     now: datetime,
     *,
     patient_id: int,
@@ -234,7 +236,7 @@ async def book_in(
 
 
 async def made_by(
-    uow: UnitOfWork, request: str, patient_id: int, session_id: int
+    uow: AppointmentWork, request: str, patient_id: int, session_id: int
 ) -> BookingReceipt | None:
     """The receipt of the booking this request made, if it still holds its place."""
     booking_no = await uow.appointments.made_for(request)
@@ -254,7 +256,7 @@ async def made_by(
 
 
 async def _book_in(
-    uow: UnitOfWork,
+    uow: AppointmentWork,
     now: datetime,
     patient_id: int,
     session_id: int,

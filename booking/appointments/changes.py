@@ -14,7 +14,9 @@ from booking.appointments.book import (
 )
 from booking.appointments.model import Appointment, AppointmentStatus, CancelReason
 from booking.appointments.notices import REMINDERS, NoticeKind, change_notice, reminders, stop_alert
+from booking.appointments.ports import AppointmentWork
 from booking.appointments.waitlist import close_for_stop, pass_on_place
+from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import ClinicSession, local_now
 from booking.clock import Clock
 from booking.errors import (
@@ -25,13 +27,13 @@ from booking.errors import (
     SlotFull,
     WrongStatus,
 )
-from booking.ports import ClaimedPlace, UnitOfWork, UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 async def _owned_appointment(
-    uow: UnitOfWork, booking_no: str, account: tuple[str, str] | None, clock: Clock
+    uow: AppointmentWork, booking_no: str, account: tuple[str, str] | None, clock: Clock
 ) -> tuple[Appointment, ClinicSession]:
     appointment = await uow.appointments.get(booking_no)
     if appointment is None:
@@ -51,7 +53,7 @@ async def _owned_appointment(
 
 
 async def cancel(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     booking_no: str,
     *,
@@ -108,7 +110,7 @@ class TransferReceipt:
 
 
 async def transfer(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     booking_no: str,
     to_session_id: int,
@@ -180,7 +182,7 @@ async def transfer(
 
 
 async def transfer_stopped(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     booking_no: str,
     to_session_id: int,
@@ -242,7 +244,7 @@ async def transfer_stopped(
 
 
 async def stop_session(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     session_id: int,
     reason: str,

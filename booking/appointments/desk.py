@@ -11,16 +11,17 @@ from zoneinfo import ZoneInfo
 from booking.appointments.attendance import CHECK_IN_GRACE
 from booking.appointments.book import BookingReceipt, book_in
 from booking.appointments.model import AppointmentStatus, BookingView
+from booking.appointments.ports import AppointmentWork, BookingFilter
 from booking.catalogue.schedule import PlaceStatus
 from booking.catalogue.search import SessionOffer, search_sessions
 from booking.clock import Clock
 from booking.errors import BookingError, BookingNumberTaken, NotFound, TryAgain
 from booking.patients.identity import parse_id_number
 from booking.patients.registration import register_patient
-from booking.ports import BookingFilter, UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 DESK_CHANNEL = "desk"
 ZONE = ZoneInfo("Asia/Shanghai")  # the demo hospitals'; cut-off days are counted there
@@ -30,7 +31,7 @@ CLOSE_AT_ONCE = 1000  # one press closes at most this many; the page then shows 
 
 
 async def book_for_caller(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     protector: Protector,
     *,
@@ -66,7 +67,12 @@ async def book_for_caller(
 
 
 async def _book(
-    uows: UnitOfWorkFactory, clock: Clock, patient_id: int, session_id: int, by: Actor, new: bool
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    patient_id: int,
+    session_id: int,
+    by: Actor,
+    new: bool,
 ) -> BookingReceipt:
     now = clock.now()
     async with uows() as uow:
@@ -93,7 +99,7 @@ async def _book(
 
 
 async def bookable_sessions(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     *,
     hospital: str,
@@ -107,7 +113,7 @@ async def bookable_sessions(
     return [o for o in offers if o.bookable and o.department.code == department]
 
 
-async def booking_view(uows: UnitOfWorkFactory, booking_no: str) -> BookingView:
+async def booking_view(uows: UnitOfWorkFactory[AppointmentWork], booking_no: str) -> BookingView:
     async with uows(readonly=True) as uow:
         found = await uow.appointments.views(BookingFilter(booking_no=booking_no, limit=1))
     if not found:
@@ -116,7 +122,7 @@ async def booking_view(uows: UnitOfWorkFactory, booking_no: str) -> BookingView:
 
 
 async def transfer_choices(
-    uows: UnitOfWorkFactory, clock: Clock, booking_no: str
+    uows: UnitOfWorkFactory[AppointmentWork], clock: Clock, booking_no: str
 ) -> tuple[BookingView, list[SessionOffer]]:
     """The booking, and the other sessions of its department it could move to now."""
     view = await booking_view(uows, booking_no)
@@ -142,14 +148,18 @@ class Expired:
     count: int  # at most CLOSE_AT_ONCE + 1: "more than CLOSE_AT_ONCE"
 
 
-async def expired_bookings(uows: UnitOfWorkFactory, clock: Clock, through: date) -> Expired:
+async def expired_bookings(
+    uows: UnitOfWorkFactory[AppointmentWork], clock: Clock, through: date
+) -> Expired:
     cutoff = expiry_cutoff(clock.now(), through)
     async with uows(readonly=True) as uow:
         found = await uow.appointments.unattended(cutoff, CLOSE_AT_ONCE + 1)
     return Expired(cutoff, len(found))
 
 
-async def close_expired(uows: UnitOfWorkFactory, clock: Clock, through: date, by: Actor) -> int:
+async def close_expired(
+    uows: UnitOfWorkFactory[AppointmentWork], clock: Clock, through: date, by: Actor
+) -> int:
     """Close the bookings still "booked" whose session ended before the cut-off; how many.
 
     They are cancelled (reason "expired", nothing to refund: the place was held to the end),

@@ -8,13 +8,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.appointments.model import AppointmentStatus, BookingView
+from booking.appointments.ports import AppointmentWork, BookingFilter
 from booking.patients.identity import parse_id_number, parse_mobile
-from booking.ports import BookingFilter, UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 async def find_bookings(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     protector: Protector,
     *,
     id_number: str | None = None,
@@ -60,7 +61,7 @@ class HistoryPage:
 
 
 async def booking_history(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     channel: str,
     user_id: str,
     *,
@@ -85,7 +86,9 @@ async def booking_history(
     return HistoryPage(views[:per_page], more=len(views) > per_page)
 
 
-async def my_bookings(uows: UnitOfWorkFactory, channel: str, user_id: str) -> list[BookingView]:
+async def my_bookings(
+    uows: UnitOfWorkFactory[AppointmentWork], channel: str, user_id: str
+) -> list[BookingView]:
     """Every booking of the patients this chat account manages, newest visit first."""
     async with uows(readonly=True) as uow:
         account = await uow.patients.find_account(channel, user_id)

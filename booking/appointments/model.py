@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from booking.catalogue.model import Part
 from booking.catalogue.policy import MAX_PERIOD_DAYS, BookingPolicy
+from booking.catalogue.schedule import ClinicSession
 from booking.errors import QuotaExceeded
 
 
@@ -137,3 +138,62 @@ def quota_horizon(visit_date: date) -> tuple[date, date]:
 def new_booking_no(visit_date: date) -> str:
     """Digits only, easy to read out on the phone: the visit date and 8 random digits."""
     return f"{visit_date:%y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+class WaitStatus(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a place is held for this patient until the offer expires
+    BOOKED = "booked"
+    LAPSED = "lapsed"  # the offer was not taken in time
+    DECLINED = "declined"  # by the patient, or the patient could no longer book it
+    LEFT = "left"  # the patient left the line
+    CLOSED = "closed"  # the line closed before a place came free, or the session was stopped
+
+
+IN_LINE = (WaitStatus.WAITING, WaitStatus.OFFERED)
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    id: int
+    session_id: int
+    patient_id: int
+    account_id: int | None
+    channel: str
+    status: WaitStatus
+    joined_at: datetime
+    closes_at: datetime
+    queue_no: int | None = None  # the place held while offered
+    offer_expires_at: datetime | None = None
+    booking_no: str | None = None
+
+
+@dataclass(frozen=True)
+class NewWaitlistEntry:
+    session_id: int
+    patient_id: int
+    account_id: int
+    channel: str
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class Waiting:
+    entry_id: int
+    position: int  # 1: next to be offered a place
+    session: ClinicSession
+    closes_at: datetime
+    offer_minutes: int
+
+
+@dataclass(frozen=True)
+class WaitingView:
+    """A patient's place in a line, as "my bookings" shows it."""
+
+    entry_id: int
+    status: WaitStatus
+    position: int
+    session_id: int
+    visit_date: date
+    patient_name: str
+    offer_expires_at: datetime | None

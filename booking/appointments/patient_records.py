@@ -14,18 +14,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from booking.appointments.book import where_held
-from booking.appointments.model import AppointmentStatus, BookingView
-from booking.appointments.waitlist import IN_LINE, WaitStatus, pass_on_place
+from booking.appointments.model import IN_LINE, AppointmentStatus, BookingView, WaitStatus
+from booking.appointments.ports import AppointmentWork, BookingFilter
+from booking.appointments.waitlist import pass_on_place
 from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import BookingError, NotFound, WrongStatus
 from booking.patients.identity import clean_name, mask_phone, parse_id_number, parse_mobile
 from booking.patients.model import Patient
 from booking.patients.ports import Anonymised, PatientRecord
-from booking.ports import BookingFilter, UnitOfWork, UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 ZONE = "Asia/Shanghai"  # patients belong to no one hospital: the demo hospitals' zone
 REMOVED_NAME = "已删除患者"
@@ -41,7 +42,7 @@ class HasFutureBookings(BookingError):
 
 
 async def find_patients(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     protector: Protector,
     *,
     id_number: str | None = None,
@@ -59,7 +60,7 @@ async def find_patients(
 
 
 async def patient_record(
-    uows: UnitOfWorkFactory, patient_id: int
+    uows: UnitOfWorkFactory[AppointmentWork], patient_id: int
 ) -> tuple[PatientRecord, list[BookingView]]:
     async with uows(readonly=True) as uow:
         record = await uow.patient_records.record(patient_id)
@@ -69,7 +70,7 @@ async def patient_record(
     return record, views
 
 
-async def _current(uow: UnitOfWork, patient_id: int) -> PatientRecord:
+async def _current(uow: AppointmentWork, patient_id: int) -> PatientRecord:
     patient = await uow.patients.get(patient_id, lock=True)  # queue with their bookings
     record = await uow.patient_records.record(patient_id)
     if patient is None or record is None:
@@ -80,7 +81,7 @@ async def _current(uow: UnitOfWork, patient_id: int) -> PatientRecord:
 
 
 async def edit_patient(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     protector: Protector,
     patient_id: int,
@@ -119,7 +120,9 @@ def future_bookings(views: list[BookingView], now: datetime) -> list[BookingView
     return [v for v in views if v.status is AppointmentStatus.BOOKED and v.visit_date >= today]
 
 
-async def remove_patient(uows: UnitOfWorkFactory, clock: Clock, patient_id: int, by: Actor) -> int:
+async def remove_patient(
+    uows: UnitOfWorkFactory[AppointmentWork], clock: Clock, patient_id: int, by: Actor
+) -> int:
     """Anonymise the patient (see the module's docstring); the number of chat accounts that
     no longer manage them. Refused (HasFutureBookings) while bookings are still to come."""
     now = clock.now()
@@ -151,7 +154,7 @@ async def remove_patient(uows: UnitOfWorkFactory, clock: Clock, patient_id: int,
     return unlinked
 
 
-async def _leave_lines(uow: UnitOfWork, patient_id: int, now: datetime) -> int:
+async def _leave_lines(uow: AppointmentWork, patient_id: int, now: datetime) -> int:
     """The patient leaves every waitlist: nobody can take an offer for a removed patient (no
     account manages them), so a place held for them would sit idle until the offer lapsed,
     and their account would still be told of it. A place held for them passes on."""

@@ -10,8 +10,7 @@ before the visit: nobody joins after, no new offer is made, and those still wait
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 from booking.appointments.book import (
     BookingReceipt,
@@ -21,7 +20,16 @@ from booking.appointments.book import (
     made_by,
     where_held,
 )
+from booking.appointments.model import (
+    IN_LINE,
+    NewWaitlistEntry,
+    Waiting,
+    WaitingView,
+    WaitlistEntry,
+    WaitStatus,
+)
 from booking.appointments.notices import NewNotice, NoticeKind
+from booking.appointments.ports import AppointmentWork
 from booking.catalogue.model import Hospital
 from booking.catalogue.schedule import ClinicSession, PlaceStatus, SessionStatus, local_now
 from booking.clock import Clock
@@ -35,68 +43,9 @@ from booking.errors import (
     TryAgain,
     WaitlistClosed,
 )
-from booking.ports import UnitOfWork, UnitOfWorkFactory
+from booking.unit_of_work import UnitOfWorkFactory
 
 BATCH = 50  # entries handled per transaction by the background rounds
-
-
-class WaitStatus(StrEnum):
-    WAITING = "waiting"
-    OFFERED = "offered"  # a place is held for this patient until the offer expires
-    BOOKED = "booked"
-    LAPSED = "lapsed"  # the offer was not taken in time
-    DECLINED = "declined"  # by the patient, or the patient could no longer book it
-    LEFT = "left"  # the patient left the line
-    CLOSED = "closed"  # the line closed before a place came free, or the session was stopped
-
-
-IN_LINE = (WaitStatus.WAITING, WaitStatus.OFFERED)
-
-
-@dataclass(frozen=True)
-class WaitlistEntry:
-    id: int
-    session_id: int
-    patient_id: int
-    account_id: int | None
-    channel: str
-    status: WaitStatus
-    joined_at: datetime
-    closes_at: datetime
-    queue_no: int | None = None  # the place held while offered
-    offer_expires_at: datetime | None = None
-    booking_no: str | None = None
-
-
-@dataclass(frozen=True)
-class NewWaitlistEntry:
-    session_id: int
-    patient_id: int
-    account_id: int
-    channel: str
-    closes_at: datetime
-
-
-@dataclass(frozen=True)
-class Waiting:
-    entry_id: int
-    position: int  # 1: next to be offered a place
-    session: ClinicSession
-    closes_at: datetime
-    offer_minutes: int
-
-
-@dataclass(frozen=True)
-class WaitingView:
-    """A patient's place in a line, as "my bookings" shows it."""
-
-    entry_id: int
-    status: WaitStatus
-    position: int
-    session_id: int
-    visit_date: date
-    patient_name: str
-    offer_expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -107,7 +56,7 @@ class Tended:
 
 
 async def join_waitlist(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     *,
     patient_id: int,
@@ -152,20 +101,28 @@ async def join_waitlist(
 
 
 async def leave_waitlist(
-    uows: UnitOfWorkFactory, clock: Clock, entry_id: int, *, account: tuple[str, str]
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    entry_id: int,
+    *,
+    account: tuple[str, str],
 ) -> None:
     """The patient no longer waits; a place held for them passes on."""
     await _let_go(uows, clock, entry_id, account, WaitStatus.LEFT)
 
 
 async def decline_offer(
-    uows: UnitOfWorkFactory, clock: Clock, entry_id: int, *, account: tuple[str, str]
+    uows: UnitOfWorkFactory[AppointmentWork],
+    clock: Clock,
+    entry_id: int,
+    *,
+    account: tuple[str, str],
 ) -> None:
     await _let_go(uows, clock, entry_id, account, WaitStatus.DECLINED)
 
 
 async def accept_offer(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     entry_id: int,
     *,
@@ -192,7 +149,7 @@ async def accept_offer(
 
 
 async def _accept(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     entry_id: int,
     account: tuple[str, str],
@@ -245,7 +202,7 @@ async def _accept(
 
 
 async def _let_go(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[AppointmentWork],
     clock: Clock,
     entry_id: int,
     account: tuple[str, str],
@@ -278,7 +235,7 @@ async def _let_go(
 
 
 async def pass_on_place(
-    uow: UnitOfWork,
+    uow: AppointmentWork,
     session: ClinicSession,
     hospital: Hospital,
     queue_no: int,
@@ -302,7 +259,7 @@ async def pass_on_place(
 
 
 async def _first_in_line(
-    uow: UnitOfWork, session: ClinicSession, now: datetime
+    uow: AppointmentWork, session: ClinicSession, now: datetime
 ) -> WaitlistEntry | None:
     if session.status is not SessionStatus.OPEN:
         return None
@@ -313,7 +270,7 @@ async def _first_in_line(
 
 
 async def _offer(
-    uow: UnitOfWork,
+    uow: AppointmentWork,
     entry: WaitlistEntry,
     session: ClinicSession,
     hospital: Hospital,
@@ -340,7 +297,7 @@ async def _offer(
     return True
 
 
-async def tend_waitlists(uows: UnitOfWorkFactory, clock: Clock) -> Tended:
+async def tend_waitlists(uows: UnitOfWorkFactory[AppointmentWork], clock: Clock) -> Tended:
     """The background's round, safe to run in several processes at once: offers not taken in
     time pass on; free places go to whoever waits for them (a place freed while nobody
     waited, then someone joined); lines past their closing time close."""
@@ -398,13 +355,13 @@ async def tend_waitlists(uows: UnitOfWorkFactory, clock: Clock) -> Tended:
     return Tended(offered=offered, lapsed=lapsed, closed=closed)
 
 
-async def _sessions_with_room(uows: UnitOfWorkFactory, now: datetime) -> list[int]:
+async def _sessions_with_room(uows: UnitOfWorkFactory[AppointmentWork], now: datetime) -> list[int]:
     async with uows(readonly=True) as uow:
         return await uow.waitlist.sessions_with_room(now)
 
 
 async def close_for_stop(
-    uow: UnitOfWork, session: ClinicSession, hospital: Hospital, reason: str, now: datetime
+    uow: AppointmentWork, session: ClinicSession, hospital: Hospital, reason: str, now: datetime
 ) -> int:
     """停诊: the line closes; each patient in it is told, with the reason."""
     ended = await uow.waitlist.close_session(session.id, now)
@@ -419,7 +376,7 @@ async def close_for_stop(
 
 
 async def waiting_of_account(
-    uows: UnitOfWorkFactory, channel: str, user_hash: str
+    uows: UnitOfWorkFactory[AppointmentWork], channel: str, user_hash: str
 ) -> list[WaitingView]:
     """The lines this account's patients are in (read-only: asking must not create one)."""
     async with uows(readonly=True) as uow:
@@ -427,7 +384,7 @@ async def waiting_of_account(
 
 
 async def _owned(
-    uow: UnitOfWork, entry_id: int, account: tuple[str, str], now: datetime
+    uow: AppointmentWork, entry_id: int, account: tuple[str, str], now: datetime
 ) -> WaitlistEntry:
     entry = await uow.waitlist.get(entry_id, lock=True)
     if entry is not None:

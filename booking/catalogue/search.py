@@ -10,14 +10,15 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from booking.catalogue.model import Catalogue, Department, Doctor, Hospital, Part
+from booking.catalogue.ports import CatalogueWork, SessionFilter
 from booking.catalogue.schedule import ClinicSession, SessionStatus, is_released
 from booking.clock import Clock
-from booking.ports import SessionFilter, UnitOfWorkFactory
+from booking.unit_of_work import UnitOfWorkFactory
 
 SPECIALTY_MATCH = 80
 
 
-async def load_catalogue(uows: UnitOfWorkFactory) -> Catalogue:
+async def load_catalogue(uows: UnitOfWorkFactory[CatalogueWork]) -> Catalogue:
     """The whole catalogue: hospitals, departments, doctors with their weekly duties."""
     async with uows(readonly=True) as uow:
         return await uow.catalogue.load()
@@ -100,7 +101,7 @@ class SessionOffer:
 
 
 async def search_sessions(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[CatalogueWork],
     clock: Clock,
     *,
     doctor: str | None = None,

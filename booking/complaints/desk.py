@@ -18,8 +18,8 @@ from typing import Literal
 
 from booking.clock import Clock
 from booking.complaints import handling
-from booking.complaints.filing import (
-    ACCEPT_WITHIN,
+from booking.complaints.filing import ACCEPT_WITHIN, file_complaint, normal_no
+from booking.complaints.model import (
     ActionTaken,
     Complaint,
     ComplaintCategory,
@@ -27,15 +27,13 @@ from booking.complaints.filing import (
     StaffMember,
     UnknownComplaint,
     UnknownDepartment,
-    file_complaint,
-    normal_no,
 )
+from booking.complaints.ports import ComplaintWork
 from booking.errors import BookingError, InvalidInput, WrongStatus
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
-from booking.staff.model import Role, StaffAccount
+from booking.staff.model import Actor, Role, StaffAccount
+from booking.unit_of_work import UnitOfWorkFactory
 
 LIST_LIMIT = 200
 PHONE = "phone"  # the channel of a complaint taken by phone: nobody to answer online
@@ -86,7 +84,7 @@ def is_overdue(complaint: Complaint, now: datetime) -> bool:
 
 
 async def complaints_for(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     account: StaffAccount,
     status: ComplaintStatus | None = None,
@@ -106,7 +104,7 @@ async def complaints_for(
 
 
 async def open_complaint(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     account: StaffAccount,
@@ -135,7 +133,7 @@ async def open_complaint(
 
 
 async def act(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     account: StaffAccount,
@@ -188,7 +186,7 @@ async def act(
 
 
 async def take_by_phone(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     account: StaffAccount,
@@ -221,7 +219,11 @@ async def take_by_phone(
 
 
 async def _must_see(
-    uows: UnitOfWorkFactory, clock: Clock, account: StaffAccount, actor: Actor, c: Complaint
+    uows: UnitOfWorkFactory[ComplaintWork],
+    clock: Clock,
+    account: StaffAccount,
+    actor: Actor,
+    c: Complaint,
 ) -> None:
     if may_see(account, c):
         return
@@ -229,13 +231,15 @@ async def _must_see(
     raise UnknownComplaint("no complaint has this number", what="complaint")
 
 
-async def _denied(uows: UnitOfWorkFactory, clock: Clock, actor: Actor, number: str) -> None:
+async def _denied(
+    uows: UnitOfWorkFactory[ComplaintWork], clock: Clock, actor: Actor, number: str
+) -> None:
     entry = actor.did(clock.now(), audit.DENIED, number, after={"why": "department"})
     await audit.record_repeated(uows, entry)
 
 
 async def _refused(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     actor: Actor,
     number: str,

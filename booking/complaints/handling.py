@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from booking.clock import Clock
-from booking.complaints.filing import (
-    ACCEPT_WITHIN,
+from booking.complaints.filing import ACCEPT_WITHIN, normal_no, opened_answer_to, tidy
+from booking.complaints.model import (
     DEPARTMENT,
     TOP_LEVEL,
     Action,
@@ -26,14 +26,12 @@ from booking.complaints.filing import (
     StaffMember,
     UnknownComplaint,
     UnknownDepartment,
-    normal_no,
-    opened_answer_to,
-    tidy,
 )
-from booking.ports import UnitOfWork, UnitOfWorkFactory
+from booking.complaints.ports import ComplaintWork
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 # How long a post or an answer being sent is held by the process sending it; if that process
 # dies, another sends it after this.
@@ -63,7 +61,7 @@ class PatientAnswer:
     to: AnswerTo
 
 
-async def _open(uow: UnitOfWork, complaint_no: str, within: Scope | None = None) -> Complaint:
+async def _open(uow: ComplaintWork, complaint_no: str, within: Scope | None = None) -> Complaint:
     """The complaint, held for this change, if it is still open (and ``within`` the acting
     account's scope: checked on the held row, so a forward just before cannot slip past)."""
     complaint = await uow.complaints.get(normal_no(complaint_no), lock=True)
@@ -75,7 +73,7 @@ async def _open(uow: UnitOfWork, complaint_no: str, within: Scope | None = None)
 
 
 async def accept(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     complaint_no: str,
     staff: StaffMember,
@@ -108,7 +106,7 @@ async def accept(
 
 
 async def reply(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     complaint_no: str,
@@ -125,7 +123,7 @@ async def reply(
 
 
 async def resolve(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     complaint_no: str,
@@ -142,7 +140,7 @@ async def resolve(
 
 
 async def _answer(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     complaint_no: str,
@@ -169,7 +167,7 @@ async def _answer(
 
 
 async def forward(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     complaint_no: str,
     staff: StaffMember,
@@ -196,7 +194,7 @@ async def forward(
 
 
 async def escalate(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     complaint_no: str,
     staff: StaffMember,
@@ -219,14 +217,14 @@ async def escalate(
     return complaint
 
 
-async def overdue(uows: UnitOfWorkFactory, now: datetime) -> list[Complaint]:
+async def overdue(uows: UnitOfWorkFactory[ComplaintWork], now: datetime) -> list[Complaint]:
     """Complaints nobody accepted by their deadline that have a level above to go to."""
     async with uows(readonly=True) as uow:
         return await uow.complaints.overdue(now, below_level=TOP_LEVEL)
 
 
 async def auto_escalate(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     clock: Clock,
     complaint_no: str,
     *,
@@ -247,7 +245,7 @@ async def auto_escalate(
 
 
 async def escalate_overdue(
-    uows: UnitOfWorkFactory, clock: Clock, *, accept_within: timedelta
+    uows: UnitOfWorkFactory[ComplaintWork], clock: Clock, *, accept_within: timedelta
 ) -> list[Complaint]:
     """Every complaint nobody accepted in time, one level up; those escalated now."""
     escalated = []
@@ -288,7 +286,7 @@ def _routed(
 
 
 async def _record(
-    uow: UnitOfWork,
+    uow: ComplaintWork,
     complaint: Complaint,
     action: Action,
     now: datetime,
@@ -305,7 +303,12 @@ async def _record(
 
 
 async def _audit(
-    uow: UnitOfWork, by: Actor | None, now: datetime, action: str, was: Complaint, now_is: Complaint
+    uow: ComplaintWork,
+    by: Actor | None,
+    now: datetime,
+    action: str,
+    was: Complaint,
+    now_is: Complaint,
 ) -> None:
     """Statuses, levels and department codes only: never what the patient or staff wrote."""
     if by is not None:
@@ -322,7 +325,7 @@ def _state(complaint: Complaint) -> dict[str, object]:
 
 
 async def due_posts(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[ComplaintWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -345,14 +348,18 @@ async def due_posts(
     return posts
 
 
-async def mark_posted(uows: UnitOfWorkFactory, post: StaffPost) -> None:
+async def mark_posted(uows: UnitOfWorkFactory[ComplaintWork], post: StaffPost) -> None:
     async with uows() as uow:
         await uow.complaints.posted(post.complaint.complaint_no, post.claimed_until)
         await uow.commit()
 
 
 async def due_answers(
-    uows: UnitOfWorkFactory, protector: Protector, clock: Clock, *, hold: timedelta = HOLD
+    uows: UnitOfWorkFactory[ComplaintWork],
+    protector: Protector,
+    clock: Clock,
+    *,
+    hold: timedelta = HOLD,
 ) -> list[PatientAnswer]:
     """Replies and results the patients have yet to be told, held for this process; after
     telling each, call ``mark_told``."""
@@ -373,7 +380,7 @@ async def due_answers(
     return answers
 
 
-async def mark_told(uows: UnitOfWorkFactory, answer: PatientAnswer) -> None:
+async def mark_told(uows: UnitOfWorkFactory[ComplaintWork], answer: PatientAnswer) -> None:
     async with uows() as uow:
         await uow.complaints.told(answer.action_id)
         await uow.commit()

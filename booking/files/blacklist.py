@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 
 from booking.errors import InvalidIdNumber
-from booking.patients.blacklist import BrokenList, HospitalEntry, HospitalList, ListFile, RowProblem
 from booking.patients.identity import mask_id_number, parse_id_number
+from booking.patients.model import BrokenList, HospitalEntry, HospitalList, ListFile, RowProblem
 from booking.protect import Protector
 
 MAX_ROWS = 100_000  # a city hospital's list is a few thousand; more is not a list

@@ -10,17 +10,18 @@ from booking.appointments.listing import find_bookings
 from booking.appointments.model import AppointmentStatus, BookingView, CancelReason
 from booking.clock import Clock
 from booking.errors import BookingNumberTaken, InvalidInput, TryAgain
+from booking.his.ports import HisWork
 from booking.patients.registration import register_patient
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 HIS_CHANNEL = "his"
 
 
 async def book_from_his(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HisWork],
     protector: Protector,
     clock: Clock,
     by: Actor,
@@ -45,7 +46,7 @@ async def book_from_his(
 
 
 async def _book(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HisWork],
     clock: Clock,
     by: Actor,
     patient_id: int,
@@ -67,7 +68,11 @@ async def _book(
 
 
 async def booked_already(
-    uows: UnitOfWorkFactory, protector: Protector, id_number: str, session_id: int, queue_no: int
+    uows: UnitOfWorkFactory[HisWork],
+    protector: Protector,
+    id_number: str,
+    session_id: int,
+    queue_no: int,
 ) -> BookingView | None:
     """The patient's booking of this very place, if they hold it: a HIS that sends the same
     booking again (its answer lost on the way) is given the booking it made."""
@@ -78,7 +83,11 @@ async def booked_already(
 
 
 async def change_status_from_his(
-    uows: UnitOfWorkFactory, clock: Clock, by: Actor, booking_no: str, status: AppointmentStatus
+    uows: UnitOfWorkFactory[HisWork],
+    clock: Clock,
+    by: Actor,
+    booking_no: str,
+    status: AppointmentStatus,
 ) -> None:
     """The HIS tells of a change: cancelled (退号 at the hospital), arrived (checked in at the
     hospital: the no-show rule leaves the booking alone), or noshow."""

@@ -9,10 +9,11 @@ import secrets
 
 from booking.clock import Clock
 from booking.errors import BookingError, InvalidInput, NotFound
-from booking.his.ports import HisClient
-from booking.ports import UnitOfWorkFactory
+from booking.his.ports import HisClient, HisWork
 from booking.staff import audit
-from booking.staff.audit import COMMAND_LINE, Actor
+from booking.staff.audit import COMMAND_LINE
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,27}")
 
@@ -40,7 +41,9 @@ def check_client_name(name: str) -> str:
     return clean
 
 
-async def add_client(uows: UnitOfWorkFactory, clock: Clock, name: str) -> tuple[HisClient, str]:
+async def add_client(
+    uows: UnitOfWorkFactory[HisWork], clock: Clock, name: str
+) -> tuple[HisClient, str]:
     """A new client and its token, which is shown this once and never kept."""
     name = check_client_name(name)
     token = secrets.token_urlsafe(32)
@@ -54,12 +57,12 @@ async def add_client(uows: UnitOfWorkFactory, clock: Clock, name: str) -> tuple[
     return client, token
 
 
-async def list_clients(uows: UnitOfWorkFactory) -> list[HisClient]:
+async def list_clients(uows: UnitOfWorkFactory[HisWork]) -> list[HisClient]:
     async with uows(readonly=True) as uow:
         return await uow.his.clients()
 
 
-async def revoke_client(uows: UnitOfWorkFactory, clock: Clock, name: str) -> None:
+async def revoke_client(uows: UnitOfWorkFactory[HisWork], clock: Clock, name: str) -> None:
     """The client's token stops working at once; the name stays taken (the audit log)."""
     now, name = clock.now(), name.strip().lower()
     async with uows() as uow:
@@ -73,7 +76,7 @@ async def revoke_client(uows: UnitOfWorkFactory, clock: Clock, name: str) -> Non
         await uow.commit()
 
 
-async def client_for(uows: UnitOfWorkFactory, token: str | None) -> HisClient | None:
+async def client_for(uows: UnitOfWorkFactory[HisWork], token: str | None) -> HisClient | None:
     """The active client holding this bearer token (refused: see bad_token)."""
     if not token:
         return None
@@ -82,7 +85,7 @@ async def client_for(uows: UnitOfWorkFactory, token: str | None) -> HisClient | 
 
 
 async def bad_token(
-    uows: UnitOfWorkFactory, clock: Clock, token: str | None, address: str | None,
+    uows: UnitOfWorkFactory[HisWork], clock: Clock, token: str | None, address: str | None,
     *, throttled: bool = False,
 ) -> None:  # fmt: skip
     """Audits a refused token; `throttled`: the address has now refused too many."""

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from booking.catalogue.schedule import ClinicSession, PlaceStatus
+from booking.roster.ports import RosterWork
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,7 @@ class HisRepository(Protocol):
         ...
 
     async def horizons(self) -> list[Horizon]: ...
+
+
+class HisWork(RosterWork, Protocol):
+    his: HisRepository

@@ -11,9 +11,9 @@ from booking.appointments.listing import find_bookings
 from booking.appointments.model import AppointmentStatus, BookingView
 from booking.catalogue.model import Catalogue, ClinicType, Department, Doctor, Hospital
 from booking.errors import BookingError, InvalidInput
-from booking.his.ports import Horizon, PlaceFilter, PlaceView
-from booking.ports import UnitOfWorkFactory
+from booking.his.ports import HisWork, Horizon, PlaceFilter, PlaceView
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _cards(catalogue: Catalogue) -> dict[tuple[str, str], DoctorCard]:
 
 
 async def doctor_cards(
-    uows: UnitOfWorkFactory, *, work_no: str | None = None, name: str | None = None
+    uows: UnitOfWorkFactory[HisWork], *, work_no: str | None = None, name: str | None = None
 ) -> list[DoctorCard]:
     """Doctors by work number (as the hospital writes it, in any case) and name (a part of the
     Chinese or English name)."""
@@ -73,7 +73,7 @@ async def doctor_cards(
 
 
 async def schedules(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HisWork],
     *,
     doctor: tuple[str, str] | None = None,
     date_from: date | None = None,
@@ -100,7 +100,7 @@ async def schedules(
     return views
 
 
-async def slots(uows: UnitOfWorkFactory, f: PlaceFilter) -> tuple[list[SlotView], int]:
+async def slots(uows: UnitOfWorkFactory[HisWork], f: PlaceFilter) -> tuple[list[SlotView], int]:
     """One page of places, and how many match in all."""
     async with uows(readonly=True) as uow:
         places = await uow.his.places(f)
@@ -122,7 +122,7 @@ class TooMany(BookingError):
 
 
 async def appointments(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HisWork],
     protector: Protector,
     *,
     id_number: str | None = None,

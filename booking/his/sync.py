@@ -12,10 +12,11 @@ from booking.catalogue.model import Catalogue, ClinicType, Department, Doctor, H
 from booking.catalogue.schedule import PlannedSession, local_now
 from booking.clock import Clock
 from booking.errors import InvalidInput
-from booking.ports import UnitOfWork, UnitOfWorkFactory
+from booking.his.ports import HisWork
 from booking.roster.doctors import MAX_CAPACITY
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _plan(
     return plan
 
 
-async def _apply(uow: UnitOfWork, catalogue: Catalogue, plan: _Plan) -> None:
+async def _apply(uow: HisWork, catalogue: Catalogue, plan: _Plan) -> None:
     """Writes the plan, and nothing else of the catalogue: another hospital's clinic fees, the
     doctors the HIS did not change and every weekly template stay as they are."""
     if plan.clinic_types or plan.departments:
@@ -177,7 +178,7 @@ async def _apply(uow: UnitOfWork, catalogue: Catalogue, plan: _Plan) -> None:
 
 
 async def sync_from_his(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[HisWork],
     clock: Clock,
     doctors: list[HisDoctor],
     places: list[HisPlace],

@@ -18,13 +18,14 @@ from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import NotFound, StillBooked
 from booking.patients.model import Patient
-from booking.ports import UnitOfWorkFactory
+from booking.patients.ports import PatientWork
+from booking.unit_of_work import UnitOfWorkFactory
 
 ZONE = "Asia/Shanghai"  # whose "today": the hospitals' zone
 
 
 async def set_quiet(
-    uows: UnitOfWorkFactory, clock: Clock, account: tuple[str, str], quiet: bool
+    uows: UnitOfWorkFactory[PatientWork], clock: Clock, account: tuple[str, str], quiet: bool
 ) -> None:
     async with uows() as uow:
         acct = await uow.patients.account(*account, clock.now())
@@ -32,14 +33,14 @@ async def set_quiet(
         await uow.commit()
 
 
-async def is_quiet(uows: UnitOfWorkFactory, account: tuple[str, str]) -> bool:
+async def is_quiet(uows: UnitOfWorkFactory[PatientWork], account: tuple[str, str]) -> bool:
     async with uows(readonly=True) as uow:
         acct = await uow.patients.find_account(*account)
         return acct is not None and await uow.patients.is_quiet(acct.id)
 
 
 async def unlink_patient(
-    uows: UnitOfWorkFactory, clock: Clock, account: tuple[str, str], patient_id: int
+    uows: UnitOfWorkFactory[PatientWork], clock: Clock, account: tuple[str, str], patient_id: int
 ) -> Patient:
     """The patient, no longer managed by this account (see the module's docstring). Raises
     NotFound when the account does not manage them, StillBooked (with the counts) while it

@@ -12,17 +12,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from booking.clock import Clock
-from booking.errors import InvalidInput
-from booking.ports import UnitOfWork, UnitOfWorkFactory
+from booking.patients.model import (
+    BlacklistPage,
+    BrokenList,
+    Changes,
+    HospitalEntry,
+    HospitalList,
+    ListFile,
+    SyncOrigin,
+    SyncReport,
+    SyncStatus,
+)
+from booking.patients.ports import PatientWork
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 # The hospital's day decides when a ban starts; the demo hospitals are in Shanghai.
 HOSPITAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -35,122 +45,10 @@ GUARDED_FROM = 10
 REMOVAL_SHARE = 0.5
 
 
-class SyncOrigin(StrEnum):
-    UPLOAD = "upload"  # a file uploaded in the back office
-    IMPORT = "import"  # `guahao blacklist import FILE`
-    PULL = "pull"  # fetched from the hospital's server (on schedule, by a button, by the CLI)
-
-
-class SyncStatus(StrEnum):
-    APPLIED = "applied"
-    HELD = "held"  # it would lift too many bans: nothing changed until staff confirm the count
-    REJECTED = "rejected"  # bad rows: nothing changed
-    FAILED = "failed"  # no list could be read (broken file, HTTP error, HTML…): nothing changed
-
-
-class BrokenList(InvalidInput):
-    """The file or answer is not a list at all; ``problem`` says why (machine-readable)."""
-
-    reason = "broken_list"
-
-    def __init__(self, message: str, problem: str) -> None:
-        super().__init__(message, problem=problem)
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class ListFile:
-    """A copy of the hospital's list as it came: the bytes, and what they claim to be."""
-
-    data: bytes
-    content_type: str = ""  # from an HTTP answer; files are recognised by their content
-
-
 ListFetcher = Callable[[], Awaitable[ListFile]]  # raises BrokenList when the answer is no list
-
-
-@dataclass(frozen=True)
-class HospitalEntry:
-    """One person on the hospital's list: found by the keyed hash, shown masked."""
-
-    id_hash: str
-    id_masked: str
-    reason: str
-    starts_on: date
-    until: date | None
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int  # the row in the file (the header is row 1)
-    column: str  # id_number, reason, from, until
-    problem: str  # machine-readable: missing, checksum, format, number_cell, duplicate, …
-    other_row: int | None = None  # a duplicate: the row it repeats
-
-
-@dataclass(frozen=True)
-class HospitalList:
-    """A copy of the list, checked: the entries, and the rows that were wrong."""
-
-    entries: tuple[HospitalEntry, ...]
-    problems: tuple[RowProblem, ...]
-    rows: int  # data rows read (blank rows skipped)
-
-
-@dataclass(frozen=True)
-class Changes:
-    added: list[HospitalEntry] = field(default_factory=list)
-    updated: list[HospitalEntry] = field(default_factory=list)  # reason or dates changed
-    removed: list[str] = field(default_factory=list)  # id hashes
-    unchanged: int = 0
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    at: datetime
-    origin: SyncOrigin
-    status: SyncStatus
-    username: str | None  # who uploaded or pressed "pull now"; None: the CLI or the schedule
-    rows: int = 0
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    failure: str | None = None  # why no list could be read (BrokenList.problem)
-    problems: tuple[RowProblem, ...] = ()  # the first MAX_PROBLEMS_KEPT bad rows
-    id: int | None = None
-
-    def counts(self) -> dict[str, object]:
-        """What the audit log keeps: statuses and counts, no personal data."""
-        return {
-            "origin": self.origin.value,
-            "status": self.status.value,
-            "rows": self.rows,
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            **({"failure": self.failure} if self.failure else {}),
-        }
-
-
-@dataclass(frozen=True)
-class ShownEntry:
-    """An entry as the back office lists it (masked ID number only)."""
-
-    id_masked: str
-    reason: str
-    starts_on: date
-    until: date | None
-    added_at: datetime
-
-
-@dataclass(frozen=True)
-class BlacklistPage:
-    entries: list[ShownEntry]
-    total: int
+# A copy's format read into entries (blocking); raises BrokenList. The formats are in
+# booking.files.
+ListReader = Callable[[ListFile, Protector, date], HospitalList]
 
 
 def compare(current: Sequence[HospitalEntry], listed: Sequence[HospitalEntry]) -> Changes:
@@ -174,11 +72,12 @@ def _differs(old: HospitalEntry, new: HospitalEntry) -> bool:
 
 
 async def sync_file(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     clock: Clock,
     protector: Protector,
     file: ListFile,
     *,
+    read: ListReader,
     origin: SyncOrigin,
     actor: Actor,
     removal_share: float = REMOVAL_SHARE,
@@ -188,14 +87,12 @@ async def sync_file(
     or one with bad rows changes nothing. Either way the report is kept and audited.
     `removals_confirmed`: how many bans staff have agreed to lift, for a copy that would
     lift more than `removal_share` of them (otherwise it is held: a HELD report with the
-    counts it would have)."""
-    from booking.files.blacklist import read_list  # here: that module imports this one
-
+    counts it would have). `read`: the file's format (booking.files.blacklist.read_list)."""
     now = clock.now()
     today = now.astimezone(HOSPITAL_ZONE).date()
     try:
         # openpyxl and 10,000 keyed hashes take a moment: not on the event loop's time.
-        listed = await asyncio.to_thread(read_list, file, protector, today)
+        listed = await asyncio.to_thread(read, file, protector, today)
     except BrokenList as broken:
         if origin is SyncOrigin.PULL and broken.problem == "empty":
             listed = HospitalList((), (), 0)  # an empty answer: is the list really empty?
@@ -208,11 +105,12 @@ async def sync_file(
 
 
 async def pull(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     clock: Clock,
     protector: Protector,
     fetch: ListFetcher,
     *,
+    read: ListReader,
     actor: Actor,
     removal_share: float = REMOVAL_SHARE,
 ) -> SyncReport:
@@ -225,20 +123,25 @@ async def pull(
             uows, clock, broken.problem, origin=SyncOrigin.PULL, actor=actor
         )
     return await sync_file(
-        uows, clock, protector, file, origin=SyncOrigin.PULL, actor=actor,
+        uows, clock, protector, file, read=read, origin=SyncOrigin.PULL, actor=actor,
         removal_share=removal_share,
     )  # fmt: skip
 
 
 async def record_failure(
-    uows: UnitOfWorkFactory, clock: Clock, problem: str, *, origin: SyncOrigin, actor: Actor
+    uows: UnitOfWorkFactory[PatientWork],
+    clock: Clock,
+    problem: str,
+    *,
+    origin: SyncOrigin,
+    actor: Actor,
 ) -> SyncReport:
     report = SyncReport(clock.now(), origin, SyncStatus.FAILED, actor.username, failure=problem)
     return await _record(uows, report, actor)
 
 
 async def _apply(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     now: datetime,
     listed: HospitalList,
     *,
@@ -296,27 +199,29 @@ def _with(report: SyncReport, **changes: object) -> SyncReport:
     return replace(report, **changes)  # type: ignore[arg-type]
 
 
-async def _record(uows: UnitOfWorkFactory, report: SyncReport, actor: Actor) -> SyncReport:
+async def _record(
+    uows: UnitOfWorkFactory[PatientWork], report: SyncReport, actor: Actor
+) -> SyncReport:
     async with uows() as uow:
         report = await _save(uow, report, actor)
         await uow.commit()
     return report
 
 
-async def _save(uow: UnitOfWork, report: SyncReport, actor: Actor) -> SyncReport:
+async def _save(uow: PatientWork, report: SyncReport, actor: Actor) -> SyncReport:
     sync_id = await uow.blacklist.save_sync(report)
     target = f"blacklist sync {sync_id}"
     await uow.audit.add(actor.did(report.at, audit.BLACKLIST_SYNC, target, after=report.counts()))
     return replace(report, id=sync_id)
 
 
-async def latest_syncs(uows: UnitOfWorkFactory, count: int = 10) -> list[SyncReport]:
+async def latest_syncs(uows: UnitOfWorkFactory[PatientWork], count: int = 10) -> list[SyncReport]:
     async with uows(readonly=True) as uow:
         return await uow.blacklist.latest_syncs(count)
 
 
 async def listed_page(
-    uows: UnitOfWorkFactory, source: str, page: int, per_page: int = 50
+    uows: UnitOfWorkFactory[PatientWork], source: str, page: int, per_page: int = 50
 ) -> BlacklistPage:
     """One page of the hospital's entries or of the no-show bans, newest first."""
     async with uows(readonly=True) as uow:

@@ -10,13 +10,14 @@ from booking.clock import Clock
 from booking.errors import AccountFull, NotFound
 from booking.patients import sms_codes
 from booking.patients.model import Patient
+from booking.patients.ports import PatientWork
 from booking.patients.sms_codes import CodeToSend
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 async def ask_to_link(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -42,7 +43,7 @@ async def ask_to_link(
 
 
 async def confirm_link(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from booking.catalogue.schedule import local_now
-from booking.clock import Clock
+from booking.clock import DEFAULT_TZ, Clock
 from booking.errors import (
     AccountFull,
     InvalidName,
@@ -31,11 +31,11 @@ from booking.patients.identity import (
     parse_mobile,
 )
 from booking.patients.model import Patient
+from booking.patients.ports import NewPatient, PatientWork
 from booking.patients.sms_codes import CodeToSend
-from booking.ports import NewPatient, UnitOfWork, UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
 
-DEFAULT_TZ = "Asia/Shanghai"
 MAX_PATIENTS_PER_ACCOUNT = 5
 
 
@@ -51,7 +51,7 @@ class _Person:
 
 
 async def register_patient(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -84,7 +84,7 @@ async def register_patient(
 
 
 async def register_from_chat(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -114,7 +114,7 @@ async def register_from_chat(
 
 
 async def send_phone_code(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -136,7 +136,7 @@ async def send_phone_code(
 
 
 async def register_with_code(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[PatientWork],
     protector: Protector,
     clock: Clock,
     *,
@@ -180,7 +180,7 @@ def _read(protector: Protector, clock: Clock, name: str, id_number: str, phone: 
 
 
 async def _register(
-    uow: UnitOfWork,
+    uow: PatientWork,
     protector: Protector,
     clock: Clock,
     person: _Person,
@@ -255,7 +255,7 @@ async def _register(
     return patient
 
 
-async def _is_linked(uow: UnitOfWork, account: tuple[str, str], patient: Patient | None) -> bool:
+async def _is_linked(uow: PatientWork, account: tuple[str, str], patient: Patient | None) -> bool:
     found = await uow.patients.find_account(*account)
     if found is None:
         return False
@@ -266,7 +266,7 @@ async def _is_linked(uow: UnitOfWork, account: tuple[str, str], patient: Patient
 
 
 async def _room_for_one_more(
-    uow: UnitOfWork, account: tuple[str, str] | None, patient: Patient | None, limit: int
+    uow: PatientWork, account: tuple[str, str] | None, patient: Patient | None, limit: int
 ) -> None:
     """A full account is told so before a code is sent for a patient it could not hold."""
     found = await uow.patients.find_account(*account) if account is not None else None
@@ -279,7 +279,7 @@ async def _room_for_one_more(
 
 
 async def _link(
-    uow: UnitOfWork, account: tuple[str, str], patient: Patient, limit: int, clock: Clock
+    uow: PatientWork, account: tuple[str, str], patient: Patient, limit: int, clock: Clock
 ) -> None:
     acct = await uow.patients.account(account[0], account[1], clock.now())
     if await uow.patients.is_linked(acct.id, patient.id):
@@ -290,7 +290,7 @@ async def _link(
 
 
 async def patient_by_id_number(
-    uows: UnitOfWorkFactory, protector: Protector, id_number: str
+    uows: UnitOfWorkFactory[PatientWork], protector: Protector, id_number: str
 ) -> Patient:
     resident = parse_id_number(id_number)
     async with uows(readonly=True) as uow:
@@ -300,7 +300,9 @@ async def patient_by_id_number(
     return patient
 
 
-async def patients_of_account(uows: UnitOfWorkFactory, channel: str, user_id: str) -> list[Patient]:
+async def patients_of_account(
+    uows: UnitOfWorkFactory[PatientWork], channel: str, user_id: str
+) -> list[Patient]:
     async with uows(readonly=True) as uow:
         account = await uow.patients.find_account(channel, user_id)
         return [] if account is None else await uow.patients.of_account(account.id)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from booking.errors import CodeExpired, CodeTooSoon, NotFound, TooManyCodes, WrongCode
 from booking.patients.model import PendingCode
-from booking.ports import UnitOfWork
+from booking.patients.ports import PatientWork
 from booking.protect import Protector
 
 VALID_FOR = timedelta(minutes=5)
@@ -71,7 +71,7 @@ def check_limits(to_phone: list[PendingCode], of_account: list[PendingCode], now
 
 
 async def issue(
-    uow: UnitOfWork,
+    uow: PatientWork,
     protector: Protector,
     now: datetime,
     *,
@@ -101,7 +101,7 @@ async def issue(
 
 
 async def typed_back(
-    uow: UnitOfWork,
+    uow: PatientWork,
     protector: Protector,
     now: datetime,
     *,

@@ -8,18 +8,19 @@ from zoneinfo import ZoneInfo
 
 from booking.clock import Clock
 from booking.errors import InvalidInput
-from booking.ports import UnitOfWorkFactory
+from booking.reports.ports import ReportWork
 from booking.reports.statistics import Grouping, HospitalChoice, Period, Report, every_day, fold
 from booking.reports.tables import Kind, Table, table
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 PAGE_REFUNDS = 200  # the page lists this many refunds; the export, up to EXPORT_ROWS
 EXPORT_ROWS = 100_000
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
-async def hospitals(uows: UnitOfWorkFactory) -> list[HospitalChoice]:
+async def hospitals(uows: UnitOfWorkFactory[ReportWork]) -> list[HospitalChoice]:
     async with uows(readonly=True) as uow:
         return await uow.reports.hospitals()
 
@@ -36,7 +37,7 @@ def zone_of(choices: list[HospitalChoice], period: Period) -> ZoneInfo:
 
 
 async def read_report(
-    uows: UnitOfWorkFactory, period: Period, *, refunds: int = PAGE_REFUNDS
+    uows: UnitOfWorkFactory[ReportWork], period: Period, *, refunds: int = PAGE_REFUNDS
 ) -> Report:
     """Every table of the period, read in one transaction so that they add up alike."""
     async with uows(readonly=True) as uow:
@@ -61,7 +62,12 @@ async def read_report(
 
 
 async def export(
-    uows: UnitOfWorkFactory, clock: Clock, period: Period, kind: Kind, file_format: str, by: Actor
+    uows: UnitOfWorkFactory[ReportWork],
+    clock: Clock,
+    period: Period,
+    kind: Kind,
+    file_format: str,
+    by: Actor,
 ) -> Table:
     """One table of the period for a download; the export is audited (what, which period,
     how many rows: no personal data is in a report, nor in its audit entry)."""

@@ -18,11 +18,13 @@ from typing import Any
 from booking.appointments.book import where_held
 from booking.appointments.waitlist import close_for_stop
 from booking.catalogue.model import Doctor, DutyTemplate, Part
+from booking.catalogue.ports import SessionFilter
 from booking.clock import Clock
 from booking.errors import BookingError, InvalidInput, NotFound
-from booking.ports import SessionFilter, UnitOfWork, UnitOfWorkFactory
+from booking.roster.ports import RosterWork
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 WORK_NO = re.compile(r"^[0-9A-Za-z]{1,16}$")
 _SEPARATORS = re.compile(r"[,，、;；\n]+")
@@ -127,7 +129,7 @@ def _target(doctor: Doctor) -> str:
     return f"{doctor.hospital_code}/{doctor.work_no}"
 
 
-async def _check_codes(uow: UnitOfWork, doctor: Doctor) -> None:
+async def _check_codes(uow: RosterWork, doctor: Doctor) -> None:
     catalogue = await uow.catalogue.load()
     if doctor.clinic_type not in catalogue.clinic_types:
         raise NotFound("no such clinic type", what="clinic_type")
@@ -138,14 +140,16 @@ async def _check_codes(uow: UnitOfWork, doctor: Doctor) -> None:
         raise NotFound("no such department in this hospital", what="department")
 
 
-async def find_doctor(uows: UnitOfWorkFactory, hospital_code: str, work_no: str) -> Doctor | None:
+async def find_doctor(
+    uows: UnitOfWorkFactory[RosterWork], hospital_code: str, work_no: str
+) -> Doctor | None:
     """A doctor is named by hospital and work number: the schema (and an imported or synced
     catalogue) allows one number in two hospitals."""
     async with uows(readonly=True) as uow:
         return await uow.doctors.doctor(hospital_code, work_no)
 
 
-async def _the_doctor(uow: UnitOfWork, hospital_code: str, work_no: str) -> Doctor:
+async def _the_doctor(uow: RosterWork, hospital_code: str, work_no: str) -> Doctor:
     found = await uow.doctors.doctor(hospital_code, work_no, lock=True)
     if found is None:
         raise NotFound("no doctor with this work number", what="doctor")
@@ -153,7 +157,7 @@ async def _the_doctor(uow: UnitOfWork, hospital_code: str, work_no: str) -> Doct
 
 
 async def add_doctor(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     clock: Clock,
     hospital_code: str,
     work_no: str,
@@ -177,7 +181,7 @@ async def add_doctor(
 
 
 async def edit_doctor(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     clock: Clock,
     hospital_code: str,
     work_no: str,
@@ -203,7 +207,7 @@ async def edit_doctor(
 
 
 async def remove_doctor(
-    uows: UnitOfWorkFactory, clock: Clock, hospital_code: str, work_no: str, by: Actor
+    uows: UnitOfWorkFactory[RosterWork], clock: Clock, hospital_code: str, work_no: str, by: Actor
 ) -> int:
     """删除医生: the doctor becomes inactive (no new sessions, not offered to patients) and
     their sessions still to come are closed; refused (HasFutureBookings) while any of those
@@ -222,7 +226,7 @@ async def remove_doctor(
     return closed
 
 
-async def _retire(uow: UnitOfWork, doctor: Doctor, now: datetime) -> int:
+async def _retire(uow: RosterWork, doctor: Doctor, now: datetime) -> int:
     """Closes the doctor's sessions that have not started. They are stopped before their
     bookings are counted: a stop takes a session's row alone, so no booking slips in after
     the count (and if one was there, the whole change is rolled back)."""
@@ -267,7 +271,7 @@ def _template_fields(t: DutyTemplate) -> dict[str, Any]:
 
 
 async def set_template(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     clock: Clock,
     hospital_code: str,
     work_no: str,
@@ -288,7 +292,7 @@ async def set_template(
 
 
 async def remove_template(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     clock: Clock,
     hospital_code: str,
     work_no: str,

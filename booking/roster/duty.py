@@ -7,19 +7,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from booking.appointments.model import BookingView
+from booking.appointments.ports import BookingFilter
 from booking.catalogue.model import Catalogue, Doctor, Hospital
+from booking.catalogue.ports import ImportReport, SessionFilter
 from booking.catalogue.schedule import local_now, plan_sessions
 from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound
-from booking.ports import BookingFilter, ImportReport, SessionFilter, UnitOfWork, UnitOfWorkFactory
-from booking.roster.ports import SessionLine
+from booking.roster.ports import RosterWork, SessionLine
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor
+from booking.unit_of_work import UnitOfWorkFactory
 
 MAX_ROSTER_DAYS = 92  # a quarter at a time: long enough for a term, short enough to check
 
 
-async def import_catalogue(uows: UnitOfWorkFactory, catalogue: Catalogue) -> ImportReport:
+async def import_catalogue(
+    uows: UnitOfWorkFactory[RosterWork], catalogue: Catalogue
+) -> ImportReport:
     """Insert or update hospitals, departments, doctors and templates; safe to run again."""
     async with uows() as uow:
         report = await uow.catalogue.upsert(catalogue)
@@ -27,7 +31,9 @@ async def import_catalogue(uows: UnitOfWorkFactory, catalogue: Catalogue) -> Imp
     return report
 
 
-async def generate_sessions(uows: UnitOfWorkFactory, clock: Clock, extra_days: int = 0) -> int:
+async def generate_sessions(
+    uows: UnitOfWorkFactory[RosterWork], clock: Clock, extra_days: int = 0
+) -> int:
     """Create the sessions of every doctor's templates for the booking window (and
     ``extra_days`` more), from today on. Existing sessions are left as they are."""
     now = clock.now()
@@ -45,7 +51,7 @@ async def generate_sessions(uows: UnitOfWorkFactory, clock: Clock, extra_days: i
 
 
 async def _ensure(
-    uow: UnitOfWork, doctor: Doctor, hospital: Hospital, first: date, last: date, now: datetime
+    uow: RosterWork, doctor: Doctor, hospital: Hospital, first: date, last: date, now: datetime
 ) -> tuple[int, int]:
     """(sessions created, sessions planned) for one doctor from first through last.
 
@@ -70,7 +76,7 @@ class RosterReport:
 
 
 async def generate_roster(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     clock: Clock,
     date_from: date,
     date_to: date,
@@ -127,7 +133,7 @@ async def generate_roster(
 
 
 async def session_sheet(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[RosterWork],
     first: date,
     last: date | None = None,
     *,
@@ -149,7 +155,7 @@ async def session_sheet(
 
 
 async def session_bookings(
-    uows: UnitOfWorkFactory, session_id: int
+    uows: UnitOfWorkFactory[RosterWork], session_id: int
 ) -> tuple[SessionLine, list[BookingView]]:
     """One session and its bookings by queue number (cancelled ones too): the doctor's list."""
     async with uows(readonly=True) as uow:

@@ -1,19 +1,16 @@
 """The port for the back office's work on doctors and the roster (B2): a doctor's record and
 weekly templates written one at a time, and the day sheet of sessions with their counts.
-
-Kept apart from booking.ports (which names it on the unit of work) to keep that module short.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from booking.appointments.ports import AppointmentWork
 from booking.catalogue.model import Doctor, DutyTemplate, Part
+from booking.catalogue.ports import SessionFilter
 from booking.catalogue.schedule import ClinicSession
-
-if TYPE_CHECKING:  # booking.ports names this port on the unit of work
-    from booking.ports import SessionFilter
 
 
 @dataclass(frozen=True)
@@ -65,3 +62,7 @@ class DoctorRepository(Protocol):
     async def sheet(self, f: SessionFilter) -> list[SessionLine]:
         """Sessions (open and stopped unless ``f.open_only``) by start and doctor."""
         ...
+
+
+class RosterWork(AppointmentWork, Protocol):
+    doctors: DoctorRepository

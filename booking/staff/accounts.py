@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound
-from booking.ports import NewStaff, UnitOfWork, UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import Actor
 from booking.staff.model import (
+    Actor,
     Passwords,
     Role,
     StaffAccount,
@@ -18,10 +17,12 @@ from booking.staff.model import (
     check_username,
     is_locked,
 )
+from booking.staff.ports import NewStaff, StaffWork
+from booking.unit_of_work import UnitOfWorkFactory
 
 
 async def add_staff(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[StaffWork],
     clock: Clock,
     passwords: Passwords,
     *,
@@ -48,12 +49,12 @@ async def add_staff(
     return account
 
 
-async def list_staff(uows: UnitOfWorkFactory) -> list[StaffAccount]:
+async def list_staff(uows: UnitOfWorkFactory[StaffWork]) -> list[StaffAccount]:
     async with uows(readonly=True) as uow:
         return await uow.staff.everyone()
 
 
-async def _existing(uow: UnitOfWork, username: str) -> StaffAccount:
+async def _existing(uow: StaffWork, username: str) -> StaffAccount:
     account = await uow.staff.by_username(username.strip().lower(), lock=True)
     if account is None:
         raise NotFound("no staff account with this username", what="staff")
@@ -61,7 +62,7 @@ async def _existing(uow: UnitOfWork, username: str) -> StaffAccount:
 
 
 async def reset_password(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[StaffWork],
     clock: Clock,
     passwords: Passwords,
     *,
@@ -86,7 +87,7 @@ async def reset_password(
 
 
 async def disable_staff(
-    uows: UnitOfWorkFactory, clock: Clock, *, username: str, actor: Actor
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, *, username: str, actor: Actor
 ) -> StaffAccount:
     """No more signing in; the account's sessions end at once. Kept for the audit log."""
     now = clock.now()

@@ -4,72 +4,14 @@ numbers, no patient names): the log is read by more people than the bookings are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from booking.ports import UnitOfWorkFactory
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in member of staff (and the address they came from), or the
-    command line (no staff id: whoever may run it on the server)."""
-
-    staff_id: int | None
-    username: str | None
-    address: str | None
-
-    def did(
-        self,
-        now: datetime,
-        action: str,
-        target: str | None = None,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-    ) -> AuditEntry:
-        return AuditEntry(
-            at=now,
-            action=action,
-            staff_id=self.staff_id,
-            username=self.username,
-            target=target,
-            before=before,
-            after=after,
-            address=self.address,
-        )
-
+from booking.staff.model import Actor, AuditEntry, AuditFilter, AuditPage
+from booking.staff.ports import StaffWork
+from booking.unit_of_work import UnitOfWorkFactory
 
 COMMAND_LINE = Actor(staff_id=None, username=None, address="cli")
 SCHEDULE = Actor(staff_id=None, username=None, address="schedule")  # the application's rounds
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    action: str
-    staff_id: int | None
-    username: str | None
-    target: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    address: str | None
-    id: int | None = None
-    times: int = 1  # identical refusals counted in one entry (see record_repeated)
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    username: str | None = None
-    action: str | None = None
-    page: int = 1  # from 1, newest first
-    per_page: int = 50
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    entries: list[AuditEntry] = field(default_factory=list)
-    more: bool = False
 
 
 # The actions, as written in the log.
@@ -130,7 +72,7 @@ SCHEDULE_REFUSED = "schedule.refused"  # a removal or stop refused, with the rea
 BLACKLIST_SYNC = "blacklist.sync"
 
 
-async def record(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:
+async def record(uows: UnitOfWorkFactory[StaffWork], entry: AuditEntry) -> None:
     """One entry in a transaction of its own (for what changes nothing else: a denial, a
     search). A change is audited inside its own transaction instead."""
     async with uows() as uow:
@@ -144,14 +86,14 @@ async def record(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:
 REPEAT_WINDOW = timedelta(minutes=15)
 
 
-async def record_repeated(uows: UnitOfWorkFactory, entry: AuditEntry) -> None:
+async def record_repeated(uows: UnitOfWorkFactory[StaffWork], entry: AuditEntry) -> None:
     """A refusal, counted on the same refusal's entry of the last REPEAT_WINDOW if any."""
     async with uows() as uow:
         await uow.audit.add_or_count(entry, entry.at - REPEAT_WINDOW)
         await uow.commit()
 
 
-async def audit_page(uows: UnitOfWorkFactory, f: AuditFilter) -> AuditPage:
+async def audit_page(uows: UnitOfWorkFactory[StaffWork], f: AuditFilter) -> AuditPage:
     async with uows(readonly=True) as uow:
         found = await uow.audit.page(f)
     return AuditPage(entries=found[: f.per_page], more=len(found) > f.per_page)

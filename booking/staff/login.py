@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from booking.clock import Clock
 from booking.errors import LoginRefused
-from booking.ports import UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import Actor
 from booking.staff.model import (
+    Actor,
     Passwords,
     SessionLimits,
     StaffAccount,
@@ -23,6 +22,8 @@ from booking.staff.model import (
     after_wrong_password,
     is_locked,
 )
+from booking.staff.ports import StaffWork
+from booking.unit_of_work import UnitOfWorkFactory
 
 # One answer to every refusal: it tells nobody whether a username exists or is locked.
 REFUSED = (
@@ -44,7 +45,7 @@ class SignedIn:
 
 
 async def log_in(
-    uows: UnitOfWorkFactory,
+    uows: UnitOfWorkFactory[StaffWork],
     clock: Clock,
     passwords: Passwords,
     username: str,
@@ -117,7 +118,7 @@ async def log_in(
 
 
 async def signed_in(
-    uows: UnitOfWorkFactory, clock: Clock, token: str, limits: SessionLimits
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, token: str, limits: SessionLimits
 ) -> tuple[StaffAccount, StaffSession] | None:
     """The member of staff behind a session token, while the session is alive and the
     account enabled; the session counts as used now."""
@@ -135,7 +136,9 @@ async def signed_in(
     return account, session
 
 
-async def log_out(uows: UnitOfWorkFactory, clock: Clock, token: str, actor: Actor) -> None:
+async def log_out(
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, token: str, actor: Actor
+) -> None:
     async with uows() as uow:
         if await uow.staff.end_session(token_hash(token)):
             await uow.audit.add(actor.did(clock.now(), audit.LOGOUT))

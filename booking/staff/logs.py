@@ -7,61 +7,19 @@ booking number typed into the search box says whom the administrator was looking
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from booking.clock import Clock
+from booking.clock import DEFAULT_TZ, Clock
 from booking.errors import InvalidInput
-from booking.patients.registration import DEFAULT_TZ
-from booking.ports import UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import Actor
+from booking.staff.model import Actor, LogFilter, LogKind, LogPage
+from booking.staff.ports import StaffWork
+from booking.unit_of_work import UnitOfWorkFactory
 
-PER_PAGE = 50
 MAX_PAGE = 10_000
 # Dates a search may name: beyond them a day's midnight in UTC is no datetime at all (a 500).
 EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
-
-
-class LogKind(StrEnum):
-    BOOKINGS = "bookings"  # what happened to bookings (booked, cancelled, arrived…)
-    ERRORS = "errors"  # operations refused or failed (slot_full, past_deadline…)
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    kind: LogKind = LogKind.BOOKINGS
-    since: datetime | None = None  # [since, until), UTC
-    until: datetime | None = None
-    event: str | None = None  # the booking event or the operation; a prefix: "waitlist"
-    booking_no: str | None = None
-    reason: str | None = None  # an error's reason; a booking event's detail "reason"
-    page: int = 1  # from 1, newest first
-    per_page: int = PER_PAGE
-
-    def used(self) -> list[str]:
-        """The kinds of filter set, for the audit log (not what was typed)."""
-        kinds = ("since", "until", "event", "booking_no", "reason")
-        return [name for name in kinds if getattr(self, name) is not None]
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    id: int
-    at: datetime
-    what: str  # the event, or the operation
-    booking_no: str | None
-    reason: str | None
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class LogPage:
-    entries: list[LogEntry] = field(default_factory=list)
-    more: bool = False
 
 
 def day_span(
@@ -102,7 +60,9 @@ def log_filter(
     )
 
 
-async def search_logs(uows: UnitOfWorkFactory, clock: Clock, f: LogFilter, by: Actor) -> LogPage:
+async def search_logs(
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, f: LogFilter, by: Actor
+) -> LogPage:
     async with uows(readonly=True) as uow:
         found = await uow.logs.search(f)
     after = {"log": f.kind.value, "filters": f.used(), "page": f.page}

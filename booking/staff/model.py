@@ -4,10 +4,10 @@ wrong passwords and how long a signed-in session lasts. Pure rules: the clock is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from booking.errors import InvalidInput
 
@@ -168,3 +168,101 @@ def check_role(role: Role, department_code: str | None) -> str | None:
     if department_code:
         raise InvalidInput(f"{role.value} staff belong to no department", field="department")
     return None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in member of staff (and the address they came from), or the
+    command line (no staff id: whoever may run it on the server)."""
+
+    staff_id: int | None
+    username: str | None
+    address: str | None
+
+    def did(
+        self,
+        now: datetime,
+        action: str,
+        target: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        return AuditEntry(
+            at=now,
+            action=action,
+            staff_id=self.staff_id,
+            username=self.username,
+            target=target,
+            before=before,
+            after=after,
+            address=self.address,
+        )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    staff_id: int | None
+    username: str | None
+    target: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    address: str | None
+    id: int | None = None
+    times: int = 1  # identical refusals counted in one entry (see record_repeated)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    username: str | None = None
+    action: str | None = None
+    page: int = 1  # from 1, newest first
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry] = field(default_factory=list)
+    more: bool = False
+
+
+PER_PAGE = 50
+
+
+class LogKind(StrEnum):
+    BOOKINGS = "bookings"  # what happened to bookings (booked, cancelled, arrived…)
+    ERRORS = "errors"  # operations refused or failed (slot_full, past_deadline…)
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    kind: LogKind = LogKind.BOOKINGS
+    since: datetime | None = None  # [since, until), UTC
+    until: datetime | None = None
+    event: str | None = None  # the booking event or the operation; a prefix: "waitlist"
+    booking_no: str | None = None
+    reason: str | None = None  # an error's reason; a booking event's detail "reason"
+    page: int = 1  # from 1, newest first
+    per_page: int = PER_PAGE
+
+    def used(self) -> list[str]:
+        """The kinds of filter set, for the audit log (not what was typed)."""
+        kinds = ("since", "until", "event", "booking_no", "reason")
+        return [name for name in kinds if getattr(self, name) is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    id: int
+    at: datetime
+    what: str  # the event, or the operation
+    booking_no: str | None
+    reason: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    entries: list[LogEntry] = field(default_factory=list)
+    more: bool = False

@@ -15,9 +15,11 @@ from datetime import timedelta
 
 from booking.clock import Clock
 from booking.errors import InvalidInput
-from booking.ports import UnitOfWorkFactory
 from booking.staff import audit
-from booking.staff.audit import SCHEDULE, Actor
+from booking.staff.audit import SCHEDULE
+from booking.staff.model import Actor
+from booking.staff.ports import StaffWork
+from booking.unit_of_work import UnitOfWorkFactory
 
 LOG_DAYS = 365  # B8: "kept one year"
 AUDIT_DAYS = 3 * 365
@@ -53,7 +55,7 @@ class Purged:
 
 
 async def purge_old_records(
-    uows: UnitOfWorkFactory, clock: Clock, retention: Retention, by: Actor = SCHEDULE
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, retention: Retention, by: Actor = SCHEDULE
 ) -> Purged:
     """Delete log and audit rows past their retention, and record the purge (with counts and
     periods) in the audit log in the same transaction: a purge is itself kept three years."""
@@ -69,7 +71,11 @@ async def purge_old_records(
 
 
 async def record_operation_error(
-    uows: UnitOfWorkFactory, clock: Clock, operation: str, reason: str, detail: dict[str, object]
+    uows: UnitOfWorkFactory[StaffWork],
+    clock: Clock,
+    operation: str,
+    reason: str,
+    detail: dict[str, object],
 ) -> None:
     """Write a refused or failed operation to the error log, in its own transaction (the
     operation's own transaction was rolled back). ``detail`` must hold no personal data."""

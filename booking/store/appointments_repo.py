@@ -16,9 +16,10 @@ from booking.appointments.model import (
     CancelReason,
     QuotaUse,
 )
+from booking.appointments.ports import BookingFilter
 from booking.catalogue.model import Part
+from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import ClinicSession
-from booking.ports import BookingFilter, ClaimedPlace
 from booking.store.tables import (
     AccountPatientRow,
     AppointmentRow,

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.patients.blacklist import (
+from booking.patients.model import (
+    BlacklistEntry,
     BlacklistPage,
+    BlacklistSource,
     Changes,
     HospitalEntry,
     RowProblem,
@@ -19,7 +21,6 @@ from booking.patients.blacklist import (
     SyncReport,
     SyncStatus,
 )
-from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.store.tables import BlacklistRow, BlacklistSyncRow, PatientRow
 
 _SYNC_LOCK = 0x6775_6168_6130  # pg_advisory_xact_lock key of the hospital list's syncs

@@ -23,11 +23,12 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments.model import QuotaUse
+from booking.appointments.ports import BookingContext, TakenPlace
 from booking.catalogue.model import Department, Hospital, Part
+from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import ClinicSession, SessionStatus
 from booking.errors import BookingNumberTaken, SlotFull, TryAgain
 from booking.patients.model import BlacklistEntry, BlacklistSource
-from booking.ports import BookingContext, ClaimedPlace, TakenPlace
 from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
 from booking.store.tables import HospitalRow, PatientRow

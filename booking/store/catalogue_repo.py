@@ -18,7 +18,7 @@ from booking.catalogue.model import (
     Part,
 )
 from booking.catalogue.policy import BookingPolicy
-from booking.ports import ImportReport
+from booking.catalogue.ports import ImportReport
 from booking.store.tables import (
     ClinicTypeRow,
     DepartmentRow,

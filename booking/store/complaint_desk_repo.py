@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.complaints.filing import Complaint, ComplaintStatus
+from booking.complaints.model import Complaint, ComplaintStatus
 from booking.store.complaints_repo import _complaint
 from booking.store.tables import ComplaintRow
 

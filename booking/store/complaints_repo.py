@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.complaints.filing import (
+from booking.complaints.model import (
     Action,
     ActionTaken,
     Complaint,
@@ -16,7 +16,7 @@ from booking.complaints.filing import (
     ComplaintStatus,
     StaffMember,
 )
-from booking.ports import NewComplaint, SealedAnswer, SealedComplaint
+from booking.complaints.ports import NewComplaint, SealedAnswer, SealedComplaint
 from booking.store.tables import ComplaintActionRow, ComplaintRow
 
 

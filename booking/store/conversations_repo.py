@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.ports import ConversationSave, StoredConversation
+from booking.patients.ports import ConversationSave, StoredConversation
 from booking.store.tables import (
     BookingRequestRow,
     ConversationRow,

@@ -24,27 +24,25 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
-from booking.errors import TryAgain
-from booking.his.ports import HisRepository
-from booking.patients.ports import PatientRecordRepository
-from booking.ports import (
+from booking.appointments.ports import (
     AppointmentRepository,
-    AuditRepository,
-    BlacklistRepository,
     BookingRepository,
-    CatalogueRepository,
-    ComplaintDeskRepository,
-    ComplaintRepository,
-    ConversationRepository,
-    LogRepository,
     NoticeRepository,
-    PatientRepository,
-    SessionRepository,
-    StaffRepository,
     WaitlistRepository,
 )
-from booking.reports.statistics import ReportRepository
+from booking.catalogue.ports import CatalogueRepository, SessionRepository
+from booking.complaints.ports import ComplaintDeskRepository, ComplaintRepository
+from booking.errors import TryAgain
+from booking.his.ports import HisRepository
+from booking.patients.ports import (
+    BlacklistRepository,
+    ConversationRepository,
+    PatientRecordRepository,
+    PatientRepository,
+)
+from booking.reports.ports import ReportRepository
 from booking.roster.ports import DoctorRepository
+from booking.staff.ports import AuditRepository, LogRepository, StaffRepository
 from booking.store.appointments_repo import SqlAppointments
 from booking.store.blacklist_repo import SqlBlacklist
 from booking.store.booking_repo import SqlBookings

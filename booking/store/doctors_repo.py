@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments.model import ACTIVE, AppointmentStatus
 from booking.catalogue.model import Doctor, DutyTemplate, Part
+from booking.catalogue.ports import SessionFilter
 from booking.catalogue.schedule import PlaceStatus
-from booking.ports import SessionFilter
 from booking.roster.doctors import WorkNoTaken
 from booking.roster.ports import SessionLine
 from booking.store.sessions_repo import filtered, session_of, session_query

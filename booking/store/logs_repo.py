@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.staff.logs import LogEntry, LogFilter, LogKind
+from booking.staff.model import LogEntry, LogFilter, LogKind
 from booking.store.tables import AuditRow, BookingLogRow, OperationErrorRow
 
 

@@ -8,12 +8,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.appointments.model import AppointmentStatus
-from booking.appointments.waitlist import IN_LINE
+from booking.appointments.model import IN_LINE, AppointmentStatus
 from booking.patients.identity import Sex
 from booking.patients.model import Account, Patient, PendingCode, StillAhead
-from booking.patients.ports import Anonymised, PatientRecord
-from booking.ports import NewPatient
+from booking.patients.ports import Anonymised, NewPatient, PatientRecord
 from booking.store.tables import (
     AccountPatientRow,
     AccountRow,

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.catalogue.model import Part
+from booking.catalogue.ports import ClaimedPlace, SessionAvailability, SessionFilter
 from booking.catalogue.schedule import (
     ClinicSession,
     PlaceStatus,
@@ -19,7 +20,6 @@ from booking.catalogue.schedule import (
     place_times,
     session_span,
 )
-from booking.ports import ClaimedPlace, SessionAvailability, SessionFilter
 from booking.store.catalogue_repo import hospital_of
 from booking.store.tables import (
     ClinicSessionRow,

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from booking.errors import UsernameTaken
-from booking.ports import NewStaff
-from booking.staff.audit import AuditEntry, AuditFilter
-from booking.staff.model import Role, StaffAccount, StaffSession
+from booking.staff.model import AuditEntry, AuditFilter, Role, StaffAccount, StaffSession
+from booking.staff.ports import NewStaff
 from booking.store.tables import AuditRow, StaffAccountRow, StaffSessionRow
 
 

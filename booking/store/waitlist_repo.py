@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking.appointments.waitlist import (
+from booking.appointments.model import (
     IN_LINE,
     NewWaitlistEntry,
     WaitingView,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from booking.complaints.filing import ComplaintCategory, complaint_status, file_complaint
+from booking.complaints.filing import complaint_status, file_complaint
+from booking.complaints.model import ComplaintCategory
 from booking.errors import BookingError
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound

@@ -11,12 +11,12 @@ from typing import Any
 from booking.catalogue.model import Catalogue
 from booking.catalogue.schedule import local_now
 from booking.catalogue.search import load_catalogue
-from booking.clock import Clock
-from booking.complaints.filing import ComplaintCaps
+from booking.clock import DEFAULT_TZ, Clock
+from booking.complaints.model import ComplaintCaps
 from booking.errors import BookingError
-from booking.patients.registration import DEFAULT_TZ
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -47,7 +47,7 @@ class CatalogueCache:
 
     def __init__(
         self,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -71,7 +71,7 @@ TextSender = Callable[[str, str], Awaitable[None]]
 class Context:
     state: DialogueState
     texts: Texts
-    uows: UnitOfWorkFactory
+    uows: UnitOfWorkFactory[HospitalWork]
     clock: Clock
     protector: Protector
     channel: str

@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 from booking.clock import Clock
-from booking.complaints.filing import ComplaintCaps
+from booking.complaints.model import ComplaintCaps
 from booking.patients.accounts import set_quiet
-from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.conversations import Conversations
 from bot.dialogue import (
     account,
@@ -74,7 +75,7 @@ class DialogueEngine:
         nlu: Understanding,
         conversations: Conversations,
         texts: Texts,
-        uows: UnitOfWorkFactory,
+        uows: UnitOfWorkFactory[HospitalWork],
         clock: Clock,
         protector: Protector,
         triage: dict[str, object] | None = None,

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from booking.appointments.book import BookingReceipt
+from booking.appointments.model import WaitStatus
 from booking.appointments.waitlist import (
-    WaitStatus,
     accept_offer,
     decline_offer,
     join_waitlist,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.appointments.model import AppointmentStatus
+from booking.appointments.model import AppointmentStatus, WaitStatus
 from booking.appointments.notices import NoticeKind
-from booking.appointments.waitlist import WaitStatus
 from booking.catalogue.model import Catalogue, ClinicType, Department, Doctor, Hospital, Part
 from booking.catalogue.policy import BookingPolicy
 from booking.clock import FixedClock

@@ -17,10 +17,10 @@ from sqlalchemy import select, text
 from booking.appointments.listing import find_bookings
 from booking.appointments.model import BookingView
 from booking.appointments.notices import REMINDERS, NoticeKind, NoticeStatus
+from booking.catalogue.ports import SessionAvailability, SessionFilter
 from booking.catalogue.schedule import PlaceStatus, PlannedSession
 from booking.clock import FixedClock
 from booking.patients.registration import register_patient
-from booking.ports import SessionAvailability, SessionFilter
 from booking.protect import Protector
 from booking.roster.duty import import_catalogue
 from booking.store import Database

@@ -28,8 +28,7 @@ from booking.patients.identity import mask_id_number
 from booking.patients.registration import register_patient
 from booking.protect import Protector
 from booking.staff import audit
-from booking.staff.audit import Actor
-from booking.staff.model import Role
+from booking.staff.model import Actor, Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number

@@ -19,16 +19,9 @@ from fastapi import FastAPI
 
 import backoffice
 from booking.clock import FixedClock
-from booking.complaints.filing import (
-    Action,
-    AnswerTo,
-    ComplaintCategory,
-    ComplaintStatus,
-    complaint_status,
-    file_complaint,
-    history,
-)
+from booking.complaints.filing import complaint_status, file_complaint, history
 from booking.complaints.handling import due_answers
+from booking.complaints.model import Action, AnswerTo, ComplaintCategory, ComplaintStatus
 from booking.protect import Protector
 from booking.staff.model import Role
 from booking.store import Database

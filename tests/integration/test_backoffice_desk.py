@@ -32,8 +32,7 @@ from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.patients.registration import register_patient
 from booking.protect import Protector
 from booking.roster.duty import generate_roster
-from booking.staff.audit import Actor
-from booking.staff.model import Role
+from booking.staff.model import Actor, Role
 from booking.store import Database
 from tests.office import as_text, audit_rows, csrf_of, office, searched, signed_in_as, staff
 from tests.support import id_number

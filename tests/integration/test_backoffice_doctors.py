@@ -26,7 +26,6 @@ from booking.catalogue.search import load_catalogue, search_doctors, search_sess
 from booking.clock import FixedClock
 from booking.errors import InvalidInput
 from booking.patients.registration import register_patient
-from booking.ports import UnitOfWork
 from booking.protect import Protector
 from booking.roster.doctors import RETIRED, DoctorForm, add_doctor, parse_specialties, remove_doctor
 from booking.roster.duty import generate_roster, generate_sessions, import_catalogue, session_sheet
@@ -34,6 +33,7 @@ from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import Role
 from booking.store import Database
 from booking.store.catalogue_repo import SqlCatalogue
+from booking.work import HospitalWork
 from tests.office import as_text, audit_rows, office, signed_in_as, staff
 from tests.support import demo_catalogue, id_number
 
@@ -398,7 +398,7 @@ async def test_two_administrators_adding_one_work_number_at_once_in_two_hospital
     arrived: list[str] = []
     both = asyncio.Event()
 
-    async def held(uow: UnitOfWork, doctor: Doctor) -> None:
+    async def held(uow: HospitalWork, doctor: Doctor) -> None:
         await check_codes(uow, doctor)
         arrived.append(doctor.hospital_code)
         if len(arrived) == 2:

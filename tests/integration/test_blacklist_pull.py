@@ -23,7 +23,9 @@ from typer.testing import CliRunner
 
 import backoffice
 from booking.clock import FixedClock
-from booking.patients.blacklist import ListFetcher, SyncStatus, latest_syncs, pull
+from booking.files.blacklist import read_list
+from booking.patients.blacklist import ListFetcher, latest_syncs, pull
+from booking.patients.model import SyncStatus
 from booking.protect import Protector
 from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import Role
@@ -89,7 +91,7 @@ async def test_a_good_answer_is_synced_and_bad_ones_leave_the_list(
     url, answer = server
     fetch = http_list(url, token="hospital-key")
     answer.body = listing(A, B)
-    report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.added) == (SyncStatus.APPLIED, 2)
     assert answer.seen == ["Bearer hospital-key"]
 
@@ -108,12 +110,12 @@ async def test_a_good_answer_is_synced_and_bad_ones_leave_the_list(
             given.body,
             given.content_type,
         )
-        report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
+        report = await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)
         assert (report.status, report.failure) == (SyncStatus.FAILED, problem), problem
         assert await on_list(db) == 2, problem
 
     answer.status, answer.body, answer.content_type = 200, listing(B, C), "text/csv"
-    report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)
     assert (report.added, report.removed, report.unchanged) == (1, 1, 1)
     syncs = await latest_syncs(db, 20)
     assert [r.status for r in syncs[:2]] == [SyncStatus.APPLIED, SyncStatus.FAILED]
@@ -143,16 +145,16 @@ async def test_xlsx_by_content_type_and_too_large_or_unreachable_answers(
     book.save(buffer)
     answer.body = buffer.getvalue()
     answer.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    report = await pull(db, clock, protector, http_list(url), actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, http_list(url), read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.added) == (SyncStatus.APPLIED, 1)
 
     answer.body, answer.content_type = listing(B) + b"\n" * 2000, "text/csv"
     small = http_list(url, max_bytes=1000)
-    report = await pull(db, clock, protector, small, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, small, read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.failure) == (SyncStatus.FAILED, "too_large")
 
     closed = http_list("http://127.0.0.1:9/blacklist.csv")  # the discard port: refused
-    report = await pull(db, clock, protector, closed, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, closed, read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.failure) == (SyncStatus.FAILED, "unreachable")
     assert await on_list(db) == 1
 
@@ -286,12 +288,21 @@ async def test_two_syncs_at_once_name_each_person_once(
 ) -> None:
     """A scheduled pull and an upload may meet: they take turns, and the second finds the
     first's entries unchanged (no one twice, no failed transaction)."""
-    from booking.patients.blacklist import ListFile, SyncOrigin, sync_file
+    from booking.patients.blacklist import sync_file
+    from booking.patients.model import ListFile, SyncOrigin
 
     copy = ListFile(listing(A, B, C))
     reports = await asyncio.gather(
         *(
-            sync_file(db, clock, protector, copy, origin=SyncOrigin.IMPORT, actor=COMMAND_LINE)
+            sync_file(
+                db,
+                clock,
+                protector,
+                copy,
+                origin=SyncOrigin.IMPORT,
+                read=read_list,
+                actor=COMMAND_LINE,
+            )
             for _ in range(3)
         )
     )
@@ -304,23 +315,24 @@ async def test_a_pull_that_would_lift_most_of_the_list_changes_nothing(
 ) -> None:
     """A server that answers part of its list (a half-written export) must not lift the bans
     of everyone missing from it; staff may still apply such a list by uploading it."""
-    from booking.patients.blacklist import ListFile, SyncOrigin, sync_file
+    from booking.patients.blacklist import sync_file
+    from booking.patients.model import ListFile, SyncOrigin
 
     many = [id_number(n, born=BORN) for n in range(30, 50)]
     url, answer = server
     fetch = http_list(url)
     answer.body = listing(*many)
-    assert (await pull(db, clock, protector, fetch, actor=COMMAND_LINE)).added == 20
+    assert (await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)).added == 20
     answer.body = listing(*many[:9])  # 11 of 20 gone
-    report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.failure, report.removed) == (SyncStatus.FAILED, "shrank", 0)
     assert await on_list(db) == 20
     answer.body = listing(*many[:10])  # half gone: a list may change that much
-    report = await pull(db, clock, protector, fetch, actor=COMMAND_LINE)
+    report = await pull(db, clock, protector, fetch, read=read_list, actor=COMMAND_LINE)
     assert (report.status, report.removed) == (SyncStatus.APPLIED, 10)
     uploaded = ListFile(listing(*many[:2]))
     report = await sync_file(  # staff are asked first
-        db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, actor=COMMAND_LINE
+        db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, read=read_list, actor=COMMAND_LINE
     )
     assert (report.status, report.failure, report.removed) == (
         SyncStatus.HELD,
@@ -329,7 +341,8 @@ async def test_a_pull_that_would_lift_most_of_the_list_changes_nothing(
     )
     assert await on_list(db) == 10
     report = await sync_file(
-        db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, actor=COMMAND_LINE,
+        db, clock, protector, uploaded, origin=SyncOrigin.UPLOAD, read=read_list,
+        actor=COMMAND_LINE,
         removals_confirmed=8,
     )  # fmt: skip
     assert (report.status, report.removed) == (SyncStatus.APPLIED, 8)

@@ -67,9 +67,9 @@ from hypothesis.stateful import (
 from booking.appointments.attendance import mark_arrived, mark_noshow
 from booking.appointments.book import book
 from booking.appointments.changes import cancel, stop_session, transfer, transfer_stopped
+from booking.appointments.model import WaitStatus
 from booking.appointments.notices import NoticeStatus
 from booking.appointments.waitlist import (
-    WaitStatus,
     accept_offer,
     decline_offer,
     join_waitlist,
@@ -79,8 +79,9 @@ from booking.appointments.waitlist import (
 from booking.catalogue.schedule import PlaceStatus, SessionStatus
 from booking.clock import FixedClock
 from booking.errors import BookingError, OfferGone, PastDeadline, WrongStatus
-from booking.patients.blacklist import ListFile, SyncOrigin, SyncStatus, sync_file
-from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.files.blacklist import read_list
+from booking.patients.blacklist import sync_file
+from booking.patients.model import BlacklistEntry, BlacklistSource, ListFile, SyncOrigin, SyncStatus
 from booking.protect import Protector
 from booking.staff.audit import COMMAND_LINE
 from booking.store import Database
@@ -709,7 +710,15 @@ class BookingMachine(RuleBasedStateMachine):
         ]
         file = ListFile("\n".join(lines).encode())
         report = self.run(
-            sync_file(self.db, self.clock, self.protector, file, origin=UPLOAD, actor=COMMAND_LINE)
+            sync_file(
+                self.db,
+                self.clock,
+                self.protector,
+                file,
+                origin=UPLOAD,
+                read=read_list,
+                actor=COMMAND_LINE,
+            )
         )
         assert report.status is SyncStatus.APPLIED, report
         bans = self.model.bans[patient]

@@ -9,13 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from booking.clock import FixedClock
-from booking.complaints.filing import (
-    ComplaintCategory,
-    StaffMember,
-    complaint_status,
-    file_complaint,
-)
+from booking.complaints.filing import complaint_status, file_complaint
 from booking.complaints.handling import accept, reply
+from booking.complaints.model import ComplaintCategory, StaffMember
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.app import Bot

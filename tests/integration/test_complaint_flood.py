@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 from booking.clock import FixedClock
-from booking.complaints.filing import ComplaintCaps
+from booking.complaints.model import ComplaintCaps
 from booking.protect import Protector
 from booking.store import Database
 from bot.conversations import Conversations

@@ -11,7 +11,17 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import FixedClock
-from booking.complaints.filing import (
+from booking.complaints.filing import answer_to, complaint_status, file_complaint
+from booking.complaints.handling import (
+    accept,
+    auto_escalate,
+    escalate,
+    forward,
+    overdue,
+    reply,
+    resolve,
+)
+from booking.complaints.model import (
     AlreadyAccepted,
     AnswerTo,
     AtTopLevel,
@@ -21,18 +31,6 @@ from booking.complaints.filing import (
     StaffMember,
     UnknownComplaint,
     UnknownDepartment,
-    answer_to,
-    complaint_status,
-    file_complaint,
-)
-from booking.complaints.handling import (
-    accept,
-    auto_escalate,
-    escalate,
-    forward,
-    overdue,
-    reply,
-    resolve,
 )
 from booking.errors import InvalidInput, NotFound
 from booking.protect import Protector

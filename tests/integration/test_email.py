@@ -27,7 +27,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import text
 
 from booking.clock import FixedClock
-from booking.complaints.filing import ComplaintCategory, complaint_status
+from booking.complaints.filing import complaint_status
+from booking.complaints.model import ComplaintCategory
 from booking.protect import Protector
 from booking.store import Database
 from bot.mail import OnFiled, handle_mail

@@ -30,10 +30,10 @@ from sqlalchemy import text
 from booking.appointments.book import book
 from booking.appointments.listing import find_bookings
 from booking.catalogue.model import Part
+from booking.catalogue.ports import SessionFilter
 from booking.clock import FixedClock
 from booking.his.clients import add_client
 from booking.patients.registration import register_patient
-from booking.ports import SessionFilter
 from booking.protect import Protector
 from booking.roster.doctors import remove_doctor
 from booking.roster.duty import generate_sessions, import_catalogue

@@ -20,7 +20,7 @@ from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock
 from booking.errors import SlotFull
 from booking.patients.identity import mask_id_number, parse_id_number
-from booking.ports import NewPatient
+from booking.patients.ports import NewPatient
 from booking.protect import Protector
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database

@@ -34,8 +34,7 @@ from booking.protect import Protector
 from booking.reports.reading import read_report
 from booking.reports.statistics import Basis, Counts, Group, Grouping, Period, Tally, Yuan
 from booking.reports.tables import Kind, table
-from booking.staff.audit import Actor
-from booking.staff.model import Role
+from booking.staff.model import Actor, Role
 from booking.store import Database
 from tests.office import audit_rows, csrf_of, office, signed_in_as, staff
 from tests.support import MONDAY_9AM, id_number

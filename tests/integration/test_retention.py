@@ -16,7 +16,8 @@ from sqlalchemy import text
 from booking.clock import FixedClock
 from booking.errors import InvalidInput
 from booking.staff import audit
-from booking.staff.audit import COMMAND_LINE, SCHEDULE, AuditFilter
+from booking.staff.audit import COMMAND_LINE, SCHEDULE
+from booking.staff.model import AuditFilter
 from booking.staff.retention import Purged, Retention, purge_old_records
 from booking.store import Database
 from bot.app import Bot

@@ -11,15 +11,13 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import FixedClock
-from booking.complaints.filing import (
+from booking.complaints.filing import complaint_status, file_complaint, history
+from booking.complaints.model import (
     Action,
     ComplaintCategory,
     ComplaintStatus,
     StaffMember,
     UnknownComplaint,
-    complaint_status,
-    file_complaint,
-    history,
 )
 from booking.protect import Protector
 from booking.store import Database
