@@ -12,12 +12,13 @@ function randomId() {
   return null;
 }
 const OURS = /^[0-9a-f]{32}$/;  // an id this page made; older pages' may have been guessable
-let session = localStorage.getItem("guahao-session");
+// Kept under the key older pages used, so that a patient's chat goes on after an update.
+let chat = localStorage.getItem("guahao-session");
 function renew() {
-  session = randomId();
-  if (session) localStorage.setItem("guahao-session", session);
+  chat = randomId();
+  if (chat) localStorage.setItem("guahao-session", chat);
 }
-if (!session || !OURS.test(session)) renew();
+if (!chat || !OURS.test(chat)) renew();
 // The server refuses an id of another form (400, reason "new_session"): a new chat, new id.
 async function refusedId(answer) {
   if (answer.status !== 400) return false;
@@ -56,7 +57,7 @@ async function post(body, again = true) {
   const id = randomId();
   try {
     const answer = await fetch("/api/webchat/messages", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify({session, id, ...body})});
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify({chat, id, ...body})});
     if (again && await refusedId(answer)) return post(body, false);
     if (answer.status === 429) {
       show("消息发得太快了，请稍等片刻再发。 Too many messages at once; please wait a moment.", "bot");
@@ -87,7 +88,7 @@ function start() {
   // Reminders and news of bookings cannot be pushed to a page: it asks for them now and then.
   async function notices() {
     try {
-      const answer = await fetch("/api/webchat/notices?session=" + encodeURIComponent(session));
+      const answer = await fetch("/api/webchat/notices?chat=" + encodeURIComponent(chat));
       if (await refusedId(answer)) return;  // asked again later, with the new id
       if (!answer.ok) return;
       for (const reply of (await answer.json()).replies) { show(reply.text, "bot"); offer(reply.choices); }
@@ -96,7 +97,7 @@ function start() {
   setInterval(notices, 15000);
   notices();
 }
-if (session) {
+if (chat) {
   start();
 } else {  // no safe way to make an id: say so rather than guess one
   show("此浏览器无法安全地使用预约聊天，请换用较新的浏览器。 This browser cannot run the chat safely; please use a newer browser.", "bot");

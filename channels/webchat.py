@@ -1,13 +1,15 @@
 """The web chat: a page that works on a phone, and its JSON API.
 
-`POST /api/webchat/messages` with `{"session": str, "text": str}` or `{"session": str,
+`POST /api/webchat/messages` with `{"chat": str, "text": str}` or `{"chat": str,
 "choice": str}` answers `{"replies": [{"text": str, "choices": [{"key": str, "label": str}]}]}`.
-Other clients use this contract: keep it stable. An optional `"id"` names the message, so a
-client that retries after a lost answer gets the same replies and nothing is done twice.
+Other clients use this contract: keep it stable (the chat id's older name, `"session"`, and
+`GET /api/webchat/notices?session=` are still accepted). An optional `"id"` names the message,
+so a client that retries after a lost answer gets the same replies and nothing is done twice.
 
-The session is the browser's own random id, 32 lowercase hex characters (128 random bits, as
+The chat id is the browser's own random id, 32 lowercase hex characters (128 random bits, as
 the page makes it): an id of another form (older pages made guessable ones) is answered 400
-`{"detail": …, "reason": "new_session"}`, and the page starts a new chat with a new id.
+`{"detail": …, "reason": "new_session"}` (the reason's name is part of the contract), and the
+page starts a new chat with a new id.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 from typing import Self
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
@@ -44,18 +47,20 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 # The page's ids (crypto.getRandomValues): anything else may have been guessed.
-SESSION_ID = re.compile(r"[0-9a-f]{32}")
-NEW_SESSION = {
+CHAT_ID = re.compile(r"[0-9a-f]{32}")
+NEW_CHAT = {
     "detail": "this chat id is not one this server accepts; start a new chat with a new id",
     "reason": "new_session",
 }
 
 
 class MessageIn(BaseModel):
-    session: str = Field(
+    chat: str = Field(
         max_length=64,
+        validation_alias=AliasChoices("chat", "session"),
         description="The browser's own random id for this chat (kept in localStorage): "
-        "32 lowercase hex characters; another form is answered 400 (reason new_session).",
+        "32 lowercase hex characters; another form is answered 400 (reason new_session). "
+        'Older clients send it as "session".',
     )
     text: str | None = Field(default=None, max_length=200_000)
     choice: str | None = Field(default=None, max_length=200, description="A choice's key.")
@@ -86,7 +91,7 @@ class TooFast(BaseModel):
     detail: str
 
 
-class NewSession(BaseModel):
+class NewChat(BaseModel):
     detail: str
     reason: str = Field(description='"new_session": make a new id and start again.')
 
@@ -124,22 +129,22 @@ def webchat_router(
         response_model=RepliesOut,
         tags=["web chat"],
         responses={
-            400: {"model": NewSession, "description": "Not a session id of the page's form."},
+            400: {"model": NewChat, "description": "Not a chat id of the page's form."},
             429: {"model": TooFast, "description": "Too many messages; see Retry-After."},
         },
         max_body_size=MAX_BODY,
     )
     async def message(incoming: MessageIn, request: Request) -> RepliesOut | JSONResponse:
         """One message from the web chat, and the bot's replies."""
-        if not SESSION_ID.fullmatch(incoming.session):
-            return JSONResponse(NEW_SESSION, status_code=400)
+        if not CHAT_ID.fullmatch(incoming.chat):
+            return JSONResponse(NEW_CHAT, status_code=400)
         address = request.client.host if request.client else None
-        refused = await too_fast(gate, incoming.session, address)
+        refused = await too_fast(gate, incoming.chat, address)
         if refused is not None:
             return refused
         inbound = Inbound(
             channel="web",
-            user_id=incoming.session,
+            user_id=incoming.chat,
             received_at=now(),
             text=incoming.text,
             choice=incoming.choice,
@@ -153,31 +158,39 @@ def webchat_router(
         response_model=RepliesOut,
         tags=["web chat"],
         responses={
-            400: {"model": NewSession, "description": "Not a session id of the page's form."},
+            400: {"model": NewChat, "description": "Not a chat id of the page's form."},
             429: {"model": TooFast, "description": "Asked too often; see Retry-After."},
         },
     )
     async def notices(
-        request: Request, session: str = Query(max_length=64)
+        request: Request,
+        chat: str | None = Query(default=None, max_length=64),
+        session: str | None = Query(
+            default=None, max_length=64, deprecated=True, description="chat's older name"
+        ),
     ) -> RepliesOut | JSONResponse:
         """Notices left for this chat since it last asked (each is given once), in the same
         shape as the replies to a message."""
-        if not SESSION_ID.fullmatch(session):
-            return JSONResponse(NEW_SESSION, status_code=400)
+        chat = chat if chat is not None else session
+        if chat is None:
+            missing = {"type": "missing", "loc": ("query", "chat"), "msg": "Field required"}
+            raise RequestValidationError([missing])
+        if not CHAT_ID.fullmatch(chat):
+            return JSONResponse(NEW_CHAT, status_code=400)
         address = request.client.host if request.client else None
-        refused = await too_fast(polls, session, address, kind="web-notices")
+        refused = await too_fast(polls, chat, address, kind="web-notices")
         if refused is not None:
             return refused
-        found = await collect(session) if collect is not None else []
+        found = await collect(chat) if collect is not None else []
         return _replies(found)
 
     return router
 
 
 async def too_fast(
-    gate: FloodGate | None, session: str, address: str | None, kind: str = "web"
+    gate: FloodGate | None, chat: str, address: str | None, kind: str = "web"
 ) -> JSONResponse | None:
-    refused = None if gate is None else await gate.admit(kind, session, address)
+    refused = None if gate is None else await gate.admit(kind, chat, address)
     if refused is None:
         return None
     return JSONResponse(

@@ -160,6 +160,21 @@ def test_the_page_asks_for_notices_and_gets_the_replies_shape(server: str) -> No
     assert "/api/webchat/notices" in page_and_script(server)
 
 
+def test_the_chat_id_is_called_chat_and_its_older_name_session_still_works(server: str) -> None:
+    """The page sends "chat"; clients written against the older contract send "session": both
+    name the same conversation."""
+    chat = chat_id("two-names")
+    first = replies(send(server, chat=chat, text="挂号"))
+    again = replies(send(server, session=chat, text="挂号"))
+    assert keys(first) and keys(again) == keys(first)
+    for params in ({"chat": chat}, {"session": chat}):
+        answer = httpx.get(f"{server}/api/webchat/notices", params=params, timeout=10)
+        assert answer.status_code == 200 and answer.json() == {"replies": []}
+    nameless = httpx.get(f"{server}/api/webchat/notices", timeout=10)
+    assert nameless.status_code == 422
+    assert '"chat"' in page_and_script(server) or "{chat," in page_and_script(server)
+
+
 def test_asking_for_notices_is_limited_per_address(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
