@@ -31,7 +31,8 @@ from booking.errors import BookingNumberTaken, SlotFull, TryAgain
 from booking.patients.model import BlacklistEntry, BlacklistSource
 from booking.store.catalogue_repo import hospital_of
 from booking.store.hints import SoldOutHints
-from booking.store.tables import HospitalRow, PatientRow
+from booking.store.tables.catalogue import HospitalRow
+from booking.store.tables.patients import PatientRow
 
 _CONTEXT = """
 SELECT s.id, s.visit_date, s.part, s.starts_at, s.ends_at, s.capacity, s.status,
