@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 import backoffice
 from booking.appointments.attendance import mark_noshows
-from booking.appointments.waitlist import tend_waitlists
+from booking.appointments.waitlist_offers import tend_waitlists
 from booking.catalogue.search import load_catalogue
 from booking.complaints import handling
 from booking.complaints.model import ComplaintCaps

@@ -15,7 +15,7 @@ from booking.appointments.book import (
 from booking.appointments.model import Appointment, AppointmentStatus, CancelReason
 from booking.appointments.notices import REMINDERS, NoticeKind, change_notice, reminders, stop_alert
 from booking.appointments.ports import AppointmentWork
-from booking.appointments.waitlist import close_for_stop, pass_on_place
+from booking.appointments.waitlist_offers import close_for_stop, pass_on_place
 from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import ClinicSession, local_now
 from booking.clock import Clock

@@ -16,7 +16,7 @@ from datetime import datetime
 from booking.appointments.book import where_held
 from booking.appointments.model import IN_LINE, AppointmentStatus, BookingView, WaitStatus
 from booking.appointments.ports import AppointmentWork, BookingFilter
-from booking.appointments.waitlist import pass_on_place
+from booking.appointments.waitlist_offers import pass_on_place
 from booking.catalogue.schedule import local_now
 from booking.clock import Clock
 from booking.errors import BookingError, NotFound, WrongStatus

@@ -71,8 +71,9 @@ def part_of(hospital: Hospital, starts_at: datetime) -> tuple[date, Part] | None
     return None
 
 
-# The catalogue's column sizes (booking/store/tables.py): longer text from a HIS is refused
-# with its field named, before anything is written, rather than failing halfway in the database.
+# The catalogue's column sizes (booking/store/tables/catalogue.py): longer text from a HIS is
+# refused with its field named, before anything is written, rather than failing halfway in the
+# database.
 _LENGTHS = {
     "work_no": 16, "name": 50, "name_en": 100, "title": 50, "department_code": 16,
     "department_name": 100, "clinic_type": 16, "clinic_type_name": 50,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from booking.appointments.book import where_held
-from booking.appointments.waitlist import close_for_stop
+from booking.appointments.waitlist_offers import close_for_stop
 from booking.catalogue.model import Doctor, DutyTemplate, Part
 from booking.catalogue.ports import SessionFilter
 from booking.clock import Clock

@@ -20,17 +20,15 @@ from booking.appointments.ports import BookingFilter
 from booking.catalogue.model import Part
 from booking.catalogue.ports import ClaimedPlace
 from booking.catalogue.schedule import ClinicSession
-from booking.store.tables import (
-    AccountPatientRow,
-    AppointmentRow,
-    BookingRequestRow,
+from booking.store.tables.appointments import AppointmentRow, BookingRequestRow
+from booking.store.tables.catalogue import (
     ClinicSessionRow,
     DepartmentRow,
     DoctorRow,
     HospitalRow,
-    PatientRow,
     PlaceRow,
 )
+from booking.store.tables.patients import AccountPatientRow, PatientRow
 from booking.store.work_nos import same_work_no
 
 _ACTIVE_VALUES = [s.value for s in ACTIVE]

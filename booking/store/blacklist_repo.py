@@ -21,7 +21,7 @@ from booking.patients.model import (
     SyncReport,
     SyncStatus,
 )
-from booking.store.tables import BlacklistRow, BlacklistSyncRow, PatientRow
+from booking.store.tables.patients import BlacklistRow, BlacklistSyncRow, PatientRow
 
 _SYNC_LOCK = 0x6775_6168_6130  # pg_advisory_xact_lock key of the hospital list's syncs
 _HOSPITAL = BlacklistSource.HOSPITAL.value

@@ -19,7 +19,7 @@ from booking.catalogue.model import (
 )
 from booking.catalogue.policy import BookingPolicy
 from booking.catalogue.ports import ImportReport
-from booking.store.tables import (
+from booking.store.tables.catalogue import (
     ClinicTypeRow,
     DepartmentRow,
     DoctorRow,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.complaints.model import Complaint, ComplaintStatus
 from booking.store.complaints_repo import _complaint
-from booking.store.tables import ComplaintRow
+from booking.store.tables.complaints import ComplaintRow
 
 
 class SqlComplaintDesk:

@@ -17,7 +17,7 @@ from booking.complaints.model import (
     StaffMember,
 )
 from booking.complaints.ports import NewComplaint, SealedAnswer, SealedComplaint
-from booking.store.tables import ComplaintActionRow, ComplaintRow
+from booking.store.tables.complaints import ComplaintActionRow, ComplaintRow
 
 
 def _complaint(row: ComplaintRow) -> Complaint:

@@ -11,12 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.patients.ports import ConversationSave, StoredConversation
-from booking.store.tables import (
-    BookingRequestRow,
-    ConversationRow,
-    HandledMessageRow,
-    WebInboxRow,
-)
+from booking.store.tables.appointments import BookingRequestRow
+from booking.store.tables.conversations import ConversationRow, HandledMessageRow
+from booking.store.tables.notices import WebInboxRow
 
 _MINE = (
     ConversationRow.channel == bindparam("channel"),

@@ -17,8 +17,8 @@ from booking.catalogue.schedule import PlaceStatus
 from booking.roster.doctors import WorkNoTaken
 from booking.roster.ports import SessionLine
 from booking.store.sessions_repo import filtered, session_of, session_query
-from booking.store.tables import (
-    AppointmentRow,
+from booking.store.tables.appointments import AppointmentRow
+from booking.store.tables.catalogue import (
     ClinicSessionRow,
     ClinicTypeRow,
     DepartmentRow,

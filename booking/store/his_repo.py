@@ -11,13 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.catalogue.schedule import PlaceStatus
 from booking.his.ports import HisClient, Horizon, PlaceFilter, PlaceView
 from booking.store.sessions_repo import session_of, session_query
-from booking.store.tables import (
-    ClinicSessionRow,
-    DoctorRow,
-    HisClientRow,
-    HospitalRow,
-    PlaceRow,
-)
+from booking.store.tables.catalogue import ClinicSessionRow, DoctorRow, HospitalRow, PlaceRow
+from booking.store.tables.his import HisClientRow
 from booking.store.work_nos import same_work_no
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.staff.model import LogEntry, LogFilter, LogKind
-from booking.store.tables import AuditRow, BookingLogRow, OperationErrorRow
+from booking.store.tables.logs import AuditRow, BookingLogRow, OperationErrorRow
 
 
 class SqlLogs:

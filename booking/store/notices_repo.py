@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.appointments.notices import NewNotice, Notice, NoticeKind, NoticeStatus
-from booking.store.tables import AccountRow, NoticeRow
+from booking.store.tables.notices import NoticeRow
+from booking.store.tables.patients import AccountRow
 
 _WITHDRAWN = "withdrawn"
 

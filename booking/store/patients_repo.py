@@ -12,14 +12,8 @@ from booking.appointments.model import IN_LINE, AppointmentStatus
 from booking.patients.identity import Sex
 from booking.patients.model import Account, Patient, PendingCode, StillAhead
 from booking.patients.ports import Anonymised, NewPatient, PatientRecord
-from booking.store.tables import (
-    AccountPatientRow,
-    AccountRow,
-    AppointmentRow,
-    PatientRow,
-    PhoneCodeRow,
-    WaitlistRow,
-)
+from booking.store.tables.appointments import AppointmentRow, WaitlistRow
+from booking.store.tables.patients import AccountPatientRow, AccountRow, PatientRow, PhoneCodeRow
 
 
 def patient_of(row: PatientRow) -> Patient:

@@ -35,15 +35,15 @@ from booking.reports.statistics import (
     Tally,
     Workload,
 )
-from booking.store.tables import (
-    AppointmentRow,
-    AuditRow,
+from booking.store.tables.appointments import AppointmentRow
+from booking.store.tables.catalogue import (
     ClinicSessionRow,
     ClinicTypeRow,
     DepartmentRow,
     DoctorRow,
     HospitalRow,
 )
+from booking.store.tables.logs import AuditRow
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 # Inline, not bound parameters: PostgreSQL needs the same expression in SELECT and GROUP BY.

@@ -21,7 +21,7 @@ from booking.catalogue.schedule import (
     session_span,
 )
 from booking.store.catalogue_repo import hospital_of
-from booking.store.tables import (
+from booking.store.tables.catalogue import (
     ClinicSessionRow,
     ClinicTypeRow,
     DepartmentRow,

@@ -13,7 +13,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from booking.errors import UsernameTaken
 from booking.staff.model import AuditEntry, AuditFilter, Role, StaffAccount, StaffSession
 from booking.staff.ports import NewStaff
-from booking.store.tables import AuditRow, StaffAccountRow, StaffSessionRow
+from booking.store.tables.logs import AuditRow
+from booking.store.tables.staff import StaffAccountRow, StaffSessionRow
 
 
 def _same(column: InstrumentedAttribute[Any], value: object) -> ColumnElement[bool]:

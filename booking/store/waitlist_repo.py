@@ -20,14 +20,9 @@ from booking.appointments.model import (
     WaitStatus,
 )
 from booking.catalogue.schedule import PlaceStatus, SessionStatus
-from booking.store.tables import (
-    AccountPatientRow,
-    AccountRow,
-    ClinicSessionRow,
-    PatientRow,
-    PlaceRow,
-    WaitlistRow,
-)
+from booking.store.tables.appointments import WaitlistRow
+from booking.store.tables.catalogue import ClinicSessionRow, PlaceRow
+from booking.store.tables.patients import AccountPatientRow, AccountRow, PatientRow
 
 _IN_LINE = [s.value for s in IN_LINE]
 

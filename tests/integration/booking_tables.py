@@ -24,7 +24,8 @@ from booking.patients.registration import register_patient
 from booking.protect import Protector
 from booking.roster.duty import import_catalogue
 from booking.store import Database
-from booking.store.tables import AppointmentRow, NoticeRow, WaitlistRow
+from booking.store.tables.appointments import AppointmentRow, WaitlistRow
+from booking.store.tables.notices import NoticeRow
 from tests.integration.booking_model import (
     CATALOGUE,
     DEPARTMENT_OF,

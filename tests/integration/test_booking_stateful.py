@@ -74,8 +74,8 @@ from booking.appointments.waitlist import (
     decline_offer,
     join_waitlist,
     leave_waitlist,
-    tend_waitlists,
 )
+from booking.appointments.waitlist_offers import tend_waitlists
 from booking.catalogue.schedule import PlaceStatus, SessionStatus
 from booking.clock import FixedClock
 from booking.errors import BookingError, OfferGone, PastDeadline, WrongStatus

@@ -21,9 +21,9 @@ from booking.appointments.waitlist import (
     accept_offer,
     decline_offer,
     join_waitlist,
-    tend_waitlists,
     waiting_of_account,
 )
+from booking.appointments.waitlist_offers import tend_waitlists
 from booking.catalogue.model import Part
 from booking.catalogue.search import search_sessions
 from booking.clock import FixedClock

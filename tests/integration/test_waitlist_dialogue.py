@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from booking.appointments.changes import cancel, stop_session
-from booking.appointments.waitlist import tend_waitlists
+from booking.appointments.waitlist_offers import tend_waitlists
 from booking.clock import FixedClock
 from booking.patients.registration import register_patient
 from booking.protect import Protector
