@@ -351,7 +351,7 @@ async def on_postgres(
 ) -> tuple[list[Outcome], str]:
     async with postgres_database(pool_size=pool_size) as db:
         async with db(readonly=True) as uow:
-            version = await uow.session.connection()
+            version = await uow.tx.connection()
             found = await version.exec_driver_sql("SHOW server_version")
             server = str(found.scalar())
         return await measure(f"PostgreSQL (pool {pool_size})", db, plan, say), server

@@ -53,23 +53,23 @@ def _appointment(row: AppointmentRow, department_code: str) -> Appointment:
 
 
 class SqlAppointments:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def made_for(self, request: str) -> str | None:
-        return await self.s.scalar(
+        return await self.tx.scalar(
             select(AppointmentRow.booking_no)
             .join(BookingRequestRow, BookingRequestRow.appointment_id == AppointmentRow.id)
             .where(BookingRequestRow.request_hash == request)
         )
 
     async def remember_request(self, request: str, appointment_id: int, now: datetime) -> None:
-        self.s.add(BookingRequestRow(request_hash=request, appointment_id=appointment_id,
+        self.tx.add(BookingRequestRow(request_hash=request, appointment_id=appointment_id,
                                      made_at=now))  # fmt: skip
-        await self.s.flush()
+        await self.tx.flush()
 
     async def _department_id(self, session: ClinicSession) -> int:
-        found = await self.s.scalar(
+        found = await self.tx.scalar(
             select(ClinicSessionRow.department_id).where(ClinicSessionRow.id == session.id)
         )
         assert found is not None
@@ -77,7 +77,7 @@ class SqlAppointments:
 
     async def get(self, booking_no: str) -> Appointment | None:
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(AppointmentRow, DepartmentRow.code)
                 .join(DepartmentRow, DepartmentRow.id == AppointmentRow.department_id)
                 .where(AppointmentRow.booking_no == booking_no)
@@ -102,7 +102,8 @@ class SqlAppointments:
             )
         )
         return [
-            QuotaUse(d, code, sid, aid) for d, code, sid, aid in (await self.s.execute(query)).all()
+            QuotaUse(d, code, sid, aid)
+            for d, code, sid, aid in (await self.tx.execute(query)).all()
         ]
 
     async def set_status(
@@ -128,7 +129,7 @@ class SqlAppointments:
             # another one, and this change must not go through.
             where += [AppointmentRow.session_id == place[0], AppointmentRow.queue_no == place[1]]
         done = (
-            await self.s.execute(
+            await self.tx.execute(
                 update(AppointmentRow)
                 .where(*where)
                 .values(**values)
@@ -147,7 +148,7 @@ class SqlAppointments:
         now: datetime,
     ) -> bool:
         done = (
-            await self.s.execute(
+            await self.tx.execute(
                 update(AppointmentRow)
                 .where(
                     AppointmentRow.id == appointment_id,
@@ -173,7 +174,7 @@ class SqlAppointments:
         self, appointment_id: int, session: ClinicSession, place: ClaimedPlace, now: datetime
     ) -> bool:
         done = (
-            await self.s.execute(
+            await self.tx.execute(
                 update(AppointmentRow)
                 .where(
                     AppointmentRow.id == appointment_id,
@@ -202,7 +203,7 @@ class SqlAppointments:
 
     async def holding_places(self, session_id: int) -> list[Appointment]:
         rows = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(AppointmentRow, DepartmentRow.code)
                 .join(DepartmentRow, DepartmentRow.id == AppointmentRow.department_id)
                 .where(
@@ -216,7 +217,7 @@ class SqlAppointments:
 
     async def unattended(self, ended_before: datetime, limit: int) -> list[str]:
         """Booking numbers still booked in sessions that ended before `ended_before`."""
-        found = await self.s.scalars(
+        found = await self.tx.scalars(
             select(AppointmentRow.booking_no)
             .join(ClinicSessionRow, ClinicSessionRow.id == AppointmentRow.session_id)
             .where(
@@ -229,7 +230,7 @@ class SqlAppointments:
         return list(found.all())
 
     async def noshows_since(self, patient_id: int, since: date) -> int:
-        count = await self.s.scalar(
+        count = await self.tx.scalar(
             select(func.count()).where(
                 AppointmentRow.patient_id == patient_id,
                 AppointmentRow.status == AppointmentStatus.NOSHOW.value,
@@ -304,7 +305,7 @@ class SqlAppointments:
                 (AppointmentRow.status != AppointmentStatus.BOOKED.value)
                 | (AppointmentRow.visit_date < f.behind_on)
             )
-        rows = (await self.s.execute(query)).all()
+        rows = (await self.tx.execute(query)).all()
         return [
             BookingView(
                 booking_no=a.booking_no,

@@ -28,12 +28,12 @@ _HOSPITAL = BlacklistSource.HOSPITAL.value
 
 
 class SqlBlacklist:
-    def __init__(self, session: AsyncSession, *, postgres: bool = False) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession, *, postgres: bool = False) -> None:
+        self.tx = tx
         self.postgres = postgres
 
     async def entries(self, id_hash: str) -> list[BlacklistEntry]:
-        rows = await self.s.scalars(select(BlacklistRow).where(BlacklistRow.id_hash == id_hash))
+        rows = await self.tx.scalars(select(BlacklistRow).where(BlacklistRow.id_hash == id_hash))
         return [
             BlacklistEntry(
                 id_hash=r.id_hash,
@@ -46,7 +46,7 @@ class SqlBlacklist:
         ]
 
     async def add(self, entry: BlacklistEntry, now: datetime) -> None:
-        self.s.add(
+        self.tx.add(
             BlacklistRow(
                 id_hash=entry.id_hash,
                 source=entry.source.value,
@@ -56,15 +56,15 @@ class SqlBlacklist:
                 created_at=now,
             )
         )
-        await self.s.flush()
+        await self.tx.flush()
 
     async def lock_hospital_list(self) -> None:
         # SQLite's writers already take turns (Database.writer_lock).
         if self.postgres:
-            await self.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SYNC_LOCK})
+            await self.tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SYNC_LOCK})
 
     async def hospital_entries(self) -> list[HospitalEntry]:
-        rows = await self.s.scalars(select(BlacklistRow).where(BlacklistRow.source == _HOSPITAL))
+        rows = await self.tx.scalars(select(BlacklistRow).where(BlacklistRow.source == _HOSPITAL))
         return [
             HospitalEntry(r.id_hash, r.id_masked, r.reason, r.starts_on, r.until)
             for r in rows.all()
@@ -73,18 +73,18 @@ class SqlBlacklist:
     async def apply_hospital_changes(self, changes: Changes, now: datetime) -> None:
         hospital = BlacklistRow.source == _HOSPITAL
         for chunk in _chunks(changes.removed):
-            await self.s.execute(
+            await self.tx.execute(
                 delete(BlacklistRow).where(hospital, BlacklistRow.id_hash.in_(chunk))
             )
         for e in changes.updated:
-            await self.s.execute(
+            await self.tx.execute(
                 update(BlacklistRow)
                 .where(hospital, BlacklistRow.id_hash == e.id_hash)
                 .values(
                     reason=e.reason, starts_on=e.starts_on, until=e.until, id_masked=e.id_masked
                 )
             )
-        self.s.add_all(
+        self.tx.add_all(
             BlacklistRow(
                 id_hash=e.id_hash,
                 source=_HOSPITAL,
@@ -96,7 +96,7 @@ class SqlBlacklist:
             )
             for e in changes.added
         )
-        await self.s.flush()
+        await self.tx.flush()
 
     async def save_sync(self, report: SyncReport) -> int:
         row = BlacklistSyncRow(
@@ -113,12 +113,12 @@ class SqlBlacklist:
             failure=report.failure,
             problems=[_problem_dict(p) for p in report.problems],
         )
-        self.s.add(row)
-        await self.s.flush()
+        self.tx.add(row)
+        await self.tx.flush()
         return row.id
 
     async def latest_syncs(self, count: int) -> list[SyncReport]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(BlacklistSyncRow)
             .order_by(BlacklistSyncRow.at.desc(), BlacklistSyncRow.id.desc())
             .limit(count)
@@ -127,7 +127,9 @@ class SqlBlacklist:
 
     async def page(self, source: str, page: int, per_page: int) -> BlacklistPage:
         of_source = BlacklistRow.source == source
-        total = await self.s.scalar(select(func.count()).select_from(BlacklistRow).where(of_source))
+        total = await self.tx.scalar(
+            select(func.count()).select_from(BlacklistRow).where(of_source)
+        )
         if source == _HOSPITAL:
             query = select(BlacklistRow, BlacklistRow.id_masked)
         else:  # a no-show ban names a registered patient: their masked number
@@ -141,7 +143,7 @@ class SqlBlacklist:
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        found = await self.s.execute(query)
+        found = await self.tx.execute(query)
         entries = [
             ShownEntry(shown or "", r.reason, r.starts_on, r.until, r.created_at)
             for r, shown in found.all()

@@ -46,9 +46,9 @@ from booking.store.hints import SoldOutHints
 
 class SqlBookings:
     def __init__(
-        self, session: AsyncSession, *, postgres: bool, hints: SoldOutHints, freed: set[int]
+        self, tx: AsyncSession, *, postgres: bool, hints: SoldOutHints, freed: set[int]
     ) -> None:
-        self.s = session
+        self.tx = tx
         self.postgres = postgres
         self.hints = hints
         self.freed = freed
@@ -68,7 +68,7 @@ class SqlBookings:
         }
         row: Any
         if self.postgres:
-            connection = await self.s.connection()
+            connection = await self.tx.connection()
             params["id_hash"] = await connection.scalar(
                 PG_LOCK_PATIENT, {"lock_patient": patient_id}
             )
@@ -123,7 +123,7 @@ class SqlBookings:
         return taken
 
     async def _driver(self) -> Any:
-        connection = await self.s.connection()
+        connection = await self.tx.connection()
         return (await connection.get_raw_connection()).driver_connection
 
     @staticmethod

@@ -65,22 +65,22 @@ def department_of(row: DepartmentRow, hospital_code: str) -> Department:
 
 
 class SqlCatalogue:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def load(self) -> Catalogue:
-        hospitals = {r.id: r for r in (await self.s.scalars(select(HospitalRow))).all()}
+        hospitals = {r.id: r for r in (await self.tx.scalars(select(HospitalRow))).all()}
         codes = {i: r.code for i, r in hospitals.items()}
-        types = (await self.s.scalars(select(ClinicTypeRow))).all()
-        departments = (await self.s.scalars(select(DepartmentRow))).all()
+        types = (await self.tx.scalars(select(ClinicTypeRow))).all()
+        departments = (await self.tx.scalars(select(DepartmentRow))).all()
         dept_codes = {d.id: d.code for d in departments}
         type_codes = {t.id: t.code for t in types}
         templates: dict[int, list[DutyTemplate]] = {}
-        for t in (await self.s.scalars(select(DutyTemplateRow))).all():
+        for t in (await self.tx.scalars(select(DutyTemplateRow))).all():
             templates.setdefault(t.doctor_id, []).append(
                 DutyTemplate(weekday=t.weekday, part=Part(t.part), capacity=t.capacity)
             )
-        doctors = (await self.s.scalars(select(DoctorRow).order_by(DoctorRow.work_no))).all()
+        doctors = (await self.tx.scalars(select(DoctorRow).order_by(DoctorRow.work_no))).all()
         return Catalogue(
             clinic_types={
                 t.code: ClinicType(
@@ -114,7 +114,7 @@ class SqlCatalogue:
         self, hospital_code: str, department_code: str
     ) -> tuple[Hospital, Department] | None:
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(HospitalRow, DepartmentRow)
                 .join(DepartmentRow, DepartmentRow.hospital_id == HospitalRow.id)
                 .where(HospitalRow.code == hospital_code, DepartmentRow.code == department_code)
@@ -128,71 +128,71 @@ class SqlCatalogue:
         counts = {"hospitals": 0, "departments": 0, "doctors": 0, "templates": 0}
         hospital_ids: dict[str, int] = {}
         for h in catalogue.hospitals:
-            row = await self.s.scalar(select(HospitalRow).where(HospitalRow.code == h.code))
+            row = await self.tx.scalar(select(HospitalRow).where(HospitalRow.code == h.code))
             if row is None:
                 row = HospitalRow(code=h.code)
-                self.s.add(row)
+                self.tx.add(row)
             row.name_zh, row.name_en, row.timezone = h.name_zh, h.name_en, h.timezone
             row.aliases = list(h.aliases)
             row.policy = h.policy.to_dict()
             row.part_hours = _hours_out(h.part_hours)
-            await self.s.flush()
+            await self.tx.flush()
             hospital_ids[h.code] = row.id
             counts["hospitals"] += 1
         type_ids: dict[tuple[int, str], int] = {}
         for hid in hospital_ids.values():
             for t in catalogue.clinic_types.values():
-                trow = await self.s.scalar(
+                trow = await self.tx.scalar(
                     select(ClinicTypeRow).where(
                         ClinicTypeRow.hospital_id == hid, ClinicTypeRow.code == t.code
                     )
                 )
                 if trow is None:
                     trow = ClinicTypeRow(hospital_id=hid, code=t.code)
-                    self.s.add(trow)
+                    self.tx.add(trow)
                 trow.name_zh, trow.name_en = t.name_zh, t.name_en
                 trow.registration_fee_fen = t.registration_fee_fen
                 trow.consultation_fee_fen = t.consultation_fee_fen
-                await self.s.flush()
+                await self.tx.flush()
                 type_ids[(hid, t.code)] = trow.id
         dept_ids: dict[tuple[str, str], int] = {}
         for d in catalogue.departments:
             hid = hospital_ids[d.hospital_code]
-            drow = await self.s.scalar(
+            drow = await self.tx.scalar(
                 select(DepartmentRow).where(
                     DepartmentRow.hospital_id == hid, DepartmentRow.code == d.code
                 )
             )
             if drow is None:
                 drow = DepartmentRow(hospital_id=hid, code=d.code)
-                self.s.add(drow)
+                self.tx.add(drow)
             drow.name_zh, drow.name_en, drow.bookable = d.name_zh, d.name_en, d.bookable
             drow.aliases = list(d.aliases)
             drow.min_age, drow.max_age = d.min_age, d.max_age
-            await self.s.flush()
+            await self.tx.flush()
             dept_ids[(d.hospital_code, d.code)] = drow.id
             counts["departments"] += 1
         for doc in catalogue.doctors:
             hid = hospital_ids[doc.hospital_code]
-            row_doc = await self.s.scalar(
+            row_doc = await self.tx.scalar(
                 select(DoctorRow).where(
                     DoctorRow.hospital_id == hid, same_work_no(DoctorRow.work_no, doc.work_no)
                 )
             )
             if row_doc is None:
                 row_doc = DoctorRow(hospital_id=hid, work_no=doc.work_no)
-                self.s.add(row_doc)
+                self.tx.add(row_doc)
             row_doc.department_id = dept_ids[(doc.hospital_code, doc.department_code)]
             row_doc.name, row_doc.name_en, row_doc.title = doc.name, doc.name_en, doc.title
             row_doc.clinic_type_id = type_ids[(hid, doc.clinic_type)]
             row_doc.specialties = list(doc.specialties)
             row_doc.active = doc.active
-            await self.s.flush()
+            await self.tx.flush()
             counts["doctors"] += 1
             existing = {
                 (t.weekday, t.part): t
                 for t in (
-                    await self.s.scalars(
+                    await self.tx.scalars(
                         select(DutyTemplateRow).where(DutyTemplateRow.doctor_id == row_doc.id)
                     )
                 ).all()
@@ -200,11 +200,11 @@ class SqlCatalogue:
             wanted = {(t.weekday, t.part.value): t for t in doc.templates}
             for key, trow_old in existing.items():
                 if key not in wanted:
-                    await self.s.delete(trow_old)
+                    await self.tx.delete(trow_old)
             for key, duty in wanted.items():
                 tpl = existing.get(key)
                 if tpl is None:
-                    self.s.add(
+                    self.tx.add(
                         DutyTemplateRow(
                             doctor_id=row_doc.id,
                             weekday=duty.weekday,
@@ -215,5 +215,5 @@ class SqlCatalogue:
                 else:
                     tpl.capacity = duty.capacity
                 counts["templates"] += 1
-        await self.s.flush()
+        await self.tx.flush()
         return ImportReport(**counts)

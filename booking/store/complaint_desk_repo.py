@@ -11,8 +11,8 @@ from booking.store.tables.complaints import ComplaintRow
 
 
 class SqlComplaintDesk:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def listed(
         self,
@@ -27,4 +27,4 @@ class SqlComplaintDesk:
         if department_code is not None:
             query = query.where(ComplaintRow.department_code == department_code)
         query = query.order_by(ComplaintRow.created_at.desc(), ComplaintRow.complaint_no.desc())
-        return [_complaint(row) for row in await self.s.scalars(query.limit(limit))]
+        return [_complaint(row) for row in await self.tx.scalars(query.limit(limit))]

@@ -64,11 +64,11 @@ CLAIM_BATCH = 20
 
 
 class SqlComplaints:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add(self, new: NewComplaint, now: datetime) -> Complaint:
-        if await self.s.get(ComplaintRow, new.complaint_no) is not None:
+        if await self.tx.get(ComplaintRow, new.complaint_no) is not None:
             raise ComplaintNumberTaken("complaint number in use")
         row = ComplaintRow(
             complaint_no=new.complaint_no,
@@ -87,8 +87,8 @@ class SqlComplaints:
             created_at=now,
             updated_at=now,
         )
-        self.s.add(row)
-        await self.s.flush()  # a number drawn twice at the same instant: TryAgain, once in years
+        self.tx.add(row)
+        await self.tx.flush()  # a number drawn twice at the same instant: TryAgain, once in years
         return _complaint(row)
 
     async def filed_since(
@@ -100,13 +100,13 @@ class SqlComplaints:
             query = query.where(ComplaintRow.user_hash == user_hash)
         if address_hash is not None:
             query = query.where(ComplaintRow.address_hash == address_hash)
-        return int(await self.s.scalar(query) or 0)
+        return int(await self.tx.scalar(query) or 0)
 
     async def _row(self, complaint_no: str, *, lock: bool = False) -> ComplaintRow | None:
         query = select(ComplaintRow).where(ComplaintRow.complaint_no == complaint_no)
         if lock:  # PostgreSQL: two staff pressing at once take turns (SQLite writers do anyway)
             query = query.with_for_update()
-        return await self.s.scalar(query)
+        return await self.tx.scalar(query)
 
     async def get(self, complaint_no: str, *, lock: bool = False) -> Complaint | None:
         row = await self._row(complaint_no, lock=lock)
@@ -130,7 +130,7 @@ class SqlComplaints:
         }
         if post:
             values["post_due_at"] = complaint.updated_at
-        await self.s.execute(
+        await self.tx.execute(
             update(ComplaintRow)
             .where(ComplaintRow.complaint_no == complaint.complaint_no)
             .values(**values)
@@ -139,7 +139,7 @@ class SqlComplaints:
 
     async def record(self, action: ActionTaken, *, tell: bool) -> None:
         staff = action.staff
-        self.s.add(
+        self.tx.add(
             ComplaintActionRow(
                 complaint_no=action.complaint_no, action=action.action.value,
                 staff_id=staff.id if staff else None, staff_name=staff.name if staff else None,
@@ -147,10 +147,10 @@ class SqlComplaints:
                 at=action.at, tell_due_at=action.at if tell else None,
             )
         )  # fmt: skip
-        await self.s.flush()
+        await self.tx.flush()
 
     async def actions(self, complaint_no: str) -> list[ActionTaken]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(ComplaintActionRow)
             .where(ComplaintActionRow.complaint_no == complaint_no)
             .order_by(ComplaintActionRow.id)
@@ -158,7 +158,7 @@ class SqlComplaints:
         return [_action(row) for row in rows]
 
     async def overdue(self, now: datetime, below_level: int) -> list[Complaint]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(ComplaintRow)
             .where(
                 ComplaintRow.accept_by <= now,
@@ -186,7 +186,7 @@ class SqlComplaints:
             .limit(CLAIM_BATCH)
         )
         claimed = (
-            await self.s.scalars(
+            await self.tx.scalars(
                 update(ComplaintRow)
                 .where(*where, ComplaintRow.complaint_no.in_(batch.scalar_subquery()))
                 .values(post_due_at=until)
@@ -196,7 +196,7 @@ class SqlComplaints:
         ).all()
         if not claimed:
             return []
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(ComplaintRow)
             .where(ComplaintRow.complaint_no.in_(claimed))
             .order_by(ComplaintRow.created_at)
@@ -204,7 +204,7 @@ class SqlComplaints:
         return [_sealed(row) for row in rows]
 
     async def posted(self, complaint_no: str, claimed_until: datetime) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(ComplaintRow)
             .where(
                 ComplaintRow.complaint_no == complaint_no,
@@ -222,7 +222,7 @@ class SqlComplaints:
             .limit(CLAIM_BATCH)
         )
         claimed = (
-            await self.s.scalars(
+            await self.tx.scalars(
                 update(ComplaintActionRow)
                 .where(
                     ComplaintActionRow.tell_due_at <= now,
@@ -235,7 +235,7 @@ class SqlComplaints:
         ).all()
         if not claimed:
             return []
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             select(ComplaintActionRow, ComplaintRow)
             .join(ComplaintRow, ComplaintRow.complaint_no == ComplaintActionRow.complaint_no)
             .where(ComplaintActionRow.id.in_(claimed))
@@ -244,7 +244,7 @@ class SqlComplaints:
         return [SealedAnswer(action.id, _action(action), _sealed(c)) for action, c in rows]
 
     async def told(self, action_id: int) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(ComplaintActionRow)
             .where(ComplaintActionRow.id == action_id)
             .values(tell_due_at=None)

@@ -37,14 +37,14 @@ _RESUME_SQLITE = str(_RESUME.compile(dialect=sqlite.dialect(paramstyle="named"))
 
 
 class SqlConversations:
-    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession, *, postgres: bool) -> None:
+        self.tx = tx
         self._insert: Any = postgresql.insert if postgres else sqlite.insert
         self._sqlite = not postgres
 
     async def get(self, channel: str, user_hash: str) -> StoredConversation | None:
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(ConversationRow.state, ConversationRow.version).where(
                     ConversationRow.channel == channel, ConversationRow.user_hash == user_hash
                 )
@@ -58,12 +58,12 @@ class SqlConversations:
         params = {"channel": channel, "user_hash": user_hash, "message": message_hash}
         if self._sqlite:
             # Straight to the driver: one trip to SQLite's thread instead of the adapter's four.
-            driver = (await (await self.s.connection()).get_raw_connection()).driver_connection
+            driver = (await (await self.tx.connection()).get_raw_connection()).driver_connection
             assert driver is not None
             rows = await driver.execute_fetchall(_RESUME_SQLITE, params)
             state, version, replies = rows[0]
         else:
-            state, version, replies = (await self.s.execute(_RESUME, params)).one()
+            state, version, replies = (await self.tx.execute(_RESUME, params)).one()
         return (None if state is None else StoredConversation(state, version)), replies
 
     async def put(
@@ -71,13 +71,13 @@ class SqlConversations:
     ) -> bool:
         if version == 0:
             try:
-                await self.s.execute(insert(ConversationRow).values(
+                await self.tx.execute(insert(ConversationRow).values(
                     channel=channel, user_hash=user_hash, state=state, version=1, updated_at=now
                 ))  # fmt: skip
             except IntegrityError:  # saved meanwhile; the caller rolls back and reads again
                 return False
             return True
-        done = await self.s.execute(
+        done = await self.tx.execute(
             update(ConversationRow)
             .where(
                 ConversationRow.channel == channel,
@@ -115,14 +115,14 @@ class SqlConversations:
                   "updated_at": row.excluded.updated_at},
             where=ConversationRow.version == row.excluded.version - 1,
         ).returning(ConversationRow.channel, ConversationRow.user_hash)  # fmt: skip
-        saved = {(r.channel, r.user_hash) for r in await self.s.execute(upsert)}
+        saved = {(r.channel, r.user_hash) for r in await self.tx.execute(upsert)}
         lost = [
             save
             for save in keep
             if (save.channel, save.user_hash) not in saved and save.message_hash is not None
         ]
         if lost:  # their messages are handled again, after a fresh read
-            await self.s.execute(
+            await self.tx.execute(
                 delete(HandledMessageRow).where(
                     or_(*(
                         and_(HandledMessageRow.channel == save.channel,
@@ -144,7 +144,7 @@ class SqlConversations:
         ]  # fmt: skip
         if not rows:
             return set()
-        done = await self.s.execute(
+        done = await self.tx.execute(
             self._insert(HandledMessageRow)
             .values(rows)
             .on_conflict_do_nothing()
@@ -153,7 +153,7 @@ class SqlConversations:
         return {(r.channel, r.message_hash) for r in done}
 
     async def replies(self, channel: str, message_hash: str) -> str | None:
-        return await self.s.scalar(
+        return await self.tx.scalar(
             select(HandledMessageRow.replies).where(
                 HandledMessageRow.channel == channel,
                 HandledMessageRow.message_hash == message_hash,
@@ -161,14 +161,14 @@ class SqlConversations:
         )
 
     async def handled(self, channel: str, message_hash: str, replies: str, now: datetime) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             insert(HandledMessageRow).values(
                 channel=channel, message_hash=message_hash, replies=replies, handled_at=now
             )
         )
 
     async def leave(self, channel: str, user_hash: str, message: str, now: datetime) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             insert(WebInboxRow).values(
                 channel=channel, user_hash=user_hash, message=message, created_at=now
             )
@@ -177,7 +177,7 @@ class SqlConversations:
     async def collect(self, channel: str, user_hash: str, limit: int) -> list[str]:
         """The messages left for this user, oldest first, taken away."""
         rows = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(WebInboxRow.id, WebInboxRow.message)
                 .where(WebInboxRow.channel == channel, WebInboxRow.user_hash == user_hash)
                 .order_by(WebInboxRow.id)
@@ -185,19 +185,19 @@ class SqlConversations:
             )
         ).all()
         if rows:
-            await self.s.execute(
+            await self.tx.execute(
                 delete(WebInboxRow).where(WebInboxRow.id.in_([r.id for r in rows]))
             )
         return [r.message for r in rows]
 
     async def purge(self, before: datetime) -> int:
-        messages = await self.s.execute(
+        messages = await self.tx.execute(
             delete(HandledMessageRow).where(HandledMessageRow.handled_at < before)
         )
-        conversations = await self.s.execute(
+        conversations = await self.tx.execute(
             delete(ConversationRow).where(ConversationRow.updated_at < before)
         )
-        await self.s.execute(delete(WebInboxRow).where(WebInboxRow.created_at < before))
+        await self.tx.execute(delete(WebInboxRow).where(WebInboxRow.created_at < before))
         # A message's booking is remembered as long as the message itself.
-        await self.s.execute(delete(BookingRequestRow).where(BookingRequestRow.made_at < before))
+        await self.tx.execute(delete(BookingRequestRow).where(BookingRequestRow.made_at < before))
         return int(messages.rowcount + conversations.rowcount)  # type: ignore[attr-defined]

@@ -145,7 +145,7 @@ class Database:
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, readonly=readonly)
 
-    def new_session(self, *, readonly: bool) -> AsyncSession:
+    def new_transaction(self, *, readonly: bool) -> AsyncSession:
         return (self._readers if readonly else self._writers)()
 
     async def dispose(self) -> None:
@@ -173,7 +173,7 @@ class SqlUnitOfWork:
     reports: ReportRepository
     his: HisRepository
     doctors: DoctorRepository
-    session: AsyncSession
+    tx: AsyncSession
 
     def __init__(self, db: Database, *, readonly: bool) -> None:
         self._db = db
@@ -192,29 +192,28 @@ class SqlUnitOfWork:
             await self._db.gate.acquire()
             self._admitted = True
         try:
-            self.session = self._db.new_session(readonly=self._readonly)
-            s = self.session
+            self.tx = tx = self._db.new_transaction(readonly=self._readonly)
             postgres = self._db.dialect == "postgresql"
             self.bookings = SqlBookings(
-                s, postgres=postgres, hints=self._db.sold_out, freed=self._freed
+                tx, postgres=postgres, hints=self._db.sold_out, freed=self._freed
             )
-            self.catalogue = SqlCatalogue(s)
-            self.sessions = SqlSessions(s, postgres=postgres, freed=self._freed)
-            self.patients = SqlPatients(s)
-            self.blacklist = SqlBlacklist(s, postgres=postgres)
-            self.appointments = SqlAppointments(s)
-            self.logs = SqlLogs(s)
-            self.conversations = SqlConversations(s, postgres=postgres)
-            self.complaints = SqlComplaints(s)
-            self.notices = SqlNotices(s, postgres=postgres)
-            self.waitlist = SqlWaitlist(s)
-            self.staff = SqlStaff(s)
-            self.audit = SqlAudit(s)
-            self.complaint_desk = SqlComplaintDesk(s)
-            self.patient_records = SqlPatientRecords(s)
-            self.reports = SqlReports(s, postgres=postgres)
-            self.his = SqlHis(s)
-            self.doctors = SqlDoctors(s)
+            self.catalogue = SqlCatalogue(tx)
+            self.sessions = SqlSessions(tx, postgres=postgres, freed=self._freed)
+            self.patients = SqlPatients(tx)
+            self.blacklist = SqlBlacklist(tx, postgres=postgres)
+            self.appointments = SqlAppointments(tx)
+            self.logs = SqlLogs(tx)
+            self.conversations = SqlConversations(tx, postgres=postgres)
+            self.complaints = SqlComplaints(tx)
+            self.notices = SqlNotices(tx, postgres=postgres)
+            self.waitlist = SqlWaitlist(tx)
+            self.staff = SqlStaff(tx)
+            self.audit = SqlAudit(tx)
+            self.complaint_desk = SqlComplaintDesk(tx)
+            self.patient_records = SqlPatientRecords(tx)
+            self.reports = SqlReports(tx, postgres=postgres)
+            self.his = SqlHis(tx)
+            self.doctors = SqlDoctors(tx)
         except BaseException:
             self._release()
             raise
@@ -228,9 +227,9 @@ class SqlUnitOfWork:
     ) -> None:
         try:
             try:
-                await self.session.rollback()
+                await self.tx.rollback()
             finally:
-                await self.session.close()  # returns the connection even if rollback failed
+                await self.tx.close()  # returns the connection even if rollback failed
         except DBAPIError:
             if exc is None:
                 raise
@@ -251,8 +250,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._readonly:
             raise RuntimeError("a read-only unit of work cannot commit")
-        await self.session.commit()
+        await self.tx.commit()
         self._db.sold_out.forget(self._freed)
 
     async def rollback(self) -> None:
-        await self.session.rollback()
+        await self.tx.rollback()

@@ -34,8 +34,8 @@ _PARTS = list(Part)  # morning, afternoon, evening
 
 
 class SqlDoctors:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def doctor(
         self, hospital_code: str, work_no: str, *, lock: bool = False
@@ -60,12 +60,12 @@ class SqlDoctors:
             query = query.with_for_update(read=share and not lock, of=DoctorRow)
             # the row as locked, not as this unit of work may have read it before
             query = query.execution_options(populate_existing=True)
-        row = (await self.s.execute(query)).first()
+        row = (await self.tx.execute(query)).first()
         if row is None:
             return None
         doctor, hospital, department, clinic = row
         templates = (
-            await self.s.scalars(
+            await self.tx.scalars(
                 select(DutyTemplateRow).where(DutyTemplateRow.doctor_id == doctor.id)
             )
         ).all()
@@ -74,7 +74,7 @@ class SqlDoctors:
     async def _ids(self, doctor: Doctor) -> tuple[int, int, int] | None:
         """(hospital, department, clinic type) row ids of the doctor's codes."""
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(HospitalRow.id, DepartmentRow.id, ClinicTypeRow.id)
                 .join(DepartmentRow, DepartmentRow.hospital_id == HospitalRow.id)
                 .join(ClinicTypeRow, ClinicTypeRow.hospital_id == HospitalRow.id)
@@ -95,40 +95,40 @@ class SqlDoctors:
         # Work numbers are unique in the whole group, which the schema (unique per hospital)
         # cannot say: adds take the hospitals' rows in turn (FOR NO KEY UPDATE, which still
         # lets rows referring to a hospital be written), so the check sees the other's doctor.
-        await self.s.execute(
+        await self.tx.execute(
             select(HospitalRow.id).order_by(HospitalRow.id).with_for_update(key_share=True)
         )
-        if await self.s.scalar(
+        if await self.tx.scalar(
             select(DoctorRow.id).where(same_work_no(DoctorRow.work_no, doctor.work_no))
         ):
             raise WorkNoTaken("this work number is in use", work_no=doctor.work_no)
         row = DoctorRow(hospital_id=hospital_id, work_no=doctor.work_no)
         _fill(row, doctor, department_id, clinic_type_id)
         try:
-            async with self.s.begin_nested():
-                self.s.add(row)
+            async with self.tx.begin_nested():
+                self.tx.add(row)
         except IntegrityError:  # added meanwhile by another administrator
             raise WorkNoTaken("this work number is in use", work_no=doctor.work_no) from None
         for t in doctor.templates:
-            self.s.add(
+            self.tx.add(
                 DutyTemplateRow(
                     doctor_id=row.id, weekday=t.weekday, part=t.part.value, capacity=t.capacity
                 )
             )
-        await self.s.flush()
+        await self.tx.flush()
         return replace(doctor, id=row.id)
 
     async def update(self, doctor: Doctor) -> bool:
         ids = await self._ids(doctor)
-        row = await self.s.get(DoctorRow, doctor.id)
+        row = await self.tx.get(DoctorRow, doctor.id)
         if ids is None or row is None:
             return False
         _fill(row, doctor, ids[1], ids[2])
-        await self.s.flush()
+        await self.tx.flush()
         return True
 
     async def _template(self, doctor_id: int, weekday: int, part: Part) -> DutyTemplateRow | None:
-        return await self.s.scalar(
+        return await self.tx.scalar(
             select(DutyTemplateRow).where(
                 DutyTemplateRow.doctor_id == doctor_id,
                 DutyTemplateRow.weekday == weekday,
@@ -139,7 +139,7 @@ class SqlDoctors:
     async def put_template(self, doctor_id: int, template: DutyTemplate) -> DutyTemplate | None:
         row = await self._template(doctor_id, template.weekday, template.part)
         if row is None:
-            self.s.add(
+            self.tx.add(
                 DutyTemplateRow(
                     doctor_id=doctor_id,
                     weekday=template.weekday,
@@ -147,11 +147,11 @@ class SqlDoctors:
                     capacity=template.capacity,
                 )
             )
-            await self.s.flush()
+            await self.tx.flush()
             return None
         before = DutyTemplate(row.weekday, Part(row.part), row.capacity)
         row.capacity = template.capacity
-        await self.s.flush()
+        await self.tx.flush()
         return before
 
     async def remove_template(
@@ -161,21 +161,21 @@ class SqlDoctors:
         if row is None:
             return None
         before = DutyTemplate(row.weekday, Part(row.part), row.capacity)
-        await self.s.delete(row)
-        await self.s.flush()
+        await self.tx.delete(row)
+        await self.tx.flush()
         return before
 
     async def sheet(self, f: SessionFilter) -> list[SessionLine]:
         query = session_query().order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
         query = filtered(query, f).limit(1000)
-        sessions = [session_of(r) for r in (await self.s.execute(query)).all()]
+        sessions = [session_of(r) for r in (await self.tx.execute(query)).all()]
         if not sessions:
             return []
         ids = [s.id for s in sessions]
         places: dict[tuple[int, str], int] = {
             (sid, status): n
             for sid, status, n in (
-                await self.s.execute(
+                await self.tx.execute(
                     select(PlaceRow.session_id, PlaceRow.status, func.count())
                     .where(PlaceRow.session_id.in_(ids))
                     .group_by(PlaceRow.session_id, PlaceRow.status)
@@ -185,7 +185,7 @@ class SqlDoctors:
         bookings: dict[tuple[int, str], int] = {
             (sid, status): n
             for sid, status, n in (
-                await self.s.execute(
+                await self.tx.execute(
                     select(AppointmentRow.session_id, AppointmentRow.status, func.count())
                     .where(AppointmentRow.session_id.in_(ids))
                     .group_by(AppointmentRow.session_id, AppointmentRow.status)

@@ -21,20 +21,20 @@ def _client(row: HisClientRow) -> HisClient:
 
 
 class SqlHis:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add_client(self, name: str, token_hash: str, now: datetime) -> HisClient | None:
-        taken = await self.s.scalar(select(HisClientRow.id).where(HisClientRow.name == name))
+        taken = await self.tx.scalar(select(HisClientRow.id).where(HisClientRow.name == name))
         if taken is not None:
             return None
         row = HisClientRow(name=name, token_hash=token_hash, created_at=now)
-        self.s.add(row)
-        await self.s.flush()
+        self.tx.add(row)
+        await self.tx.flush()
         return _client(row)
 
     async def client_by_token(self, token_hash: str) -> HisClient | None:
-        row = await self.s.scalar(
+        row = await self.tx.scalar(
             select(HisClientRow).where(
                 HisClientRow.token_hash == token_hash, HisClientRow.revoked_at.is_(None)
             )
@@ -42,11 +42,11 @@ class SqlHis:
         return None if row is None else _client(row)
 
     async def clients(self) -> list[HisClient]:
-        rows = await self.s.scalars(select(HisClientRow).order_by(HisClientRow.name))
+        rows = await self.tx.scalars(select(HisClientRow).order_by(HisClientRow.name))
         return [_client(r) for r in rows.all()]
 
     async def revoke(self, name: str, now: datetime) -> bool:
-        done = await self.s.execute(
+        done = await self.tx.execute(
             update(HisClientRow)
             .where(HisClientRow.name == name, HisClientRow.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -57,7 +57,7 @@ class SqlHis:
         query = _places_query(f).order_by(
             ClinicSessionRow.visit_date, ClinicSessionRow.id, PlaceRow.queue_no
         )
-        rows = (await self.s.execute(query.offset(f.offset).limit(f.limit))).all()
+        rows = (await self.tx.execute(query.offset(f.offset).limit(f.limit))).all()
         return [
             PlaceView(
                 session=session_of(r),
@@ -70,12 +70,12 @@ class SqlHis:
         ]
 
     async def count_places(self, f: PlaceFilter) -> int:
-        found = await self.s.scalar(select(func.count()).select_from(_places_query(f).subquery()))
+        found = await self.tx.scalar(select(func.count()).select_from(_places_query(f).subquery()))
         return int(found or 0)
 
     async def horizons(self) -> list[Horizon]:
         rows = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(
                     HospitalRow.code,
                     DoctorRow.work_no,

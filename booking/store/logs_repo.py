@@ -14,26 +14,26 @@ from booking.store.tables.logs import AuditRow, BookingLogRow, OperationErrorRow
 
 
 class SqlLogs:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def booking_event(
         self, now: datetime, event: str, booking_no: str | None, detail: dict[str, Any]
     ) -> None:
-        self.s.add(BookingLogRow(at=now, event=event, booking_no=booking_no, detail=detail))
+        self.tx.add(BookingLogRow(at=now, event=event, booking_no=booking_no, detail=detail))
 
     async def operation_error(
         self, now: datetime, operation: str, reason: str, detail: dict[str, Any]
     ) -> None:
-        self.s.add(
+        self.tx.add(
             OperationErrorRow(at=now, operation=operation[:32], reason=reason[:32], detail=detail)
         )
 
     async def purge(self, before: datetime) -> tuple[int, int]:
-        booked = await self.s.execute(
+        booked = await self.tx.execute(
             delete(BookingLogRow).where(BookingLogRow.at < before).returning(BookingLogRow.id)
         )
-        errors = await self.s.execute(
+        errors = await self.tx.execute(
             delete(OperationErrorRow)
             .where(OperationErrorRow.at < before)
             .returning(OperationErrorRow.id)
@@ -41,7 +41,7 @@ class SqlLogs:
         return len(booked.all()), len(errors.all())
 
     async def purge_audit(self, before: datetime) -> int:
-        gone = await self.s.execute(
+        gone = await self.tx.execute(
             delete(AuditRow).where(AuditRow.at < before).returning(AuditRow.id)
         )
         return len(gone.all())
@@ -63,7 +63,7 @@ class SqlLogs:
         query = select(row).where(*where).order_by(row.at.desc(), row.id.desc())
         return [
             LogEntry(r.id, r.at, r.event, r.booking_no, _reason(r.detail), r.detail)
-            for r in await self.s.scalars(_paged(query, f))
+            for r in await self.tx.scalars(_paged(query, f))
         ]
 
     async def _errors(self, f: LogFilter) -> list[LogEntry]:
@@ -78,7 +78,7 @@ class SqlLogs:
         query = select(row).where(*where).order_by(row.at.desc(), row.id.desc())
         return [
             LogEntry(r.id, r.at, r.operation, _booking_no(r.detail), r.reason, r.detail)
-            for r in await self.s.scalars(_paged(query, f))
+            for r in await self.tx.scalars(_paged(query, f))
         ]
 
 

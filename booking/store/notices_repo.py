@@ -19,8 +19,8 @@ _WITHDRAWN = "withdrawn"
 
 
 class SqlNotices:
-    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession, *, postgres: bool) -> None:
+        self.tx = tx
         self._insert: Any = postgresql.insert if postgres else sqlite.insert
 
     async def add(self, notices: list[NewNotice], now: datetime) -> None:
@@ -41,7 +41,7 @@ class SqlNotices:
             name: insert.excluded[name]
             for name in ("payload", "due_at", "not_after", "status", "next_try_at", "attempts")
         }
-        await self.s.execute(
+        await self.tx.execute(
             insert.on_conflict_do_update(
                 index_elements=[NoticeRow.key],
                 set_={**again, "last_error": None, "sent_at": None},
@@ -51,7 +51,7 @@ class SqlNotices:
         )
 
     async def withdraw(self, appointment_id: int, kinds: tuple[NoticeKind, ...]) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(NoticeRow)
             .where(
                 NoticeRow.appointment_id == appointment_id,
@@ -92,7 +92,7 @@ class SqlNotices:
             .with_for_update(skip_locked=True)
         )
         claimed = (
-            await self.s.scalars(
+            await self.tx.scalars(
                 update(NoticeRow)
                 .where(*due, NoticeRow.id.in_(batch.scalar_subquery()))
                 .values(next_try_at=until)
@@ -102,7 +102,7 @@ class SqlNotices:
         ).all()
         if not claimed:
             return []
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(NoticeRow)
             .where(NoticeRow.id.in_(claimed))
             .order_by(NoticeRow.due_at, NoticeRow.id)
@@ -118,7 +118,7 @@ class SqlNotices:
             return []
         return list(
             (
-                await self.s.scalars(
+                await self.tx.scalars(
                     update(NoticeRow)
                     .where(
                         NoticeRow.id.in_(notice_ids),
@@ -151,7 +151,7 @@ class SqlNotices:
 
     async def postpone(self, notice_ids: list[int], until: datetime) -> None:
         if notice_ids:
-            await self.s.execute(
+            await self.tx.execute(
                 update(NoticeRow)
                 .where(NoticeRow.id.in_(notice_ids))
                 .values(next_try_at=until)
@@ -162,7 +162,7 @@ class SqlNotices:
         """The account's pending notices due to be tried before `until`."""
         return list(
             (
-                await self.s.scalars(
+                await self.tx.scalars(
                     select(NoticeRow.id).where(
                         NoticeRow.account_id == account_id,
                         NoticeRow.status == NoticeStatus.PENDING.value,
@@ -174,7 +174,7 @@ class SqlNotices:
 
     async def address(self, account_id: int) -> tuple[str, str | None, bool]:
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(AccountRow.channel, AccountRow.address_cipher, AccountRow.quiet).where(
                     AccountRow.id == account_id
                 )
@@ -183,13 +183,13 @@ class SqlNotices:
         return row.channel, row.address_cipher, bool(row.quiet)
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             select(NoticeRow.status, func.count()).group_by(NoticeRow.status)
         )
         return {status: int(count) for status, count in rows.all()}
 
     async def _mark(self, notice_id: int, **values: Any) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(NoticeRow)
             .where(NoticeRow.id == notice_id)
             .values(**values)

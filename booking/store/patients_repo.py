@@ -31,8 +31,8 @@ def patient_of(row: PatientRow) -> Patient:
 
 
 class SqlPatients:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add(self, patient: NewPatient, now: datetime) -> Patient:
         row = PatientRow(
@@ -48,31 +48,31 @@ class SqlPatients:
             created_at=now,
             version=0,
         )
-        self.s.add(row)
-        await self.s.flush()
+        self.tx.add(row)
+        await self.tx.flush()
         return patient_of(row)
 
     async def get(self, patient_id: int, *, lock: bool = False) -> Patient | None:
         if lock:
             # Every booking transaction of one patient writes this row first, so on
             # PostgreSQL they queue up here and each sees the previous one's bookings.
-            await self.s.execute(
+            await self.tx.execute(
                 update(PatientRow)
                 .where(PatientRow.id == patient_id)
                 .values(version=PatientRow.version + 1)
                 .execution_options(synchronize_session=False)
             )
-        row = await self.s.get(PatientRow, patient_id, populate_existing=lock)
+        row = await self.tx.get(PatientRow, patient_id, populate_existing=lock)
         return patient_of(row) if row else None
 
     async def by_id_hash(self, id_hash: str) -> Patient | None:
-        row = await self.s.scalar(select(PatientRow).where(PatientRow.id_hash == id_hash))
+        row = await self.tx.scalar(select(PatientRow).where(PatientRow.id_hash == id_hash))
         return patient_of(row) if row else None
 
     async def update_phone(
         self, patient_id: int, phone_hash: str, phone_cipher: str, phone_masked: str
     ) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(PatientRow)
             .where(PatientRow.id == patient_id)
             .values(phone_hash=phone_hash, phone_cipher=phone_cipher, phone_masked=phone_masked)
@@ -80,44 +80,44 @@ class SqlPatients:
         )
 
     async def phone_cipher(self, patient_id: int) -> str | None:
-        return await self.s.scalar(
+        return await self.tx.scalar(
             select(PatientRow.phone_cipher).where(PatientRow.id == patient_id)
         )
 
     async def set_quiet(self, account_id: int, quiet: bool) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(AccountRow).where(AccountRow.id == account_id).values(quiet=quiet)
         )
 
     async def set_address(self, account_id: int, sealed: str) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(AccountRow).where(AccountRow.id == account_id).values(address_cipher=sealed)
         )
 
     async def is_quiet(self, account_id: int) -> bool:
         return bool(
-            await self.s.scalar(select(AccountRow.quiet).where(AccountRow.id == account_id))
+            await self.tx.scalar(select(AccountRow.quiet).where(AccountRow.id == account_id))
         )
 
     async def put_code(self, code: PendingCode, now: datetime, *, forget_before: datetime) -> None:
         # Earlier codes of this account stop working; their rows stay, for the limits.
-        await self.s.execute(
+        await self.tx.execute(
             update(PhoneCodeRow)
             .where(PhoneCodeRow.account_id == code.account_id, PhoneCodeRow.expires_at > now)
             .values(expires_at=now)
         )
-        await self.s.execute(delete(PhoneCodeRow).where(PhoneCodeRow.created_at < forget_before))
-        self.s.add(
+        await self.tx.execute(delete(PhoneCodeRow).where(PhoneCodeRow.created_at < forget_before))
+        self.tx.add(
             PhoneCodeRow(
                 account_id=code.account_id, phone_hash=code.phone_hash,
                 patient_id=code.patient_id, code_hash=code.code_hash,
                 expires_at=code.expires_at, tries=code.tries, created_at=now,
             )
         )  # fmt: skip
-        await self.s.flush()
+        await self.tx.flush()
 
     async def latest_code(self, account_id: int) -> PendingCode | None:
-        row = await self.s.scalar(
+        row = await self.tx.scalar(
             select(PhoneCodeRow)
             .where(PhoneCodeRow.account_id == account_id)
             .order_by(PhoneCodeRow.id.desc())
@@ -126,7 +126,7 @@ class SqlPatients:
         return _pending(row) if row else None
 
     async def codes_to_phone(self, phone_hash: str, since: datetime) -> list[PendingCode]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(PhoneCodeRow).where(
                 PhoneCodeRow.phone_hash == phone_hash, PhoneCodeRow.created_at >= since
             )
@@ -134,7 +134,7 @@ class SqlPatients:
         return [_pending(row) for row in rows.all()]
 
     async def codes_of_account(self, account_id: int, since: datetime) -> list[PendingCode]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(PhoneCodeRow).where(
                 PhoneCodeRow.account_id == account_id, PhoneCodeRow.created_at >= since
             )
@@ -142,19 +142,19 @@ class SqlPatients:
         return [_pending(row) for row in rows.all()]
 
     async def count_code_try(self, code_id: int) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(PhoneCodeRow)
             .where(PhoneCodeRow.id == code_id)
             .values(tries=PhoneCodeRow.tries + 1)
         )
 
     async def spend_code(self, code_id: int, now: datetime) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(PhoneCodeRow).where(PhoneCodeRow.id == code_id).values(expires_at=now)
         )
 
     async def find_account(self, channel: str, user_id: str) -> Account | None:
-        row = await self.s.scalar(
+        row = await self.tx.scalar(
             select(AccountRow).where(AccountRow.channel == channel, AccountRow.user_id == user_id)
         )
         return Account(id=row.id, channel=row.channel, user_id=row.user_id) if row else None
@@ -163,19 +163,19 @@ class SqlPatients:
         query = select(AccountRow).where(
             AccountRow.channel == channel, AccountRow.user_id == user_id
         )
-        row = await self.s.scalar(query)
+        row = await self.tx.scalar(query)
         if row is None:
             try:
-                async with self.s.begin_nested():
+                async with self.tx.begin_nested():
                     row = AccountRow(channel=channel, user_id=user_id, created_at=now)
-                    self.s.add(row)
+                    self.tx.add(row)
             except IntegrityError:  # created meanwhile by another message of the same user
-                row = await self.s.scalar(query)
+                row = await self.tx.scalar(query)
                 assert row is not None
         return Account(id=row.id, channel=row.channel, user_id=row.user_id)
 
     async def of_account(self, account_id: int) -> list[Patient]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(PatientRow)
             .join(AccountPatientRow, AccountPatientRow.patient_id == PatientRow.id)
             .where(AccountPatientRow.account_id == account_id)
@@ -184,11 +184,11 @@ class SqlPatients:
         return [patient_of(r) for r in rows.all()]
 
     async def link(self, account_id: int, patient_id: int, now: datetime) -> None:
-        self.s.add(AccountPatientRow(account_id=account_id, patient_id=patient_id, created_at=now))
-        await self.s.flush()
+        self.tx.add(AccountPatientRow(account_id=account_id, patient_id=patient_id, created_at=now))
+        await self.tx.flush()
 
     async def is_linked(self, account_id: int, patient_id: int) -> bool:
-        found = await self.s.scalar(
+        found = await self.tx.scalar(
             select(func.count()).where(
                 AccountPatientRow.account_id == account_id,
                 AccountPatientRow.patient_id == patient_id,
@@ -197,7 +197,7 @@ class SqlPatients:
         return bool(found)
 
     async def unlink(self, account_id: int, patient_id: int) -> bool:
-        gone = await self.s.execute(
+        gone = await self.tx.execute(
             delete(AccountPatientRow)
             .where(
                 AccountPatientRow.account_id == account_id,
@@ -209,7 +209,7 @@ class SqlPatients:
         return bool(gone.all())
 
     async def still_ahead(self, account_id: int, patient_id: int, today: date) -> StillAhead:
-        bookings = await self.s.scalar(
+        bookings = await self.tx.scalar(
             select(func.count()).where(
                 AppointmentRow.account_id == account_id,
                 AppointmentRow.patient_id == patient_id,
@@ -217,7 +217,7 @@ class SqlPatients:
                 AppointmentRow.visit_date >= today,
             )
         )
-        waiting = await self.s.scalar(
+        waiting = await self.tx.scalar(
             select(func.count()).where(
                 WaitlistRow.account_id == account_id,
                 WaitlistRow.patient_id == patient_id,
@@ -240,8 +240,8 @@ _IN_LINE = [s.value for s in IN_LINE]
 class SqlPatientRecords:
     """The back office's patient records (booking.patients.ports)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def find(
         self,
@@ -258,20 +258,20 @@ class SqlPatientRecords:
             query = query.where(PatientRow.phone_hash == phone_hash)
         if name:
             query = query.where(PatientRow.name == name)
-        rows = await self.s.scalars(query.order_by(PatientRow.name, PatientRow.id).limit(limit))
+        rows = await self.tx.scalars(query.order_by(PatientRow.name, PatientRow.id).limit(limit))
         return [patient_of(r) for r in rows.all()]
 
     async def record(self, patient_id: int) -> PatientRecord | None:
-        row = await self.s.get(PatientRow, patient_id)
+        row = await self.tx.get(PatientRow, patient_id)
         if row is None:
             return None
-        accounts = await self.s.scalar(
+        accounts = await self.tx.scalar(
             select(func.count()).where(AccountPatientRow.patient_id == patient_id)
         )
         return PatientRecord(patient_of(row), int(accounts or 0), row.removed_at)
 
     async def in_line(self, patient_id: int) -> list[int]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(WaitlistRow.id)
             .where(WaitlistRow.patient_id == patient_id, WaitlistRow.status.in_(_IN_LINE))
             .order_by(WaitlistRow.id)
@@ -279,7 +279,7 @@ class SqlPatientRecords:
         return list(rows.all())
 
     async def rename(self, patient_id: int, name: str) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(PatientRow)
             .where(PatientRow.id == patient_id)
             .values(name=name)
@@ -287,19 +287,19 @@ class SqlPatientRecords:
         )
 
     async def anonymise(self, patient_id: int, anonymised: Anonymised, now: datetime) -> int:
-        await self.s.execute(
+        await self.tx.execute(
             delete(PhoneCodeRow)
             .where(PhoneCodeRow.patient_id == patient_id)
             .execution_options(synchronize_session=False)
         )
-        unlinked = await self.s.execute(
+        unlinked = await self.tx.execute(
             delete(AccountPatientRow)
             .where(AccountPatientRow.patient_id == patient_id)
             .returning(AccountPatientRow.account_id)
             .execution_options(synchronize_session=False)
         )
         accounts = len(unlinked.all())
-        await self.s.execute(
+        await self.tx.execute(
             update(PatientRow)
             .where(PatientRow.id == patient_id)
             .values(

@@ -85,8 +85,8 @@ def _named(period: Period, name: Any) -> Any:
 
 
 class SqlReports:
-    def __init__(self, session: AsyncSession, *, postgres: bool) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession, *, postgres: bool) -> None:
+        self.tx = tx
         self.postgres = postgres
 
     def _booked_on(self, period: Period, zone: ZoneInfo) -> Any:
@@ -108,10 +108,12 @@ class SqlReports:
         """The reports of a page add up only if every query sees the same moment: PostgreSQL's
         default (READ COMMITTED) gives each query its own. First in the transaction."""
         if self.postgres:
-            await self.s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            await self.tx.execute(
+                text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            )
 
     async def hospitals(self) -> list[HospitalChoice]:
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             select(HospitalRow.code, HospitalRow.name_zh, HospitalRow.timezone).order_by(
                 HospitalRow.code
             )
@@ -159,7 +161,7 @@ class SqlReports:
             func.coalesce(func.sum(AppointmentRow.registration_fee_fen), 0),
             func.coalesce(func.sum(AppointmentRow.consultation_fee_fen), 0),
         )
-        rows = await self.s.execute(query.group_by(*groups, _STATUS))
+        rows = await self.tx.execute(query.group_by(*groups, _STATUS))
         return [
             Tally(
                 key=k.isoformat() if isinstance(k, date) else str(k),
@@ -193,14 +195,14 @@ class SqlReports:
             .where(AppointmentRow.cancel_reason.is_distinct_from(EXPIRED))
         )
         query = _in_period(query, period, zone)
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             query.order_by(AppointmentRow.cancelled_at, AppointmentRow.id).limit(limit)
         )
         return [Refund(*row) for row in rows]
 
     async def workload(self, start: datetime, end: datetime) -> list[Workload]:
         count = func.count(AuditRow.id)
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             select(AuditRow.username, AuditRow.action, count)
             .where(AuditRow.staff_id.is_not(None), AuditRow.at >= start, AuditRow.at < end)
             .group_by(AuditRow.staff_id, AuditRow.username, AuditRow.action)

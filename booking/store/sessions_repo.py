@@ -86,8 +86,8 @@ def session_of(row: Any) -> ClinicSession:
 
 
 class SqlSessions:
-    def __init__(self, session: AsyncSession, *, postgres: bool, freed: set[int]) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession, *, postgres: bool, freed: set[int]) -> None:
+        self.tx = tx
         self.postgres = postgres
         self.freed = freed  # sessions with places freed in this unit of work
 
@@ -99,7 +99,7 @@ class SqlSessions:
         now: datetime,
     ) -> int:
         found = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(DoctorRow, HospitalRow, ClinicTypeRow)
                 .join(HospitalRow, HospitalRow.id == DoctorRow.hospital_id)
                 .join(ClinicTypeRow, ClinicTypeRow.id == DoctorRow.clinic_type_id)
@@ -115,7 +115,7 @@ class SqlSessions:
         hospital = hospital_of(hospital_row)
         existing = set(
             (
-                await self.s.execute(
+                await self.tx.execute(
                     select(ClinicSessionRow.visit_date, ClinicSessionRow.part).where(
                         ClinicSessionRow.doctor_id == doctor.id,
                         ClinicSessionRow.visit_date >= min(p.visit_date for p in planned),
@@ -145,9 +145,9 @@ class SqlSessions:
                 consultation_fee_fen=clinic.consultation_fee_fen,
                 created_at=now,
             )
-            self.s.add(row)
-            await self.s.flush()
-            self.s.add_all(
+            self.tx.add(row)
+            await self.tx.flush()
+            self.tx.add_all(
                 PlaceRow(
                     session_id=row.id,
                     queue_no=p.queue_no,
@@ -158,7 +158,7 @@ class SqlSessions:
                 for p in place_times(starts, ends, plan.capacity)
             )
             created += 1
-        await self.s.flush()
+        await self.tx.flush()
         return created
 
     async def get(self, session_id: int, *, for_booking: bool = False) -> ClinicSession | None:
@@ -167,7 +167,7 @@ class SqlSessions:
             # Bookings share the session row; a stop (停诊) takes it alone, so no booking can
             # slip in between the stop and the cancellation of the session's bookings.
             query = query.with_for_update(read=True, of=ClinicSessionRow)
-        row = (await self.s.execute(query)).first()
+        row = (await self.tx.execute(query)).first()
         return session_of(row) if row else None
 
     async def find(
@@ -180,7 +180,7 @@ class SqlSessions:
         )
         if hospital_code:
             query = query.where(HospitalRow.code == hospital_code)
-        return [session_of(r) for r in (await self.s.execute(query)).all()]
+        return [session_of(r) for r in (await self.tx.execute(query)).all()]
 
     async def search(self, f: SessionFilter, after: datetime) -> list[SessionAvailability]:
         # Counted per session found (on the places index), not over every place in the hospital.
@@ -199,11 +199,11 @@ class SqlSessions:
             .add_columns(free)
             .order_by(ClinicSessionRow.starts_at, DoctorRow.work_no)
         )
-        rows = (await self.s.execute(filtered(query, f))).all()
+        rows = (await self.tx.execute(filtered(query, f))).all()
         return [SessionAvailability(session_of(r), int(r[4])) for r in rows]
 
     async def free_places(self, session_id: int, after: datetime) -> int:
-        count = await self.s.scalar(
+        count = await self.tx.scalar(
             select(func.count()).where(
                 PlaceRow.session_id == session_id,
                 PlaceRow.status == PlaceStatus.FREE.value,
@@ -231,7 +231,7 @@ class SqlSessions:
             .execution_options(synchronize_session=False)
         )
         for attempt in range(CLAIM_RETRIES):
-            row = (await self.s.execute(claim)).first()
+            row = (await self.tx.execute(claim)).first()
             if row is not None:
                 return ClaimedPlace(row[0], row[1], row[2], row[3])
             # On PostgreSQL a free place may be skipped only because another transaction has
@@ -243,7 +243,7 @@ class SqlSessions:
 
     async def place_times(self, session_id: int, queue_no: int) -> ClaimedPlace | None:
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 select(PlaceRow.id, PlaceRow.queue_no, PlaceRow.starts_at, PlaceRow.ends_at).where(
                     PlaceRow.session_id == session_id, PlaceRow.queue_no == queue_no
                 )
@@ -256,7 +256,7 @@ class SqlSessions:
     ) -> bool:
         if becomes is PlaceStatus.FREE:
             self.freed.add(session_id)
-        changed = await self.s.execute(
+        changed = await self.tx.execute(
             update(PlaceRow)
             .where(
                 PlaceRow.session_id == session_id,
@@ -282,7 +282,7 @@ class SqlSessions:
             .with_for_update(skip_locked=True)
         )
         row = (
-            await self.s.execute(
+            await self.tx.execute(
                 update(PlaceRow)
                 .where(
                     PlaceRow.id == pick.scalar_subquery(),
@@ -297,7 +297,7 @@ class SqlSessions:
 
     async def stop(self, session_id: int, reason: str) -> bool:
         stopped = (
-            await self.s.execute(
+            await self.tx.execute(
                 update(ClinicSessionRow)
                 .where(
                     ClinicSessionRow.id == session_id,
@@ -312,7 +312,7 @@ class SqlSessions:
 
     async def withdraw_places(self, session_id: int) -> None:
         self.freed.add(session_id)  # so that bookings are told "stopped", not "full"
-        await self.s.execute(
+        await self.tx.execute(
             update(PlaceRow)
             .where(PlaceRow.session_id == session_id)
             .values(status=PlaceStatus.BUSY_UNAVAILABLE.value)
@@ -320,7 +320,7 @@ class SqlSessions:
         )
 
     async def busy_places(self, session_id: int) -> int:
-        count = await self.s.scalar(
+        count = await self.tx.scalar(
             select(func.count()).where(
                 PlaceRow.session_id == session_id, PlaceRow.status == PlaceStatus.BUSY.value
             )

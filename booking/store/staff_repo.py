@@ -46,8 +46,8 @@ def _session(row: StaffSessionRow) -> StaffSession:
 
 
 class SqlStaff:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add(self, new: NewStaff, now: datetime) -> StaffAccount:
         row = StaffAccountRow(
@@ -61,50 +61,50 @@ class SqlStaff:
             created_at=now,
         )
         try:
-            async with self.s.begin_nested():
-                self.s.add(row)
+            async with self.tx.begin_nested():
+                self.tx.add(row)
         except IntegrityError:
             raise UsernameTaken("this username is taken", username=new.username) from None
         return _account(row)
 
     async def get(self, staff_id: int) -> StaffAccount | None:
-        row = await self.s.get(StaffAccountRow, staff_id)
+        row = await self.tx.get(StaffAccountRow, staff_id)
         return _account(row) if row else None
 
     async def by_username(self, username: str, *, lock: bool = False) -> StaffAccount | None:
         query = select(StaffAccountRow).where(StaffAccountRow.username == username)
         if lock:  # wrong passwords typed at once in two browsers both count
             query = query.with_for_update()
-        row = await self.s.scalar(query)
+        row = await self.tx.scalar(query)
         return _account(row) if row else None
 
     async def everyone(self) -> list[StaffAccount]:
-        rows = await self.s.scalars(select(StaffAccountRow).order_by(StaffAccountRow.username))
+        rows = await self.tx.scalars(select(StaffAccountRow).order_by(StaffAccountRow.username))
         return [_account(row) for row in rows]
 
     async def save_sign_in_state(
         self, staff_id: int, failures: tuple[datetime, ...], locked_until: datetime | None
     ) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(StaffAccountRow)
             .where(StaffAccountRow.id == staff_id)
             .values(failures=[t.isoformat() for t in failures], locked_until=locked_until)
         )
 
     async def set_password(self, staff_id: int, password_hash: str) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(StaffAccountRow)
             .where(StaffAccountRow.id == staff_id)
             .values(password_hash=password_hash, failures=[], locked_until=None)
         )
 
     async def disable(self, staff_id: int) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(StaffAccountRow).where(StaffAccountRow.id == staff_id).values(disabled=True)
         )
 
     async def open_session(self, session: StaffSession) -> None:
-        self.s.add(
+        self.tx.add(
             StaffSessionRow(
                 token_hash=session.token_hash,
                 staff_id=session.staff_id,
@@ -115,18 +115,18 @@ class SqlStaff:
         )
 
     async def session(self, token_hash: str) -> StaffSession | None:
-        row = await self.s.get(StaffSessionRow, token_hash)
+        row = await self.tx.get(StaffSessionRow, token_hash)
         return _session(row) if row else None
 
     async def touch_session(self, token_hash: str, now: datetime) -> None:
-        await self.s.execute(
+        await self.tx.execute(
             update(StaffSessionRow)
             .where(StaffSessionRow.token_hash == token_hash)
             .values(last_seen_at=now)
         )
 
     async def end_session(self, token_hash: str) -> bool:
-        done = await self.s.execute(
+        done = await self.tx.execute(
             delete(StaffSessionRow)
             .where(StaffSessionRow.token_hash == token_hash)
             .returning(StaffSessionRow.token_hash)
@@ -134,7 +134,7 @@ class SqlStaff:
         return bool(done.all())
 
     async def end_sessions_of(self, staff_id: int) -> int:
-        done = await self.s.execute(
+        done = await self.tx.execute(
             delete(StaffSessionRow)
             .where(StaffSessionRow.staff_id == staff_id)
             .returning(StaffSessionRow.token_hash)
@@ -142,7 +142,7 @@ class SqlStaff:
         return len(done.all())
 
     async def purge_sessions(self, created_before: datetime, seen_before: datetime) -> int:
-        done = await self.s.execute(
+        done = await self.tx.execute(
             delete(StaffSessionRow)
             .where(
                 or_(
@@ -156,11 +156,11 @@ class SqlStaff:
 
 
 class SqlAudit:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add(self, entry: AuditEntry) -> None:
-        self.s.add(
+        self.tx.add(
             AuditRow(
                 at=entry.at,
                 staff_id=entry.staff_id,
@@ -188,9 +188,9 @@ class SqlAudit:
             .order_by(AuditRow.id.desc())
             .limit(20)
         )
-        for row_id, before, after in await self.s.execute(query):
+        for row_id, before, after in await self.tx.execute(query):
             if before == entry.before and after == entry.after:  # JSON compared here, portably
-                await self.s.execute(
+                await self.tx.execute(
                     update(AuditRow).where(AuditRow.id == row_id).values(times=AuditRow.times + 1)
                 )
                 return
@@ -216,5 +216,5 @@ class SqlAudit:
                 id=row.id,
                 times=row.times,
             )
-            for row in await self.s.scalars(query)
+            for row in await self.tx.scalars(query)
         ]

@@ -28,8 +28,8 @@ _IN_LINE = [s.value for s in IN_LINE]
 
 
 class SqlWaitlist:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+    def __init__(self, tx: AsyncSession) -> None:
+        self.tx = tx
 
     async def add(self, entry: NewWaitlistEntry, now: datetime) -> int | None:
         row = WaitlistRow(
@@ -43,15 +43,15 @@ class SqlWaitlist:
             updated_at=now,
         )
         try:
-            async with self.s.begin_nested():
-                self.s.add(row)
+            async with self.tx.begin_nested():
+                self.tx.add(row)
         except IntegrityError:  # already in this line
             return None
         return row.id
 
     async def position(self, entry_id: int) -> int:
         mine = select(WaitlistRow.session_id).where(WaitlistRow.id == entry_id).scalar_subquery()
-        count = await self.s.scalar(
+        count = await self.tx.scalar(
             select(func.count()).where(
                 WaitlistRow.session_id == mine,
                 WaitlistRow.status.in_(_IN_LINE),
@@ -64,11 +64,11 @@ class SqlWaitlist:
         query = select(WaitlistRow).where(WaitlistRow.id == entry_id)
         if lock:
             query = query.with_for_update()
-        row = await self.s.scalar(query)
+        row = await self.tx.scalar(query)
         return None if row is None else _entry(row)
 
     async def first_waiting(self, session_id: int) -> WaitlistEntry | None:
-        row = await self.s.scalar(
+        row = await self.tx.scalar(
             select(WaitlistRow)
             .where(
                 WaitlistRow.session_id == session_id,
@@ -105,7 +105,7 @@ class SqlWaitlist:
         )
 
     async def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(WaitlistRow)
             .where(
                 WaitlistRow.status == WaitStatus.OFFERED.value,
@@ -123,7 +123,7 @@ class SqlWaitlist:
             PlaceRow.status == PlaceStatus.FREE.value,
             PlaceRow.starts_at > now,
         )
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             select(WaitlistRow.session_id)
             .join(ClinicSessionRow, ClinicSessionRow.id == WaitlistRow.session_id)
             .where(
@@ -161,7 +161,7 @@ class SqlWaitlist:
             .correlate(WaitlistRow)
             .scalar_subquery()
         )
-        rows = await self.s.execute(
+        rows = await self.tx.execute(
             select(WaitlistRow, ClinicSessionRow.visit_date, PatientRow.name, position)
             .join(ClinicSessionRow, ClinicSessionRow.id == WaitlistRow.session_id)
             .join(PatientRow, PatientRow.id == WaitlistRow.patient_id)
@@ -188,7 +188,7 @@ class SqlWaitlist:
         ]
 
     async def _close(self, which: Any, now: datetime) -> list[WaitlistEntry]:
-        rows = await self.s.scalars(
+        rows = await self.tx.scalars(
             update(WaitlistRow)
             .where(which, WaitlistRow.status.in_(_IN_LINE))
             .values(status=WaitStatus.CLOSED.value, updated_at=now)
@@ -198,7 +198,7 @@ class SqlWaitlist:
         return [_entry(r) for r in rows.all()]
 
     async def _update(self, entry_id: int, expected: tuple[WaitStatus, ...], **values: Any) -> bool:
-        done = await self.s.execute(
+        done = await self.tx.execute(
             update(WaitlistRow)
             .where(WaitlistRow.id == entry_id, WaitlistRow.status.in_([s.value for s in expected]))
             .values(**values)

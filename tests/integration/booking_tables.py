@@ -93,7 +93,7 @@ async def snapshot(
     views = await find_bookings(db, protector, limit=10_000)
     async with db(readonly=True) as uow:
         found = await uow.sessions.search(SessionFilter(open_only=False), now)
-        rows = await uow.session.execute(
+        rows = await uow.tx.execute(
             text("SELECT session_id, status, count(*) FROM places GROUP BY session_id, status")
         )
         places = Counter({(session_id, status): n for session_id, status, n in rows})
@@ -104,7 +104,7 @@ async def lines(db: Database) -> tuple[list[tuple[Any, ...]], set[tuple[int, int
     """Every entry of every line (id, session, patient, status, queue number, booking
     number), and the places held for them (session, queue number)."""
     async with db(readonly=True) as uow:
-        entries = await uow.session.execute(
+        entries = await uow.tx.execute(
             select(
                 WaitlistRow.id,
                 WaitlistRow.session_id,
@@ -114,7 +114,7 @@ async def lines(db: Database) -> tuple[list[tuple[Any, ...]], set[tuple[int, int
                 WaitlistRow.booking_no,
             ).order_by(WaitlistRow.id)
         )
-        held = await uow.session.execute(
+        held = await uow.tx.execute(
             text("SELECT session_id, queue_no FROM places WHERE status = :held"),
             {"held": PlaceStatus.BUSY_TENTATIVE.value},
         )
@@ -137,7 +137,7 @@ class StoredReminder:
 async def reminders(db: Database) -> list[StoredReminder]:
     """Every reminder in the notices table, with the number of the booking it is about."""
     async with db(readonly=True) as uow:
-        rows = await uow.session.execute(
+        rows = await uow.tx.execute(
             select(
                 AppointmentRow.booking_no,
                 NoticeRow.kind,

@@ -241,7 +241,7 @@ async def test_a_removed_patient_leaves_the_waitlist_and_the_place_held_for_them
 async def lines(db: Database, session_id: int) -> dict[int, str]:
     """Who waits for the session, and how."""
     async with db(readonly=True) as uow:
-        rows = await uow.session.execute(
+        rows = await uow.tx.execute(
             text("SELECT patient_id, status FROM waitlist WHERE session_id = :s"),
             {"s": session_id},
         )

@@ -413,7 +413,7 @@ async def test_numbers_are_stored_only_encrypted(
 ) -> None:
     await patient(demo, protector, clock, 7)
     async with demo(readonly=True) as uow:
-        rows = (await uow.session.execute(text("SELECT * FROM patients"))).all()  # type: ignore[attr-defined]
+        rows = (await uow.tx.execute(text("SELECT * FROM patients"))).all()  # type: ignore[attr-defined]
     dump = repr(rows)
     assert id_number(7) not in dump and "13812340007" not in dump
     assert id_number(7)[-4:] in dump  # the masked form is kept for display
@@ -443,11 +443,11 @@ async def test_a_database_failure_is_a_definite_try_again_and_saves_nothing(
     with pytest.raises(TryAgain):
         async with demo() as uow:
             await uow.logs.booking_event(clock.now(), "x", None, {})
-            await uow.session.execute(text("SELECT * FROM no_such_table"))  # type: ignore[attr-defined]
+            await uow.tx.execute(text("SELECT * FROM no_such_table"))  # type: ignore[attr-defined]
     sid = await session_id(demo, clock, "00868", WED, Part.PM)
     await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
     async with demo(readonly=True) as uow:
-        events = (await uow.session.execute(text("SELECT event FROM booking_log"))).all()  # type: ignore[attr-defined]
+        events = (await uow.tx.execute(text("SELECT event FROM booking_log"))).all()  # type: ignore[attr-defined]
     assert [e[0] for e in events] == ["booked"]
 
 
@@ -476,12 +476,12 @@ async def test_a_failure_between_claim_and_log_saves_nothing(
     p = await patient(demo, protector, clock, 1)
     sid = await session_id(demo, clock, "00868", WED, Part.PM)
     async with demo() as uow:  # the booking log goes missing: the last step of a booking fails
-        await uow.session.execute(text("ALTER TABLE booking_log RENAME TO booking_log_away"))  # type: ignore[attr-defined]
+        await uow.tx.execute(text("ALTER TABLE booking_log RENAME TO booking_log_away"))  # type: ignore[attr-defined]
         await uow.commit()
     with pytest.raises(TryAgain):
         await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
     async with demo() as uow:
-        await uow.session.execute(text("ALTER TABLE booking_log_away RENAME TO booking_log"))  # type: ignore[attr-defined]
+        await uow.tx.execute(text("ALTER TABLE booking_log_away RENAME TO booking_log"))  # type: ignore[attr-defined]
         await uow.commit()
     async with demo(readonly=True) as uow:
         assert await uow.sessions.busy_places(sid) == 0

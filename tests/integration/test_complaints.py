@@ -48,8 +48,8 @@ async def test_a_complaint_is_received_with_a_tracking_number(
     found = await complaint_status(db, filed.complaint_no.lower())
     assert found == filed
     assert found.status == ComplaintStatus.RECEIVED and found.department_code == "CARD"
-    async with db.new_session(readonly=True) as session:
-        stored = repr((await session.execute(text("SELECT * FROM complaints"))).all())
+    async with db.new_transaction(readonly=True) as tx:
+        stored = repr((await tx.execute(text("SELECT * FROM complaints"))).all())
     assert "三个小时" not in stored and "13912345678" not in stored
 
 

@@ -56,9 +56,9 @@ async def test_nothing_personal_is_stored_in_clear(
     store = Conversations(db, protector, clock)
     await store.save("sms", PHONE, Conversation({"id_number": "110101199003074514"}))
     await store.remember("sms", PHONE, "msg-1", [{"text": "张三，您的预约已成功"}])
-    async with db.new_session(readonly=True) as session:
-        rows = (await session.execute(text("SELECT * FROM conversations"))).all()
-        rows += (await session.execute(text("SELECT * FROM handled_messages"))).all()
+    async with db.new_transaction(readonly=True) as tx:
+        rows = (await tx.execute(text("SELECT * FROM conversations"))).all()
+        rows += (await tx.execute(text("SELECT * FROM handled_messages"))).all()
     stored = repr(rows)
     for secret in (PHONE, "110101199003074514", "张三", "msg-1"):
         assert secret not in stored

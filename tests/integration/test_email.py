@@ -103,8 +103,8 @@ class Hospital:
     async def complaints(self) -> list[tuple[str, str, str]]:
         """(number, category, what was written) of every complaint kept."""
         query = text("SELECT complaint_no, category, text FROM complaints")
-        async with self.db.new_session(readonly=True) as session:
-            rows = (await session.execute(query)).all()
+        async with self.db.new_transaction(readonly=True) as tx:
+            rows = (await tx.execute(query)).all()
         return [(no, category, self.protector.decrypt(sealed)) for no, category, sealed in rows]
 
 

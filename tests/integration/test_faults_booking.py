@@ -131,7 +131,7 @@ async def test_a_quick_command_retried_after_a_crash_gets_its_receipt(
 
 async def remembered_requests(demo: Database) -> int:
     async with demo(readonly=True) as uow:
-        return int(await uow.session.scalar(text("SELECT count(*) FROM booking_requests")) or 0)
+        return int(await uow.tx.scalar(text("SELECT count(*) FROM booking_requests")) or 0)
 
 
 async def test_a_waitlist_offer_taken_again_after_a_crash_gets_its_receipt(

@@ -80,7 +80,7 @@ async def test_a_full_session_refuses_with_an_operation_outcome(
     slots = await wed_pm_slots(his)
     session_id = int(slots[0]["id"].split("-")[0])
     async with demo() as uow:
-        await uow.session.execute(
+        await uow.tx.execute(
             text("UPDATE places SET status = 'busy' WHERE session_id = :s AND queue_no > 1"),
             {"s": session_id},
         )

@@ -127,7 +127,7 @@ async def retitle(source: Source, title: str) -> None:
     db = Database(source.url)
     try:
         async with db() as uow:
-            await uow.session.execute(
+            await uow.tx.execute(
                 text("UPDATE doctors SET title = :t WHERE work_no = '00868'"), {"t": title}
             )
             await uow.commit()
@@ -337,12 +337,12 @@ async def test_a_sync_leaves_each_hospitals_own_clinic_fees_alone(
     fees = "SELECT h.code, t.registration_fee_fen FROM clinic_types t JOIN hospitals h "
     fees += "ON h.id = t.hospital_id WHERE t.code = 'expert' ORDER BY h.code"
     async with empty() as uow:
-        await uow.session.execute(text(change))
+        await uow.tx.execute(text(change))
         await uow.commit()
-        before = (await uow.session.execute(text(fees))).all()
+        before = (await uow.tx.execute(text(fees))).all()
     assert [tuple(r) for r in before][1] == ("H02", 777)
     report = await sync(empty, clock, source.base, source.token, COMMAND_LINE)
     assert report.doctors_added == len(demo_catalogue().doctors)
     async with empty(readonly=True) as uow:
-        after = (await uow.session.execute(text(fees))).all()
+        after = (await uow.tx.execute(text(fees))).all()
     assert [tuple(r) for r in after] == [tuple(r) for r in before]

@@ -40,10 +40,10 @@ async def write_logs(db: Database, clock: FixedClock, days_ago: int, label: str)
 
 async def kept(db: Database) -> tuple[list[int], list[int], list[str]]:
     async with db(readonly=True) as uow:
-        booked = await uow.session.execute(  # type: ignore[attr-defined]
+        booked = await uow.tx.execute(  # type: ignore[attr-defined]
             text("SELECT detail FROM booking_log")
         )
-        errors = await uow.session.execute(  # type: ignore[attr-defined]
+        errors = await uow.tx.execute(  # type: ignore[attr-defined]
             text("SELECT detail FROM operation_errors")
         )
         audited = await uow.audit.page(AuditFilter(action=audit.STAFF_ADD, per_page=100))

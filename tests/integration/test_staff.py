@@ -356,9 +356,9 @@ async def test_nothing_personal_is_stored_in_clear(demo: Database, desk: StaffDe
     number = await filed(desk, words="护士态度恶劣")
     await desk.command("g-card", *NURSE, f"/reply {number} 已批评教育相关护士")
     await desk.command("g-card", *NURSE, f"/resolve {number} 已向您当面致歉")
-    async with demo.new_session(readonly=True) as session:
-        rows = repr((await session.execute(text("SELECT * FROM complaints"))).all())
-        rows += repr((await session.execute(text("SELECT * FROM complaint_actions"))).all())
+    async with demo.new_transaction(readonly=True) as tx:
+        rows = repr((await tx.execute(text("SELECT * FROM complaints"))).all())
+        rows += repr((await tx.execute(text("SELECT * FROM complaint_actions"))).all())
     assert number in rows and NURSE[1] in rows  # staff are named; patients are not
     for secret in (PHONE, "护士态度恶劣", "已批评教育相关护士", "已向您当面致歉"):
         assert secret not in rows

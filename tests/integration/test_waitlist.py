@@ -97,7 +97,7 @@ async def join(db: Database, protector: Protector, clock: FixedClock, session_id
 async def offers_to(db: Database, account: tuple[str, str]) -> list[int]:
     """The waitlist offers notified to an account: their entry ids."""
     async with db(readonly=True) as uow:
-        rows = await uow.session.execute(
+        rows = await uow.tx.execute(
             text(
                 "SELECT n.payload FROM notices n JOIN accounts a ON a.id = n.account_id "
                 "WHERE a.channel = :c AND a.user_id = :u AND n.kind = 'waitlist_offer'"
@@ -109,11 +109,11 @@ async def offers_to(db: Database, account: tuple[str, str]) -> list[int]:
 
 async def places(db: Database, session_id: int) -> dict[str, int]:
     async with db(readonly=True) as uow:
-        rows = await uow.session.execute(
+        rows = await uow.tx.execute(
             text("SELECT status, COUNT(*) FROM places WHERE session_id = :s GROUP BY status"),
             {"s": session_id},
         )
-        booked = await uow.session.scalar(
+        booked = await uow.tx.scalar(
             text(
                 "SELECT COUNT(*) FROM appointments WHERE session_id = :s AND status <> 'cancelled'"
             ),
