@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backoffice import blacklist_pages
-from backoffice.console import Console, Services, Staff, page, same_token
+from backoffice.console import Services, Staff, page, same_token
+from backoffice.deps import CSRF, SIGNED_IN, ConsoleDep, OfficeRoute, ServicesDep, may
 from booking.files.blacklist import read_list
 from booking.patients.blacklist import (
     REMOVAL_SHARE,
@@ -93,72 +94,73 @@ def confirmed_count(fields: dict[str, str]) -> int:
     return int(given) if given.isdigit() and len(given) <= 7 else 0
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    prefix = console.prefix
+router = APIRouter(route_class=OfficeRoute, include_in_schema=False, dependencies=[SIGNED_IN])
+MayManageBlacklist = Annotated[Staff, Depends(may(Permission.MANAGE_BLACKLIST))]
 
-    @web.get("/blacklist")
-    async def blacklist(
-        request: Request,
-        sync: Annotated[int | None, Query(ge=1)] = None,
-        hp: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        np: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST)
-        if not isinstance(staff, Staff):
-            return staff
-        syncs = await latest_syncs(s.uows, LATEST)
-        shown = next((r for r in syncs if r.id == sync), None) if sync else None
-        per = blacklist_pages.PER_PAGE
-        html = blacklist_pages.blacklist(
-            prefix,
-            (staff.account, staff.csrf),
-            syncs=syncs,
-            shown=shown,
-            hospital=await listed_page(s.uows, BlacklistSource.HOSPITAL.value, hp, per),
-            noshow=await listed_page(s.uows, BlacklistSource.NOSHOW.value, np, per),
-            pages=(hp, np),
-            can_pull=pull_of(s) is not None,
-        )
-        return page(html)
 
-    @web.post("/blacklist/upload", max_body_size=MAX_UPLOAD + _MULTIPART_OVERHEAD)
-    async def upload(request: Request) -> Response:
-        s = console.ready()
-        # Who it is and what they may do first: a 2 MB body is read only for those allowed.
-        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST)
-        if not isinstance(staff, Staff):
-            return staff
-        fields, data = await read_upload(request)
-        if not same_token(fields.get("csrf"), staff.csrf):  # the multipart form's own field
-            return await console.deny(request, staff.actor, staff, why="csrf")
-        if data is None:
-            raise HTTPException(400, "no file was sent")
-        report = await sync_file(
-            s.uows,
-            s.clock,
-            s.protector,
-            ListFile(data),
-            origin=SyncOrigin.UPLOAD,
-            read=read_list,
-            actor=staff.actor,
-            removal_share=removal_share_of(s),
-            removals_confirmed=confirmed_count(fields),
-        )
-        return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)
+@router.get("/blacklist")
+async def blacklist(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageBlacklist,
+    sync: Annotated[int | None, Query(ge=1)] = None,
+    hp: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    np: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    syncs = await latest_syncs(s.uows, LATEST)
+    shown = next((r for r in syncs if r.id == sync), None) if sync else None
+    per = blacklist_pages.PER_PAGE
+    html = blacklist_pages.blacklist(
+        console.prefix,
+        (staff.account, staff.csrf),
+        syncs=syncs,
+        shown=shown,
+        hospital=await listed_page(s.uows, BlacklistSource.HOSPITAL.value, hp, per),
+        noshow=await listed_page(s.uows, BlacklistSource.NOSHOW.value, np, per),
+        pages=(hp, np),
+        can_pull=pull_of(s) is not None,
+    )
+    return page(html)
 
-    @web.post("/blacklist/pull")
-    async def pull_now(request: Request) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_BLACKLIST, form)
-        if not isinstance(staff, Staff):
-            return staff
-        fetch = pull_of(s)
-        if fetch is None:
-            raise HTTPException(404, "no blacklist URL is configured")
-        report = await pull(
-            s.uows, s.clock, s.protector, fetch, read=read_list, actor=staff.actor,
-            removal_share=removal_share_of(s),
-        )  # fmt: skip
-        return RedirectResponse(f"{prefix}/blacklist?sync={report.id}", status_code=303)
+
+@router.post("/blacklist/upload", max_body_size=MAX_UPLOAD + _MULTIPART_OVERHEAD)
+async def upload(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageBlacklist,
+) -> Response:
+    # Who it is and what they may do are dependencies: a 2 MB body is read only for those allowed.
+    fields, data = await read_upload(request)
+    if not same_token(fields.get("csrf"), staff.csrf):  # the multipart form's own field
+        return await console.deny(request, staff.actor, staff, why="csrf")
+    if data is None:
+        raise HTTPException(400, "no file was sent")
+    report = await sync_file(
+        s.uows,
+        s.clock,
+        s.protector,
+        ListFile(data),
+        read=read_list,
+        origin=SyncOrigin.UPLOAD,
+        actor=staff.actor,
+        removal_share=removal_share_of(s),
+        removals_confirmed=confirmed_count(fields),
+    )
+    return RedirectResponse(f"{console.prefix}/blacklist?sync={report.id}", status_code=303)
+
+
+@router.post("/blacklist/pull", dependencies=[CSRF])
+async def pull_now(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageBlacklist,
+) -> Response:
+    fetch = pull_of(s)
+    if fetch is None:
+        raise HTTPException(404, "no blacklist URL is configured")
+    report = await pull(
+        s.uows, s.clock, s.protector, fetch, read=read_list, actor=staff.actor,
+        removal_share=removal_share_of(s),
+    )  # fmt: skip
+    return RedirectResponse(f"{console.prefix}/blacklist?sync={report.id}", status_code=303)

@@ -19,12 +19,20 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from backoffice.console import Console, Staff
+from backoffice.console import Console, Services, Staff
+from backoffice.deps import (
+    CSRF_IN_HEADER,
+    SIGNED_IN,
+    ApiRoute,
+    ConsoleDep,
+    ServicesDep,
+    may,
+    problem,
+)
 from booking.complaints.desk import Opened, Step, act, complaints_for, is_overdue, open_complaint
 from booking.complaints.filing import MAX_TEXT
 from booking.complaints.model import (
@@ -128,10 +136,6 @@ def detail(opened: Opened, now: datetime) -> ComplaintDetail:
     return ComplaintDetail(**base, text=opened.text, history=history)
 
 
-def problem(status: int, reason: str, message: str) -> JSONResponse:
-    return JSONResponse({"reason": reason, "message": message}, status_code=status)
-
-
 def refusal(error: BookingError) -> JSONResponse:
     if isinstance(error, UnknownComplaint):
         return problem(404, "not_found", "no complaint has this number")
@@ -157,102 +161,126 @@ async def read_body(request: Request, kind: type[Body]) -> Body | JSONResponse:
         return problem(422, "invalid_request", "the body is not what this action expects")
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    async def allowed(request: Request, changes: bool) -> Staff | Response:
-        """The member of staff, or a JSON refusal (a 403 audited by the console)."""
-        staff = await console.allowed(
-            request, Permission.HANDLE_COMPLAINTS, {} if changes else None
+router = APIRouter(route_class=ApiRoute, dependencies=[SIGNED_IN])
+MayHandleComplaints = Annotated[Staff, Depends(may(Permission.HANDLE_COMPLAINTS))]
+
+
+@router.get("/api/complaints", response_model=ComplaintList, responses=REFUSALS, tags=TAGS)
+async def list_complaints(
+    s: ServicesDep, staff: MayHandleComplaints, status: ComplaintStatus | None = None
+) -> Any:
+    found = await complaints_for(s.uows, s.clock, staff.account, status)
+    now = s.clock.now()
+    return ComplaintList(complaints=[out(item.complaint, now) for item in found])
+
+
+@router.get(
+    "/api/complaints/{complaint_no}",
+    response_model=ComplaintDetail,
+    responses=REFUSALS,
+    tags=TAGS,
+)
+async def get_complaint(s: ServicesDep, staff: MayHandleComplaints, complaint_no: Number) -> Any:
+    try:
+        opened = await open_complaint(
+            s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
         )
-        if isinstance(staff, Staff):
-            return staff
-        if staff.status_code == 403:
-            return problem(403, "forbidden", "you may not do this; it has been recorded")
-        return problem(401, "not_signed_in", "sign in to the back office first")
+    except BookingError as error:
+        return refusal(error)
+    return detail(opened, s.clock.now())
 
-    @web.get("/api/complaints", response_model=ComplaintList, responses=REFUSALS, tags=TAGS)
-    async def list_complaints(request: Request, status: ComplaintStatus | None = None) -> Any:
-        s = console.ready()
-        staff = await allowed(request, changes=False)
-        if not isinstance(staff, Staff):
-            return staff
-        found = await complaints_for(s.uows, s.clock, staff.account, status)
-        now = s.clock.now()
-        return ComplaintList(complaints=[out(item.complaint, now) for item in found])
 
-    @web.get(
-        "/api/complaints/{complaint_no}",
-        response_model=ComplaintDetail,
-        responses=REFUSALS,
-        tags=TAGS,
-    )
-    async def get_complaint(request: Request, complaint_no: Number) -> Any:
-        s = console.ready()
-        staff = await allowed(request, changes=False)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            opened = await open_complaint(
-                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
-            )
-        except BookingError as error:
-            return refusal(error)
-        return detail(opened, s.clock.now())
+async def step(
+    request: Request,
+    console: Console,
+    s: Services,
+    staff: Staff,
+    complaint_no: str,
+    what: Step,
+    kind: type[Body],
+) -> Any:
+    body = await read_body(request, kind)  # the caller and their token are known by now
+    if not isinstance(body, BaseModel):
+        return body
+    try:
+        text, department = getattr(body, "text", ""), getattr(body, "department_code", "")
+        complaint = await act(
+            s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, what,
+            text=text, department_code=department, accept_within=console.complaint_within,
+        )  # fmt: skip
+    except BookingError as error:
+        return refusal(error)
+    return out(complaint, s.clock.now())
 
-    async def step(request: Request, complaint_no: str, what: Step, kind: type[Body]) -> Any:
-        s = console.ready()
-        staff = await allowed(request, changes=True)  # before a byte of the body is read
-        if not isinstance(staff, Staff):
-            return staff
-        body = await read_body(request, kind)
-        if not isinstance(body, BaseModel):
-            return body
-        try:
-            text, department = getattr(body, "text", ""), getattr(body, "department_code", "")
-            complaint = await act(
-                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, what,
-                text=text, department_code=department, accept_within=console.complaint_within,
-            )  # fmt: skip
-        except BookingError as error:
-            return refusal(error)
-        return out(complaint, s.clock.now())
 
-    def documented(kind: type[Body], required: bool = True) -> dict[str, Any]:
-        """The body is read by `step` once the caller is known, so it is described here."""
-        schema = {"content": {"application/json": {"schema": kind.model_json_schema()}}}
-        return {
-            "response_model": ComplaintOut,
-            "responses": REFUSALS,
-            "tags": TAGS,
-            "max_body_size": MAX_BODY,  # 413 past it, unread
-            "openapi_extra": {"requestBody": {**schema, "required": required}},
-        }
+def documented(kind: type[Body], required: bool = True) -> dict[str, Any]:
+    """The body is read by `step` once the caller is known, so it is described here."""
+    schema = {"content": {"application/json": {"schema": kind.model_json_schema()}}}
+    return {
+        "response_model": ComplaintOut,
+        "responses": REFUSALS,
+        "tags": TAGS,
+        "dependencies": [CSRF_IN_HEADER],
+        "max_body_size": MAX_BODY,  # 413 past it, unread
+        "openapi_extra": {"requestBody": {**schema, "required": required}},
+    }
 
-    @web.post("/api/complaints/{complaint_no}/accept", **documented(Nothing, required=False))
-    async def accept(request: Request, complaint_no: Number) -> Any:
-        """受理: take it on (no longer escalated for want of someone)."""
-        return await step(request, complaint_no, "accept", Nothing)
 
-    @web.post("/api/complaints/{complaint_no}/reply", **documented(Answer))
-    async def reply(request: Request, complaint_no: Number) -> Any:
-        """回复: told to the patient on the complaint's channel."""
-        return await step(request, complaint_no, "reply", Answer)
+@router.post("/api/complaints/{complaint_no}/accept", **documented(Nothing, required=False))
+async def accept(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Number,
+) -> Any:
+    """受理: take it on (no longer escalated for want of someone)."""
+    return await step(request, console, s, staff, complaint_no, "accept", Nothing)
 
-    @web.post("/api/complaints/{complaint_no}/resolve", **documented(Answer))
-    async def resolve(request: Request, complaint_no: Number) -> Any:
-        """办结: the result, told to the patient; the complaint is closed."""
-        return await step(request, complaint_no, "resolve", Answer)
 
-    @web.post("/api/complaints/{complaint_no}/forward", **documented(Forward))
-    async def forward(request: Request, complaint_no: Number) -> Any:
-        """转办: another department is responsible."""
-        return await step(request, complaint_no, "forward", Forward)
+@router.post("/api/complaints/{complaint_no}/reply", **documented(Answer))
+async def reply(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Number,
+) -> Any:
+    """回复: told to the patient on the complaint's channel."""
+    return await step(request, console, s, staff, complaint_no, "reply", Answer)
 
-    @web.post("/api/complaints/{complaint_no}/escalate", **documented(Nothing, required=False))
-    async def escalate(request: Request, complaint_no: Number) -> Any:
-        """升级: the level above takes it over."""
-        return await step(request, complaint_no, "escalate", Nothing)
 
-    # The back office's router keeps its pages out of the OpenAPI; this API belongs in it.
-    for route in web.routes:
-        if isinstance(route, APIRoute) and route.path.startswith(f"{console.prefix}/api/"):
-            route.include_in_schema = True
+@router.post("/api/complaints/{complaint_no}/resolve", **documented(Answer))
+async def resolve(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Number,
+) -> Any:
+    """办结: the result, told to the patient; the complaint is closed."""
+    return await step(request, console, s, staff, complaint_no, "resolve", Answer)
+
+
+@router.post("/api/complaints/{complaint_no}/forward", **documented(Forward))
+async def forward(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Number,
+) -> Any:
+    """转办: another department is responsible."""
+    return await step(request, console, s, staff, complaint_no, "forward", Forward)
+
+
+@router.post("/api/complaints/{complaint_no}/escalate", **documented(Nothing, required=False))
+async def escalate(
+    request: Request,
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Number,
+) -> Any:
+    """升级: the level above takes it over."""
+    return await step(request, console, s, staff, complaint_no, "escalate", Nothing)

@@ -15,11 +15,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
-from backoffice import complaint_api, complaint_pages
-from backoffice.console import Console, Staff, page
+from backoffice import complaint_pages
+from backoffice.console import Staff, page
+from backoffice.deps import CSRF, SIGNED_IN, ConsoleDep, OfficeRoute, PostedForm, ServicesDep, may
 from booking.catalogue.search import load_catalogue
 from booking.complaints.desk import (
     Step,
@@ -47,113 +48,113 @@ async def departments(uows: UnitOfWorkFactory[HospitalWork]) -> list[tuple[str, 
     return sorted(names.items())
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    prefix = console.prefix
+router = APIRouter(route_class=OfficeRoute, include_in_schema=False, dependencies=[SIGNED_IN])
+MayHandleComplaints = Annotated[Staff, Depends(may(Permission.HANDLE_COMPLAINTS))]
 
-    @web.get("/complaints")
-    async def complaint_list(request: Request, status: ComplaintStatus | None = None) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
-        if not isinstance(staff, Staff):
-            return staff
-        found = await complaints_for(s.uows, s.clock, staff.account, status)
+
+@router.get("/complaints")
+async def complaint_list(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    status: ComplaintStatus | None = None,
+) -> Response:
+    found = await complaints_for(s.uows, s.clock, staff.account, status)
+    viewer = (staff.account, staff.csrf)
+    return page(complaint_pages.complaint_list(console.prefix, viewer, found, status))
+
+
+@router.get("/complaints/new")
+async def new_form(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+) -> Response:
+    return page(await _new_page(console.prefix, s.uows, staff))
+
+
+@router.post("/complaints/new", dependencies=[CSRF])
+async def take(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    form: PostedForm,
+) -> Response:
+    try:
+        category = ComplaintCategory(form.get("category", ""))
+        complaint = await take_by_phone(
+            s.uows, s.protector, s.clock, staff.account, staff.actor, category=category,
+            text=form.get("text", ""), department_code=form.get("department", ""),
+            language=form.get("language", "zh"), accept_within=console.complaint_within,
+        )  # fmt: skip
+    except (ValueError, BookingError) as refused:
+        why = type(refused).__name__
+        error = complaint_pages.REFUSALS.get(why, complaint_pages.REFUSED)
+        return page(await _new_page(console.prefix, s.uows, staff, error), status_code=400)
+    query = urlencode({"done": "filed"})
+    return RedirectResponse(
+        f"{console.prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
+    )
+
+
+@router.get("/complaints/{complaint_no}")
+async def complaint_page(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
+    done: Annotated[str, Query(max_length=16)] = "",
+    refused: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    try:
+        opened = await open_complaint(
+            s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
+        )
+    except UnknownComplaint:
         viewer = (staff.account, staff.csrf)
-        return page(complaint_pages.complaint_list(prefix, viewer, found, status))
+        return page(complaint_pages.not_found(console.prefix, viewer), status_code=404)
+    error = complaint_pages.REFUSALS.get(refused, complaint_pages.REFUSED) if refused else None
+    html = complaint_pages.complaint_page(
+        console.prefix,
+        (staff.account, staff.csrf),
+        opened,
+        await departments(s.uows),
+        message=complaint_pages.DONE.get(done),
+        error=error,
+    )
+    return page(html)
 
-    @web.get("/complaints/new")
-    async def new_form(request: Request) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
-        if not isinstance(staff, Staff):
-            return staff
-        return page(await _new_page(prefix, s.uows, staff))
 
-    @web.post("/complaints/new")
-    async def take(request: Request) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            category = ComplaintCategory(form.get("category", ""))
-            complaint = await take_by_phone(
-                s.uows, s.protector, s.clock, staff.account, staff.actor, category=category,
-                text=form.get("text", ""), department_code=form.get("department", ""),
-                language=form.get("language", "zh"), accept_within=console.complaint_within,
-            )  # fmt: skip
-        except (ValueError, BookingError) as refused:
-            why = type(refused).__name__
-            error = complaint_pages.REFUSALS.get(why, complaint_pages.REFUSED)
-            return page(await _new_page(prefix, s.uows, staff, error), status_code=400)
-        query = urlencode({"done": "filed"})
-        return RedirectResponse(
-            f"{prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
-        )
-
-    @web.get("/complaints/{complaint_no}")
-    async def complaint_page(
-        request: Request,
-        complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
-        done: Annotated[str, Query(max_length=16)] = "",
-        refused: Annotated[str, Query(max_length=32)] = "",
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            opened = await open_complaint(
-                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no
-            )
-        except UnknownComplaint:
-            viewer = (staff.account, staff.csrf)
-            return page(complaint_pages.not_found(prefix, viewer), status_code=404)
-        error = complaint_pages.REFUSALS.get(refused, complaint_pages.REFUSED) if refused else None
-        html = complaint_pages.complaint_page(
-            prefix,
-            (staff.account, staff.csrf),
-            opened,
-            await departments(s.uows),
-            message=complaint_pages.DONE.get(done),
-            error=error,
-        )
-        return page(html)
-
-    @web.post("/complaints/{complaint_no}/{step}")
-    async def complaint_step(
-        request: Request,
-        complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
-        step: Step,
-    ) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.HANDLE_COMPLAINTS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            complaint = await act(
-                s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, step,
-                text=form.get("text", ""), department_code=form.get("department", ""),
-                accept_within=console.complaint_within,
-            )  # fmt: skip
-        except UnknownComplaint:
-            viewer = (staff.account, staff.csrf)
-            return page(complaint_pages.not_found(prefix, viewer), status_code=404)
-        except BookingError as refused:
-            query = urlencode({"refused": type(refused).__name__})
-            number = complaint_no.strip().upper()
-            return RedirectResponse(f"{prefix}/complaints/{number}?{query}", status_code=303)
-        query = urlencode({"done": step})
-        if not sees_everything(staff.account) and (
-            complaint.department_code != staff.account.department_code
-        ):  # forwarded away: no longer theirs to see
-            return RedirectResponse(f"{prefix}/complaints", status_code=303)
-        return RedirectResponse(
-            f"{prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
-        )
-
-    complaint_api.add_routes(web, console)
+@router.post("/complaints/{complaint_no}/{step}", dependencies=[CSRF])
+async def complaint_step(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayHandleComplaints,
+    form: PostedForm,
+    complaint_no: Annotated[str, Path(pattern=COMPLAINT_NO_PATH)],
+    step: Step,
+) -> Response:
+    try:
+        complaint = await act(
+            s.uows, s.protector, s.clock, staff.account, staff.actor, complaint_no, step,
+            text=form.get("text", ""), department_code=form.get("department", ""),
+            accept_within=console.complaint_within,
+        )  # fmt: skip
+    except UnknownComplaint:
+        viewer = (staff.account, staff.csrf)
+        return page(complaint_pages.not_found(console.prefix, viewer), status_code=404)
+    except BookingError as refused:
+        query = urlencode({"refused": type(refused).__name__})
+        number = complaint_no.strip().upper()
+        return RedirectResponse(f"{console.prefix}/complaints/{number}?{query}", status_code=303)
+    query = urlencode({"done": step})
+    if not sees_everything(staff.account) and (
+        complaint.department_code != staff.account.department_code
+    ):  # forwarded away: no longer theirs to see
+        return RedirectResponse(f"{console.prefix}/complaints", status_code=303)
+    return RedirectResponse(
+        f"{console.prefix}/complaints/{complaint.complaint_no}?{query}", status_code=303
+    )
 
 
 async def _new_page(

@@ -1,18 +1,18 @@
-"""The back office's guard: who is signed in (the session cookie), the CSRF token of every
-state-changing post, and the role check that answers 403 and audits the denial."""
+"""The back office's console: what one mounted back office knows (the application's services,
+its settings), who is signed in (the staff cookie), and the 403 that audits a refusal. The
+routes ask for these through the dependencies of backoffice/deps.py."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import HTMLResponse, Response
 
 from backoffice import pages
 from booking.clock import Clock
@@ -20,21 +20,18 @@ from booking.complaints.filing import ACCEPT_WITHIN
 from booking.protect import Protector
 from booking.staff import audit
 from booking.staff.login import signed_in
-from booking.staff.model import (
-    Actor,
-    Passwords,
-    Permission,
-    SessionLimits,
-    StaffAccount,
-    StaffSession,
-)
+from booking.staff.model import Actor, Passwords, SessionLimits, StaffAccount, StaffSession
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 
-SESSION_COOKIE = "guahao_staff"
-LOGIN_COOKIE = "guahao_login"  # the login form's own CSRF token: there is no session yet
+STAFF_COOKIE = "guahao_staff"  # a signed-in member of staff's login token
+LOGIN_COOKIE = "guahao_login"  # the login form's own CSRF token: nobody is signed in yet
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FORM = 16 * 1024
+CONSOLE_KEY = "guahao.console"
+
+# How long a network address must wait before trying to log in again (None: it may try now).
+LoginGate = Callable[[str | None], Awaitable[int | None]]
 
 
 class Services(Protocol):
@@ -53,12 +50,12 @@ class Staff:
     """A signed-in member of staff on this request."""
 
     account: StaffAccount
-    session: StaffSession
+    login: StaffSession
     actor: Actor
 
     @property
     def csrf(self) -> str:
-        return self.session.csrf_token
+        return self.login.csrf_token
 
 
 _STAFF_KEY = "guahao.staff"
@@ -116,6 +113,12 @@ class Console:
     secure_cookies: bool
     prefix: str
     complaint_within: timedelta = ACCEPT_WITHIN  # to accept a complaint forwarded or escalated
+    login_gate: LoginGate | None = None
+
+    def bind(self, request: Request) -> None:
+        """The first dependency of every route of this back office (backoffice.routes): the
+        routers are shared by every mounted back office, so a request learns its console here."""
+        request.scope[CONSOLE_KEY] = self
 
     def started(self) -> Services:
         found = self.services()
@@ -141,33 +144,16 @@ class Console:
         known = request.scope.get(_STAFF_KEY)
         if isinstance(known, Staff):  # looked up already, before the route read anything
             return known
-        token = request.cookies.get(SESSION_COOKIE)
+        token = request.cookies.get(STAFF_COOKIE)
         if not token or len(token) > 128:
             return None
         s = self.started()
         found = await signed_in(s.uows, s.clock, token, self.limits)
         if found is None:
             return None
-        account, session = found
+        account, login = found
         actor = Actor(account.id, account.username, client_address(request))
-        request.scope[_STAFF_KEY] = staff = Staff(account, session, actor)
-        return staff
-
-    async def allowed(
-        self, request: Request, permission: Permission | None, form: dict[str, str] | None = None
-    ) -> Staff | Response:
-        """The signed-in member of staff, if they may do this: otherwise the answer to give
-        (to the login page; or 403, audited). With ``form`` the request changes something
-        and must carry the session's CSRF token, in the form or the X-CSRF-Token header."""
-        staff = await self.staff(request)
-        if staff is None:
-            return RedirectResponse(f"{self.prefix}/login", status_code=303)
-        if form is not None:
-            given = form.get("csrf") or request.headers.get(CSRF_HEADER)
-            if not same_token(given, staff.csrf):
-                return await self.deny(request, staff.actor, staff, why="csrf")
-        if permission is not None and not staff.account.may(permission):
-            return await self.deny(request, staff.actor, staff, why=permission.value)
+        request.scope[_STAFF_KEY] = staff = Staff(account, login, actor)
         return staff
 
     async def deny(
@@ -184,9 +170,9 @@ class Console:
         viewer = (staff.account, staff.csrf) if staff else None
         return page(pages.denied(self.prefix, viewer), status_code=403)
 
-    def set_session_cookie(self, response: Response, token: str) -> None:
+    def set_staff_cookie(self, response: Response, token: str) -> None:
         response.set_cookie(
-            SESSION_COOKIE,
+            STAFF_COOKIE,
             token,
             max_age=int(self.limits.absolute.total_seconds()),
             path=self.prefix,
@@ -206,42 +192,11 @@ class Console:
             samesite="strict",
         )
 
-    def forget_session_cookie(self, response: Response) -> None:
+    def forget_staff_cookie(self, response: Response) -> None:
         response.delete_cookie(
-            SESSION_COOKIE,
+            STAFF_COOKIE,
             path=self.prefix,
             secure=self.secure_cookies,
             httponly=True,
             samesite="strict",
         )
-
-
-def signed_in_first(console: Console, public: set[str]) -> type[APIRoute]:
-    """Routes that ask who is calling before anything else: a stranger is sent to the login
-    page (the JSON API: 401) before the path, query or body is validated, so a malformed
-    address tells them nothing (it is a 422 only for staff). `public`: paths anyone may use."""
-
-    class SignedInFirst(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handler = super().get_route_handler()
-            if self.path in public:
-                return handler
-            api = self.path.startswith(f"{console.prefix}/api/")
-
-            async def signed_in_or_refused(request: Request) -> Response:
-                try:
-                    staff = await console.staff(request)
-                except NotStarted:  # the route answers that itself
-                    return await handler(request)
-                if staff is not None:
-                    return await handler(request)
-                if api:
-                    return JSONResponse(
-                        {"reason": "not_signed_in", "message": "sign in to the back office first"},
-                        status_code=401,
-                    )
-                return RedirectResponse(f"{console.prefix}/login", status_code=303)
-
-            return signed_in_or_refused
-
-    return SignedInFirst

@@ -19,11 +19,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
-from backoffice import doctor_pages, session_routes
+from backoffice import doctor_pages
 from backoffice.console import Console, Services, Staff, page
+from backoffice.deps import CSRF, SIGNED_IN, ConsoleDep, OfficeRoute, PostedForm, ServicesDep, may
 from backoffice.session_routes import missing, say, scope_of, today
 from booking.catalogue.search import load_catalogue
 from booking.errors import BookingError, InvalidInput
@@ -68,201 +69,232 @@ def _form(form: dict[str, str], *, adding: bool = False) -> DoctorForm:
     )
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    prefix = console.prefix
-    session_routes.add_routes(web, console)
+router = APIRouter(route_class=OfficeRoute, include_in_schema=False, dependencies=[SIGNED_IN])
+MayManageDoctors = Annotated[Staff, Depends(may(Permission.MANAGE_DOCTORS))]
 
-    async def doctor_page(
-        s: Services,
-        staff: Staff,
-        hospital: str,
-        work_no: str,
-        status: int = 200,
-        *,
-        message: str | None = None,
-        error: str | None = None,
-        typed: dict[str, str] | None = None,
-        blocking: tuple[int, ...] = (),
-    ) -> Response:
-        found = await find_doctor(s.uows, hospital, work_no)
-        if found is None:
-            return missing(prefix, staff, "没有这个工号的医生。No doctor with this work number.")
-        ahead = await session_sheet(
-            s.uows, today(s), today(s) + timedelta(days=14),
-            hospital_code=found.hospital_code, work_no=found.work_no,
-        )  # fmt: skip
-        catalogue = await load_catalogue(s.uows)
-        html = doctor_pages.doctor(
-            prefix, (staff.account, staff.csrf), catalogue, found, ahead,
-            message=message, error=error, typed=typed, blocking=blocking,
-        )  # fmt: skip
-        return page(html, status_code=status)
 
-    @web.get("/doctors")
-    async def doctors(request: Request) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
-        if not isinstance(staff, Staff):
-            return staff
-        catalogue = await load_catalogue(s.uows)
-        return page(doctor_pages.doctors(prefix, (staff.account, staff.csrf), catalogue))
-
-    @web.post("/doctors")
-    async def add(request: Request) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            hospital, _ = scope_of(form.get("department", ""))
-            added = await add_doctor(
-                s.uows,
-                s.clock,
-                hospital or "",
-                form.get("work_no", ""),
-                _form(form, adding=True),
-                staff.actor,
-            )
-        except BookingError as error:
-            catalogue = await load_catalogue(s.uows)
-            html = doctor_pages.doctors(
-                prefix, (staff.account, staff.csrf), catalogue, error=say(error), typed=form
-            )
-            return page(html, status_code=409 if error.reason == "work_no_taken" else 400)
-        where = f"{prefix}/doctors/{added.hospital_code}/{added.work_no}?done=added"
-        return RedirectResponse(where, status_code=303)
-
-    @web.get("/doctors/{hospital}/{work_no}")
-    async def show(
-        request: Request,
-        hospital: HospitalCode,
-        work_no: WorkNo,
-        done: Annotated[str, Query(max_length=32)] = "",
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
-        if not isinstance(staff, Staff):
-            return staff
-        return await doctor_page(s, staff, hospital, work_no, message=DONE.get(done))
-
-    @web.post("/doctors/{hospital}/{work_no}")
-    async def save(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            await edit_doctor(s.uows, s.clock, hospital, work_no, _form(form), staff.actor)
-        except BookingError as error:
-            return await refused(s, staff, hospital, work_no, error, typed=form)
-        where = f"{prefix}/doctors/{hospital}/{work_no}?done=saved"
-        return RedirectResponse(where, status_code=303)
-
-    async def refused(
-        s: Services,
-        staff: Staff,
-        hospital: str,
-        work_no: str,
-        error: BookingError,
-        typed: dict[str, str] | None = None,
-    ) -> Response:
-        blocking: tuple[int, ...] = ()
-        if isinstance(error, HasFutureBookings):  # nothing changed; the attempt is kept
-            blocking = tuple(error.details.get("sessions", ()))
-            bookings = error.details.get("bookings")
-            after = {"action": "doctor.remove", "reason": error.reason, "bookings": bookings}
-            target = f"{hospital}/{work_no}"
-            entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, target, None, after)
-            await audit.record(s.uows, entry)
-        status = 409 if isinstance(error, HasFutureBookings) else 400
-        if error.reason == "not_found":
-            status = 404
-        return await doctor_page(
-            s, staff, hospital, work_no, status, error=say(error), typed=typed, blocking=blocking
+async def doctor_page(
+    console: Console,
+    s: Services,
+    staff: Staff,
+    hospital: str,
+    work_no: str,
+    status: int = 200,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+    blocking: tuple[int, ...] = (),
+) -> Response:
+    found = await find_doctor(s.uows, hospital, work_no)
+    if found is None:
+        return missing(
+            console.prefix, staff, "没有这个工号的医生。No doctor with this work number."
         )
+    ahead = await session_sheet(
+        s.uows, today(s), today(s) + timedelta(days=14),
+        hospital_code=found.hospital_code, work_no=found.work_no,
+    )  # fmt: skip
+    catalogue = await load_catalogue(s.uows)
+    html = doctor_pages.doctor(
+        console.prefix, (staff.account, staff.csrf), catalogue, found, ahead,
+        message=message, error=error, typed=typed, blocking=blocking,
+    )  # fmt: skip
+    return page(html, status_code=status)
 
-    @web.post("/doctors/{hospital}/{work_no}/templates")
-    async def add_template(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            template = check_template(
-                _number(form, "weekday"), form.get("part", ""), _number(form, "capacity")
-            )
-            await set_template(s.uows, s.clock, hospital, work_no, template, staff.actor)
-        except BookingError as error:
-            return await refused(s, staff, hospital, work_no, error)
-        where = f"{prefix}/doctors/{hospital}/{work_no}?done=template_added"
-        return RedirectResponse(where, status_code=303)
 
-    @web.post("/doctors/{hospital}/{work_no}/templates/remove")
-    async def drop_template(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            duty = check_template(_number(form, "weekday"), form.get("part", ""), 1)
-            await remove_template(
-                s.uows, s.clock, hospital, work_no, duty.weekday, duty.part, staff.actor
-            )
-        except BookingError as error:
-            return await refused(s, staff, hospital, work_no, error)
-        where = f"{prefix}/doctors/{hospital}/{work_no}?done=template_removed"
-        return RedirectResponse(where, status_code=303)
+@router.get("/doctors")
+async def doctors(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+) -> Response:
+    catalogue = await load_catalogue(s.uows)
+    return page(doctor_pages.doctors(console.prefix, (staff.account, staff.csrf), catalogue))
 
-    @web.post("/doctors/{hospital}/{work_no}/remove")
-    async def remove(request: Request, hospital: HospitalCode, work_no: WorkNo) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            await remove_doctor(s.uows, s.clock, hospital, work_no, staff.actor)
-        except BookingError as error:
-            return await refused(s, staff, hospital, work_no, error)
-        where = f"{prefix}/doctors/{hospital}/{work_no}?done=removed"
-        return RedirectResponse(where, status_code=303)
 
-    @web.get("/roster")
-    async def roster_form(request: Request) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS)
-        if not isinstance(staff, Staff):
-            return staff
+@router.post("/doctors", dependencies=[CSRF])
+async def add(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    form: PostedForm,
+) -> Response:
+    try:
+        hospital, _ = scope_of(form.get("department", ""))
+        added = await add_doctor(
+            s.uows,
+            s.clock,
+            hospital or "",
+            form.get("work_no", ""),
+            _form(form, adding=True),
+            staff.actor,
+        )
+    except BookingError as error:
         catalogue = await load_catalogue(s.uows)
-        return page(doctor_pages.roster(prefix, (staff.account, staff.csrf), catalogue, today(s)))
+        html = doctor_pages.doctors(
+            console.prefix, (staff.account, staff.csrf), catalogue, error=say(error), typed=form
+        )
+        return page(html, status_code=409 if error.reason == "work_no_taken" else 400)
+    where = f"{console.prefix}/doctors/{added.hospital_code}/{added.work_no}?done=added"
+    return RedirectResponse(where, status_code=303)
 
-    @web.post("/roster")
-    async def roster(request: Request) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.MANAGE_DOCTORS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        catalogue = await load_catalogue(s.uows)
-        viewer = (staff.account, staff.csrf)
-        try:
-            hospital, department = scope_of(form.get("scope", ""))
-            report = await generate_roster(
-                s.uows, s.clock, _date(form, "from"), _date(form, "to"),
-                hospital_code=hospital, department_code=department, by=staff.actor,
-            )  # fmt: skip
-        except BookingError as error:
-            html = doctor_pages.roster(
-                prefix, viewer, catalogue, today(s), error=say(error), typed=form
-            )
-            return page(html, status_code=400)
-        # Shown at once rather than redirected: the counts belong to this one post.
-        html = doctor_pages.roster(prefix, viewer, catalogue, today(s), report=report, typed=form)
-        return page(html)
+
+@router.get("/doctors/{hospital}/{work_no}")
+async def show(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    hospital: HospitalCode,
+    work_no: WorkNo,
+    done: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    return await doctor_page(console, s, staff, hospital, work_no, message=DONE.get(done))
+
+
+@router.post("/doctors/{hospital}/{work_no}", dependencies=[CSRF])
+async def save(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    form: PostedForm,
+    hospital: HospitalCode,
+    work_no: WorkNo,
+) -> Response:
+    try:
+        await edit_doctor(s.uows, s.clock, hospital, work_no, _form(form), staff.actor)
+    except BookingError as error:
+        return await refused(console, s, staff, hospital, work_no, error, typed=form)
+    where = f"{console.prefix}/doctors/{hospital}/{work_no}?done=saved"
+    return RedirectResponse(where, status_code=303)
+
+
+async def refused(
+    console: Console,
+    s: Services,
+    staff: Staff,
+    hospital: str,
+    work_no: str,
+    error: BookingError,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    blocking: tuple[int, ...] = ()
+    if isinstance(error, HasFutureBookings):  # nothing changed; the attempt is kept
+        blocking = tuple(error.details.get("sessions", ()))
+        bookings = error.details.get("bookings")
+        after = {"action": "doctor.remove", "reason": error.reason, "bookings": bookings}
+        target = f"{hospital}/{work_no}"
+        entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, target, None, after)
+        await audit.record(s.uows, entry)
+    status = 409 if isinstance(error, HasFutureBookings) else 400
+    if error.reason == "not_found":
+        status = 404
+    return await doctor_page(
+        console,
+        s,
+        staff,
+        hospital,
+        work_no,
+        status,
+        error=say(error),
+        typed=typed,
+        blocking=blocking,
+    )
+
+
+@router.post("/doctors/{hospital}/{work_no}/templates", dependencies=[CSRF])
+async def add_template(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    form: PostedForm,
+    hospital: HospitalCode,
+    work_no: WorkNo,
+) -> Response:
+    try:
+        template = check_template(
+            _number(form, "weekday"), form.get("part", ""), _number(form, "capacity")
+        )
+        await set_template(s.uows, s.clock, hospital, work_no, template, staff.actor)
+    except BookingError as error:
+        return await refused(console, s, staff, hospital, work_no, error)
+    where = f"{console.prefix}/doctors/{hospital}/{work_no}?done=template_added"
+    return RedirectResponse(where, status_code=303)
+
+
+@router.post("/doctors/{hospital}/{work_no}/templates/remove", dependencies=[CSRF])
+async def drop_template(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    form: PostedForm,
+    hospital: HospitalCode,
+    work_no: WorkNo,
+) -> Response:
+    try:
+        duty = check_template(_number(form, "weekday"), form.get("part", ""), 1)
+        await remove_template(
+            s.uows, s.clock, hospital, work_no, duty.weekday, duty.part, staff.actor
+        )
+    except BookingError as error:
+        return await refused(console, s, staff, hospital, work_no, error)
+    where = f"{console.prefix}/doctors/{hospital}/{work_no}?done=template_removed"
+    return RedirectResponse(where, status_code=303)
+
+
+@router.post("/doctors/{hospital}/{work_no}/remove", dependencies=[CSRF])
+async def remove(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    hospital: HospitalCode,
+    work_no: WorkNo,
+) -> Response:
+    try:
+        await remove_doctor(s.uows, s.clock, hospital, work_no, staff.actor)
+    except BookingError as error:
+        return await refused(console, s, staff, hospital, work_no, error)
+    where = f"{console.prefix}/doctors/{hospital}/{work_no}?done=removed"
+    return RedirectResponse(where, status_code=303)
+
+
+@router.get("/roster")
+async def roster_form(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+) -> Response:
+    catalogue = await load_catalogue(s.uows)
+    return page(
+        doctor_pages.roster(console.prefix, (staff.account, staff.csrf), catalogue, today(s))
+    )
+
+
+@router.post("/roster", dependencies=[CSRF])
+async def roster(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayManageDoctors,
+    form: PostedForm,
+) -> Response:
+    catalogue = await load_catalogue(s.uows)
+    viewer = (staff.account, staff.csrf)
+    try:
+        hospital, department = scope_of(form.get("scope", ""))
+        report = await generate_roster(
+            s.uows, s.clock, _date(form, "from"), _date(form, "to"),
+            hospital_code=hospital, department_code=department, by=staff.actor,
+        )  # fmt: skip
+    except BookingError as error:
+        html = doctor_pages.roster(
+            console.prefix, viewer, catalogue, today(s), error=say(error), typed=form
+        )
+        return page(html, status_code=400)
+    # Shown at once rather than redirected: the counts belong to this one post.
+    html = doctor_pages.roster(
+        console.prefix, viewer, catalogue, today(s), report=report, typed=form
+    )
+    return page(html)
 
 
 def _number(form: dict[str, str], name: str) -> int:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from backoffice import log_pages
-from backoffice.console import Console, Staff, page
+from backoffice.console import Staff, page
+from backoffice.deps import SIGNED_IN, ConsoleDep, OfficeRoute, ServicesDep, may
 from booking.errors import InvalidInput
 from booking.staff.logs import MAX_PAGE, log_filter, search_logs
 from booking.staff.model import LogKind, Permission
@@ -26,34 +27,35 @@ def _day(text: str) -> date | None:
     return date.fromisoformat(text.strip()) if text.strip() else None
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    @web.get("/logs")
-    async def logs(
-        request: Request,
-        log: LogKind = LogKind.BOOKINGS,
-        first: Annotated[str, Query(alias="from", max_length=10)] = "",
-        last: Annotated[str, Query(alias="to", max_length=10)] = "",
-        event: Annotated[str, Query(max_length=32)] = "",
-        booking_no: Annotated[str, Query(max_length=20)] = "",
-        reason: Annotated[str, Query(max_length=32)] = "",
-        number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.READ_LOGS)
-        if not isinstance(staff, Staff):
-            return staff
-        query = {"from": first, "to": last, "event": event, "booking_no": booking_no,
-                 "reason": reason}  # fmt: skip
-        viewer = (staff.account, staff.csrf)
-        try:
-            f = log_filter(
-                log, first=_day(first), last=_day(last), event=event, booking_no=booking_no,
-                reason=reason, page=number,
-            )  # fmt: skip
-        except (ValueError, InvalidInput) as bad:
-            backwards = isinstance(bad, InvalidInput) and bad.details.get("field") == "to"
-            error = BAD_PERIOD if backwards else BAD_DATE
-            html = log_pages.logs(console.prefix, viewer, log, query, None, number, error=error)
-            return page(html, status_code=400)
-        found = await search_logs(s.uows, s.clock, f, staff.actor)
-        return page(log_pages.logs(console.prefix, viewer, log, query, found, number))
+router = APIRouter(route_class=OfficeRoute, include_in_schema=False, dependencies=[SIGNED_IN])
+MayReadLogs = Annotated[Staff, Depends(may(Permission.READ_LOGS))]
+
+
+@router.get("/logs")
+async def logs(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayReadLogs,
+    log: LogKind = LogKind.BOOKINGS,
+    first: Annotated[str, Query(alias="from", max_length=10)] = "",
+    last: Annotated[str, Query(alias="to", max_length=10)] = "",
+    event: Annotated[str, Query(max_length=32)] = "",
+    booking_no: Annotated[str, Query(max_length=20)] = "",
+    reason: Annotated[str, Query(max_length=32)] = "",
+    number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+) -> Response:
+    query = {"from": first, "to": last, "event": event, "booking_no": booking_no,
+             "reason": reason}  # fmt: skip
+    viewer = (staff.account, staff.csrf)
+    try:
+        f = log_filter(
+            log, first=_day(first), last=_day(last), event=event, booking_no=booking_no,
+            reason=reason, page=number,
+        )  # fmt: skip
+    except (ValueError, InvalidInput) as bad:
+        backwards = isinstance(bad, InvalidInput) and bad.details.get("field") == "to"
+        error = BAD_PERIOD if backwards else BAD_DATE
+        html = log_pages.logs(console.prefix, viewer, log, query, None, number, error=error)
+        return page(html, status_code=400)
+    found = await search_logs(s.uows, s.clock, f, staff.actor)
+    return page(log_pages.logs(console.prefix, viewer, log, query, found, number))

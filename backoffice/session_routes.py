@@ -14,11 +14,12 @@ from html import escape
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
 from backoffice import session_pages
-from backoffice.console import Console, Services, Staff, page
+from backoffice.console import Services, Staff, page
+from backoffice.deps import CSRF, SIGNED_IN, ConsoleDep, OfficeRoute, PostedForm, ServicesDep, may
 from backoffice.pages import ZONE, layout
 from booking.appointments.changes import stop_session
 from booking.catalogue.search import load_catalogue
@@ -80,95 +81,92 @@ def missing(prefix: str, staff: Staff, what: str) -> Response:
     return page(html, status_code=404)
 
 
-def add_routes(web: APIRouter, console: Console) -> None:
-    prefix = console.prefix
+router = APIRouter(route_class=OfficeRoute, include_in_schema=False, dependencies=[SIGNED_IN])
+MayStopSessions = Annotated[Staff, Depends(may(Permission.STOP_SESSIONS))]
+MayViewSchedules = Annotated[Staff, Depends(may(Permission.VIEW_SCHEDULES))]
 
-    @web.get("/sessions")
-    async def sessions(
-        request: Request,
-        day: Annotated[date | None, Query(alias="date")] = None,
-        scope: Annotated[str, Query(max_length=40)] = "",
-        doctor: Annotated[str, Query(max_length=16)] = "",
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.VIEW_SCHEDULES)
-        if not isinstance(staff, Staff):
-            return staff
-        catalogue = await load_catalogue(s.uows)
-        shown = day or today(s)
-        lines, error = [], None
-        try:
-            hospital, department = scope_of(scope)
-            lines = await session_sheet(
-                s.uows, shown, hospital_code=hospital, department_code=department,
-                work_no=doctor.strip() or None,
-            )  # fmt: skip
-        except BookingError as refused_:
-            error = say(refused_)
-        html = session_pages.sessions(
-            prefix, (staff.account, staff.csrf), catalogue, shown, scope, doctor, lines,
-            error=error,
+
+@router.get("/sessions")
+async def sessions(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayViewSchedules,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    scope: Annotated[str, Query(max_length=40)] = "",
+    doctor: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    catalogue = await load_catalogue(s.uows)
+    shown = day or today(s)
+    lines, error = [], None
+    try:
+        hospital, department = scope_of(scope)
+        lines = await session_sheet(
+            s.uows, shown, hospital_code=hospital, department_code=department,
+            work_no=doctor.strip() or None,
         )  # fmt: skip
-        return page(html)
+    except BookingError as refused_:
+        error = say(refused_)
+    html = session_pages.sessions(
+        console.prefix, (staff.account, staff.csrf), catalogue, shown, scope, doctor, lines,
+        error=error,
+    )  # fmt: skip
+    return page(html)
 
-    @web.get("/sessions/{session_id}")
-    async def one_session(
-        request: Request,
-        session_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-        stopped: Annotated[int | None, Query(ge=0)] = None,
-        refused: Annotated[str, Query(max_length=32)] = "",
-    ) -> Response:
-        s = console.ready()
-        staff = await console.allowed(request, Permission.VIEW_SCHEDULES)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            line, bookings = await session_bookings(s.uows, session_id)
-        except BookingError:
-            return missing(prefix, staff, "没有这个出诊。No such session.")
-        doctor = await find_doctor(s.uows, line.session.hospital_code, line.session.doctor_work_no)
-        message = None
-        if stopped is not None:
-            message = (
-                f"已停诊：{stopped} 个预约已取消，患者将收到通知。"
-                f" Stopped: {stopped} bookings cancelled; the patients are told."
-            )
-        error = STOP_REFUSED.get(refused, "未完成 Not done.") if refused else None
-        html = session_pages.session(
-            prefix, (staff.account, staff.csrf), line, doctor.name if doctor else "", bookings,
-            may_stop=staff.account.may(Permission.STOP_SESSIONS)
-            and line.session.ends_at > s.clock.now(),
-            message=message, error=error,
-        )  # fmt: skip
-        return page(html)
 
-    @web.post("/sessions/{session_id}/stop")
-    async def stop(
-        request: Request, session_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-    ) -> Response:
-        s = console.ready()
-        form = await console.form(request)
-        staff = await console.allowed(request, Permission.STOP_SESSIONS, form)
-        if not isinstance(staff, Staff):
-            return staff
-        try:
-            async with s.uows(readonly=True) as uow:
-                found = await uow.sessions.get(session_id)
-            if found is not None and found.ends_at <= s.clock.now():
-                # Its patients were seen, or marked no-shows: a stop now would cancel and
-                # refund visits that took place and tell the patients of a past session.
-                raise PastDeadline("a session that has ended cannot be stopped")
-            cancelled = await stop_session(
-                s.uows, s.clock, session_id, form.get("reason", ""), by=staff.actor
-            )
-        except BookingError as error:
-            after = {"action": "session.stop", "reason": error.reason}
-            entry = staff.actor.did(
-                s.clock.now(), audit.SCHEDULE_REFUSED, str(session_id), None, after
-            )
-            await audit.record(s.uows, entry)
-            outcome = {"refused": error.reason}
-        else:
-            outcome = {"stopped": str(len(cancelled))}
-        where = f"{prefix}/sessions/{session_id}?{urlencode(outcome)}"
-        return RedirectResponse(where, status_code=303)
+@router.get("/sessions/{session_id}")
+async def one_session(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayViewSchedules,
+    session_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    stopped: Annotated[int | None, Query(ge=0)] = None,
+    refused: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    try:
+        line, bookings = await session_bookings(s.uows, session_id)
+    except BookingError:
+        return missing(console.prefix, staff, "没有这个出诊。No such session.")
+    doctor = await find_doctor(s.uows, line.session.hospital_code, line.session.doctor_work_no)
+    message = None
+    if stopped is not None:
+        message = (
+            f"已停诊：{stopped} 个预约已取消，患者将收到通知。"
+            f" Stopped: {stopped} bookings cancelled; the patients are told."
+        )
+    error = STOP_REFUSED.get(refused, "未完成 Not done.") if refused else None
+    html = session_pages.session(
+        console.prefix, (staff.account, staff.csrf), line, doctor.name if doctor else "", bookings,
+        may_stop=staff.account.may(Permission.STOP_SESSIONS)
+        and line.session.ends_at > s.clock.now(),
+        message=message, error=error,
+    )  # fmt: skip
+    return page(html)
+
+
+@router.post("/sessions/{session_id}/stop", dependencies=[CSRF])
+async def stop(
+    console: ConsoleDep,
+    s: ServicesDep,
+    staff: MayStopSessions,
+    form: PostedForm,
+    session_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
+    try:
+        async with s.uows(readonly=True) as uow:
+            found = await uow.sessions.get(session_id)
+        if found is not None and found.ends_at <= s.clock.now():
+            # Its patients were seen, or marked no-shows: a stop now would cancel and
+            # refund visits that took place and tell the patients of a past session.
+            raise PastDeadline("a session that has ended cannot be stopped")
+        cancelled = await stop_session(
+            s.uows, s.clock, session_id, form.get("reason", ""), by=staff.actor
+        )
+    except BookingError as error:
+        after = {"action": "session.stop", "reason": error.reason}
+        entry = staff.actor.did(s.clock.now(), audit.SCHEDULE_REFUSED, str(session_id), None, after)
+        await audit.record(s.uows, entry)
+        outcome = {"refused": error.reason}
+    else:
+        outcome = {"stopped": str(len(cancelled))}
+    where = f"{console.prefix}/sessions/{session_id}?{urlencode(outcome)}"
+    return RedirectResponse(where, status_code=303)

@@ -297,14 +297,15 @@ def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(
     assert lobby == [200] * 4 + [429]
 
 
-def served(routes: list[BaseRoute]) -> Iterator[APIRoute]:
-    """The application's routes, those of the routers it includes too."""
+def served(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """The application's routes with their paths, those of the routers it includes too."""
     for route in routes:
         if isinstance(route, APIRoute):
-            yield route
+            yield prefix + route.path, route
         inner = getattr(route, "original_router", None)  # FastAPI's included router
         if inner is not None:
-            yield from served(inner.routes)
+            context = getattr(route, "include_context", None)  # the prefix it is included with
+            yield from served(inner.routes, prefix + (context.prefix if context else ""))
 
 
 def test_a_stranger_is_asked_to_sign_in_whatever_the_staff_route_address_holds(
@@ -317,19 +318,19 @@ def test_a_stranger_is_asked_to_sign_in_whatever_the_staff_route_address_holds(
     bad = ID_NUMBER + "!"
     tried = 0
     with httpx.Client(base_url=server, timeout=30) as web:
-        for route in served(app.routes):
-            if not route.path.startswith("/admin"):
+        for route_path, route in served(app.routes):
+            if not route_path.startswith("/admin"):
                 continue
-            if route.path == "/admin/login":
+            if route_path == "/admin/login":
                 continue
-            path = re.sub(r"\{[^}]+\}", bad, route.path)
+            path = re.sub(r"\{[^}]+\}", bad, route_path)
             query = {p.alias: ID_NUMBER * 20 for p in route.dependant.query_params}
             query.setdefault("status", bad)
             for method in route.methods:
                 answer = web.request(method, path, params=query, json={"text": ID_NUMBER})
                 tried += 1
-                where = (method, route.path, answer.status_code)
-                if route.path.startswith("/admin/api/"):
+                where = (method, route_path, answer.status_code)
+                if route_path.startswith("/admin/api/"):
                     assert answer.status_code == 401, where
                     assert answer.json()["reason"] == "not_signed_in", where
                 else:
