@@ -33,7 +33,6 @@ from booking.staff import SessionLimits
 from booking.waitlist import tend_waitlists
 from bot.addresses import ClientAddresses
 from bot.channel_setup import mail_for, sms_for, start_telegram, telegram_for
-from bot.cli_runtime import read_catalogue
 from bot.complaint_answers import ComplaintAnswers
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
@@ -43,6 +42,7 @@ from bot.mail import handle_mail
 from bot.nlu_setup import CatalogueFollower, build_nlu
 from bot.notices import NoticeDispatcher
 from bot.rounds import every
+from bot.runtime.catalogue import read_catalogue
 from bot.settings import Settings
 from bot.staff import StaffDesk, StaffRooms
 from bot.texts import Texts

@@ -10,8 +10,8 @@ from booking.listing import find_bookings
 from booking.schedule import last_released_date, local_now
 from booking.search import SessionOffer, find_departments, find_hospital
 from booking.search import search_sessions as find_sessions
-from bot.cli_output import day_text, weekly_text
-from bot.cli_runtime import load_catalogue, parse_day
+from bot.cli.common import load_catalogue, parse_day
+from bot.cli.output import day_text, weekly_text
 from bot.wiring import Services
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from bot.app import Bot
-from bot.cli_runtime import configure_logging, load_settings
+from bot.cli.common import configure_logging, load_settings
 from bot.settings import Settings
 from bot.wiring import migrate
 from channels.messages import Inbound, numbered
