@@ -326,7 +326,7 @@ def demo_forward(
     production."""
     import asyncio
 
-    from bot.app import run_round
+    from bot.runtime.lifecycle import run_round
 
     settings = load_settings()
     configure_logging(settings)
@@ -349,7 +349,7 @@ def worker() -> None:
     one or more beside `guahao serve` (each notice goes out once); Ctrl-C stops."""
     import asyncio
 
-    from bot.app import run_worker
+    from bot.runtime.lifecycle import run_worker
 
     settings = load_settings()
     configure_logging(settings)
