@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
@@ -23,7 +23,6 @@ from limits import parse
 from booking import audit
 from booking.appointments import AppointmentStatus
 from booking.audit import Actor
-from booking.clock import Clock
 from booking.errors import (
     AlreadyBooked,
     BookingError,
@@ -37,13 +36,11 @@ from booking.errors import (
 from booking.his import bad_token, client_for, his_actor
 from booking.his_booking import book_from_his, booked_already, change_status_from_his
 from booking.his_reads import TooMany, appointments
-from booking.ports import UnitOfWorkFactory
-from booking.protect import Protector
 from bot.fhir_records import (
     audited_id,
     parse_slot_id,
 )
-from bot.fhir_search import SEARCHES, Page, read_one
+from bot.fhir_search import SEARCHES, FhirServices, Page, read_one
 from channels import fhir
 from channels.fhir_capability import capability_statement
 from channels.fhir_in import FhirInvalid, booking_request, new_status
@@ -54,17 +51,6 @@ MAX_BODY = 64 * 1024
 # A refusal by the booking rules: 409 when the place or booking is not as the client thought
 # (another took it), 422 when the rule itself refuses (window, blacklist, quota, stop…).
 _CONFLICTS = (SlotFull, PlaceTaken, WrongStatus)
-
-
-class FhirServices(Protocol):
-    """What /fhir needs from the application, once it has started."""
-
-    @property
-    def uows(self) -> UnitOfWorkFactory: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def protector(self) -> Protector: ...
 
 
 @dataclass(frozen=True)

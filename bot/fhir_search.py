@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from booking.appointments import AppointmentStatus
+from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound
 from booking.his_ports import PlaceFilter
 from booking.his_reads import SlotView, appointments, doctor_cards, schedules, slots
+from booking.ports import UnitOfWorkFactory
+from booking.protect import Protector
 from booking.schedule import PlaceStatus
 from bot.fhir_records import (
     appointment_record,
@@ -31,9 +34,6 @@ from channels.fhir_in import (
     token,
 )
 
-if TYPE_CHECKING:
-    from bot.fhir_api import FhirServices
-
 MAX_COUNT = 500
 DEFAULT_COUNT = 100
 MAX_OFFSET = 1_000_000  # beyond any page a HIS would ask for; larger ones overflow SQL
@@ -47,6 +47,17 @@ PARAMETERS = {
     "Appointment": {"patient.identifier", "identifier", "date", "status"},
 }
 _JSON_FORMATS = {"json", "application/json", fhir.FHIR_JSON}
+
+
+class FhirServices(Protocol):
+    """What /fhir needs from the application, once it has started."""
+
+    @property
+    def uows(self) -> UnitOfWorkFactory: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def protector(self) -> Protector: ...
 
 
 @dataclass(frozen=True)
