@@ -30,9 +30,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
-from bot.cli_nlu import TEST_SPLIT_NOW, report_dict  # noqa: E402
-from bot.cli_runtime import read_catalogue  # noqa: E402
+from bot.cli.nlu import TEST_SPLIT_NOW, report_dict  # noqa: E402
 from bot.nlu_setup import build_builtin  # noqa: E402
+from bot.runtime.catalogue import read_catalogue  # noqa: E402
 from nlu.evaluate import Report, evaluate  # noqa: E402
 from nlu.rasa_server import RasaServerNlu  # noqa: E402
 from nlu.result import Understanding  # noqa: E402

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
@@ -21,7 +21,6 @@ from fastapi.responses import Response
 from limits import parse
 
 from booking.appointments.model import AppointmentStatus
-from booking.clock import Clock
 from booking.errors import (
     AlreadyBooked,
     BookingError,
@@ -35,16 +34,13 @@ from booking.errors import (
 from booking.his.booking import book_from_his, booked_already, change_status_from_his
 from booking.his.clients import bad_token, client_for, his_actor
 from booking.his.reads import TooMany, appointments
-from booking.protect import Protector
 from booking.staff import audit
 from booking.staff.model import Actor
-from booking.unit_of_work import UnitOfWorkFactory
-from booking.work import HospitalWork
 from bot.fhir_records import (
     audited_id,
     parse_slot_id,
 )
-from bot.fhir_search import SEARCHES, Page, read_one
+from bot.fhir_search import SEARCHES, FhirServices, Page, read_one
 from channels import fhir
 from channels.fhir_capability import capability_statement
 from channels.fhir_in import FhirInvalid, booking_request, new_status
@@ -55,17 +51,6 @@ MAX_BODY = 64 * 1024
 # A refusal by the booking rules: 409 when the place or booking is not as the client thought
 # (another took it), 422 when the rule itself refuses (window, blacklist, quota, stop…).
 _CONFLICTS = (SlotFull, PlaceTaken, WrongStatus)
-
-
-class FhirServices(Protocol):
-    """What /fhir needs from the application, once it has started."""
-
-    @property
-    def uows(self) -> UnitOfWorkFactory[HospitalWork]: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def protector(self) -> Protector: ...
 
 
 @dataclass(frozen=True)

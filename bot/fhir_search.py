@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from booking.appointments.model import AppointmentStatus
 from booking.catalogue.schedule import PlaceStatus
+from booking.clock import Clock
 from booking.errors import InvalidInput, NotFound
 from booking.his.ports import PlaceFilter
 from booking.his.reads import SlotView, appointments, doctor_cards, schedules, slots
+from booking.protect import Protector
+from booking.unit_of_work import UnitOfWorkFactory
+from booking.work import HospitalWork
 from bot.fhir_records import (
     appointment_record,
     doctor_record,
@@ -31,9 +35,6 @@ from channels.fhir_in import (
     token,
 )
 
-if TYPE_CHECKING:
-    from bot.fhir_api import FhirServices
-
 MAX_COUNT = 500
 DEFAULT_COUNT = 100
 MAX_OFFSET = 1_000_000  # beyond any page a HIS would ask for; larger ones overflow SQL
@@ -47,6 +48,17 @@ PARAMETERS = {
     "Appointment": {"patient.identifier", "identifier", "date", "status"},
 }
 _JSON_FORMATS = {"json", "application/json", fhir.FHIR_JSON}
+
+
+class FhirServices(Protocol):
+    """What /fhir needs from the application, once it has started."""
+
+    @property
+    def uows(self) -> UnitOfWorkFactory[HospitalWork]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def protector(self) -> Protector: ...
 
 
 @dataclass(frozen=True)

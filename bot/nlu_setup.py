@@ -98,9 +98,9 @@ class CatalogueFollower:
     """Keeps the NLU's names in step with the catalogue in the database, in each process on
     its own: a doctor added in the back office is understood by name and by GHDH once the
     cache has read the catalogue again (`CatalogueCache`, 30 s) and the next round has run
-    (`follow`, every 15 s in `bot.app`), without a restart. Nothing is added to answering a
-    message: the rounds read what the dialogue's cache holds, and build only when the
-    doctors, departments or hospitals changed."""
+    (`follow`, every 15 s in `bot.runtime.application`), without a restart. Nothing is added
+    to answering a message: the rounds read what the dialogue's cache holds, and build only
+    when the doctors, departments or hospitals changed."""
 
     def __init__(self, nlu: TakesNames, catalogues: CatalogueCache, started: Catalogue) -> None:
         """`started`: the catalogue the NLU was built from, with the triage rules of the

@@ -12,8 +12,8 @@ from pathlib import Path
 from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.store import Database, upgrade
-from bot.app import Bot
 from bot.conversations import Conversation, Conversations
+from bot.runtime.build import build
 from bot.settings import Settings
 from tests.support import SECRET
 
@@ -46,8 +46,7 @@ async def test_conversations_untouched_for_a_month_are_forgotten_when_the_bot_st
     await Conversations(db, protector, recent).save("web", "new-chat", Conversation({"y": 2}))
     await db.dispose()
 
-    bot = Bot()
-    await bot.start(
+    bot = await build(
         Settings(
             DATABASE_URL=url,
             GUAHAO_SECRET_KEY=SECRET,
@@ -56,6 +55,7 @@ async def test_conversations_untouched_for_a_month_are_forgotten_when_the_bot_st
             GUAHAO_CONVERSATION_DAYS=30,
         )  # type: ignore[call-arg]
     )
+    bot.start_rounds()
     try:
         assert bot.conversations is not None
         for _ in range(100):  # the first round runs as the bot starts

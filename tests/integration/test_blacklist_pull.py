@@ -30,9 +30,9 @@ from booking.protect import Protector
 from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import Role
 from booking.store import Database, create_schema
-from bot.app import Bot
 from bot.blacklist_pull import http_list
 from bot.rounds import every
+from bot.runtime.housework import pull_blacklist
 from tests.office import PASSWORDS, audit_rows, signed_in_as, staff
 from tests.support import SECRET, id_number
 
@@ -205,9 +205,8 @@ async def test_the_scheduled_pull_tries_again_next_round(
 ) -> None:
     url, answer = server
     answer.status, answer.body = 503, b"down for maintenance"
-    bot = Bot()
-    bot.services = PullingServices(db, clock, protector, None)  # type: ignore[assignment]
-    pull = partial(bot.pull_blacklist, http_list(url))
+    services = PullingServices(db, clock, protector, None)
+    pull = partial(pull_blacklist, services, http_list(url))  # type: ignore[arg-type]
     rounds = asyncio.create_task(every(0.05, "pull the blacklist", pull))
     try:
         for _ in range(200):

@@ -19,11 +19,12 @@ from booking.roster.doctors import DoctorForm, add_doctor, remove_doctor, set_te
 from booking.roster.duty import generate_sessions
 from booking.staff.audit import COMMAND_LINE
 from booking.store import Database
-from bot.app import Bot
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.dialogue.engine import DialogueEngine
 from bot.nlu_setup import CatalogueFollower
+from bot.runtime.application import Every
+from bot.runtime.build import build
 from bot.settings import Settings
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
@@ -152,10 +153,10 @@ async def test_every_process_follows_the_catalogue_within_its_period(
         GUAHAO_NOW=clock.now().isoformat(),
         GUAHAO_NLU_MODELS=tmp_path / "models",
     )  # type: ignore[call-arg]
-    bots = [Bot(), Bot()]
+    fast = Every(catalogue_kept=0.2, catalogue=0.1)  # seconds, not a minute
+    bots = [await build(settings, every=fast) for _ in range(2)]
     for bot in bots:
-        bot.CATALOGUE_KEPT, bot.CATALOGUE_ROUNDS_EVERY = 0.2, 0.1  # seconds, not a minute
-        await bot.start(settings)
+        bot.start_rounds()
     try:
         await _add_newcomer(demo, clock)
         for n, bot in enumerate(bots):

@@ -14,7 +14,8 @@ from booking.complaints.handling import accept, reply
 from booking.complaints.model import ComplaintCategory, StaffMember
 from booking.protect import Protector
 from booking.store import Database, upgrade
-from bot.app import Bot
+from bot.runtime.application import Application
+from bot.runtime.build import build
 from bot.settings import Settings
 from tests.support import MONDAY_9AM, SECRET
 
@@ -22,19 +23,16 @@ WEB_CHAT = "web-chat-of-the-patient"
 CARDIO = StaffMember("console:1", "cardio")
 
 
-async def started(tmp_path: Path, now_: str) -> Bot:
+async def started(tmp_path: Path, now_: str) -> Application:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    bot = Bot()
-    await bot.start(
+    return await build(
         Settings(
             DATABASE_URL=url,
             GUAHAO_SECRET_KEY=SECRET,
             GUAHAO_NOW=now_,
             GUAHAO_NLU_MODELS=tmp_path / "models",
         ),  # type: ignore[call-arg]
-        rounds=False,
-    )
-    return bot
+    )  # without its rounds: the test runs one at a time
 
 
 async def test_a_reply_from_the_web_console_reaches_the_web_chat_without_a_staff_group(

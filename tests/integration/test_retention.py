@@ -20,7 +20,7 @@ from booking.staff.audit import COMMAND_LINE, SCHEDULE
 from booking.staff.model import AuditFilter
 from booking.staff.retention import Purged, Retention, purge_old_records
 from booking.store import Database
-from bot.app import Bot
+from bot.runtime.build import build
 from bot.settings import Settings
 from tests.office import audit_rows
 from tests.support import MONDAY_9AM, SECRET, sqlite_database
@@ -141,8 +141,7 @@ async def test_the_running_application_purges_old_logs_on_its_own(tmp_path: Path
     async with sqlite_database(tmp_path / "bot.sqlite3") as db:
         await write_logs(db, clock, 366, "old")
         await write_logs(db, clock, 364, "recent")
-    bot = Bot()
-    await bot.start(
+    bot = await build(
         Settings(
             DATABASE_URL=url,
             GUAHAO_SECRET_KEY=SECRET,
@@ -150,6 +149,7 @@ async def test_the_running_application_purges_old_logs_on_its_own(tmp_path: Path
             GUAHAO_NLU_MODELS=tmp_path / "models",
         )  # type: ignore[call-arg]
     )
+    bot.start_rounds()
     try:
         assert bot.services is not None
         for _ in range(100):  # the first round runs as the bot starts

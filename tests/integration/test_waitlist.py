@@ -43,7 +43,7 @@ from booking.patients.registration import register_patient
 from booking.protect import Protector
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
-from bot.app import Bot
+from bot.runtime.build import build
 from bot.settings import Settings
 from tests.support import SECRET, demo_catalogue, id_number
 
@@ -344,8 +344,7 @@ async def test_the_background_of_guahao_serve_passes_a_lapsed_offer_on(
     await join(db, protector, clock, session_id, "one")
     second, second_account, _ = await join(db, protector, clock, session_id, "two")
     await cancel(db, clock, taken[0][0], account=taken[0][1])
-    bot = Bot()
-    await bot.start(
+    bot = await build(
         Settings(
             DATABASE_URL=url,
             GUAHAO_SECRET_KEY=SECRET,
@@ -353,6 +352,7 @@ async def test_the_background_of_guahao_serve_passes_a_lapsed_offer_on(
             GUAHAO_NLU_MODELS=tmp_path / "models",
         )  # type: ignore[call-arg]
     )
+    bot.start_rounds()
     try:
         for _ in range(100):  # the first round runs as the bot starts
             if await offers_to(db, second_account):

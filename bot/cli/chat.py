@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
-from bot.app import Bot
-from bot.cli_runtime import configure_logging, load_settings
+from bot.cli.common import configure_logging, load_settings
+from bot.runtime.application import Application
+from bot.runtime.build import build
+from bot.runtime.lifecycle import running
 from bot.settings import Settings
 from bot.wiring import migrate
 from channels.messages import Inbound, numbered
@@ -29,10 +31,8 @@ def chat(
 
 
 async def _talk(user: str, settings: Settings) -> None:
-    bot = Bot()
-    await bot.start(settings)
-    interactive = sys.stdin.isatty()
-    try:
+    async with running(await build(settings), receive=False) as bot:
+        interactive = sys.stdin.isatty()
         for reply in await bot.handle(_inbound(bot, user, "/start")):
             typer.echo(numbered(reply) + "\n")
         while True:
@@ -43,9 +43,7 @@ async def _talk(user: str, settings: Settings) -> None:
                 break
             for reply in await bot.handle(_inbound(bot, user, line.strip())):
                 typer.echo(numbered(reply) + "\n")
-    finally:
-        await bot.stop()
 
 
-def _inbound(bot: Bot, user: str, text: str) -> Inbound:
+def _inbound(bot: Application, user: str, text: str) -> Inbound:
     return Inbound("console", user, bot.now(), text=text)

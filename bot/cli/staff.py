@@ -13,8 +13,8 @@ from backoffice import Argon2Passwords
 from booking.staff.accounts import add_staff, disable_staff, list_staff, reset_password
 from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import ROLE_NAMES, Role, StaffAccount, is_locked
-from bot.cli_output import emit, emit_json, table
-from bot.cli_runtime import Json, fail, run
+from bot.cli.common import Json, fail, run
+from bot.cli.output import emit, emit_json, table
 from bot.wiring import Services
 
 staff_app = typer.Typer(help="Back-office staff accounts (/admin).", no_args_is_help=True)

@@ -11,8 +11,8 @@ import typer
 
 from booking.his.clients import add_client, list_clients, revoke_client
 from booking.staff.audit import COMMAND_LINE
-from bot.cli_output import emit, emit_json, table
-from bot.cli_runtime import Json, fail, run
+from bot.cli.common import Json, fail, run
+from bot.cli.output import emit, emit_json, table
 from bot.fhir_sync import SyncFailed, sync
 from bot.wiring import Services
 

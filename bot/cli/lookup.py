@@ -10,8 +10,8 @@ from booking.catalogue.schedule import last_released_date, local_now
 from booking.catalogue.search import SessionOffer, find_departments, find_hospital
 from booking.catalogue.search import search_sessions as find_sessions
 from booking.errors import InvalidInput, NotFound, OutsideWindow
-from bot.cli_output import day_text, weekly_text
-from bot.cli_runtime import load_catalogue, parse_day
+from bot.cli.common import load_catalogue, parse_day
+from bot.cli.output import day_text, weekly_text
 from bot.wiring import Services
 
 

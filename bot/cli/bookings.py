@@ -20,8 +20,17 @@ from booking.catalogue.model import Part
 from booking.errors import InvalidInput
 from booking.patients.registration import patient_by_id_number, register_patient
 from booking.protect import Protector
-from bot.cli_lookup import department_code, hospital_code, one_booking, resolve_session
-from bot.cli_output import (
+from bot.cli.common import (
+    DEFAULT_TZ,
+    DepartmentOpt,
+    HospitalOpt,
+    Json,
+    load_catalogue,
+    parse_day,
+    run,
+)
+from bot.cli.lookup import department_code, hospital_code, one_booking, resolve_session
+from bot.cli.output import (
     BOOKING_HEADERS,
     WHAT_TO_BRING,
     booking_dict,
@@ -32,15 +41,6 @@ from bot.cli_output import (
     emit_json,
     patient_dict,
     table,
-)
-from bot.cli_runtime import (
-    DEFAULT_TZ,
-    DepartmentOpt,
-    HospitalOpt,
-    Json,
-    load_catalogue,
-    parse_day,
-    run,
 )
 from bot.wiring import Services
 

@@ -14,10 +14,10 @@ from booking.appointments.book import book
 from booking.catalogue.model import Part
 from booking.errors import AlreadyBooked, NotFound, SlotFull
 from booking.patients.registration import patient_by_id_number, register_patient
-from bot.cli_bookings import DateOpt, PartOpt, SessionOpt
-from bot.cli_lookup import resolve_session
-from bot.cli_output import emit, emit_json
-from bot.cli_runtime import HospitalOpt, Json, fail, load_settings, run
+from bot.cli.bookings import DateOpt, PartOpt, SessionOpt
+from bot.cli.common import HospitalOpt, Json, fail, load_settings, run
+from bot.cli.lookup import resolve_session
+from bot.cli.output import emit, emit_json
 from bot.wiring import Services
 
 WALK_IN = "演示患者"

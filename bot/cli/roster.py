@@ -12,9 +12,9 @@ from booking.catalogue.model import Catalogue, Part
 from booking.catalogue.schedule import local_now
 from booking.catalogue.search import SessionOffer
 from booking.catalogue.search import search_sessions as find_sessions
-from bot.cli_lookup import check_places
-from bot.cli_output import day_text, emit, fees_text, offer_row, table
-from bot.cli_runtime import DEFAULT_TZ, DepartmentOpt, HospitalOpt, load_catalogue, parse_day, run
+from bot.cli.common import DEFAULT_TZ, DepartmentOpt, HospitalOpt, load_catalogue, parse_day, run
+from bot.cli.lookup import check_places
+from bot.cli.output import day_text, emit, fees_text, offer_row, table
 from bot.wiring import Services
 from nlu.quick_command import write_quick_command
 

@@ -25,8 +25,8 @@ from booking.patients.blacklist import pull, sync_file
 from booking.patients.model import ListFile, SyncOrigin, SyncReport, SyncStatus
 from booking.staff.audit import COMMAND_LINE
 from bot.blacklist_pull import http_list
-from bot.cli_output import emit, emit_json
-from bot.cli_runtime import Json, fail, run
+from bot.cli.common import Json, fail, run
+from bot.cli.output import emit, emit_json
 from bot.wiring import Services
 
 blacklist_app = typer.Typer(help="The hospital's blacklist (黑名单).", no_args_is_help=True)

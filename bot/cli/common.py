@@ -9,17 +9,14 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from booking.catalogue import search
 from booking.catalogue.model import Catalogue
 from booking.errors import BookingError, InvalidInput
-from booking.files.catalogue import catalogue_from_data
 from booking.staff.retention import record_operation_error
 from bot.settings import Settings
 from bot.wiring import Services, build, migrate
@@ -33,7 +30,7 @@ DEFAULT_TZ = "Asia/Shanghai"
 log = logging.getLogger("bot.cli")
 
 
-# Refusals found by the command line itself (here and in bot.cli_lookup) are BookingErrors, so
+# Refusals found by the command line itself (here and in bot.cli.lookup) are BookingErrors, so
 # that they are reported and logged exactly like the domain's own.
 class InvalidDate(InvalidInput):
     reason = "invalid_date"
@@ -146,14 +143,3 @@ async def _record_refusal(services: Services, operation: str, reason: str) -> No
 
 async def load_catalogue(services: Services) -> Catalogue:
     return await search.load_catalogue(services.uows)
-
-
-def read_catalogue(path: Path) -> Catalogue:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
-    except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InvalidInput(f"{path} is not valid YAML: {first}", field="file") from None
-    return catalogue_from_data(data)

@@ -1,6 +1,7 @@
-"""The ``guahao`` command line: the database, the demo hospital, doctors, sessions and logs.
-The duty roster is in ``bot.cli_roster``, patients and bookings in ``bot.cli_bookings``,
-back-office accounts in ``bot.cli_staff``, printing in ``bot.cli_output``.
+"""The ``guahao`` command line: the command tree, and the database, the demo hospital,
+doctors, sessions and logs. Each other command group has its module here: the duty roster in
+``bot.cli.roster``, patients and bookings in ``bot.cli.bookings``, back-office accounts in
+``bot.cli.staff``, printing in ``bot.cli.output``; how every command runs in ``bot.cli.common``.
 
 Every command runs in its own event loop and prints exactly one ``error: reason: message``
 line on stderr (exit code 1) when it is refused; ``--json`` prints JSON for scripts.
@@ -22,19 +23,8 @@ from booking.catalogue.search import search_sessions as find_sessions
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.staff.audit import COMMAND_LINE
 from booking.staff.retention import LOG_DAYS, Retention, purge_old_records
-from bot import (
-    cli_blacklist,
-    cli_bookings,
-    cli_chat,
-    cli_demo,
-    cli_his,
-    cli_roster,
-    cli_staff,
-)
-from bot.cli_lookup import check_places
-from bot.cli_nlu import nlu_app
-from bot.cli_output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
-from bot.cli_runtime import (
+from bot.cli import blacklist, bookings, chat, demo, his, roster, staff
+from bot.cli.common import (
     DepartmentOpt,
     HospitalOpt,
     InvalidDate,
@@ -44,9 +34,12 @@ from bot.cli_runtime import (
     load_catalogue,
     load_settings,
     parse_day,
-    read_catalogue,
     run,
 )
+from bot.cli.lookup import check_places
+from bot.cli.nlu import nlu_app
+from bot.cli.output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
+from bot.runtime.catalogue import read_catalogue
 from bot.wiring import Services, migrate
 
 app = typer.Typer(
@@ -65,19 +58,19 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(doctors_app, name="doctors")
 app.add_typer(sessions_app, name="sessions")
-app.add_typer(cli_bookings.patients_app, name="patients")
-app.add_typer(cli_bookings.bookings_app, name="bookings")
+app.add_typer(bookings.patients_app, name="patients")
+app.add_typer(bookings.bookings_app, name="bookings")
 app.add_typer(logs_app, name="logs")
 app.add_typer(nlu_app, name="nlu")
-app.add_typer(cli_staff.staff_app, name="staff")
-app.add_typer(cli_his.his_app, name="his")
-app.add_typer(cli_blacklist.blacklist_app, name="blacklist")
-app.command("roster")(cli_roster.roster)
-app.command("book")(cli_bookings.book)
-app.command("cancel")(cli_bookings.cancel)
-app.command("transfer")(cli_bookings.transfer)
-app.command("chat")(cli_chat.chat)
-demo_app.command("fill")(cli_demo.fill)
+app.add_typer(staff.staff_app, name="staff")
+app.add_typer(his.his_app, name="his")
+app.add_typer(blacklist.blacklist_app, name="blacklist")
+app.command("roster")(roster.roster)
+app.command("book")(bookings.book)
+app.command("cancel")(bookings.cancel)
+app.command("transfer")(bookings.transfer)
+app.command("chat")(chat.chat)
+demo_app.command("fill")(demo.fill)
 
 SpecialtyOpt = Annotated[str | None, typer.Option(help="A specialty, e.g. 高血压 (fuzzy).")]
 
@@ -333,7 +326,7 @@ def demo_forward(
     production."""
     import asyncio
 
-    from bot.app import run_round
+    from bot.runtime.lifecycle import run_round
 
     settings = load_settings()
     configure_logging(settings)
@@ -356,7 +349,7 @@ def worker() -> None:
     one or more beside `guahao serve` (each notice goes out once); Ctrl-C stops."""
     import asyncio
 
-    from bot.app import run_worker
+    from bot.runtime.lifecycle import run_worker
 
     settings = load_settings()
     configure_logging(settings)
