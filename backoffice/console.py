@@ -20,7 +20,7 @@ from booking.complaints.filing import ACCEPT_WITHIN
 from booking.protect import Protector
 from booking.staff import audit
 from booking.staff.login import signed_in
-from booking.staff.model import Actor, Passwords, SessionLimits, StaffAccount, StaffSession
+from booking.staff.model import Actor, LoginLimits, Passwords, StaffAccount, StaffLogin
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 
@@ -50,7 +50,7 @@ class Staff:
     """A signed-in member of staff on this request."""
 
     account: StaffAccount
-    login: StaffSession
+    login: StaffLogin
     actor: Actor
 
     @property
@@ -109,7 +109,7 @@ async def read_form(request: Request) -> dict[str, str]:
 class Console:
     services: Callable[[], Services | None]
     passwords: Passwords
-    limits: SessionLimits
+    limits: LoginLimits
     secure_cookies: bool
     prefix: str
     complaint_within: timedelta = ACCEPT_WITHIN  # to accept a complaint forwarded or escalated

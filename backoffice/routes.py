@@ -32,7 +32,7 @@ from backoffice import (
 )
 from backoffice.console import Console, LoginGate, Services
 from booking.complaints.filing import ACCEPT_WITHIN
-from booking.staff.model import Passwords, SessionLimits
+from booking.staff.model import LoginLimits, Passwords
 
 __all__ = ["AREAS", "LoginGate", "router"]
 
@@ -59,7 +59,7 @@ def router(
     *,
     passwords: Passwords,
     secure_cookies: bool,
-    limits: SessionLimits | None = None,
+    limits: LoginLimits | None = None,
     prefix: str = "/admin",
     login_gate: LoginGate | None = None,
     complaint_within: timedelta = ACCEPT_WITHIN,
@@ -72,7 +72,7 @@ def router(
     console = Console(
         services,
         passwords,
-        limits or SessionLimits(),
+        limits or LoginLimits(),
         secure_cookies,
         prefix,
         complaint_within,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 import backoffice
-from booking.staff.model import SessionLimits
+from booking.staff.model import LoginLimits
 from bot.addresses import ClientAddresses
 from bot.fhir_api import bad_token_gate, fhir_router
 from bot.runtime.build import build
@@ -85,9 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             front.services,
             passwords=backoffice.Argon2Passwords(),
             secure_cookies=settings.env == "production",
-            limits=SessionLimits(
+            limits=LoginLimits(
                 idle=timedelta(minutes=settings.admin_idle_minutes),
-                absolute=timedelta(hours=settings.admin_session_hours),
+                absolute=timedelta(hours=settings.admin_login_hours),
             ),
             prefix="/admin",
             login_gate=login_gate(settings.admin_logins_per_address, settings.rate_limit_storage),

@@ -22,7 +22,7 @@ GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:50
 GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
 GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
                        (default ``data/.cache/nlu``); retrained when data or catalogue change
-GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_SESSION_HOURS
+GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_LOGIN_HOURS
                        the back office (/admin) signs staff out after this long unused (30) and
                        after this long in all (12)
 GUAHAO_ADMIN_LOGINS_PER_ADDRESS
@@ -79,7 +79,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from booking.patients.blacklist import REMOVAL_SHARE
@@ -172,12 +172,16 @@ class Settings(BaseSettings):
         validation_alias="GUAHAO_NOTICE_SEND_SECONDS",
     )
 
-    # The back office's sessions: signed out after this long unused, and this long in all.
+    # The back office's logins: signed out after this long unused, and this long in all.
     admin_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60, validation_alias="GUAHAO_ADMIN_IDLE_MINUTES"
     )
-    admin_session_hours: int = Field(
-        default=12, ge=1, le=72, validation_alias="GUAHAO_ADMIN_SESSION_HOURS"
+    admin_login_hours: int = Field(
+        default=12,
+        ge=1,
+        le=72,
+        # the older name is still read: a hospital's configuration keeps working
+        validation_alias=AliasChoices("GUAHAO_ADMIN_LOGIN_HOURS", "GUAHAO_ADMIN_SESSION_HOURS"),
     )
     # Lock-out is per account: this stops one address trying a password against every name.
     admin_logins_per_address: str = Field(

@@ -77,7 +77,7 @@ async def reset_password(
     async with uows() as uow:
         account = await _existing(uow, username)
         await uow.staff.set_password(account.id, password_hash)
-        ended = await uow.staff.end_sessions_of(account.id)
+        ended = await uow.staff.end_logins_of(account.id)
         before = {"locked": is_locked(account, now), "sessions": ended}
         after = {"locked": False, "sessions": 0}
         entry = actor.did(now, audit.STAFF_NEW_PASSWORD, account.username, before, after)
@@ -94,7 +94,7 @@ async def disable_staff(
     async with uows() as uow:
         account = await _existing(uow, username)
         await uow.staff.disable(account.id)
-        ended = await uow.staff.end_sessions_of(account.id)
+        ended = await uow.staff.end_logins_of(account.id)
         before = {"disabled": account.disabled, "sessions": ended}
         entry = actor.did(now, audit.STAFF_DISABLE, account.username, before, {"disabled": True})
         await uow.audit.add(entry)

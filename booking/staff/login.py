@@ -1,4 +1,4 @@
-"""Signing staff in and out of the back office, and finding who a browser's session is.
+"""Signing staff in and out of the back office, and finding whose login a browser holds.
 
 A password is checked outside any transaction (argon2 takes a while, and SQLite's writers
 queue), then the outcome is written on the account as it is by then, row locked."""
@@ -14,10 +14,10 @@ from booking.errors import LoginRefused
 from booking.staff import audit
 from booking.staff.model import (
     Actor,
+    LoginLimits,
     Passwords,
-    SessionLimits,
     StaffAccount,
-    StaffSession,
+    StaffLogin,
     after_right_password,
     after_wrong_password,
     is_locked,
@@ -41,7 +41,7 @@ def token_hash(token: str) -> str:
 class SignedIn:
     token: str  # for the cookie; only its hash is kept
     account: StaffAccount
-    session: StaffSession
+    login: StaffLogin
 
 
 async def log_in(
@@ -52,7 +52,7 @@ async def log_in(
     password: str,
     *,
     address: str | None,
-    limits: SessionLimits,
+    limits: LoginLimits,
 ) -> SignedIn:
     """Raises LoginRefused (one message whatever went wrong) and audits every attempt. An
     unknown username is not written down: people type their password there by mistake."""
@@ -102,44 +102,44 @@ async def log_in(
         await uow.staff.save_sign_in_state(account.id, account.failures, None)
         if new_hash is not None:
             await uow.staff.set_password(account.id, new_hash)
-        await uow.staff.purge_sessions(now - limits.absolute, now - limits.idle)
+        await uow.staff.purge_logins(now - limits.absolute, now - limits.idle)
         token = secrets.token_urlsafe(32)
-        session = StaffSession(
+        login = StaffLogin(
             token_hash=token_hash(token),
             staff_id=account.id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen_at=now,
         )
-        await uow.staff.open_session(session)
+        await uow.staff.open_login(login)
         await uow.audit.add(who.did(now, audit.LOGIN))
         await uow.commit()
-    return SignedIn(token=token, account=account, session=session)
+    return SignedIn(token=token, account=account, login=login)
 
 
 async def signed_in(
-    uows: UnitOfWorkFactory[StaffWork], clock: Clock, token: str, limits: SessionLimits
-) -> tuple[StaffAccount, StaffSession] | None:
-    """The member of staff behind a session token, while the session is alive and the
-    account enabled; the session counts as used now."""
+    uows: UnitOfWorkFactory[StaffWork], clock: Clock, token: str, limits: LoginLimits
+) -> tuple[StaffAccount, StaffLogin] | None:
+    """The member of staff behind a login's token, while the login is alive and the account
+    enabled; the login counts as used now."""
     now = clock.now()
     hashed = token_hash(token)
     async with uows(readonly=True) as uow:
-        session = await uow.staff.session(hashed)
-        account = await uow.staff.get(session.staff_id) if session else None
-    if session is None or account is None or account.disabled or not session.alive(now, limits):
+        login = await uow.staff.login(hashed)
+        account = await uow.staff.get(login.staff_id) if login else None
+    if login is None or account is None or account.disabled or not login.alive(now, limits):
         return None
-    if now - session.last_seen_at >= limits.touch_every:
+    if now - login.last_seen_at >= limits.touch_every:
         async with uows() as uow:
-            await uow.staff.touch_session(hashed, now)
+            await uow.staff.touch_login(hashed, now)
             await uow.commit()
-    return account, session
+    return account, login
 
 
 async def log_out(
     uows: UnitOfWorkFactory[StaffWork], clock: Clock, token: str, actor: Actor
 ) -> None:
     async with uows() as uow:
-        if await uow.staff.end_session(token_hash(token)):
+        if await uow.staff.end_login(token_hash(token)):
             await uow.audit.add(actor.did(clock.now(), audit.LOGOUT))
         await uow.commit()

@@ -1,5 +1,5 @@
 """Hospital staff in the back office: their roles, what each role may do, the lock-out after
-wrong passwords and how long a signed-in session lasts. Pure rules: the clock is passed in."""
+wrong passwords and how long a login lasts. Pure rules: the clock is passed in."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def after_right_password(account: StaffAccount) -> StaffAccount:
 
 
 @dataclass(frozen=True)
-class SessionLimits:
+class LoginLimits:
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
     # last_seen_at is written at most this often: not one write per page.
@@ -109,7 +109,7 @@ class SessionLimits:
 
 
 @dataclass(frozen=True)
-class StaffSession:
+class StaffLogin:
     """A signed-in browser. Only a hash of its token is kept; the token is the cookie."""
 
     token_hash: str
@@ -118,7 +118,7 @@ class StaffSession:
     created_at: datetime
     last_seen_at: datetime
 
-    def alive(self, now: datetime, limits: SessionLimits) -> bool:
+    def alive(self, now: datetime, limits: LoginLimits) -> bool:
         return now - self.last_seen_at < limits.idle and now - self.created_at < limits.absolute
 
 

@@ -1,4 +1,4 @@
-"""Back-office accounts, their signed-in sessions, and the audit log."""
+"""Back-office accounts, their logins, and the audit log."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from booking.errors import UsernameTaken
-from booking.staff.model import AuditEntry, AuditFilter, Role, StaffAccount, StaffSession
+from booking.staff.model import AuditEntry, AuditFilter, Role, StaffAccount, StaffLogin
 from booking.staff.ports import NewStaff
 from booking.store.tables.logs import AuditRow
-from booking.store.tables.staff import StaffAccountRow, StaffSessionRow
+from booking.store.tables.staff import StaffAccountRow, StaffLoginRow
 
 
 def _same(column: InstrumentedAttribute[Any], value: object) -> ColumnElement[bool]:
@@ -35,8 +35,8 @@ def _account(row: StaffAccountRow) -> StaffAccount:
     )
 
 
-def _session(row: StaffSessionRow) -> StaffSession:
-    return StaffSession(
+def _login(row: StaffLoginRow) -> StaffLogin:
+    return StaffLogin(
         token_hash=row.token_hash,
         staff_id=row.staff_id,
         csrf_token=row.csrf_token,
@@ -103,54 +103,54 @@ class SqlStaff:
             update(StaffAccountRow).where(StaffAccountRow.id == staff_id).values(disabled=True)
         )
 
-    async def open_session(self, session: StaffSession) -> None:
+    async def open_login(self, login: StaffLogin) -> None:
         self.tx.add(
-            StaffSessionRow(
-                token_hash=session.token_hash,
-                staff_id=session.staff_id,
-                csrf_token=session.csrf_token,
-                created_at=session.created_at,
-                last_seen_at=session.last_seen_at,
+            StaffLoginRow(
+                token_hash=login.token_hash,
+                staff_id=login.staff_id,
+                csrf_token=login.csrf_token,
+                created_at=login.created_at,
+                last_seen_at=login.last_seen_at,
             )
         )
 
-    async def session(self, token_hash: str) -> StaffSession | None:
-        row = await self.tx.get(StaffSessionRow, token_hash)
-        return _session(row) if row else None
+    async def login(self, token_hash: str) -> StaffLogin | None:
+        row = await self.tx.get(StaffLoginRow, token_hash)
+        return _login(row) if row else None
 
-    async def touch_session(self, token_hash: str, now: datetime) -> None:
+    async def touch_login(self, token_hash: str, now: datetime) -> None:
         await self.tx.execute(
-            update(StaffSessionRow)
-            .where(StaffSessionRow.token_hash == token_hash)
+            update(StaffLoginRow)
+            .where(StaffLoginRow.token_hash == token_hash)
             .values(last_seen_at=now)
         )
 
-    async def end_session(self, token_hash: str) -> bool:
+    async def end_login(self, token_hash: str) -> bool:
         done = await self.tx.execute(
-            delete(StaffSessionRow)
-            .where(StaffSessionRow.token_hash == token_hash)
-            .returning(StaffSessionRow.token_hash)
+            delete(StaffLoginRow)
+            .where(StaffLoginRow.token_hash == token_hash)
+            .returning(StaffLoginRow.token_hash)
         )
         return bool(done.all())
 
-    async def end_sessions_of(self, staff_id: int) -> int:
+    async def end_logins_of(self, staff_id: int) -> int:
         done = await self.tx.execute(
-            delete(StaffSessionRow)
-            .where(StaffSessionRow.staff_id == staff_id)
-            .returning(StaffSessionRow.token_hash)
+            delete(StaffLoginRow)
+            .where(StaffLoginRow.staff_id == staff_id)
+            .returning(StaffLoginRow.token_hash)
         )
         return len(done.all())
 
-    async def purge_sessions(self, created_before: datetime, seen_before: datetime) -> int:
+    async def purge_logins(self, created_before: datetime, seen_before: datetime) -> int:
         done = await self.tx.execute(
-            delete(StaffSessionRow)
+            delete(StaffLoginRow)
             .where(
                 or_(
-                    StaffSessionRow.created_at < created_before,
-                    StaffSessionRow.last_seen_at < seen_before,
+                    StaffLoginRow.created_at < created_before,
+                    StaffLoginRow.last_seen_at < seen_before,
                 )
             )
-            .returning(StaffSessionRow.token_hash)
+            .returning(StaffLoginRow.token_hash)
         )
         return len(done.all())
 

@@ -174,11 +174,11 @@ class Application:
             caps=self.complaint_caps,
         )  # fmt: skip
 
-    async def collect_web(self, session: str) -> list[Outbound]:
+    async def collect_web(self, chat: str) -> list[Outbound]:
         """The notices left for a web chat; none for now when they cannot be read (the page
         asks again in 15 seconds, and they are given only once read)."""
         try:
-            return await self.conversations.collect("web", session)
+            return await self.conversations.collect("web", chat)
         except Exception as error:
             log.warning("could not collect a web chat's notices (%s)", type(error).__name__)
             return []

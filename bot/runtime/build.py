@@ -53,8 +53,8 @@ async def _build(
         catalogue = replace(catalogue, triage=read_catalogue(settings.demo_file).triage)
     conversations = Conversations(services.uows, services.protector, services.clock)
 
-    async def to_web(session: str, messages: list[Outbound]) -> None:
-        await conversations.leave("web", session, messages)  # kept until the page asks
+    async def to_web(chat: str, messages: list[Outbound]) -> None:
+        await conversations.leave("web", chat, messages)  # kept until the page asks
 
     senders: dict[str, Send] = {**channels.senders, "web": to_web}
     catalogues = CatalogueCache(services.uows, every.catalogue_kept)

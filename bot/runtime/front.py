@@ -51,8 +51,8 @@ class Front:
     async def handle_mail(self, mail: Mail) -> MailReply:
         return await self.application.handle_mail(mail)
 
-    async def collect_web(self, session: str) -> list[Outbound]:
-        return await self.application.collect_web(session)
+    async def collect_web(self, chat: str) -> list[Outbound]:
+        return await self.application.collect_web(chat)
 
     async def staff_press(self, press: StaffPress) -> str | None:
         return await self.application.staff_press(press)

@@ -124,7 +124,7 @@ async def test_logging_out_ends_the_session_on_the_server(
         client.cookies.set("guahao_staff", cookie, domain="office.test", path="/admin")
         assert (await client.get("/admin/")).headers["location"] == "/admin/login"
     async with people(readonly=True) as uow:
-        assert await uow.staff.session(token_hash(cookie)) is None
+        assert await uow.staff.login(token_hash(cookie)) is None
     assert [r["action"] for r in await audit_rows(people) if r["username"] == "desk"] == [
         "login",
         "logout",

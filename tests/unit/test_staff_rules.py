@@ -9,11 +9,11 @@ import pytest
 from booking.errors import InvalidInput
 from booking.staff.model import (
     PERMISSIONS,
+    LoginLimits,
     Permission,
     Role,
-    SessionLimits,
     StaffAccount,
-    StaffSession,
+    StaffLogin,
     after_right_password,
     after_wrong_password,
     check_password,
@@ -76,8 +76,8 @@ def test_the_right_password_clears_the_count() -> None:
 
 
 def test_sessions_end_when_idle_or_old() -> None:
-    limits = SessionLimits()
-    s = StaffSession("h", 1, "c", created_at=T0, last_seen_at=T0 + timedelta(hours=11, minutes=50))
+    limits = LoginLimits()
+    s = StaffLogin("h", 1, "c", created_at=T0, last_seen_at=T0 + timedelta(hours=11, minutes=50))
     assert s.alive(T0 + timedelta(hours=11, minutes=59), limits)
     assert not s.alive(T0 + timedelta(hours=12), limits)
     assert not s.alive(T0 + timedelta(hours=11, minutes=50) + limits.idle, limits)

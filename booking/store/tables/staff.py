@@ -26,11 +26,11 @@ class StaffAccountRow(Base):
     created_at: Mapped[datetime]
 
 
-class StaffSessionRow(Base):
+class StaffLoginRow(Base):
     """A signed-in browser, known by a SHA-256 of the random token in its cookie: the table
     alone does not let anyone sign in."""
 
-    __tablename__ = "staff_sessions"
+    __tablename__ = "staff_sessions"  # the table keeps the name it was created with
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
