@@ -53,6 +53,7 @@ from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 from channels.telegram import StaffCommand, StaffPress
 from channels.webchat import webchat_router
+from nlu.text import has_han
 
 if TYPE_CHECKING:
     import uvicorn
@@ -388,7 +389,6 @@ async def _screen_only(phone: str, text: str) -> None:
     code in the chat."""
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -396,7 +396,7 @@ def _language_of(inbound: Inbound) -> str | None:
     """The patient's language as one message tells it: Chinese characters, English words
     (not a command, which is the same in both), or the language the channel reports."""
     text = inbound.text or ""
-    if _HAN.search(text):
+    if has_han(text):
         return "zh"
     if not text.startswith("/") and _LATIN_WORD.search(text):
         return "en"
