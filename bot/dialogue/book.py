@@ -337,17 +337,6 @@ def stop(ctx: Context) -> list[Outbound]:
     return [ctx.reply(ctx.say("book.stopped"))]
 
 
-def stop_words(text: str) -> bool:
-    return text.strip().lower().rstrip("。.!！") in {
-        "不挂了", "不约了", "取消预约", "算了", "不要了", "退出", "stop", "stop booking", "quit",
-        "never mind",
-    }  # fmt: skip
-
-
-def back_words(text: str) -> bool:
-    return text.strip().lower() in {"返回", "上一步", "返回上一步", "back", "go back"}
-
-
 async def go_back(ctx: Context) -> list[Outbound]:
     back(ctx)
     return await _next(ctx)

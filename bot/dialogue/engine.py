@@ -38,6 +38,7 @@ from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
+from nlu.commands import goes_back, language_named, stops_booking, stops_registering
 from nlu.result import Parse, Understanding
 from nlu.text import han_count, latin_words
 
@@ -210,9 +211,9 @@ class DialogueEngine:
     async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
         if ctx.state.task == "book":
             typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
+            if turn.choice == "nav:stop" or (typed and stops_booking(turn.text)):
                 return book.stop(ctx)
-            if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
+            if turn.choice == "nav:back" or (typed and goes_back(turn.text)):
                 return await book.go_back(ctx)
             field = fields.awaited(ctx.state)  # a name is free text, whatever it looks like
             if typed and field is not None:
@@ -226,7 +227,7 @@ class DialogueEngine:
             ctx.state.finish()  # the patient has moved on to something else
         if ctx.state.task == "register":
             typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and register.stop_words(turn.text)):
+            if turn.choice == "nav:stop" or (typed and stops_registering(turn.text)):
                 ctx.state.finish()
                 return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
             field = fields.awaited(ctx.state)
@@ -377,12 +378,7 @@ def _ask_again(ctx: Context, field: str) -> list[Outbound]:
 
 
 def _other_language(text: str, current: str) -> str:
-    lowered = text.lower()
-    if "english" in lowered or "英文" in text or "英语" in text:
-        return "en"
-    if "chinese" in lowered or "中文" in text or "汉语" in text or "中国话" in text:
-        return "zh"
-    return "en" if current == "zh" else "zh"
+    return language_named(text) or ("en" if current == "zh" else "zh")
 
 
 def _stored(reply: Outbound) -> dict[str, Any]:

@@ -64,16 +64,6 @@ def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
 
 # Typed instead of an answer, these leave a registration (on its own; inside a booking, the
 # booking's words apply): what people say, and the stop button's own label.
-_STOP_WORDS = frozenset(
-    {"取消", "算了", "不添加了", "不加了", "不注册了", "不要了", "退出", "返回", "不挂了", "不约了",
-     "取消预约", "cancel", "stop", "stop adding", "quit", "exit", "back", "never mind"}
-)  # fmt: skip
-
-
-def stop_words(text: str) -> bool:
-    return " ".join(text.strip().lower().split()).rstrip("。.!！") in _STOP_WORDS
-
-
 def _known(ctx: Context) -> dict[str, str]:
     """By SMS the patient's phone is the one writing (a parent's for a child, too)."""
     if ctx.channel != "sms":
