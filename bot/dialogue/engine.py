@@ -24,6 +24,7 @@ from bot.dialogue import (
     account,
     book,
     bookings,
+    choice_keys,
     complaint,
     duty,
     fields,
@@ -64,8 +65,6 @@ COMMANDS = {
 _QUIET_WORDS = {"td": True, "退订": True, "unsubscribe": True}
 _QUIET_WORDS |= {"订阅": False, "subscribe": False, "恢复提醒": False}
 _SMS_QUIET_WORDS = _QUIET_WORDS | {"stop": True, "start": False}
-# Choices that name what to book: pressing one outside a booking starts one there.
-BOOKING_CHOICES = ("department:", "doctor:", "session:", "waitlist:")
 
 
 class DialogueEngine:
@@ -153,7 +152,7 @@ class DialogueEngine:
         if choice is not None:
             if state.language is None:
                 state.language = inbound.language_hint or "zh"
-            if choice.startswith("notice:"):  # a button under a reminder or a notice
+            if choice_keys.read(choice).kind == "notice":  # a button under a reminder or a notice
                 state.finish()
                 return await _from_notice(ctx, text, choice)
             if choice not in {offered.key for offered in state.offered}:
@@ -172,7 +171,7 @@ class DialogueEngine:
                 start = await _deep_link(ctx, words[1])
                 if start is not None:
                     return await self._act(ctx, Turn(text, choice=start))
-            return await self._act(ctx, Turn(text, choice=f"intent:{command}"))
+            return await self._act(ctx, Turn(text, choice=choice_keys.intent(command)))
         quiet = (_SMS_QUIET_WORDS if ctx.channel == "sms" else _QUIET_WORDS).get(text.lower())
         if quiet is not None:
             if state.language is None:
@@ -211,9 +210,9 @@ class DialogueEngine:
     async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
         if ctx.state.task == "book":
             typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and stops_booking(turn.text)):
+            if turn.choice == choice_keys.NAV_STOP or (typed and stops_booking(turn.text)):
                 return book.stop(ctx)
-            if turn.choice == "nav:back" or (typed and goes_back(turn.text)):
+            if turn.choice == choice_keys.NAV_BACK or (typed and goes_back(turn.text)):
                 return await book.go_back(ctx)
             field = fields.awaited(ctx.state)  # a name is free text, whatever it looks like
             if typed and field is not None:
@@ -227,13 +226,13 @@ class DialogueEngine:
             ctx.state.finish()  # the patient has moved on to something else
         if ctx.state.task == "register":
             typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and stops_registering(turn.text)):
+            if turn.choice == choice_keys.NAV_STOP or (typed and stops_registering(turn.text)):
                 ctx.state.finish()
                 return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
             field = fields.awaited(ctx.state)
             # 实名注册 again (not an answer) starts over, like any other task asked for.
             leaving = typed and field is not None and fields.leaves(field, turn.text, turn.parse)
-            if (typed and not leaving) or (turn.choice or "").startswith("code:"):
+            if (typed and not leaving) or choice_keys.read(turn.choice or "").kind == "code":
                 # Answers are free text: a name may look like anything.
                 return await register.continue_register(ctx, turn)
             ctx.state.finish()
@@ -252,11 +251,12 @@ class DialogueEngine:
                 if replies is not None:
                     return replies
                 ctx.state.finish()  # the patient has moved on to something else
-        if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
+        pressed = choice_keys.read(turn.choice or "")
+        if pressed.kind in choice_keys.BOOKING_KINDS:
             return await book.start_book(ctx, turn)
-        if turn.choice is not None and turn.choice.startswith("leave:"):  # a 候补 line
-            return await waitlist.let_go(ctx, turn.choice.removeprefix("leave:"), leaving=True)
-        if turn.choice is not None and turn.choice.startswith(account.CHOICES):
+        if pressed.kind == "leave":  # a 候补 line
+            return await waitlist.let_go(ctx, pressed.value, leaving=True)
+        if pressed.kind in account.KINDS:
             return await account.pressed(ctx, turn)  # history pages, 删除就诊人
         if turn.choice is None and (wanted := account.asks(turn.text)):
             return await account.typed(ctx, wanted)
@@ -293,19 +293,24 @@ class DialogueEngine:
         return self._ask(ctx, turn.parse)
 
     def _menu(self, ctx: Context) -> tuple[Choice, ...]:
-        return tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in TASK_INTENTS)
+        return tuple(
+            Choice(choice_keys.intent(name), ctx.say(f"intent.{name}")) for name in TASK_INTENTS
+        )
 
     def _ask(self, ctx: Context, parse: Parse | None) -> list[Outbound]:
         """Not sure, or not something the dialogue does: the best guesses it can act on."""
         guesses = [s.name for s in parse.ranking if s.name in TASK_INTENTS] if parse else []
         names = list(dict.fromkeys([*guesses[:2], *TASK_INTENTS]))[:3]
-        choices = tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in names)
+        choices = tuple(
+            Choice(choice_keys.intent(name), ctx.say(f"intent.{name}")) for name in names
+        )
         return [ctx.reply(ctx.say("fallback_ask"), choices)]
 
 
 def _intent_of(turn: Turn) -> str | None:
     if turn.choice is not None:
-        return turn.choice.removeprefix("intent:") if turn.choice.startswith("intent:") else None
+        pressed = choice_keys.read(turn.choice)
+        return pressed.value if pressed.kind == "intent" else None
     if turn.parse is None:
         return None
     if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
@@ -330,7 +335,8 @@ def _intent_of(turn: Turn) -> str | None:
 async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     """Notices come outside the conversation, so their buttons were never offered in it:
     each says what it is about, and the step it starts checks it is this account's."""
-    _, action, value = [*choice.split(":", 2), "", ""][:3]
+    pressed = choice_keys.read(choice).notice
+    action, value = pressed.kind, pressed.value
     if action == "coming":
         return await bookings.confirm_from_notice(ctx, value)
     if action == "cancel":
@@ -342,10 +348,9 @@ async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     if action == "pass":
         return await waitlist.let_go(ctx, value, leaving=False)
     if action == "rebook":  # 停诊: one press moves the stopped booking to another session
-        booking_no, _, session_id = value.partition(":")
-        return await bookings.rebook_from_notice(ctx, booking_no, session_id, offers.receipt_text)
+        return await bookings.rebook_from_notice(ctx, value, pressed.extra, offers.receipt_text)
     if action == "again" and await _deep_link(ctx, value):
-        return await book.start_book(ctx, Turn(text, choice=f"department:{value.upper()}"))
+        return await book.start_book(ctx, Turn(text, choice=choice_keys.department(value.upper())))
     return [ctx.reply(ctx.say("choice_gone"))]
 
 
@@ -354,12 +359,12 @@ async def _deep_link(ctx: Context, payload: str) -> str | None:
     catalogue = await ctx.catalogue()
     wanted = payload.strip().upper()
     if any(d.code == wanted and d.bookable for d in catalogue.departments):
-        return f"department:{wanted}"
+        return choice_keys.department(wanted)
     typed = payload.strip().casefold()  # a work number as the hospital writes it, any case
     doctor = next(
         (d for d in catalogue.doctors if d.work_no.casefold() == typed and d.active), None
     )
-    return f"doctor:{doctor.work_no}" if doctor else None
+    return choice_keys.doctor(doctor.work_no) if doctor else None
 
 
 def _clearly_in(text: str, language: str) -> bool:

@@ -39,7 +39,7 @@ from booking.registration import (
     send_phone_code,
 )
 from booking.sms_codes import CodeToSend
-from bot.dialogue import account
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -84,7 +84,9 @@ def ask(ctx: Context, step: str) -> Outbound:
 def _stop(ctx: Context) -> Choice:
     """Stopping a registration inside a booking stops the booking (不挂了); on its own, only
     the registration (不添加了)."""
-    return Choice("nav:stop", ctx.say("nav.stop" if ctx.state.task == "book" else "register.stop"))
+    return Choice(
+        choice_keys.NAV_STOP, ctx.say("nav.stop" if ctx.state.task == "book" else "register.stop")
+    )
 
 
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
@@ -157,7 +159,7 @@ def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
     """Registration ends with the reason; a full account is offered to remove a patient."""
     ctx.state.finish()
     if isinstance(error, AccountFull):
-        remove = Choice(account.START, ctx.say("patients.remove"))
+        remove = Choice(choice_keys.UNLINK_START, ctx.say("patients.remove"))
         return [ctx.reply(ctx.say("refusal.account_full"), (remove,))]
     return [ctx.refusal(error)]
 
@@ -203,17 +205,17 @@ def _with_code_shown(ctx: Context, said: str, sent: CodeToSend) -> str:
 
 def _code_choices(ctx: Context) -> tuple[Choice, ...]:
     return (
-        Choice("code:again", ctx.say("register.code_again")),
-        Choice("code:other_phone", ctx.say("register.other_phone")),  # a number mistyped
+        Choice(choice_keys.CODE_AGAIN, ctx.say("register.code_again")),
+        Choice(choice_keys.CODE_OTHER_PHONE, ctx.say("register.other_phone")),  # a number mistyped
         _stop(ctx),
     )
 
 
 async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
     answers = ctx.state.slots["registration"]
-    if turn.choice == "code:again":
+    if turn.choice == choice_keys.CODE_AGAIN:
         return False, await _text_code(ctx)
-    if turn.choice == "code:other_phone":
+    if turn.choice == choice_keys.CODE_OTHER_PHONE:
         for typed in ("code_for", "phone", "phone_masked"):
             answers.pop(typed, None)
         return False, [ask(ctx, "phone")]
