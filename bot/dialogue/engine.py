@@ -21,36 +21,29 @@ from booking.ports import UnitOfWorkFactory
 from booking.protect import Protector
 from bot.conversations import Conversations
 from bot.dialogue import (
-    account,
     book,
     bookings,
     choice_keys,
-    complaint,
-    duty,
+    dispatch,
     fields,
     offers,
     quick,
     register,
     reschedule,
-    triage,
     waitlist,
 )
 from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
-from nlu.commands import goes_back, language_named, stops_booking, stops_registering
-from nlu.result import Parse, Understanding
+from nlu.commands import language_named
+from nlu.result import Understanding
 from nlu.text import han_count, latin_words
 
 log = logging.getLogger(__name__)
 
 # A chat message longer than this is not read further (the NLU looks at less still).
 MAX_TEXT = 4000
-# Below this confidence the bot asks instead of acting on its best guess.
-SURE_ENOUGH = 0.45
-# The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = fields.TASKS
 # Commands (Telegram's, and the web page's buttons): the same in every language.
 COMMANDS = {
     "/start": "greet",
@@ -157,7 +150,7 @@ class DialogueEngine:
                 return await _from_notice(ctx, text, choice)
             if choice not in {offered.key for offered in state.offered}:
                 return [ctx.reply(ctx.say("choice_gone"), state.offered)]
-            return await self._act(ctx, Turn(text, choice=choice))
+            return await dispatch.act(ctx, Turn(text, choice=choice))
         words = text.split()
         command = COMMANDS.get(words[0].lower().split("@")[0]) if words else None
         if command is not None:
@@ -165,13 +158,13 @@ class DialogueEngine:
                 state.language = inbound.language_hint or "zh"
             if command == "switch_language":
                 state.language = "en" if state.language == "zh" else "zh"
-                return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+                return [ctx.reply(ctx.say("language_now"), dispatch.menu(ctx))]
             state.finish()  # a command leaves whatever was under way
             if command == "greet" and len(words) > 1:  # a link such as t.me/bot?start=CARD
                 start = await _deep_link(ctx, words[1])
                 if start is not None:
-                    return await self._act(ctx, Turn(text, choice=start))
-            return await self._act(ctx, Turn(text, choice=choice_keys.intent(command)))
+                    return await dispatch.act(ctx, Turn(text, choice=start))
+            return await dispatch.act(ctx, Turn(text, choice=choice_keys.intent(command)))
         quiet = (_SMS_QUIET_WORDS if ctx.channel == "sms" else _QUIET_WORDS).get(text.lower())
         if quiet is not None:
             if state.language is None:
@@ -201,135 +194,11 @@ class DialogueEngine:
             return [Outbound(ctx.say("language_now")), *_ask_again(ctx, field)]
         if field is None and parse.intent == "switch_language":
             state.language = _other_language(text, state.language or "zh")
-            return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+            return [ctx.reply(ctx.say("language_now"), dispatch.menu(ctx))]
         if parse.quick_command is not None:  # GHDH…: one message, one booking
             state.finish()
             return await quick.quick_book(ctx, Turn(text, parse=parse))
-        return await self._act(ctx, Turn(text, parse=parse))
-
-    async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
-        if ctx.state.task == "book":
-            typed = turn.choice is None
-            if turn.choice == choice_keys.NAV_STOP or (typed and stops_booking(turn.text)):
-                return book.stop(ctx)
-            if turn.choice == choice_keys.NAV_BACK or (typed and goes_back(turn.text)):
-                return await book.go_back(ctx)
-            field = fields.awaited(ctx.state)  # a name is free text, whatever it looks like
-            if typed and field is not None:
-                if not fields.leaves(field, turn.text, turn.parse):
-                    return await book.continue_book(ctx, turn)
-            elif typed and turn.intent == "out_of_scope":
-                # A question the bot cannot answer: say so, and keep the booking where it was.
-                return [Outbound(ctx.say("out_of_scope"), ctx.state.offered)]
-            elif not typed or book.stays(ctx, turn):
-                return await book.continue_book(ctx, turn)
-            ctx.state.finish()  # the patient has moved on to something else
-        if ctx.state.task == "register":
-            typed = turn.choice is None
-            if turn.choice == choice_keys.NAV_STOP or (typed and stops_registering(turn.text)):
-                ctx.state.finish()
-                return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
-            field = fields.awaited(ctx.state)
-            # 实名注册 again (not an answer) starts over, like any other task asked for.
-            leaving = typed and field is not None and fields.leaves(field, turn.text, turn.parse)
-            if (typed and not leaving) or choice_keys.read(turn.choice or "").kind == "code":
-                # Answers are free text: a name may look like anything.
-                return await register.continue_register(ctx, turn)
-            ctx.state.finish()
-        if ctx.state.task == "complaint_status":
-            if turn.value("complaint_no"):
-                return await complaint.status(ctx, turn)
-            ctx.state.finish()
-        for task, step in (
-            ("cancel", bookings.continue_cancel),
-            ("reschedule", reschedule.continue_reschedule),
-            ("complaint", complaint.continue_complaint),
-            ("unlink", account.continue_unlink),
-        ):
-            if ctx.state.task == task:
-                replies = await step(ctx, turn)
-                if replies is not None:
-                    return replies
-                ctx.state.finish()  # the patient has moved on to something else
-        pressed = choice_keys.read(turn.choice or "")
-        if pressed.kind in choice_keys.BOOKING_KINDS:
-            return await book.start_book(ctx, turn)
-        if pressed.kind == "leave":  # a 候补 line
-            return await waitlist.let_go(ctx, pressed.value, leaving=True)
-        if pressed.kind in account.KINDS:
-            return await account.pressed(ctx, turn)  # history pages, 删除就诊人
-        if turn.choice is None and (wanted := account.asks(turn.text)):
-            return await account.typed(ctx, wanted)
-        if turn.value("id_number") and len(turn.text) <= 40:
-            # An ID number on its own (by SMS, how a phone is registered: C2.1).
-            return await register.by_id_number(ctx, turn)
-        intent = _intent_of(turn)
-        if intent is None:
-            return self._ask(ctx, turn.parse)
-        if intent == "book":
-            return await book.start_book(ctx, turn)
-        if intent == "query_schedule":
-            return await duty.duty(ctx, turn)
-        if intent == "triage":
-            return triage.answer(ctx, turn, await ctx.catalogue())
-        if intent == "my_appointments":
-            return await bookings.show(ctx)
-        if intent == "cancel":
-            return await bookings.start_cancel(ctx, turn)
-        if intent == "complaint":
-            return complaint.start_complaint(ctx, turn)
-        if intent == "complaint_status":
-            return await complaint.status(ctx, turn)
-        if intent == "register":
-            return await register.start_register(ctx, turn)
-        if intent == "reschedule":
-            return await reschedule.start_reschedule(ctx, turn)
-        if intent in ("greet", "help"):
-            return [ctx.reply(ctx.say(intent), self._menu(ctx))]
-        if intent in ("thanks", "goodbye"):
-            return [ctx.reply(ctx.say(intent))]
-        if intent == "out_of_scope":
-            return [ctx.reply(ctx.say("out_of_scope"), self._menu(ctx))]
-        return self._ask(ctx, turn.parse)
-
-    def _menu(self, ctx: Context) -> tuple[Choice, ...]:
-        return tuple(
-            Choice(choice_keys.intent(name), ctx.say(f"intent.{name}")) for name in TASK_INTENTS
-        )
-
-    def _ask(self, ctx: Context, parse: Parse | None) -> list[Outbound]:
-        """Not sure, or not something the dialogue does: the best guesses it can act on."""
-        guesses = [s.name for s in parse.ranking if s.name in TASK_INTENTS] if parse else []
-        names = list(dict.fromkeys([*guesses[:2], *TASK_INTENTS]))[:3]
-        choices = tuple(
-            Choice(choice_keys.intent(name), ctx.say(f"intent.{name}")) for name in names
-        )
-        return [ctx.reply(ctx.say("fallback_ask"), choices)]
-
-
-def _intent_of(turn: Turn) -> str | None:
-    if turn.choice is not None:
-        pressed = choice_keys.read(turn.choice)
-        return pressed.value if pressed.kind == "intent" else None
-    if turn.parse is None:
-        return None
-    if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
-        return turn.parse.intent
-    if turn.parse.intent == "inform":
-        # Outside any task, "明天下午李明医生" or "a cardiologist on Friday" asks for a booking,
-        # and "头疼两天了" or "孩子39度" for advice on where to go.
-        if turn.value("doctor") or turn.value("department"):
-            return "book"
-        return "triage" if turn.value("symptom") or turn.value("temperature") else None
-    complaint = turn.value("symptom") or turn.value("temperature")
-    if complaint and (turn.parse.intent == "triage" or turn.parse.confidence < SURE_ENOUGH):
-        return "triage"  # unsure of the words around it, but a complaint is what it is about
-    named = any(turn.value(kind) for kind in ("doctor", "department", "specialty"))
-    if complaint and turn.parse.intent == "query_schedule" and not named:
-        # "Which doctor do I need? My knee hurts": nobody treats "knee hurts" by name; the
-        # question is which department.
-        return "triage"
-    return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+        return await dispatch.act(ctx, Turn(text, parse=parse))
 
 
 async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
