@@ -24,6 +24,7 @@ from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 from bot.texts import LANGUAGES, Texts
 from channels.email import Mail, MailReply
+from nlu.text import has_han
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ OnFiled = Callable[[str], Awaitable[None]]
 # department that handles it can still change what it is about.
 _SUGGESTION = re.compile(r"建议|意见箱|suggest", re.IGNORECASE)
 _COMPLAINT = re.compile(r"投诉|举报|complain", re.IGNORECASE)
-_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 async def handle_mail(
@@ -63,7 +63,7 @@ async def handle_mail(
             category=category_of(text),
             text=text,
             # The language staff's answer will be sent in: Chinese unless none was written.
-            language="zh" if _CHINESE.search(text) else "en",
+            language="zh" if has_han(text) else "en",
             accept_within=accept_within,
             caps=caps,  # the sender's address is the account
         )

@@ -16,6 +16,7 @@ from booking.clock import DEFAULT_TZ, Clock
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 from bot.conversations import Conversations
+from bot.dialogue import choice_keys
 from bot.dialogue.context import CatalogueCache
 from bot.texts import Texts, doctor_named
 from channels.messages import Choice, Outbound
@@ -85,20 +86,22 @@ class NoticeWords:
         say = partial(self.texts.say, language)
         payload = notice.payload
         booking_no, department = payload.get("booking_no"), payload.get("department")
-        again = Choice(f"notice:again:{department}", say("notice.button.again"))
+        again = Choice(choice_keys.notice("again", department), say("notice.button.again"))
         if notice.kind in REMINDERS:
             buttons: tuple[Choice, ...] = (
-                Choice(f"notice:coming:{booking_no}", say("notice.button.coming")),
-                Choice(f"notice:cancel:{booking_no}", say("notice.button.cancel")),
+                Choice(choice_keys.notice("coming", booking_no), say("notice.button.coming")),
+                Choice(choice_keys.notice("cancel", booking_no), say("notice.button.cancel")),
             )
             # A booking moves until the day before its visit: not from a reminder on the day.
             if not self._on_the_day(notice, catalogue):
-                buttons += (Choice(f"notice:move:{booking_no}", say("notice.button.move")),)
+                buttons += (
+                    Choice(choice_keys.notice("move", booking_no), say("notice.button.move")),
+                )
             return buttons
         if notice.kind is NoticeKind.STOPPED:
             moves = tuple(
                 Choice(
-                    f"notice:rebook:{booking_no}:{offer.session.id}",
+                    choice_keys.notice("rebook", booking_no, offer.session.id),
                     say(
                         "notice.button.rebook", session=_session_words(offer, self.texts, language)
                     ),
@@ -109,8 +112,8 @@ class NoticeWords:
         if notice.kind is NoticeKind.WAITLIST_OFFER:
             entry = payload.get("entry_id")
             return (
-                Choice(f"notice:take:{entry}", say("notice.button.take")),
-                Choice(f"notice:pass:{entry}", say("notice.button.pass")),
+                Choice(choice_keys.notice("take", entry), say("notice.button.take")),
+                Choice(choice_keys.notice("pass", entry), say("notice.button.pass")),
             )
         if notice.kind in (NoticeKind.WAITLIST_LAPSED, NoticeKind.WAITLIST_CLOSED):
             return (again,)

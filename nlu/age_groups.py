@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nlu.dates_zh import zh_int
+from nlu.text import has_han
 
 CHILD = "child"
 ELDERLY = "elderly"
@@ -18,7 +19,6 @@ CHILD_UNDER = 14
 ELDERLY_FROM = 60
 
 _NEAR = 4  # characters between a word and the age that is its own
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _PAUSE = re.compile(r"[,，.。;；!！?？、]")
 _CN = "一二两三四五六七八九十"
 _YEARS_ZH = re.compile(rf"(?<![0-9.])(?P<n>\d{{1,3}}|[{_CN}]{{1,3}})(?:周岁|岁半|岁)")
@@ -49,8 +49,8 @@ class AgeGroups:
     def __init__(self, words: dict[str, str]) -> None:
         """`words`: surface form -> child | elderly."""
         self._value = {" ".join(w.lower().split()): v for w, v in words.items()}
-        han = [w for w in self._value if _HAN.search(w)]
-        latin = [w for w in self._value if not _HAN.search(w)]
+        han = [w for w in self._value if has_han(w)]
+        latin = [w for w in self._value if not has_han(w)]
         self._words = re.compile(
             rf"(?:{_either(han)})|(?<![a-z])(?:{_either(latin)})(?=(?:'s)?(?![a-z]))"
         )

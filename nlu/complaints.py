@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from nlu.text import has_han
+
 # What may stand between a body part and its feeling: 胃[有点]不舒服, 膝盖[一直]疼,
 # 头[这两天老是]疼. Grammar, not vocabulary, so it lives with the rule.
 _BETWEEN_ZH = (
@@ -28,7 +30,6 @@ _BETWEEN_EN = (
     "badly", "lot", "awful", "getting", "constantly", "left", "right", "both", "lower", "upper",
     "sometimes", "often",
 )  # fmt: skip
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _MOST_BETWEEN = 3
 # A part of two characters or more may be told apart from its feeling by a whole phrase in one
 # clause: 膝盖[上下楼梯就]疼, 肚子[从昨天晚上开始一阵一阵地]疼. One character (手, 头) may not:
@@ -78,7 +79,7 @@ class ComplaintFinder:
             # "stomachache", "my tummy-ache": the feeling glued to the part.
             re.compile(rf"(?<![a-z]){part_en}[- ]?(?P<feel>ache|aches)(?![a-z])"),
         )
-        longer = _either(p for p in parts if _HAN.search(p) and len(p) >= 2)
+        longer = _either(p for p in parts if has_han(p) and len(p) >= 2)
         self._apart = re.compile(
             rf"(?P<part>{longer})(?P<gap>{_NO_PAUSE}{{1,{_LONGEST_GAP}}}?){feel_zh}"
         )
@@ -122,8 +123,8 @@ class ComplaintFinder:
 
 def _split(words: set[str], group: str) -> tuple[str, str]:
     """The Chinese and the Latin words, each as a named group."""
-    han = _either(w for w in words if _HAN.search(w))
-    latin = _either(w for w in words if not _HAN.search(w))
+    han = _either(w for w in words if has_han(w))
+    latin = _either(w for w in words if not has_han(w))
     return rf"(?P<{group}>{han})", rf"(?P<{group}>{latin})"
 
 

@@ -6,7 +6,7 @@ import string
 from collections.abc import Iterable
 from datetime import date
 
-from nlu.dates import (
+from nlu.date_parts import (
     AFTERNOON,
     AM,
     BARE,

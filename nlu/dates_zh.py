@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-from nlu.dates import (
+from nlu.date_parts import (
     AFTERNOON,
     AM,
     BARE,

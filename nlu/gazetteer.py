@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 from nlu.pinyin import joined, sound_key
+from nlu.text import HAN_CHARS
 from nlu.vocabulary import DoctorTerms, Vocabulary
 
 TITLES_ZH = ("主任医师", "副主任", "主任", "医生", "大夫", "教授", "医师", "老师", "院长")
-_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_HAN_ONLY = re.compile(f"^[{HAN_CHARS}]+$")
 
 
 @dataclass(frozen=True, slots=True)

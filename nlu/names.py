@@ -11,10 +11,10 @@ from rapidfuzz.distance import Levenshtein
 
 from nlu.gazetteer import TITLES_ZH, Gazetteer, Term
 from nlu.pinyin import sound_key
+from nlu.text import has_han, is_han
 
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 _LATIN_WORD = re.compile(r"[a-z]+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _DR_PREFIX = re.compile(r"(?<![a-z])(?:professor|doctor|prof|doc|dr)\.?\s*([a-z]+)(?![a-z])")
 _TITLE_AFTER = re.compile("|".join(TITLES_ZH))
 _BLANK = "\x00"  # matches no name, and is neither a letter nor a Han character
@@ -110,19 +110,19 @@ def _longest_first(candidates: list[NameMatch]) -> list[NameMatch]:
 
 
 def _by_sound(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
-    if not _HAN.search(text) or not gazetteer.sounds:
+    if not has_han(text) or not gazetteer.sounds:
         return []
     keys = sound_key(text)
     if len(keys) != len(text):
         return []
     candidates: list[NameMatch] = []
     for start in range(len(text)):
-        if not _HAN.match(text[start]):
+        if not is_han(text[start]):
             continue
         for size in gazetteer.sound_lengths:
             end = start + size
             terms = gazetteer.sounds.get(keys[start:end]) if end <= len(text) else None
-            if not terms or not all(_HAN.match(char) for char in text[start:end]):
+            if not terms or not all(is_han(char) for char in text[start:end]):
                 continue
             kept = tuple(term for term in terms if _sound_plausible(term, text, start, end))
             if kept:
@@ -180,7 +180,7 @@ def _latin_typos(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
 def _han_typos(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
     """ "心血管肉科" -> 心血管内科: one wrong or missing character inside a name of four or more;
     the first and last characters must be right, so that 皮肤病吗 is not 皮肤病科."""
-    if not gazetteer.han_names or len(text) > 200 or not _HAN.search(text):
+    if not gazetteer.han_names or len(text) > 200 or not has_han(text):
         return []
     found: list[NameMatch] = []
     for name, terms in gazetteer.han_names.items():
@@ -195,7 +195,7 @@ def _han_typos(text: str, gazetteer: Gazetteer) -> list[NameMatch]:
                     and window[0] == name[0]
                     and window[-1] == name[-1]
                     and Levenshtein.distance(window, name) == 1
-                    and all(_HAN.match(char) for char in window)
+                    and all(is_han(char) for char in window)
                 ):
                     found.append(NameMatch(start, start + size, tuple(terms), 0.75))
     return _longest_first(found)

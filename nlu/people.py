@@ -3,6 +3,8 @@ or a name written next to an ID number ("王小明 110101199003074514")."""
 
 import re
 
+from nlu.text import HAN_CHARS, is_han
+
 _CUE_ZH = re.compile(
     r"(?:我叫|我的名字是|名字(?:是|叫)?|名叫|姓名(?:是|为)?|患者(?:姓名)?(?:是)?|就诊人(?:是|姓名)?"
     r"|病人(?:是|叫)?|本人|孩子叫|他叫|她叫)[\s:：,，]*"
@@ -43,13 +45,12 @@ SURNAMES = set(
     "艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞"
     "姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _COMPOUND_SURNAMES = (
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
     "夏侯", "令狐", "端木", "独孤", "南宫", "西门",
 )  # fmt: skip
 _FOR_SOMEONE = re.compile(
-    r"(?:给|帮|替|为)(?=[\u3400-\u9fff]{2,3}(?:挂|约|预约|退|查|改|取消|办|登记|注册|绑定))"
+    rf"(?:给|帮|替|为)(?=[{HAN_CHARS}]{{2,3}}(?:挂|约|预约|退|查|改|取消|办|登记|注册|绑定))"
 )
 _NOT_IN_NAMES = set("我你他她们的个人家号科")
 _RELATIVES = (
@@ -154,7 +155,7 @@ def _han_name_at(text: str, start: int) -> int | None:
         return None
     longest = 4 if compound else 3
     end = start + (2 if compound else 1)
-    while end < len(text) and end - start < longest and _HAN.match(text[end]):
+    while end < len(text) and end - start < longest and is_han(text[end]):
         if end - start >= 2 and (text[end] in _AFTER_NAME or text.startswith(_TIME_WORDS, end)):
             break
         end += 1
@@ -170,7 +171,7 @@ def _han_name_before(text: str, end: int) -> int | None:
         start = end - size
         if (
             start >= 0
-            and all(_HAN.match(char) for char in text[start:end])
+            and all(is_han(char) for char in text[start:end])
             and _han_name_at(text, start) == end
         ):
             return start

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from nlu.pinyin import syllables
-from nlu.text import Normalised
+from nlu.text import HAN_CHARS, Normalised
 from nlu.training_data import Example
 
 _SYLLABLE = (
@@ -24,7 +24,7 @@ _SYLLABLE = (
 )
 _PINYIN_WORD = re.compile(rf"(?:{_SYLLABLE})+")
 _LATIN_WORD = re.compile(r"[a-z]+")
-_HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+_HAN_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _NOT_READ = ("doctor", "person_name")  # names stay as typed, for the name finders
 _LONGEST = 4  # characters in a phrase read from pinyin
 _MOST_WORDS = 4  # words in a doctor's name typed in pinyin ("ou yang na na")

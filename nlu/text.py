@@ -12,7 +12,10 @@ import opencc
 ANALYSED_CHARS = 1000
 
 _DROPPED = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The one definition of a Chinese (Han) character, for every module that asks "is this Chinese":
+# the unified ideographs, extension A and the compatibility ideographs.
+HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN = re.compile(f"[{HAN_CHARS}]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 
 
@@ -71,7 +74,7 @@ def normalise(text: str) -> Normalised:
         cased.append(kept)
         origin.extend([index] * len(folded))
     folded = "".join(pieces)
-    if _HAN.search(folded):
+    if HAN.search(folded):
         simplified = to_simplified(folded)
         if len(simplified) == len(folded):  # keep the offsets right; it nearly always is
             folded = simplified
@@ -80,7 +83,7 @@ def normalise(text: str) -> Normalised:
 
 def to_simplified(text: str) -> str:
     """Traditional characters to simplified ones (OpenCC, a few microseconds a message)."""
-    return _converter().convert(text) if _HAN.search(text) else text
+    return _converter().convert(text) if HAN.search(text) else text
 
 
 @cache
@@ -88,8 +91,18 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def has_han(text: str) -> bool:
+    """Whether the text has a Chinese character in it."""
+    return HAN.search(text) is not None
+
+
+def is_han(char: str) -> bool:
+    """Whether one character is a Chinese character."""
+    return HAN.fullmatch(char) is not None
+
+
 def han_count(text: str) -> int:
-    return len(_HAN.findall(text))
+    return len(HAN.findall(text))
 
 
 def latin_words(text: str) -> int:

@@ -20,11 +20,12 @@ from booking.catalogue.model import yuan
 from booking.errors import BookingError, StillBooked
 from booking.patients.accounts import unlink_patient
 from booking.patients.registration import patients_of_account
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
-START = "unlink:start"
-CHOICES = ("history:", "unlink:")
+# The kinds of choice key this module answers (history pages, 删除就诊人).
+KINDS = ("history", "unlink")
 PER_PAGE = 5
 PER_SMS_PAGE = 3  # an SMS holds 70 Chinese characters: a page is a few SMS, not a dozen
 
@@ -56,8 +57,8 @@ def account_choices(ctx: Context, has_patients: bool) -> tuple[Choice, ...]:
     if not has_patients:
         return ()
     return (
-        Choice("history:1", ctx.say("bookings.history")),
-        Choice(START, ctx.say("patients.remove")),
+        Choice(choice_keys.history(1), ctx.say("bookings.history")),
+        Choice(choice_keys.UNLINK_START, ctx.say("patients.remove")),
     )
 
 
@@ -69,10 +70,11 @@ async def pressed(ctx: Context, turn: Turn) -> list[Outbound]:
     """history:<page>, unlink:start or unlink:<patient id> (the confirmation's own presses
     go to `continue_unlink`)."""
     key = turn.choice or ""
-    value = key.partition(":")[2]
-    if key.startswith("history:") and value.isdigit():
+    pressed = choice_keys.read(key)
+    value = pressed.value
+    if pressed.kind == "history" and value.isdigit():
         return await history(ctx, int(value))
-    if key == START:
+    if key == choice_keys.UNLINK_START:
         return await start_unlink(ctx)
     if value.isdigit():
         return await _confirm(ctx, int(value))
@@ -91,7 +93,7 @@ async def history(ctx: Context, page: int) -> list[Outbound]:
     english = {d.work_no: d.name_en for d in catalogue.doctors if d.name_en}
     lines = [ctx.say("bookings.history_title", page=page)]
     lines += [_history_line(ctx, view, english) for view in found.views]
-    more = (Choice(f"history:{page + 1}", ctx.say("bookings.more")),) if found.more else ()
+    more = (Choice(choice_keys.history(page + 1), ctx.say("bookings.more")),) if found.more else ()
     return [ctx.reply("\n".join(lines), more)]
 
 
@@ -132,7 +134,9 @@ async def start_unlink(ctx: Context) -> list[Outbound]:
         return [ctx.reply(ctx.say("patients.none"))]
     ctx.state.start("unlink")
     choices = tuple(
-        Choice(f"unlink:{p.id}", ctx.say("patients.pick", name=p.name, id_masked=p.id_masked))
+        Choice(
+            choice_keys.unlink(p.id), ctx.say("patients.pick", name=p.name, id_masked=p.id_masked)
+        )
         for p in patients
     )
     return [ctx.reply(ctx.say("patients.which_to_remove"), (*choices, _keep(ctx)))]
@@ -147,22 +151,23 @@ async def _confirm(ctx: Context, patient_id: int) -> list[Outbound]:
     ctx.state.start("unlink")
     ctx.state.slots["patient"] = patient_id
     text = ctx.say("patients.confirm_remove", name=patient.name, id_masked=patient.id_masked)
-    yes = Choice("unlink:yes", ctx.say("patients.remove_yes"))
+    yes = Choice(choice_keys.UNLINK_YES, ctx.say("patients.remove_yes"))
     return [ctx.reply(text, (yes, _keep(ctx)))]
 
 
 def _keep(ctx: Context) -> Choice:
-    return Choice("unlink:no", ctx.say("patients.remove_no"))
+    return Choice(choice_keys.UNLINK_NO, ctx.say("patients.remove_no"))
 
 
 async def continue_unlink(ctx: Context, turn: Turn) -> list[Outbound] | None:
     """The confirmation (pressed, or typed 是 / 不), a patient picked; None when the message
     is about something else."""
-    if turn.choice is not None and turn.choice.startswith("unlink:") and turn.choice[7:].isdigit():
-        return await _confirm(ctx, int(turn.choice[7:]))
+    pressed = choice_keys.read(turn.choice or "")
+    if pressed.kind == "unlink" and pressed.value.isdigit():
+        return await _confirm(ctx, int(pressed.value))
     patient_id = ctx.state.slots.get("patient")
-    yes = turn.choice == "unlink:yes" or (turn.choice is None and turn.intent == "affirm")
-    no = turn.choice == "unlink:no" or (turn.choice is None and turn.intent == "deny")
+    yes = turn.choice == choice_keys.UNLINK_YES or (turn.choice is None and turn.intent == "affirm")
+    no = turn.choice == choice_keys.UNLINK_NO or (turn.choice is None and turn.intent == "deny")
     if yes and patient_id is not None:
         ctx.state.finish()
         return await _unlink(ctx, int(patient_id))
@@ -180,8 +185,8 @@ async def _unlink(ctx: Context, patient_id: int) -> list[Outbound]:
         name = patients[patient_id].name if patient_id in patients else ""
         count = int(ahead.details["bookings"]) + int(ahead.details["waiting"])
         then = (
-            Choice("intent:cancel", ctx.say("intent.cancel")),
-            Choice("intent:my_appointments", ctx.say("intent.my_appointments")),
+            Choice(choice_keys.intent("cancel"), ctx.say("intent.cancel")),
+            Choice(choice_keys.intent("my_appointments"), ctx.say("intent.my_appointments")),
         )
         return [ctx.reply(ctx.say("patients.still_booked", name=name, count=count), then)]
     except BookingError as error:

@@ -17,7 +17,7 @@ from booking.catalogue.search import SessionOffer, search_doctors, search_sessio
 from booking.errors import BookingError, SlotFull
 from booking.patients.identity import age_on
 from booking.patients.registration import patients_of_account
-from bot.dialogue import waitlist
+from bot.dialogue import choice_keys, waitlist
 from bot.dialogue.booking_slots import absorb, names_something, set_slot
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices, department_name
@@ -52,7 +52,8 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
         return replies + await _next(ctx)
     catalogue = await ctx.catalogue()
     if turn.choice is not None:
-        kind, _, value = turn.choice.partition(":")
+        pressed = choice_keys.read(turn.choice)
+        kind, value = pressed.kind, pressed.value
         if kind == "confirm":
             if value != "yes":
                 return stop(ctx)
@@ -61,7 +62,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
             slots["registering"] = True
             return start_registration(ctx)
         if kind in ("session", "waitlist"):  # session:<id>:<doctor's work number>
-            session_id, _, work_no = value.partition(":")
+            session_id, work_no = value, pressed.extra
             set_slot(slots, "doctor", work_no)
             slots["department"] = find_doctor(catalogue, work_no).department_code
             slots["session"] = int(session_id)
@@ -290,9 +291,13 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         slots.pop("waitlist", None)  # places again: booked at once, no need to wait
         text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
-        Choice("confirm:yes", ctx.say("waitlist.confirm_yes" if waiting else "book.confirm_yes")),
-        Choice("confirm:no", ctx.say("book.confirm_no")),  # nothing booked: 不挂了 said once
-        Choice("nav:back", ctx.say("nav.back")),
+        Choice(
+            choice_keys.CONFIRM_YES,
+            ctx.say("waitlist.confirm_yes" if waiting else "book.confirm_yes"),
+        ),
+        # Nothing booked: 不挂了 said once.
+        Choice(choice_keys.CONFIRM_NO, ctx.say("book.confirm_no")),
+        Choice(choice_keys.NAV_BACK, ctx.say("nav.back")),
     )
     return [ctx.reply(text, choices)]
 
@@ -335,17 +340,6 @@ async def _join(ctx: Context) -> list[Outbound]:
 def stop(ctx: Context) -> list[Outbound]:
     ctx.state.finish()
     return [ctx.reply(ctx.say("book.stopped"))]
-
-
-def stop_words(text: str) -> bool:
-    return text.strip().lower().rstrip("。.!！") in {
-        "不挂了", "不约了", "取消预约", "算了", "不要了", "退出", "stop", "stop booking", "quit",
-        "never mind",
-    }  # fmt: skip
-
-
-def back_words(text: str) -> bool:
-    return text.strip().lower() in {"返回", "上一步", "返回上一步", "back", "go back"}
 
 
 async def go_back(ctx: Context) -> list[Outbound]:

@@ -9,7 +9,7 @@ from booking.appointments.model import AppointmentStatus, BookingView
 from booking.catalogue.model import yuan
 from booking.errors import BookingError
 from booking.patients.registration import patients_of_account
-from bot.dialogue import account, waitlist
+from bot.dialogue import account, choice_keys, waitlist
 from bot.dialogue.context import Context, Turn
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
@@ -73,7 +73,7 @@ async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:
     if chosen is None and len(views) > 1:
         ctx.state.start("cancel")
         choices = tuple(
-            Choice(f"cancel:{v.booking_no}", ctx.say("bookings.line", **describe(ctx, v)))
+            Choice(choice_keys.cancel(v.booking_no), ctx.say("bookings.line", **describe(ctx, v)))
             for v in views
         )
         return [ctx.reply(ctx.say("bookings.which_to_cancel"), choices)]
@@ -84,8 +84,8 @@ def _confirm(ctx: Context, view: BookingView) -> list[Outbound]:
     ctx.state.start("cancel")
     ctx.state.slots["booking_no"] = view.booking_no
     choices = (
-        Choice("confirm:yes", ctx.say("bookings.confirm_yes")),
-        Choice("confirm:no", ctx.say("bookings.confirm_no")),
+        Choice(choice_keys.CONFIRM_YES, ctx.say("bookings.confirm_yes")),
+        Choice(choice_keys.CONFIRM_NO, ctx.say("bookings.confirm_no")),
     )
     return [ctx.reply(ctx.say("bookings.confirm_cancel", **describe(ctx, view)), choices)]
 
@@ -93,15 +93,18 @@ def _confirm(ctx: Context, view: BookingView) -> list[Outbound]:
 async def continue_cancel(ctx: Context, turn: Turn) -> list[Outbound] | None:
     """The next step of a cancellation, or None when the message is about something else."""
     booking_no = ctx.state.slots.get("booking_no")
-    if turn.choice and turn.choice.startswith("cancel:"):
+    pressed = choice_keys.read(turn.choice or "")
+    if pressed.kind == "cancel":
         views = {v.booking_no: v for v in await upcoming(ctx)}
-        view = views.get(turn.choice.removeprefix("cancel:"))
+        view = views.get(pressed.value)
         if view is None:
             ctx.state.finish()
             return [ctx.reply(ctx.say("refusal.not_found"))]
         return _confirm(ctx, view)
-    yes = turn.choice == "confirm:yes" or (turn.choice is None and turn.intent == "affirm")
-    no = turn.choice == "confirm:no" or (turn.choice is None and turn.intent == "deny")
+    yes = turn.choice == choice_keys.CONFIRM_YES or (
+        turn.choice is None and turn.intent == "affirm"
+    )
+    no = turn.choice == choice_keys.CONFIRM_NO or (turn.choice is None and turn.intent == "deny")
     if booking_no and yes:
         ctx.state.finish()
         try:

@@ -8,6 +8,7 @@ import logging
 from booking.complaints.filing import complaint_status, file_complaint
 from booking.complaints.model import ComplaintCategory
 from booking.errors import BookingError
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -20,7 +21,7 @@ def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
     if department:
         ctx.state.slots["department"] = department
     choices = tuple(
-        Choice(f"category:{c.value}", ctx.say(f"complaint.category.{c.value}"))
+        Choice(choice_keys.category(c.value), ctx.say(f"complaint.category.{c.value}"))
         for c in ComplaintCategory
     )
     return [ctx.reply(ctx.say("complaint.ask_category"), choices)]
@@ -28,8 +29,9 @@ def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
 
 async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
     slots = ctx.state.slots
-    if turn.choice and turn.choice.startswith("category:"):
-        slots["category"] = turn.choice.removeprefix("category:")
+    pressed = choice_keys.read(turn.choice or "")
+    if pressed.kind == "category":
+        slots["category"] = pressed.value
         return [ctx.reply(ctx.say("complaint.ask_text"))]
     if "category" not in slots:
         if turn.choice is None and turn.text:  # told straight away: "other", and the text

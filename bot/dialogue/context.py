@@ -17,6 +17,7 @@ from booking.errors import BookingError
 from booking.protect import Protector
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
+from bot.dialogue import choice_keys
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -127,7 +128,10 @@ class Context:
 
     def navigation(self) -> tuple[Choice, ...]:
         """A booking step's way back and way out."""
-        return (Choice("nav:back", self.say("nav.back")), Choice("nav:stop", self.say("nav.stop")))
+        return (
+            Choice(choice_keys.NAV_BACK, self.say("nav.back")),
+            Choice(choice_keys.NAV_STOP, self.say("nav.stop")),
+        )
 
     def refusal(self, error: BookingError) -> Outbound:
         return self.reply(self.refusal_text(error))

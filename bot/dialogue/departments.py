@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from booking.catalogue.model import Catalogue, Department, Hospital
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context
 from channels.messages import Choice
 
@@ -28,9 +29,10 @@ def department_choices(
     ]
     several = len({d.hospital_code for d in listed}) > 1
     choices = tuple(
-        Choice(f"department:{d.code}", department_label(ctx, catalogue, d, several)) for d in listed
+        Choice(choice_keys.department(d.code), department_label(ctx, catalogue, d, several))
+        for d in listed
     )
-    return (*choices, Choice("nav:stop", ctx.say("nav.stop"))) if stop else choices
+    return (*choices, Choice(choice_keys.NAV_STOP, ctx.say("nav.stop"))) if stop else choices
 
 
 def department_label(

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from booking.catalogue.model import Catalogue, Doctor, Part
 from booking.catalogue.search import SessionOffer, search_doctors, search_sessions
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices
 from bot.dialogue.offers import doctor_name, session_key, session_label
@@ -63,7 +64,8 @@ def _specialty(ctx: Context, catalogue: Catalogue, specialty: str) -> list[Outbo
         ]
     choices = tuple(
         Choice(
-            f"doctor:{d.work_no}", f"{doctor_name(ctx, d)} {d.title} · {'、'.join(d.specialties)}"
+            choice_keys.doctor(d.work_no),
+            f"{doctor_name(ctx, d)} {d.title} · {'、'.join(d.specialties)}",
         )
         for d in doctors[:SHOWN]
     )

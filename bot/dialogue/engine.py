@@ -22,34 +22,29 @@ from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 from bot.conversations import Conversations
 from bot.dialogue import (
-    account,
     book,
     bookings,
-    complaint,
-    duty,
+    choice_keys,
+    dispatch,
     fields,
     offers,
     quick,
     register,
     reschedule,
-    triage,
     waitlist,
 )
 from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
-from nlu.result import Parse, Understanding
+from nlu.commands import language_named
+from nlu.result import Understanding
 from nlu.text import han_count, latin_words
 
 log = logging.getLogger(__name__)
 
 # A chat message longer than this is not read further (the NLU looks at less still).
 MAX_TEXT = 4000
-# Below this confidence the bot asks instead of acting on its best guess.
-SURE_ENOUGH = 0.45
-# The tasks the dialogue can carry out, as offered when it asks what the patient wants.
-TASK_INTENTS = fields.TASKS
 # Commands (Telegram's, and the web page's buttons): the same in every language.
 COMMANDS = {
     "/start": "greet",
@@ -64,8 +59,6 @@ COMMANDS = {
 _QUIET_WORDS = {"td": True, "退订": True, "unsubscribe": True}
 _QUIET_WORDS |= {"订阅": False, "subscribe": False, "恢复提醒": False}
 _SMS_QUIET_WORDS = _QUIET_WORDS | {"stop": True, "start": False}
-# Choices that name what to book: pressing one outside a booking starts one there.
-BOOKING_CHOICES = ("department:", "doctor:", "session:", "waitlist:")
 
 
 class DialogueEngine:
@@ -153,12 +146,12 @@ class DialogueEngine:
         if choice is not None:
             if state.language is None:
                 state.language = inbound.language_hint or "zh"
-            if choice.startswith("notice:"):  # a button under a reminder or a notice
+            if choice_keys.read(choice).kind == "notice":  # a button under a reminder or a notice
                 state.finish()
                 return await _from_notice(ctx, text, choice)
             if choice not in {offered.key for offered in state.offered}:
                 return [ctx.reply(ctx.say("choice_gone"), state.offered)]
-            return await self._act(ctx, Turn(text, choice=choice))
+            return await dispatch.act(ctx, Turn(text, choice=choice))
         words = text.split()
         command = COMMANDS.get(words[0].lower().split("@")[0]) if words else None
         if command is not None:
@@ -166,13 +159,13 @@ class DialogueEngine:
                 state.language = inbound.language_hint or "zh"
             if command == "switch_language":
                 state.language = "en" if state.language == "zh" else "zh"
-                return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+                return [ctx.reply(ctx.say("language_now"), dispatch.menu(ctx))]
             state.finish()  # a command leaves whatever was under way
             if command == "greet" and len(words) > 1:  # a link such as t.me/bot?start=CARD
                 start = await _deep_link(ctx, words[1])
                 if start is not None:
-                    return await self._act(ctx, Turn(text, choice=start))
-            return await self._act(ctx, Turn(text, choice=f"intent:{command}"))
+                    return await dispatch.act(ctx, Turn(text, choice=start))
+            return await dispatch.act(ctx, Turn(text, choice=choice_keys.intent(command)))
         quiet = (_SMS_QUIET_WORDS if ctx.channel == "sms" else _QUIET_WORDS).get(text.lower())
         if quiet is not None:
             if state.language is None:
@@ -202,135 +195,18 @@ class DialogueEngine:
             return [Outbound(ctx.say("language_now")), *_ask_again(ctx, field)]
         if field is None and parse.intent == "switch_language":
             state.language = _other_language(text, state.language or "zh")
-            return [ctx.reply(ctx.say("language_now"), self._menu(ctx))]
+            return [ctx.reply(ctx.say("language_now"), dispatch.menu(ctx))]
         if parse.quick_command is not None:  # GHDH…: one message, one booking
             state.finish()
             return await quick.quick_book(ctx, Turn(text, parse=parse))
-        return await self._act(ctx, Turn(text, parse=parse))
-
-    async def _act(self, ctx: Context, turn: Turn) -> list[Outbound]:
-        if ctx.state.task == "book":
-            typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and book.stop_words(turn.text)):
-                return book.stop(ctx)
-            if turn.choice == "nav:back" or (typed and book.back_words(turn.text)):
-                return await book.go_back(ctx)
-            field = fields.awaited(ctx.state)  # a name is free text, whatever it looks like
-            if typed and field is not None:
-                if not fields.leaves(field, turn.text, turn.parse):
-                    return await book.continue_book(ctx, turn)
-            elif typed and turn.intent == "out_of_scope":
-                # A question the bot cannot answer: say so, and keep the booking where it was.
-                return [Outbound(ctx.say("out_of_scope"), ctx.state.offered)]
-            elif not typed or book.stays(ctx, turn):
-                return await book.continue_book(ctx, turn)
-            ctx.state.finish()  # the patient has moved on to something else
-        if ctx.state.task == "register":
-            typed = turn.choice is None
-            if turn.choice == "nav:stop" or (typed and register.stop_words(turn.text)):
-                ctx.state.finish()
-                return [ctx.reply(ctx.say("what_next"), self._menu(ctx))]
-            field = fields.awaited(ctx.state)
-            # 实名注册 again (not an answer) starts over, like any other task asked for.
-            leaving = typed and field is not None and fields.leaves(field, turn.text, turn.parse)
-            if (typed and not leaving) or (turn.choice or "").startswith("code:"):
-                # Answers are free text: a name may look like anything.
-                return await register.continue_register(ctx, turn)
-            ctx.state.finish()
-        if ctx.state.task == "complaint_status":
-            if turn.value("complaint_no"):
-                return await complaint.status(ctx, turn)
-            ctx.state.finish()
-        for task, step in (
-            ("cancel", bookings.continue_cancel),
-            ("reschedule", reschedule.continue_reschedule),
-            ("complaint", complaint.continue_complaint),
-            ("unlink", account.continue_unlink),
-        ):
-            if ctx.state.task == task:
-                replies = await step(ctx, turn)
-                if replies is not None:
-                    return replies
-                ctx.state.finish()  # the patient has moved on to something else
-        if turn.choice is not None and turn.choice.startswith(BOOKING_CHOICES):
-            return await book.start_book(ctx, turn)
-        if turn.choice is not None and turn.choice.startswith("leave:"):  # a 候补 line
-            return await waitlist.let_go(ctx, turn.choice.removeprefix("leave:"), leaving=True)
-        if turn.choice is not None and turn.choice.startswith(account.CHOICES):
-            return await account.pressed(ctx, turn)  # history pages, 删除就诊人
-        if turn.choice is None and (wanted := account.asks(turn.text)):
-            return await account.typed(ctx, wanted)
-        if turn.value("id_number") and len(turn.text) <= 40:
-            # An ID number on its own (by SMS, how a phone is registered: C2.1).
-            return await register.by_id_number(ctx, turn)
-        intent = _intent_of(turn)
-        if intent is None:
-            return self._ask(ctx, turn.parse)
-        if intent == "book":
-            return await book.start_book(ctx, turn)
-        if intent == "query_schedule":
-            return await duty.duty(ctx, turn)
-        if intent == "triage":
-            return triage.answer(ctx, turn, await ctx.catalogue())
-        if intent == "my_appointments":
-            return await bookings.show(ctx)
-        if intent == "cancel":
-            return await bookings.start_cancel(ctx, turn)
-        if intent == "complaint":
-            return complaint.start_complaint(ctx, turn)
-        if intent == "complaint_status":
-            return await complaint.status(ctx, turn)
-        if intent == "register":
-            return await register.start_register(ctx, turn)
-        if intent == "reschedule":
-            return await reschedule.start_reschedule(ctx, turn)
-        if intent in ("greet", "help"):
-            return [ctx.reply(ctx.say(intent), self._menu(ctx))]
-        if intent in ("thanks", "goodbye"):
-            return [ctx.reply(ctx.say(intent))]
-        if intent == "out_of_scope":
-            return [ctx.reply(ctx.say("out_of_scope"), self._menu(ctx))]
-        return self._ask(ctx, turn.parse)
-
-    def _menu(self, ctx: Context) -> tuple[Choice, ...]:
-        return tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in TASK_INTENTS)
-
-    def _ask(self, ctx: Context, parse: Parse | None) -> list[Outbound]:
-        """Not sure, or not something the dialogue does: the best guesses it can act on."""
-        guesses = [s.name for s in parse.ranking if s.name in TASK_INTENTS] if parse else []
-        names = list(dict.fromkeys([*guesses[:2], *TASK_INTENTS]))[:3]
-        choices = tuple(Choice(f"intent:{name}", ctx.say(f"intent.{name}")) for name in names)
-        return [ctx.reply(ctx.say("fallback_ask"), choices)]
-
-
-def _intent_of(turn: Turn) -> str | None:
-    if turn.choice is not None:
-        return turn.choice.removeprefix("intent:") if turn.choice.startswith("intent:") else None
-    if turn.parse is None:
-        return None
-    if turn.parse.intent in ("out_of_scope", "greet", "thanks", "goodbye"):
-        return turn.parse.intent
-    if turn.parse.intent == "inform":
-        # Outside any task, "明天下午李明医生" or "a cardiologist on Friday" asks for a booking,
-        # and "头疼两天了" or "孩子39度" for advice on where to go.
-        if turn.value("doctor") or turn.value("department"):
-            return "book"
-        return "triage" if turn.value("symptom") or turn.value("temperature") else None
-    complaint = turn.value("symptom") or turn.value("temperature")
-    if complaint and (turn.parse.intent == "triage" or turn.parse.confidence < SURE_ENOUGH):
-        return "triage"  # unsure of the words around it, but a complaint is what it is about
-    named = any(turn.value(kind) for kind in ("doctor", "department", "specialty"))
-    if complaint and turn.parse.intent == "query_schedule" and not named:
-        # "Which doctor do I need? My knee hurts": nobody treats "knee hurts" by name; the
-        # question is which department.
-        return "triage"
-    return turn.parse.intent if turn.parse.confidence >= SURE_ENOUGH else None
+        return await dispatch.act(ctx, Turn(text, parse=parse))
 
 
 async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     """Notices come outside the conversation, so their buttons were never offered in it:
     each says what it is about, and the step it starts checks it is this account's."""
-    _, action, value = [*choice.split(":", 2), "", ""][:3]
+    pressed = choice_keys.read(choice).notice
+    action, value = pressed.kind, pressed.value
     if action == "coming":
         return await bookings.confirm_from_notice(ctx, value)
     if action == "cancel":
@@ -342,10 +218,9 @@ async def _from_notice(ctx: Context, text: str, choice: str) -> list[Outbound]:
     if action == "pass":
         return await waitlist.let_go(ctx, value, leaving=False)
     if action == "rebook":  # 停诊: one press moves the stopped booking to another session
-        booking_no, _, session_id = value.partition(":")
-        return await bookings.rebook_from_notice(ctx, booking_no, session_id, offers.receipt_text)
+        return await bookings.rebook_from_notice(ctx, value, pressed.extra, offers.receipt_text)
     if action == "again" and await _deep_link(ctx, value):
-        return await book.start_book(ctx, Turn(text, choice=f"department:{value.upper()}"))
+        return await book.start_book(ctx, Turn(text, choice=choice_keys.department(value.upper())))
     return [ctx.reply(ctx.say("choice_gone"))]
 
 
@@ -354,12 +229,12 @@ async def _deep_link(ctx: Context, payload: str) -> str | None:
     catalogue = await ctx.catalogue()
     wanted = payload.strip().upper()
     if any(d.code == wanted and d.bookable for d in catalogue.departments):
-        return f"department:{wanted}"
+        return choice_keys.department(wanted)
     typed = payload.strip().casefold()  # a work number as the hospital writes it, any case
     doctor = next(
         (d for d in catalogue.doctors if d.work_no.casefold() == typed and d.active), None
     )
-    return f"doctor:{doctor.work_no}" if doctor else None
+    return choice_keys.doctor(doctor.work_no) if doctor else None
 
 
 def _clearly_in(text: str, language: str) -> bool:
@@ -378,12 +253,7 @@ def _ask_again(ctx: Context, field: str) -> list[Outbound]:
 
 
 def _other_language(text: str, current: str) -> str:
-    lowered = text.lower()
-    if "english" in lowered or "英文" in text or "英语" in text:
-        return "en"
-    if "chinese" in lowered or "中文" in text or "汉语" in text or "中国话" in text:
-        return "zh"
-    return "en" if current == "zh" else "zh"
+    return language_named(text) or ("en" if current == "zh" else "zh")
 
 
 def _stored(reply: Outbound) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from booking.catalogue.search import SessionOffer
 from booking.patients.identity import age_on
 from booking.patients.model import Patient
 from booking.patients.registration import patients_of_account
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context
 from bot.dialogue.register import start_registration
 from channels.messages import Choice, Outbound
@@ -35,7 +36,10 @@ async def ask_patient(ctx: Context) -> list[Outbound] | None:
     if len(patients) == 1 and not slots.get("for_relation"):
         slots["patient"] = patients[0].id
         return None
-    choices = (*patient_choices(patients), Choice("patient:new", ctx.say("book.new_patient")))
+    choices = (
+        *patient_choices(patients),
+        Choice(choice_keys.NEW_PATIENT, ctx.say("book.new_patient")),
+    )
     relation = slots.get("for_relation")
     text = (
         ctx.say("book.ask_patient_for", relation=ctx.say(f"relation.{relation}"))
@@ -54,7 +58,10 @@ def wrong_age(
     ages = {"min_age": department.min_age, "max_age": department.max_age}
     text = ctx.say("refusal.age_range_of", ages=ctx.ages(ages), age=age_on(patient.birth_date, day))
     fitting = [p for p in patients if department.admits(age_on(p.birth_date, day))]
-    choices = (*patient_choices(fitting), Choice("patient:new", ctx.say("book.new_patient")))
+    choices = (
+        *patient_choices(fitting),
+        Choice(choice_keys.NEW_PATIENT, ctx.say("book.new_patient")),
+    )
     return ctx.reply(text, choices + ctx.navigation())
 
 
@@ -64,7 +71,7 @@ def patient_choices(patients: list[Patient]) -> tuple[Choice, ...]:
     names = [p.name.casefold() for p in patients]
     return tuple(
         Choice(
-            f"patient:{p.id}",
+            choice_keys.patient(p.id),
             f"{p.name} {p.id_masked}" if names.count(p.name.casefold()) > 1 else p.name,
         )
         for p in patients

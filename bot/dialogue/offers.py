@@ -10,6 +10,7 @@ from booking.catalogue.model import Catalogue, Doctor, yuan
 from booking.catalogue.schedule import local_now
 from booking.catalogue.search import SessionOffer
 from booking.patients.registration import patients_of_account
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context
 from bot.dialogue.departments import department_name
 from bot.texts import doctor_named
@@ -32,7 +33,7 @@ def describe_offer(ctx: Context, offer: SessionOffer) -> dict[str, object]:
 
 
 def session_key(offer: SessionOffer) -> str:
-    return f"session:{offer.session.id}:{offer.doctor.work_no}"
+    return choice_keys.session(offer.session.id, offer.doctor.work_no)
 
 
 def session_label(ctx: Context, offer: SessionOffer) -> str:
@@ -59,7 +60,7 @@ def doctor_name(ctx: Context, doctor: Doctor) -> str:
 def doctor_choices(ctx: Context, catalogue: Catalogue, doctors: list[Doctor]) -> tuple[Choice, ...]:
     return tuple(
         Choice(
-            f"doctor:{d.work_no}",
+            choice_keys.doctor(d.work_no),
             ctx.say(
                 "doctor_label",
                 name=doctor_name(ctx, d),

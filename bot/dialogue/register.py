@@ -39,7 +39,7 @@ from booking.patients.registration import (
     send_phone_code,
 )
 from booking.patients.sms_codes import CodeToSend
-from bot.dialogue import account
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
 from channels.messages import Choice, Outbound
 
@@ -64,16 +64,6 @@ def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
 
 # Typed instead of an answer, these leave a registration (on its own; inside a booking, the
 # booking's words apply): what people say, and the stop button's own label.
-_STOP_WORDS = frozenset(
-    {"取消", "算了", "不添加了", "不加了", "不注册了", "不要了", "退出", "返回", "不挂了", "不约了",
-     "取消预约", "cancel", "stop", "stop adding", "quit", "exit", "back", "never mind"}
-)  # fmt: skip
-
-
-def stop_words(text: str) -> bool:
-    return " ".join(text.strip().lower().split()).rstrip("。.!！") in _STOP_WORDS
-
-
 def _known(ctx: Context) -> dict[str, str]:
     """By SMS the patient's phone is the one writing (a parent's for a child, too)."""
     if ctx.channel != "sms":
@@ -94,7 +84,9 @@ def ask(ctx: Context, step: str) -> Outbound:
 def _stop(ctx: Context) -> Choice:
     """Stopping a registration inside a booking stops the booking (不挂了); on its own, only
     the registration (不添加了)."""
-    return Choice("nav:stop", ctx.say("nav.stop" if ctx.state.task == "book" else "register.stop"))
+    return Choice(
+        choice_keys.NAV_STOP, ctx.say("nav.stop" if ctx.state.task == "book" else "register.stop")
+    )
 
 
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
@@ -167,7 +159,7 @@ def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
     """Registration ends with the reason; a full account is offered to remove a patient."""
     ctx.state.finish()
     if isinstance(error, AccountFull):
-        remove = Choice(account.START, ctx.say("patients.remove"))
+        remove = Choice(choice_keys.UNLINK_START, ctx.say("patients.remove"))
         return [ctx.reply(ctx.say("refusal.account_full"), (remove,))]
     return [ctx.refusal(error)]
 
@@ -213,17 +205,17 @@ def _with_code_shown(ctx: Context, said: str, sent: CodeToSend) -> str:
 
 def _code_choices(ctx: Context) -> tuple[Choice, ...]:
     return (
-        Choice("code:again", ctx.say("register.code_again")),
-        Choice("code:other_phone", ctx.say("register.other_phone")),  # a number mistyped
+        Choice(choice_keys.CODE_AGAIN, ctx.say("register.code_again")),
+        Choice(choice_keys.CODE_OTHER_PHONE, ctx.say("register.other_phone")),  # a number mistyped
         _stop(ctx),
     )
 
 
 async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
     answers = ctx.state.slots["registration"]
-    if turn.choice == "code:again":
+    if turn.choice == choice_keys.CODE_AGAIN:
         return False, await _text_code(ctx)
-    if turn.choice == "code:other_phone":
+    if turn.choice == choice_keys.CODE_OTHER_PHONE:
         for typed in ("code_for", "phone", "phone_masked"):
             answers.pop(typed, None)
         return False, [ask(ctx, "phone")]

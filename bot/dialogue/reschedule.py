@@ -8,6 +8,7 @@ from booking.appointments.changes import transfer
 from booking.catalogue.model import Part
 from booking.catalogue.search import search_sessions
 from booking.errors import BookingError
+from bot.dialogue import choice_keys
 from bot.dialogue.bookings import describe, upcoming
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.offers import describe_offer, doctor_name, session_label
@@ -27,7 +28,7 @@ async def start_reschedule(ctx: Context, turn: Turn) -> list[Outbound]:
     chosen = next((v for v in views if v.booking_no == named), None)
     if chosen is None and len(views) > 1:
         choices = tuple(
-            Choice(f"move:{v.booking_no}", ctx.say("bookings.line", **describe(ctx, v)))
+            Choice(choice_keys.move(v.booking_no), ctx.say("bookings.line", **describe(ctx, v)))
             for v in views
         )
         return [ctx.reply(ctx.say("reschedule.which"), choices)]
@@ -68,7 +69,7 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
         return [ctx.reply(ctx.say("reschedule.none"))]
     choices = tuple(
         Choice(
-            f"to:{o.session.id}:{o.doctor.work_no}",
+            choice_keys.move_to(o.session.id, o.doctor.work_no),
             f"{doctor_name(ctx, o.doctor)} {session_label(ctx, o)}",
         )
         for o in offers[:SHOWN]
@@ -80,10 +81,11 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
 async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None:
     slots = ctx.state.slots
     choice = turn.choice or ""
-    if choice.startswith("move:"):
-        return await _sessions(ctx, choice.removeprefix("move:"))
-    if choice.startswith("to:"):
-        session_id, _, work_no = choice.removeprefix("to:").partition(":")
+    pressed = choice_keys.read(choice)
+    if pressed.kind == "move":
+        return await _sessions(ctx, pressed.value)
+    if pressed.kind == "to":
+        session_id, work_no = pressed.value, pressed.extra
         offers = await search_sessions(
             ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=work_no
         )
@@ -101,12 +103,12 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
             doctor=described["doctor"],
         )
         choices = (
-            Choice("confirm:yes", ctx.say("reschedule.confirm_yes")),
-            Choice("confirm:no", ctx.say("reschedule.confirm_no")),
+            Choice(choice_keys.CONFIRM_YES, ctx.say("reschedule.confirm_yes")),
+            Choice(choice_keys.CONFIRM_NO, ctx.say("reschedule.confirm_no")),
         )
         return [ctx.reply(text, choices)]
-    yes = choice == "confirm:yes" or (not choice and turn.intent == "affirm")
-    no = choice == "confirm:no" or (not choice and turn.intent == "deny")
+    yes = choice == choice_keys.CONFIRM_YES or (not choice and turn.intent == "affirm")
+    no = choice == choice_keys.CONFIRM_NO or (not choice and turn.intent == "deny")
     if yes and "to" in slots:
         ctx.state.finish()
         try:

@@ -22,6 +22,7 @@ from booking.appointments.waitlist import (
 from booking.catalogue.model import Catalogue
 from booking.catalogue.search import SessionOffer
 from booking.errors import BookingError, NotFull
+from bot.dialogue import choice_keys
 from bot.dialogue.context import Context
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
@@ -44,7 +45,7 @@ def open_lines(ctx: Context, offers: list[SessionOffer]) -> list[SessionOffer]:
 
 def choice(ctx: Context, offer: SessionOffer, described: dict[str, object]) -> Choice:
     return Choice(
-        f"waitlist:{offer.session.id}:{offer.doctor.work_no}",
+        choice_keys.waitlist(offer.session.id, offer.doctor.work_no),
         ctx.say("waitlist.choice", **described),
     )
 
@@ -132,11 +133,14 @@ async def lines(ctx: Context, catalogue: Catalogue) -> tuple[list[str], tuple[Ch
         if view.status is WaitStatus.OFFERED:
             choices.append(
                 Choice(
-                    f"notice:take:{view.entry_id}", ctx.say("waitlist.take", date=view.visit_date)
+                    choice_keys.notice("take", view.entry_id),
+                    ctx.say("waitlist.take", date=view.visit_date),
                 )
             )
         choices.append(
-            Choice(f"leave:{view.entry_id}", ctx.say("waitlist.leave", date=view.visit_date))
+            Choice(
+                choice_keys.leave(view.entry_id), ctx.say("waitlist.leave", date=view.visit_date)
+            )
         )
     return texts, tuple(choices)
 

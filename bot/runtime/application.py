@@ -35,6 +35,7 @@ from channels.email import Mail, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound
 from channels.telegram import StaffCommand, StaffPress
+from nlu.text import has_han
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(days=1)
@@ -288,7 +289,6 @@ def complaint_caps(settings: Settings) -> ComplaintCaps:
     )
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -296,7 +296,7 @@ def _language_of(inbound: Inbound) -> str | None:
     """The patient's language as one message tells it: Chinese characters, English words
     (not a command, which is the same in both), or the language the channel reports."""
     text = inbound.text or ""
-    if _HAN.search(text):
+    if has_han(text):
         return "zh"
     if not text.startswith("/") and _LATIN_WORD.search(text):
         return "en"

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
-from nlu.dates import Found, find_dates_and_times, resolve
+from nlu.date_parts import Found, resolve
+from nlu.dates import find_dates_and_times
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 

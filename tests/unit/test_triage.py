@@ -11,7 +11,7 @@ import yaml
 
 from booking.catalogue.model import Catalogue
 from bot.dialogue.context import Turn
-from bot.dialogue.engine import _intent_of
+from bot.dialogue.dispatch import _intent_of
 from bot.dialogue.triage import suggest
 from bot.nlu_setup import build_builtin
 from nlu.engine import BuiltinNlu

@@ -1,0 +1,67 @@
+"""Words that steer a conversation instead of answering it: stop, go back, and which language.
+
+They are NLU data (data/nlu/commands.yml, Rasa lookup tables) and are read here whichever NLU
+parses the messages, so a Rasa server in its place changes nothing of how a conversation stops.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from nlu.training_data import load_file
+
+WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "nlu" / "commands.yml"
+_CLOSING = "。.!！"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWords:
+    stop_booking: frozenset[str]
+    stop_registering: frozenset[str]
+    go_back: frozenset[str]
+    english: tuple[str, ...]
+    chinese: tuple[str, ...]
+
+
+@cache
+def command_words() -> CommandWords:
+    lookups = load_file(WORDS_FILE).lookups
+
+    def words(name: str) -> tuple[str, ...]:
+        return tuple(word.lower() for word in lookups.get(name, []))
+
+    return CommandWords(
+        frozenset(words("stop_booking")),
+        frozenset(words("stop_registering")),
+        frozenset(words("go_back")),
+        words("language_en"),
+        words("language_zh"),
+    )
+
+
+def stops_booking(text: str) -> bool:
+    """The whole message asks to stop the booking under way (不挂了, "never mind")."""
+    return text.strip().lower().rstrip(_CLOSING) in command_words().stop_booking
+
+
+def stops_registering(text: str) -> bool:
+    """The whole message asks to stop adding a patient (不注册了, "stop adding")."""
+    said = " ".join(text.strip().lower().split()).rstrip(_CLOSING)
+    return said in command_words().stop_registering
+
+
+def goes_back(text: str) -> bool:
+    """The whole message asks for the step before (返回, "go back")."""
+    return text.strip().lower() in command_words().go_back
+
+
+def language_named(text: str) -> str | None:
+    """The language a message names anywhere, "en" or "zh" (English when it names both), or
+    None when it names neither."""
+    lowered = text.lower()
+    words = command_words()
+    if any(word in lowered for word in words.english):
+        return "en"
+    if any(word in lowered for word in words.chinese):
+        return "zh"
+    return None
