@@ -1,72 +1,8 @@
-"""Settings from environment variables or a ``.env`` file. Unsafe defaults are refused
-outside development.
+"""Settings from environment variables or a ``.env`` file, each read here under its
+``GUAHAO_…`` name (``validation_alias``); unsafe defaults are refused outside development.
 
-=====================  ==========================================================================
-DATABASE_URL           ``sqlite+aiosqlite:///path`` (default: ``data/guahao.sqlite3``) or
-                       ``postgresql+asyncpg://user@host:5432/db``
-GUAHAO_SECRET_KEY      16+ characters; derives the keys that encrypt and hash ID and phone numbers.
-                       In production 32 random bytes, refused when short or patterned; make one
-                       with ``python -c "import secrets; print(secrets.token_urlsafe(32))"``.
-                       In development a random key is kept in ``data/``.
-GUAHAO_ENV             ``development`` (default) or ``production``
-GUAHAO_DB_POOL_SIZE    connections per process (default 10)
-GUAHAO_DB_SCHEMA       PostgreSQL only: the schema to work in (``search_path``); default: the
-                       server's default (``public``)
-GUAHAO_NOW             fixes the clock at this ISO 8601 time with an offset, e.g.
-                       ``2026-11-23T09:00:00+08:00``, for tests and demos; refused in production
-GUAHAO_LOG_LEVEL       DEBUG, INFO (default), WARNING, ERROR
-GUAHAO_DEMO_FILE       the catalogue ``guahao demo load`` reads (``data/demo_hospital.yaml``)
-GUAHAO_NLU             ``builtin`` (default: in-process, no network) or ``rasa`` (a Rasa server;
-                       the built-in model answers when it cannot be reached)
-GUAHAO_RASA_URL        the Rasa server's base URL (default ``http://127.0.0.1:5005``)
-GUAHAO_NLU_DATA        the folder of Rasa-format training data (default ``data/nlu``)
-GUAHAO_NLU_MODELS      where the trained intent model is kept between starts
-                       (default ``data/.cache/nlu``); retrained when data or catalogue change
-GUAHAO_ADMIN_IDLE_MINUTES, GUAHAO_ADMIN_LOGIN_HOURS
-                       the back office (/admin) signs staff out after this long unused (30) and
-                       after this long in all (12)
-GUAHAO_ADMIN_LOGINS_PER_ADDRESS
-                       back-office logins one address may try (default ``20/15 minutes``)
-GUAHAO_FHIR_BAD_TOKENS_PER_ADDRESS
-                       wrong or missing bearer tokens one address may send to /fhir (default
-                       ``20/15 minutes``); beyond: 429, and only the first of those is audited
-GUAHAO_WEBCHAT_NOTICES_PER_ADDRESS
-                       how often one address may ask for web-chat notices (default
-                       ``1200/minute``: 300 open pages, which ask every 15 s); beyond: 429
-GUAHAO_SMS_BAD_SIGNATURES_PER_ADDRESS
-                       unsigned or wrongly signed posts one address may send to the SMS webhook
-                       (default ``20/15 minutes``); beyond: 429 before the body is read
-GUAHAO_LOG_RETENTION_DAYS, GUAHAO_AUDIT_RETENTION_DAYS
-                       the booking and error logs are kept this many days (365, no fewer) and
-                       the audit log of staff actions this many (1095, no fewer), then purged
-GUAHAO_NOTICE_HOLD_SECONDS
-                       how long a dispatcher's claim on a notice lasts (default 120): after a
-                       crash, its unsent notices go out this much later
-GUAHAO_NOTICE_SEND_SECONDS
-                       how long one notice's send may take before it counts as failed (tried
-                       again later): seconds for every channel, and/or ``lane=seconds`` for
-                       some, e.g. ``30,sms=45`` (default 30; lanes: telegram, sms, web, ops)
-GUAHAO_BLACKLIST_URL   where the hospital's blacklist is pulled from (CSV or XLSX); unset: no pull,
-                       the list is uploaded at /admin/blacklist or imported on the command line
-GUAHAO_BLACKLIST_TOKEN sent as ``Authorization: Bearer …`` with the pull (optional)
-GUAHAO_BLACKLIST_PULL_MINUTES
-                       how often the list is pulled (default 60)
-GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE
-                       a copy of the list that would lift more than this share of the bans
-                       (default 0.5; of a list of 10 or more, or every ban of a shorter one):
-                       a pull changes nothing, an upload or ``blacklist import`` waits for
-                       staff to confirm the count (the page's checkbox, ``--confirm-removal``)
-GUAHAO_TRUSTED_PROXIES addresses or networks (comma-separated, e.g. ``127.0.0.1,10.0.0.0/8``) of the
-                       reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed; default
-                       none: the address a request comes from is the connection's
-GUAHAO_API_DOCS        serve ``/docs``, ``/redoc`` and ``/openapi.json``; default: in development
-                       only (they list the staff APIs)
-GUAHAO_SHOW_CODES      development only: with no SMS gateway, one-time codes (which prove a
-                       patient's mobile number) are shown in the chat instead of texted, so that
-                       `make run` can register a patient; default: on in development, refused
-                       (true) in production, and an SMS gateway, when configured, always texts
-TELEGRAM_*, SMS_*      the messaging channels: see the README's "Connecting Telegram and SMS"
-=====================  ==========================================================================
+What each setting means, with its default, is in the README's "Configuration" table: one list
+for the people who run the service and for this code. A setting added here goes there too.
 """
 
 from __future__ import annotations
