@@ -34,7 +34,7 @@ from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
-from bot.notices import NoticeDispatcher
+from bot.notices.dispatcher import NoticeDispatcher
 from bot.rounds import every
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound

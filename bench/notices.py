@@ -85,7 +85,7 @@ from booking.protect import Protector  # noqa: E402
 from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E402
 from booking.store import Database, upgrade  # noqa: E402
 from bot.conversations import Conversations  # noqa: E402
-from bot.notices import NoticeDispatcher  # noqa: E402
+from bot.notices.dispatcher import NoticeDispatcher  # noqa: E402
 from bot.texts import Texts  # noqa: E402
 from channels.messages import Outbound  # noqa: E402
 from tests.fakes.bot_api import TOKEN, FakeBotApi, FloodLimits, running_bot_api  # noqa: E402

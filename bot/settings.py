@@ -27,7 +27,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEV_SECRET_FILE = DATA_DIR / ".dev-secret-key"
 _CHAT_ID = r"^-?\d{1,20}$"  # Telegram chat ids: negative for groups
 _DEADLINE = r"([a-z]+\s*=\s*)?\d{1,4}(\.\d+)?"  # "30" or "sms=45"
-# The notice dispatcher's lanes: one per channel, and bot.notices.OPERATIONS.
+# The notice dispatcher's lanes: one per channel, and bot.notices.dispatcher.OPERATIONS.
 NOTICE_LANES = ("telegram", "sms", "web", "ops")
 
 

@@ -1,11 +1,10 @@
 """Notices to patients (M1, M2): reminders before a visit and news of changes to a booking.
 
-Each notice is a row written in the same transaction as the change that calls for it, so a
-crash can lose neither; the dispatcher (bot/notices.py) sends the rows that are due and marks
-them. A notice has a key that says what it is about (e.g. "remind-evening:<appointment id>"):
-written twice, it is kept once. A reminder carries the moment after which it is pointless
-(the visit), and is never sent after it; cancelling or moving a booking withdraws its
-reminders.
+Each notice is a row written in the same transaction as the change that calls for it, so a crash can
+lose neither; the dispatcher (bot/notices/dispatcher.py) sends the rows that are due and marks them.
+A notice has a key that says what it is about (e.g. "remind-evening:<appointment id>"): written
+twice, it is kept once. A reminder carries the moment after which it is pointless (the visit), and
+is never sent after it; cancelling or moving a booking withdraws its reminders.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The complaint desk of the back office (S1, S3, S4): department complaint staff handle their
 department's complaints, administrators (the complaints office and management) everyone's.
 
-The same rules as in the staff group chats (bot/staff.py) apply, through the same use cases
-(booking/complaints/handling.py): deadlines, escalation levels, answers told to the patient on
-the complaint's channel. Here a member of staff is a back-office account, and each action is
-audited with the change (number, action, statuses; never what anyone wrote).
+The same rules as in the staff group chats (bot/complaints/staff_chats.py) apply, through the same
+use cases (booking/complaints/handling.py): deadlines, escalation levels, answers told to the
+patient on the complaint's channel. Here a member of staff is a back-office account, and each action
+is audited with the change (number, action, statuses; never what anyone wrote).
 
 A complaint of another department is answered as if it did not exist: its number says nothing
 to staff who may not see it. The attempt is audited, as a denial."""

@@ -19,16 +19,16 @@ from booking.complaints.model import ComplaintCaps
 from booking.patients.blacklist import REMOVAL_SHARE, ListFetcher
 from booking.patients.model import SyncReport
 from booking.staff.retention import Purged, Retention
-from bot import mail
-from bot.complaint_answers import ComplaintAnswers
+from bot.complaints import mail
+from bot.complaints.answers import ComplaintAnswers
+from bot.complaints.staff_chats import StaffDesk
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
 from bot.nlu_setup import CatalogueFollower
-from bot.notices import NoticeDispatcher
+from bot.notices.dispatcher import NoticeDispatcher
 from bot.rounds import every
 from bot.runtime import housework
 from bot.settings import Settings
-from bot.staff import StaffDesk
 from bot.texts import Texts
 from bot.wiring import Services
 from channels.email import Mail, MailReply

@@ -7,17 +7,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 from booking.catalogue.search import load_catalogue
-from bot.complaint_answers import ComplaintAnswers
+from bot.complaints.answers import ComplaintAnswers
+from bot.complaints.staff_chats import StaffDesk
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.dialogue.engine import DialogueEngine
 from bot.nlu_setup import CatalogueFollower, build_nlu
-from bot.notices import NoticeDispatcher
+from bot.notices.dispatcher import NoticeDispatcher
 from bot.runtime.application import Application, Every, Send, complaint_caps
 from bot.runtime.catalogue import read_catalogue
 from bot.runtime.channels import Channels
 from bot.settings import Settings
-from bot.staff import StaffDesk
 from bot.texts import Texts
 from bot.wiring import Services
 from bot.wiring import build as build_services

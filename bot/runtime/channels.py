@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from bot.complaints.staff_chats import StaffRooms
 from bot.runtime.application import Application, Send
 from bot.runtime.front import Front
 from bot.settings import Settings
-from bot.staff import StaffRooms
 from bot.texts import Texts
 from channels.email import MailDesk
 from channels.flood import FloodGate, Refusals
@@ -83,7 +83,7 @@ def telegram_for(
     settings: Settings, front: Front
 ) -> tuple[TelegramChannel | None, StaffRooms | None]:
     """The Telegram bot, when a token is configured: long polling, or the webhook. With a
-    staff group, complaints go there too (bot.staff)."""
+    staff group, complaints go there too (bot.complaints.staff_chats)."""
     if settings.telegram_bot_token is None:
         return None, None
     gate = FloodGate(settings.webchat_per_chat, "100000/minute", settings.rate_limit_storage)

@@ -23,9 +23,9 @@ from booking.clock import FixedClock
 from booking.complaints.model import ComplaintCaps
 from booking.protect import Protector
 from booking.store import Database
+from bot.complaints.staff_chats import StaffDesk
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
-from bot.staff import StaffDesk
 from bot.texts import Texts
 from channels.messages import Inbound
 from channels.webchat import webchat_router

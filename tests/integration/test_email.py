@@ -1,6 +1,6 @@
 """Complaints by e-mail over real SMTP both ways: mails are sent with aiosmtplib to our MailDesk
-on 127.0.0.1, handled by bot.mail with the booking domain (on SQLite, and on PostgreSQL when
-its test server is there), and the replies are caught by a local aiosmtpd server standing in
+on 127.0.0.1, handled by bot.complaints.mail with the booking domain (on SQLite, and on PostgreSQL
+when its test server is there), and the replies are caught by a local aiosmtpd server standing in
 for the hospital's mail server.
 """
 
@@ -31,7 +31,7 @@ from booking.complaints.filing import complaint_status
 from booking.complaints.model import ComplaintCategory
 from booking.protect import Protector
 from booking.store import Database
-from bot.mail import OnFiled, handle_mail
+from bot.complaints.mail import OnFiled, handle_mail
 from bot.texts import Texts
 from channels.email import Mail, MailDesk, MailNotSent, MailReply, OnMail
 from channels.email_text import html_to_text, without_quotation

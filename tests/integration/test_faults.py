@@ -41,7 +41,7 @@ from booking.patients.registration import register_patient
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
-from bot.notices import NoticeDispatcher
+from bot.notices.dispatcher import NoticeDispatcher
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
 from channels.telegram import TelegramChannel

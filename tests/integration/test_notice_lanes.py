@@ -27,7 +27,7 @@ from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
-from bot.notices import HOLD, NoticeDispatcher
+from bot.notices.dispatcher import HOLD, NoticeDispatcher
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
 from channels.sms import SmsChannel

@@ -28,7 +28,7 @@ from booking.protect import Protector
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
-from bot.notices import HOLD, NoticeDispatcher
+from bot.notices.dispatcher import HOLD, NoticeDispatcher
 from bot.texts import Texts
 from channels.messages import Outbound
 from tests.support import MONDAY_9AM, SECRET, demo_catalogue, id_number

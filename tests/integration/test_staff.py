@@ -21,7 +21,7 @@ from booking.complaints.model import (
 )
 from booking.protect import Protector
 from booking.store import Database
-from bot.staff import StaffDesk, StaffRooms
+from bot.complaints.staff_chats import StaffDesk, StaffRooms
 from bot.texts import Texts
 from channels.messages import Outbound
 

@@ -16,7 +16,7 @@ from booking.protect import Protector
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
-from bot.notices import NoticeDispatcher
+from bot.notices.dispatcher import NoticeDispatcher
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
 from nlu.engine import BuiltinNlu

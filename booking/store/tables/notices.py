@@ -12,7 +12,7 @@ from booking.store.tables.base import Base
 
 class NoticeRow(Base):
     """A notice to a patient's chat account, written with the change that calls for it and
-    sent by the dispatcher (bot/notices.py)."""
+    sent by the dispatcher (bot/notices/dispatcher.py)."""
 
     __tablename__ = "notices"
     __table_args__ = (Index("ix_notices_status_next_try", "status", "next_try_at"),)

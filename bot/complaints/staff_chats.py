@@ -44,7 +44,7 @@ from booking.patients.identity import mask_in_text
 from booking.protect import Protector
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
-from bot.complaint_answers import ComplaintAnswers
+from bot.complaints.answers import ComplaintAnswers
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
 

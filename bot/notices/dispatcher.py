@@ -28,7 +28,7 @@ from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
-from bot.notice_words import NoticeWords
+from bot.notices.words import NoticeWords
 from bot.texts import Texts
 from channels.messages import Outbound
 

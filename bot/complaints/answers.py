@@ -17,7 +17,7 @@ from booking.complaints.model import Action
 from booking.protect import Protector
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
-from bot.notices import fails_for_good
+from bot.notices.dispatcher import fails_for_good
 from bot.texts import Texts
 from channels.messages import Outbound
 
