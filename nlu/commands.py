@@ -1,4 +1,5 @@
-"""Words that steer a conversation instead of answering it: stop, go back, and which language.
+"""Words that steer a conversation instead of answering it: stop, go back, which language, and
+no more reminders (TD).
 
 They are NLU data (data/nlu/commands.yml, Rasa lookup tables) and are read here whichever NLU
 parses the messages, so a Rasa server in its place changes nothing of how a conversation stops.
@@ -21,6 +22,8 @@ class CommandWords:
     go_back: frozenset[str]
     english: tuple[str, ...]
     chinese: tuple[str, ...]
+    quiet: dict[str, bool]  # TD / 退订: True; 订阅: False
+    quiet_by_sms: dict[str, bool]  # and STOP / START, by SMS only
 
 
 @cache
@@ -30,12 +33,17 @@ def command_words() -> CommandWords:
     def words(name: str) -> tuple[str, ...]:
         return tuple(word.lower() for word in lookups.get(name, []))
 
+    quiet = dict.fromkeys(words("quiet_on"), True) | dict.fromkeys(words("quiet_off"), False)
+    by_sms = dict.fromkeys(words("quiet_on_by_sms"), True)
+    by_sms |= dict.fromkeys(words("quiet_off_by_sms"), False)
     return CommandWords(
         frozenset(words("stop_booking")),
         frozenset(words("stop_registering")),
         frozenset(words("go_back")),
         words("language_en"),
         words("language_zh"),
+        quiet,
+        quiet | by_sms,
     )
 
 
@@ -65,3 +73,20 @@ def language_named(text: str) -> str | None:
     if any(word in lowered for word in words.chinese):
         return "zh"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuietRequest:
+    quiet: bool  # True: no more reminders; False: reminders again
+    english: bool  # the word is English (a word of three or more Latin letters)
+
+
+def asks_quiet(text: str, *, by_sms: bool) -> QuietRequest | None:
+    """The whole message asks for no more reminders (TD, 退订) or for them again (订阅); STOP and
+    START count only by SMS."""
+    said = text.lower()
+    words = command_words()
+    quiet = (words.quiet_by_sms if by_sms else words.quiet).get(said)
+    if quiet is None:
+        return None
+    return QuietRequest(quiet, english=len(said) >= 3 and said.isascii() and said.isalpha())

@@ -37,7 +37,7 @@ from bot.dialogue.context import CatalogueCache, Context, TextSender, Turn
 from bot.dialogue.state import DialogueState
 from bot.texts import Texts
 from channels.messages import Choice, Inbound, Outbound, picked
-from nlu.commands import language_named
+from nlu.commands import asks_quiet, language_named
 from nlu.result import Understanding
 from nlu.text import han_count, latin_words
 
@@ -54,11 +54,6 @@ COMMANDS = {
     "/help": "help",
     "/lang": "switch_language",
 }
-# TD / 退订 (and back): the whole message, in any case. STOP and START too by SMS, where they
-# are the carriers' words; in a chat "stop" ends a booking under way.
-_QUIET_WORDS = {"td": True, "退订": True, "unsubscribe": True}
-_QUIET_WORDS |= {"订阅": False, "subscribe": False, "恢复提醒": False}
-_SMS_QUIET_WORDS = _QUIET_WORDS | {"stop": True, "start": False}
 
 
 class DialogueEngine:
@@ -166,13 +161,12 @@ class DialogueEngine:
                 if start is not None:
                     return await dispatch.act(ctx, Turn(text, choice=start))
             return await dispatch.act(ctx, Turn(text, choice=choice_keys.intent(command)))
-        quiet = (_SMS_QUIET_WORDS if ctx.channel == "sms" else _QUIET_WORDS).get(text.lower())
-        if quiet is not None:
+        asked = asks_quiet(text, by_sms=ctx.channel == "sms")
+        if asked is not None:
             if state.language is None:
-                english = text.lower() in ("unsubscribe", "subscribe", "stop", "start")
-                state.language = "en" if english else (inbound.language_hint or "zh")
-            await set_quiet(ctx.uows, ctx.clock, ctx.account, quiet)
-            return [ctx.reply(ctx.say("quiet_on" if quiet else "quiet_off"))]
+                state.language = "en" if asked.english else (inbound.language_hint or "zh")
+            await set_quiet(ctx.uows, ctx.clock, ctx.account, asked.quiet)
+            return [ctx.reply(ctx.say("quiet_on" if asked.quiet else "quiet_off"))]
         chosen = state.slots.get("department") if state.task == "book" else None
         parse = self._nlu.parse(
             text,

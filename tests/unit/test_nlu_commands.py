@@ -2,7 +2,13 @@
 
 import pytest
 
-from nlu.commands import goes_back, language_named, stops_booking, stops_registering
+from nlu.commands import (
+    asks_quiet,
+    goes_back,
+    language_named,
+    stops_booking,
+    stops_registering,
+)
 
 
 @pytest.mark.parametrize("text", ["不挂了", "算了。", "Never mind!", " stop booking ", "QUIT"])
@@ -32,3 +38,27 @@ def test_going_back() -> None:
 )  # fmt: skip
 def test_the_language_named(text: str, language: str | None) -> None:
     assert language_named(text) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "by_sms", "quiet", "english"),
+    [
+        ("TD", False, True, False),
+        ("退订", True, True, False),
+        ("Unsubscribe", False, True, True),
+        ("订阅", False, False, False),
+        ("subscribe", True, False, True),
+        ("STOP", True, True, True),
+        ("start", True, False, True),
+    ],
+)
+def test_asking_for_no_more_reminders_or_for_them_again(
+    text: str, by_sms: bool, quiet: bool, english: bool
+) -> None:
+    asked = asks_quiet(text, by_sms=by_sms)
+    assert asked is not None and (asked.quiet, asked.english) == (quiet, english)
+
+
+@pytest.mark.parametrize("text", ["stop", "start", "TD please", "退订吧"])
+def test_stop_in_a_chat_or_a_longer_message_is_no_quiet_request(text: str) -> None:
+    assert asks_quiet(text, by_sms=False) is None
