@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from booking.errors import UsernameTaken
-from booking.staff.model import AuditEntry, StaffAccount, StaffLogin
+from booking.staff.model import AuditEntry, AuditFilter, StaffAccount, StaffLogin
 from booking.staff.ports import NewStaff
 from tests.fakes.memory.state import LogLine, State, Unfinished
 
@@ -102,3 +102,13 @@ class MemoryAudit(Unfinished):
                 self.state.audit[n] = replace(old, times=old.times + 1)
                 return
         await self.add(entry)
+
+    async def page(self, f: AuditFilter) -> list[AuditEntry]:
+        found = [
+            a
+            for a in reversed(self.state.audit)
+            if (not f.username or a.username == f.username)
+            and (not f.action or a.action == f.action)
+        ]
+        first = (max(f.page, 1) - 1) * f.per_page
+        return found[first : first + f.per_page + 1]
