@@ -135,11 +135,12 @@ class MemoryAppointments(Unfinished):
         a = booked.appointment
         if place is not None and (a.session_id, a.queue_no) != place:
             return False
-        booked.appointment = replace(a, status=status)
-        booked.updated_at = now
+        booked = replace(booked, appointment=replace(a, status=status), updated_at=now)
         if status is AppointmentStatus.CANCELLED:
-            booked.cancelled_at, booked.cancel_reason = now, cancel_reason
-            booked.refund_due = refund_due
+            booked = replace(
+                booked, cancelled_at=now, cancel_reason=cancel_reason, refund_due=refund_due
+            )
+        self.state.appointments[appointment_id] = booked
         return True
 
     async def move(
@@ -156,8 +157,9 @@ class MemoryAppointments(Unfinished):
         a = booked.appointment
         if a.session_id != from_session_id or a.status is not AppointmentStatus.BOOKED:
             return False
-        booked.appointment = _placed(a, session, place)
-        booked.updated_at = now
+        self.state.appointments[appointment_id] = replace(
+            booked, appointment=_placed(a, session, place), updated_at=now
+        )
         return True
 
     async def reinstate(
@@ -172,9 +174,7 @@ class MemoryAppointments(Unfinished):
         ):
             return False
         a = replace(booked.appointment, status=AppointmentStatus.BOOKED)
-        booked.appointment = _placed(a, session, place)
-        booked.cancelled_at = booked.cancel_reason = None
-        booked.refund_due, booked.updated_at = False, now
+        self.state.appointments[appointment_id] = Booked(_placed(a, session, place), updated_at=now)
         return True
 
     async def holding_places(self, session_id: int) -> list[Appointment]:
@@ -184,6 +184,15 @@ class MemoryAppointments(Unfinished):
             if b.appointment.session_id == session_id and b.appointment.status in ACTIVE
         ]
         return sorted(held, key=lambda a: a.queue_no)
+
+    async def unattended(self, ended_before: datetime, limit: int) -> list[str]:
+        late = [
+            b.appointment
+            for b in self.state.appointments.values()
+            if b.appointment.status is AppointmentStatus.BOOKED
+            and self.state.sessions[b.appointment.session_id].ends_at < ended_before
+        ]
+        return [a.booking_no for a in sorted(late, key=lambda a: a.id)[:limit]]
 
     async def noshows_since(self, patient_id: int, since: date) -> int:
         return sum(
@@ -220,14 +229,16 @@ class MemoryNotices(Unfinished):
                 )
 
     async def withdraw(self, appointment_id: int, kinds: tuple[NoticeKind, ...]) -> None:
-        for stored in self.state.notices.values():
+        for key, stored in self.state.notices.items():
             n = stored.notice
             if (
                 n.appointment_id == appointment_id
                 and stored.status is NoticeStatus.PENDING
                 and n.kind in kinds
             ):
-                stored.status, stored.last_error = NoticeStatus.VOID, WITHDRAWN
+                self.state.notices[key] = replace(
+                    stored, status=NoticeStatus.VOID, last_error=WITHDRAWN
+                )
 
     async def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

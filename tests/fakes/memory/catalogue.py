@@ -193,8 +193,12 @@ class MemorySessions:
         if not free:
             return None
         place = min(free, key=lambda p: p.queue_no)
-        place.status = becomes
+        self._put(place, becomes)
         return _claimed(place)
+
+    def _put(self, place: Place, status: PlaceStatus) -> None:
+        places = self.state.places[place.session_id]
+        places[places.index(place)] = replace(place, status=status)
 
     async def place_times(self, session_id: int, queue_no: int) -> ClaimedPlace | None:
         for place in self.state.places.get(session_id, []):
@@ -209,7 +213,7 @@ class MemorySessions:
             self.freed.add(session_id)
         for place in self.state.places.get(session_id, []):
             if place.queue_no == queue_no and place.status is was:
-                place.status = becomes
+                self._put(place, becomes)
                 return True
         return False
 
@@ -227,8 +231,8 @@ class MemorySessions:
 
     async def withdraw_places(self, session_id: int) -> None:
         self.freed.add(session_id)
-        for place in self.state.places.get(session_id, []):
-            place.status = PlaceStatus.BUSY_UNAVAILABLE
+        places = self.state.places.get(session_id, [])
+        places[:] = [replace(p, status=PlaceStatus.BUSY_UNAVAILABLE) for p in places]
 
     async def busy_places(self, session_id: int) -> int:
         places = self.state.places.get(session_id, [])

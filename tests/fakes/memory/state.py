@@ -1,9 +1,11 @@
-"""What the in-memory database holds: plain Python values, copied whole by a unit of work and
-swapped in on commit (cosmicpython's fakes, with a transaction's all-or-nothing)."""
+"""What the in-memory database holds: immutable records in containers, copied by a unit of work
+and swapped in on commit (cosmicpython's fakes, with a transaction's all-or-nothing). A record
+changes by being replaced in its container, never in place: copies share the records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any, NoReturn
 
@@ -15,7 +17,7 @@ from booking.patients.model import Account, BlacklistEntry, Patient, PendingCode
 from booking.staff.model import AuditEntry, StaffAccount, StaffLogin
 
 
-@dataclass
+@dataclass(frozen=True)
 class Place:
     id: int
     session_id: int
@@ -25,7 +27,7 @@ class Place:
     status: PlaceStatus = PlaceStatus.FREE
 
 
-@dataclass
+@dataclass(frozen=True)
 class Booked:
     """An appointment row: the model's appointment and what only the store keeps."""
 
@@ -36,7 +38,7 @@ class Booked:
     updated_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoredNotice:
     id: int
     notice: NewNotice
@@ -45,7 +47,7 @@ class StoredNotice:
     sent_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class LogLine:
     at: datetime
     event: str
@@ -53,7 +55,7 @@ class LogLine:
     detail: dict[str, Any]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListedBan:
     """A blacklist row: the entry and, for the hospital's list, its masked ID number."""
 
@@ -89,6 +91,16 @@ class State:
     requests: dict[str, int] = field(default_factory=dict)
     notices: dict[str, StoredNotice] = field(default_factory=dict)  # by key
     waitlist: dict[int, WaitlistEntry] = field(default_factory=dict)
+
+    def copy(self) -> State:
+        """A copy to work on: records are immutable, so only the containers are copied."""
+        fresh = replace(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict | list | set):
+                setattr(fresh, f.name, copy.copy(value))
+        fresh.places = {sid: list(places) for sid, places in self.places.items()}
+        return fresh
 
     def new_id(self) -> int:
         self.last_id += 1

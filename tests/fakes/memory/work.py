@@ -7,7 +7,6 @@ Units of work run one at a time, as the tests' use cases call them."""
 
 from __future__ import annotations
 
-import copy
 from types import TracebackType
 from typing import Self, cast
 
@@ -47,7 +46,7 @@ class MemoryUnitOfWork:
         self.database = database
         self.readonly = readonly
         self.base = database.state
-        self.state = copy.deepcopy(database.state)
+        self.state = database.state.copy()
         self.freed: set[int] = set()
         s = self.state
         sessions = MemorySessions(s, self.freed)
@@ -84,7 +83,7 @@ class MemoryUnitOfWork:
             raise RuntimeError("another unit of work committed meanwhile (no merging here)")
         # The database gets a copy: work that goes on after this commit stays this unit's
         # until it commits again.
-        self.database.state = self.base = copy.deepcopy(self.state)
+        self.database.state = self.base = self.state.copy()
         self.database.commits += 1
 
 
