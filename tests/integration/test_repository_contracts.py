@@ -13,7 +13,7 @@ from booking.catalogue.model import Part
 from booking.catalogue.ports import SessionFilter
 from booking.catalogue.schedule import PlaceStatus, PlannedSession, SessionStatus
 from booking.errors import UsernameTaken
-from booking.patients.model import BlacklistEntry, BlacklistSource
+from booking.patients.model import BlacklistEntry, BlacklistSource, Changes, HospitalEntry
 from booking.staff.model import AuditEntry, AuditFilter, Role
 from booking.staff.ports import NewStaff
 from tests.integration.contracts import BACKENDS, DOCTOR, NOW, WED, Store, at, open_store, ward
@@ -206,3 +206,26 @@ async def test_blacklist_entries_by_id_hash(store: Store) -> None:
         assert await uow.blacklist.entries("id-hash-1") == [ban]
         assert await uow.blacklist.entries("id-hash-2") == []
         assert await uow.blacklist.hospital_entries() == []
+
+
+async def test_the_hospitals_list_is_changed_as_synchronised(store: Store) -> None:
+    def listed(n: int, reason: str) -> HospitalEntry:
+        return HospitalEntry(f"id-hash-{n}", f"1101**{n}", reason, WED, None)
+
+    noshow = BlacklistEntry("id-hash-1", BlacklistSource.NOSHOW, "3 no-shows", WED, None)
+    async with store() as uow:
+        await uow.blacklist.add(noshow, NOW)
+        await uow.blacklist.lock_hospital_list()
+        await uow.blacklist.apply_hospital_changes(
+            Changes(added=[listed(1, "倒号"), listed(2, "倒号"), listed(3, "倒号")]), NOW
+        )
+        await uow.commit()
+    async with store() as uow:
+        await uow.blacklist.apply_hospital_changes(
+            Changes(added=[listed(4, "新")], updated=[listed(2, "改")], removed=["id-hash-1"]), NOW
+        )
+        await uow.commit()
+    async with store(readonly=True) as uow:
+        entries = sorted(await uow.blacklist.hospital_entries(), key=lambda e: e.id_hash)
+        assert await uow.blacklist.entries("id-hash-1") == [noshow]  # only the hospital's go
+    assert entries == [listed(2, "改"), listed(3, "倒号"), listed(4, "新")]

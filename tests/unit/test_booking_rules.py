@@ -341,3 +341,16 @@ async def test_a_cancelled_place_is_held_for_the_first_in_line(
     assert (entry.status, entry.queue_no) == (WaitStatus.OFFERED, booked[4].queue_no)
     offers = [s for s in demo.state.notices.values() if s.notice.kind is NoticeKind.WAITLIST_OFFER]
     assert len(offers) == 1
+
+
+async def test_bookings_at_once_never_overbook(demo: MemoryDatabase, clock: FixedClock) -> None:
+    tue = await session_id(demo, clock, "02620", TUE, Part.AM)
+    people = [await patient(demo, clock, n) for n in range(12)]
+    results = await asyncio.gather(
+        *(book(demo, clock, patient_id=p.id, session_id=tue, channel="web") for p in people),
+        return_exceptions=True,
+    )
+    taken = sorted(r.place.queue_no for r in results if not isinstance(r, BaseException))
+    assert taken == list(range(1, 11))
+    assert [type(r) for r in results if isinstance(r, BaseException)] == [SlotFull, SlotFull]
+    assert {p.status for p in demo.state.places[tue]} == {PlaceStatus.BUSY}

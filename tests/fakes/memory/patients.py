@@ -7,7 +7,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from booking.patients.identity import Sex
-from booking.patients.model import Account, BlacklistEntry, BlacklistSource, HospitalEntry, Patient
+from booking.patients.model import (
+    Account,
+    BlacklistEntry,
+    BlacklistSource,
+    Changes,
+    HospitalEntry,
+    Patient,
+)
 from booking.patients.ports import NewPatient
 from tests.fakes.memory.state import ListedBan, State, Unfinished
 
@@ -109,3 +116,20 @@ class MemoryBlacklist(Unfinished):
             for b in self.state.bans
             if b.entry.source is BlacklistSource.HOSPITAL
         ]  # fmt: skip
+
+    async def apply_hospital_changes(self, changes: Changes, now: datetime) -> None:
+        hospital = BlacklistSource.HOSPITAL
+        gone, updated = set(changes.removed), {e.id_hash: e for e in changes.updated}
+        kept = []
+        for ban in self.state.bans:
+            e = ban.entry
+            if e.source is hospital and e.id_hash in gone:
+                continue
+            new = updated.get(e.id_hash) if e.source is hospital else None
+            kept.append(ban if new is None else _listed(new, ban.added_at))
+        self.state.bans = kept + [_listed(e, now) for e in changes.added]
+
+
+def _listed(e: HospitalEntry, added_at: datetime | None) -> ListedBan:
+    entry = BlacklistEntry(e.id_hash, BlacklistSource.HOSPITAL, e.reason, e.starts_on, e.until)
+    return ListedBan(entry, e.id_masked, added_at)

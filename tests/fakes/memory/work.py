@@ -3,10 +3,12 @@
 
 A unit of work works on a copy of the state and swaps it in on commit: one left without
 commit (an exception, a refusal, a read) changes nothing, as a rolled-back transaction.
-Units of work run one at a time, as the tests' use cases call them."""
+Writing units of work take turns (as SQLite's writers do: booking.store.database); read-only
+ones read the state committed when they began and never commit."""
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self, cast
 
@@ -42,31 +44,52 @@ class NotFaked(Unfinished):
 
 
 class MemoryUnitOfWork:
+    catalogue: CatalogueRepository
+    sessions: SessionRepository
+    doctors: DoctorRepository
+    staff: StaffRepository
+    audit: AuditRepository
+    logs: LogRepository
+    patients: PatientRepository
+    blacklist: BlacklistRepository
+    patient_records: PatientRecordRepository
+    conversations: ConversationRepository
+    bookings: BookingRepository
+    appointments: AppointmentRepository
+    notices: NoticeRepository
+    waitlist: WaitlistRepository
+
     def __init__(self, database: MemoryDatabase, *, readonly: bool = False) -> None:
         self.database = database
         self.readonly = readonly
-        self.base = database.state
-        self.state = database.state.copy()
-        self.freed: set[int] = set()
-        s = self.state
-        sessions = MemorySessions(s, self.freed)
-        self.catalogue: CatalogueRepository = MemoryCatalogue(s)
-        self.sessions: SessionRepository = sessions
-        self.doctors: DoctorRepository = MemoryDoctors(s)
-        self.staff: StaffRepository = MemoryStaff(s)
-        self.audit: AuditRepository = MemoryAudit(s)
-        self.logs: LogRepository = MemoryLogs(s)
-        self.patients: PatientRepository = MemoryPatients(s)
-        self.blacklist: BlacklistRepository = MemoryBlacklist(s)
-        self.patient_records = cast(PatientRecordRepository, NotFaked())
-        self.conversations = cast(ConversationRepository, NotFaked())
-        self.bookings: BookingRepository = MemoryBookings(s, sessions)
-        self.appointments: AppointmentRepository = MemoryAppointments(s)
-        self.notices: NoticeRepository = MemoryNotices(s)
-        self.waitlist: WaitlistRepository = MemoryWaitlist(s)
+        self._locked = False
 
     async def __aenter__(self) -> Self:
+        if not self.readonly:  # writers take turns, as SQLite's do
+            await self.database.writer_lock.acquire()
+            self._locked = True
+        self._open(self.database.state)
         return self
+
+    def _open(self, base: State) -> None:
+        self.base = base
+        self.state = s = base.copy()
+        self.freed: set[int] = set()
+        sessions = MemorySessions(s, self.freed)
+        self.catalogue = MemoryCatalogue(s)
+        self.sessions = sessions
+        self.doctors = MemoryDoctors(s)
+        self.staff = MemoryStaff(s)
+        self.audit = MemoryAudit(s)
+        self.logs = MemoryLogs(s)
+        self.patients = MemoryPatients(s)
+        self.blacklist = MemoryBlacklist(s)
+        self.patient_records = cast(PatientRecordRepository, NotFaked())
+        self.conversations = cast(ConversationRepository, NotFaked())
+        self.bookings = MemoryBookings(s, sessions)
+        self.appointments = MemoryAppointments(s)
+        self.notices = MemoryNotices(s)
+        self.waitlist = MemoryWaitlist(s)
 
     async def __aexit__(
         self,
@@ -74,17 +97,23 @@ class MemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        return None  # what was not committed is dropped with this copy
+        # What was not committed is dropped with this copy.
+        if self._locked:
+            self.database.writer_lock.release()
+            self._locked = False
 
     async def commit(self) -> None:
         if self.readonly:
-            raise RuntimeError("a readonly unit of work never commits")
-        if self.database.state is not self.base:
-            raise RuntimeError("another unit of work committed meanwhile (no merging here)")
-        # The database gets a copy: work that goes on after this commit stays this unit's
-        # until it commits again.
-        self.database.state = self.base = self.state.copy()
+            raise RuntimeError("a read-only unit of work cannot commit")
+        assert self.database.state is self.base  # writers take turns
+        # The database gets this state; work that goes on after the commit, on a copy again,
+        # stays this unit's until it commits again.
+        self.database.state = self.state
         self.database.commits += 1
+        self._open(self.state)
+
+    async def rollback(self) -> None:
+        self._open(self.base)
 
 
 class MemoryDatabase:
@@ -93,6 +122,7 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.state = State()
         self.commits = 0
+        self.writer_lock = asyncio.Lock()
 
     def __call__(self, *, readonly: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self, readonly=readonly)
