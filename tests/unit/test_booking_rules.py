@@ -12,12 +12,13 @@ Tuesday and Thursday mornings.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from booking.appointments.attendance import mark_noshow
 from booking.appointments.book import book
 from booking.appointments.changes import cancel, stop_session, transfer
 from booking.appointments.model import Appointment, AppointmentStatus, WaitStatus
@@ -354,3 +355,33 @@ async def test_bookings_at_once_never_overbook(demo: MemoryDatabase, clock: Fixe
     assert taken == list(range(1, 11))
     assert [type(r) for r in results if isinstance(r, BaseException)] == [SlotFull, SlotFull]
     assert {p.status for p in demo.state.places[tue]} == {PlaceStatus.BUSY}
+
+
+async def test_three_noshows_in_ninety_days_ban_booking_for_ninety_days(
+    demo: MemoryDatabase, clock: FixedClock
+) -> None:
+    p = await patient(demo, clock, 1)
+    visits = [
+        (WED, Part.PM, datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)),
+        (FRI, Part.AM, datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)),
+        (date(2026, 11, 30), Part.AM, datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)),
+    ]
+    bans = []
+    for day, part, during in visits:
+        sid = await session_id(demo, clock, "00868", day, part)
+        receipt = await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
+        with pytest.raises(PastDeadline):
+            await mark_noshow(demo, clock, receipt.appointment.booking_no)
+        before = clock.now()
+        clock.set(during)
+        bans.append(await mark_noshow(demo, clock, receipt.appointment.booking_no))
+        clock.set(before)
+    assert bans[:2] == [None, None]
+    assert bans[2] is not None and bans[2].until == date(2026, 11, 30) + timedelta(days=90)
+    assert [b.entry for b in demo.state.bans] == [bans[2]]
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI))
+    await generate_sessions(demo, clock)
+    sid = await session_id(demo, clock, "01110", date(2026, 12, 1), Part.PM)
+    with pytest.raises(Blacklisted) as refused:
+        await book(demo, clock, patient_id=p.id, session_id=sid, channel="web")
+    assert refused.value.details["until"] == "2027-02-28"
