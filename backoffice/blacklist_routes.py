@@ -41,13 +41,13 @@ class UploadTooLarge(Exception):
 
 
 def removal_share_of(s: Services) -> float:
-    """GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE, from the application (bot.wiring)."""
+    """GUAHAO_BLACKLIST_MAX_REMOVAL_SHARE, from the application (bot.runtime.services)."""
     found = getattr(s, "blacklist_removal_share", REMOVAL_SHARE)
     return found if isinstance(found, float | int) else REMOVAL_SHARE
 
 
 def pull_of(s: Services) -> ListFetcher | None:
-    """The hospital's list server, when the application has one configured (bot.wiring);
+    """The hospital's list server, when the application has one configured (bot.runtime.services);
     the back office itself knows no settings."""
     found = getattr(s, "blacklist_pull", None)
     return found if callable(found) else None

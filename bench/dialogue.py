@@ -45,7 +45,7 @@ from booking.roster.duty import generate_sessions, import_catalogue  # noqa: E40
 from booking.store import Database, create_schema  # noqa: E402
 from bot.conversations import Conversations  # noqa: E402
 from bot.dialogue.engine import DialogueEngine  # noqa: E402
-from bot.nlu_setup import build_builtin  # noqa: E402
+from bot.runtime.nlu import build_builtin  # noqa: E402
 from bot.texts import Texts  # noqa: E402
 from channels.messages import Inbound  # noqa: E402
 from tests.support import MONDAY_9AM, SECRET, demo_catalogue, many_id_numbers  # noqa: E402

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.machine import cpu_and_memory, load_average, now_line, system_and_python  # noqa: E402
 from bot.cli.nlu import TEST_SPLIT_NOW, report_dict  # noqa: E402
-from bot.nlu_setup import build_builtin  # noqa: E402
 from bot.runtime.catalogue import read_catalogue  # noqa: E402
+from bot.runtime.nlu import build_builtin  # noqa: E402
 from nlu.evaluate import Report, evaluate  # noqa: E402
 from nlu.rasa_server import RasaServerNlu  # noqa: E402
 from nlu.result import Understanding  # noqa: E402
@@ -49,7 +49,7 @@ RASA_END = "<!-- bench:rasa:end -->"
 STARTUP = (
     "import sys; from pathlib import Path; import yaml; "
     "from booking.files.catalogue import catalogue_from_data; "
-    "from bot.nlu_setup import build_builtin; from datetime import datetime, UTC; "
+    "from bot.runtime.nlu import build_builtin; from datetime import datetime, UTC; "
     "data = yaml.safe_load(Path('data/demo_hospital.yaml').read_text(encoding='utf-8')); "
     "nlu = build_builtin(catalogue_from_data(data), Path('data/nlu'), Path(sys.argv[1])); "
     "nlu.parse('帮我挂明天心内科的号', now=datetime.now(UTC))"

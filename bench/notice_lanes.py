@@ -35,7 +35,7 @@ from booking.protect import Protector
 from booking.store import Database, upgrade
 from bot.conversations import Conversations
 from bot.notices.dispatcher import NoticeDispatcher
-from bot.rounds import every
+from bot.runtime.rounds import every
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound
 from channels.sms import SmsChannel

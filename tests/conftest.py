@@ -9,7 +9,7 @@ from booking.clock import FixedClock
 from booking.protect import Protector
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database
-from bot.nlu_setup import build_builtin
+from bot.runtime.nlu import build_builtin
 from nlu.engine import BuiltinNlu
 from tests.support import (
     MONDAY_9AM,

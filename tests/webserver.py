@@ -15,8 +15,8 @@ import uvicorn
 from booking.roster.duty import generate_sessions, import_catalogue
 from booking.store import Database, upgrade
 from bot.app import create_app, server_config
+from bot.runtime.services import make_clock
 from bot.settings import Settings
-from bot.wiring import make_clock
 from tests.support import SECRET, demo_catalogue
 
 MONDAY_MORNING = "2026-11-23T09:00:00+08:00"

@@ -40,7 +40,7 @@ from bot.cli.lookup import check_places
 from bot.cli.nlu import nlu_app
 from bot.cli.output import doctor_dict, emit, emit_json, offer_dict, offer_row, table, weekly_text
 from bot.runtime.catalogue import read_catalogue
-from bot.wiring import Services, migrate
+from bot.runtime.services import Services, migrate
 
 app = typer.Typer(
     name="guahao",

@@ -27,7 +27,7 @@ from booking.staff.audit import COMMAND_LINE
 from bot.blacklist_pull import http_list
 from bot.cli.common import Json, fail, run
 from bot.cli.output import emit, emit_json
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 blacklist_app = typer.Typer(help="The hospital's blacklist (黑名单).", no_args_is_help=True)
 MAX_FILE = 8 * 1024 * 1024

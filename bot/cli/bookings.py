@@ -42,7 +42,7 @@ from bot.cli.output import (
     patient_dict,
     table,
 )
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 patients_app = typer.Typer(help="Patients (就诊人, real-name registration).", no_args_is_help=True)
 bookings_app = typer.Typer(help="Bookings: find them, check patients in.", no_args_is_help=True)

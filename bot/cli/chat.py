@@ -13,8 +13,8 @@ from bot.cli.common import configure_logging, load_settings
 from bot.runtime.application import Application
 from bot.runtime.build import build
 from bot.runtime.lifecycle import running
+from bot.runtime.services import migrate
 from bot.settings import Settings
-from bot.wiring import migrate
 from channels.messages import Inbound, numbered
 
 

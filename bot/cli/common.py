@@ -18,8 +18,8 @@ from booking.catalogue import search
 from booking.catalogue.model import Catalogue
 from booking.errors import BookingError, InvalidInput
 from booking.staff.retention import record_operation_error
+from bot.runtime.services import Services, build, migrate
 from bot.settings import Settings
-from bot.wiring import Services, build, migrate
 
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]

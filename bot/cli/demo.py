@@ -18,7 +18,7 @@ from bot.cli.bookings import DateOpt, PartOpt, SessionOpt
 from bot.cli.common import HospitalOpt, Json, fail, load_settings, run
 from bot.cli.lookup import resolve_session
 from bot.cli.output import emit, emit_json
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 WALK_IN = "演示患者"
 DESK_PHONE = "13800000000"

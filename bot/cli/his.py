@@ -14,7 +14,7 @@ from booking.staff.audit import COMMAND_LINE
 from bot.cli.common import Json, fail, run
 from bot.cli.output import emit, emit_json, table
 from bot.fhir_sync import SyncFailed, sync
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 his_app = typer.Typer(help="The HIS (hospital information system) over FHIR.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from booking.catalogue.search import search_sessions as find_sessions
 from booking.errors import InvalidInput, NotFound, OutsideWindow
 from bot.cli.common import load_catalogue, parse_day
 from bot.cli.output import day_text, weekly_text
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 
 class PastDate(InvalidInput):

@@ -20,8 +20,8 @@ import typer
 from booking.errors import BookingError
 from bot.cli.common import fail, load_settings
 from bot.cli.output import emit, emit_json
-from bot.nlu_setup import build_builtin
 from bot.runtime.catalogue import read_catalogue
+from bot.runtime.nlu import build_builtin
 from nlu.evaluate import Report, Scores, evaluate, format_report
 from nlu.rasa_server import RasaServerNlu, RasaUnavailable
 from nlu.result import Understanding

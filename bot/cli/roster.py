@@ -15,7 +15,7 @@ from booking.catalogue.search import search_sessions as find_sessions
 from bot.cli.common import DEFAULT_TZ, DepartmentOpt, HospitalOpt, load_catalogue, parse_day, run
 from bot.cli.lookup import check_places
 from bot.cli.output import day_text, emit, fees_text, offer_row, table
-from bot.wiring import Services
+from bot.runtime.services import Services
 from nlu.quick_command import write_quick_command
 
 # A valid resident ID number (GB 11643's example) and mobile number for trying things out.

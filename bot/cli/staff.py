@@ -15,7 +15,7 @@ from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import ROLE_NAMES, Role, StaffAccount, is_locked
 from bot.cli.common import Json, fail, run
 from bot.cli.output import emit, emit_json, table
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 staff_app = typer.Typer(help="Back-office staff accounts (/admin).", no_args_is_help=True)
 

@@ -44,7 +44,7 @@ class Turn:
 class CatalogueCache:
     """The catalogue, read again at most every `seconds`: the dialogue reads it for nearly
     every message, and it changes a few times a day. A new read is a new object, which is how
-    the NLU's follower (bot.nlu_setup) sees there may be news. `monotonic` is for tests."""
+    the NLU's follower (bot.runtime.nlu) sees there may be news. `monotonic` is for tests."""
 
     def __init__(
         self,

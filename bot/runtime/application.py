@@ -24,13 +24,13 @@ from bot.complaints.answers import ComplaintAnswers
 from bot.complaints.staff_chats import StaffDesk
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
-from bot.nlu_setup import CatalogueFollower
 from bot.notices.dispatcher import NoticeDispatcher
-from bot.rounds import every
 from bot.runtime import housework
+from bot.runtime.nlu import CatalogueFollower
+from bot.runtime.rounds import every
+from bot.runtime.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.wiring import Services
 from channels.email import Mail, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound

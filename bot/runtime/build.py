@@ -12,15 +12,15 @@ from bot.complaints.staff_chats import StaffDesk
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.dialogue.engine import DialogueEngine
-from bot.nlu_setup import CatalogueFollower, build_nlu
 from bot.notices.dispatcher import NoticeDispatcher
 from bot.runtime.application import Application, Every, Send, complaint_caps
 from bot.runtime.catalogue import read_catalogue
 from bot.runtime.channels import Channels
+from bot.runtime.nlu import CatalogueFollower, build_nlu
+from bot.runtime.services import Services
+from bot.runtime.services import build as build_services
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.wiring import Services
-from bot.wiring import build as build_services
 from channels.messages import Outbound
 
 NO_CHANNELS = Channels()

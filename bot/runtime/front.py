@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.runtime.application import Application
-from bot.wiring import Services
+from bot.runtime.services import Services
 from channels.email import Mail, MailReply
 from channels.flood import FloodGate
 from channels.messages import Inbound, Outbound

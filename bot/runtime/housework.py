@@ -15,7 +15,7 @@ from booking.patients.model import SyncReport, SyncStatus
 from booking.staff.audit import SCHEDULE
 from booking.staff.retention import Purged, Retention
 from booking.staff.retention import purge_old_records as purge_records
-from bot.wiring import Services
+from bot.runtime.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from booking.staff.audit import COMMAND_LINE
 from booking.staff.model import Role
 from booking.store import Database, create_schema
 from bot.blacklist_pull import http_list
-from bot.rounds import every
 from bot.runtime.housework import pull_blacklist
+from bot.runtime.rounds import every
 from tests.office import PASSWORDS, audit_rows, signed_in_as, staff
 from tests.support import SECRET, id_number
 
@@ -161,7 +161,7 @@ async def test_xlsx_by_content_type_and_too_large_or_unreachable_answers(
 
 @dataclass
 class PullingServices:
-    """The application's services as bot.wiring gives them, with a list server."""
+    """The application's services as bot.runtime.services gives them, with a list server."""
 
     uows: Database
     clock: FixedClock

@@ -22,9 +22,9 @@ from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.context import CatalogueCache
 from bot.dialogue.engine import DialogueEngine
-from bot.nlu_setup import CatalogueFollower
 from bot.runtime.application import Every
 from bot.runtime.build import build
+from bot.runtime.nlu import CatalogueFollower
 from bot.settings import Settings
 from bot.texts import Texts
 from channels.messages import Inbound, Outbound

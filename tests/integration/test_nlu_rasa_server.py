@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bot.nlu_setup import build_nlu
+from bot.runtime.nlu import build_nlu
 from bot.settings import Settings
 from nlu.engine import BuiltinNlu
 from nlu.rasa_server import RasaServerNlu, RasaUnavailable, parse_from_rasa

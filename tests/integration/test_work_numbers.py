@@ -20,7 +20,7 @@ from booking.staff.model import Role
 from booking.store import Database
 from bot.conversations import Conversations
 from bot.dialogue.engine import DialogueEngine
-from bot.nlu_setup import build_builtin
+from bot.runtime.nlu import build_builtin
 from bot.texts import Texts
 from channels.fhir import WORK_NO
 from channels.messages import Inbound

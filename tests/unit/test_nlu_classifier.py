@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.sparse import hstack
 
-from bot.nlu_setup import vocabulary_from_catalogue
+from bot.runtime.nlu import vocabulary_from_catalogue
 from nlu.classifier import fit_sklearn, mask, train_intent_model
 from nlu.engine import BuiltinNlu
 from nlu.model_store import load_model, model_key, save_model

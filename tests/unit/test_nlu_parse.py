@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.nlu_setup import build_builtin, vocabulary_from_catalogue
+from bot.runtime.nlu import build_builtin, vocabulary_from_catalogue
 from nlu.engine import BuiltinNlu
 from nlu.result import INTENTS, Parse
 from nlu.training_data import load_directory

@@ -13,7 +13,7 @@ from booking.catalogue.model import Catalogue
 from bot.dialogue.context import Turn
 from bot.dialogue.dispatch import _intent_of
 from bot.dialogue.triage import suggest
-from bot.nlu_setup import build_builtin
+from bot.runtime.nlu import build_builtin
 from nlu.engine import BuiltinNlu
 from tests.complaint_phrasings import CHILD, ELDERLY, sample
 from tests.support import NLU_DATA, WEDNESDAY_10AM, demo_catalogue

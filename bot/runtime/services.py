@@ -1,5 +1,5 @@
 """The composition root's parts: from the settings, the database, the protector of personal
-data and the clock that every entry point (the CLI, later the web app and the bots) hands to
+data and the clock that every entry point (the web app, the worker, the CLI) hands to
 the booking use cases."""
 
 from __future__ import annotations
