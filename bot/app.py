@@ -18,7 +18,7 @@ from fastapi import FastAPI
 import backoffice
 from booking.staff.model import LoginLimits
 from bot.addresses import ClientAddresses
-from bot.fhir_api import bad_token_gate, fhir_router
+from bot.fhir_handler import his_handlers
 from bot.runtime.build import build
 from bot.runtime.channels import channels_for
 from bot.runtime.front import Front
@@ -26,6 +26,7 @@ from bot.runtime.lifecycle import running
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.web_errors import LARGEST_BODY, guard_errors
+from channels.fhir_api import bad_token_gate, fhir_router
 from channels.flood import FloodGate
 from channels.webchat import webchat_router
 
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     bad_tokens = bad_token_gate(settings.fhir_bad_tokens_per_address, settings.rate_limit_storage)
-    app.include_router(fhir_router(front.services, bad_tokens=bad_tokens))  # the HIS
+    app.include_router(fhir_router(his_handlers(front.services), bad_tokens=bad_tokens))  # the HIS
     if channels.telegram is not None:
         app.include_router(channels.telegram.router())
     if channels.sms is not None:

@@ -1,45 +1,17 @@
-"""The booking read models as channels.fhir's neutral records, and the ids of the FHIR
-resources: Practitioner and Schedule ``H01-00868`` (hospital, work number: one schedule per
-doctor), Slot ``<session id>-<queue number>``, Appointment: the booking number."""
+"""The booking read models as channels.fhir's neutral records, with the ids of the FHIR
+resources (channels.fhir_search)."""
 
 from __future__ import annotations
 
-import re
 from zoneinfo import ZoneInfo
 
 from booking.appointments.model import BookingView
 from booking.catalogue.model import yuan
 from booking.his.reads import DoctorCard, ScheduleView, SlotView
 from channels.fhir import AppointmentRecord, DoctorRecord, ScheduleRecord, SlotRecord, Where
+from channels.fhir_search import doctor_id
 
-_DOCTOR_ID = re.compile(r"([A-Za-z0-9]{1,16})-([A-Za-z0-9.]{1,16})")
-_SLOT_ID = re.compile(r"([0-9]{1,12})-([0-9]{1,5})")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def doctor_id(hospital_code: str, work_no: str) -> str:
-    return f"{hospital_code}-{work_no}"
-
-
-def parse_doctor_id(text: str) -> tuple[str, str] | None:
-    found = _DOCTOR_ID.fullmatch(text)
-    return (found.group(1), found.group(2)) if found else None
-
-
-def parse_slot_id(text: str) -> tuple[int, int] | None:
-    found = _SLOT_ID.fullmatch(text)
-    return (int(found.group(1)), int(found.group(2))) if found else None
-
-
-_BOOKING_NO = re.compile(r"[0-9]{14}")
-
-
-def audited_id(kind: str, rid: str) -> str:
-    """The id for the audit log: only when it has the shape of one of ours, since a client's
-    mistake (an ID number where a booking number goes) must not land there."""
-    shapes = {"Slot": _SLOT_ID, "Appointment": _BOOKING_NO}
-    shape = shapes.get(kind, _DOCTOR_ID)
-    return f"{kind}/{rid}" if shape.fullmatch(rid) else f"{kind}/?"
 
 
 def doctor_record(card: DoctorCard) -> DoctorRecord:

@@ -1,5 +1,5 @@
 """The CapabilityStatement of /fhir: exactly the resources, interactions and search
-parameters bot/fhir_search.py and bot/fhir_api.py serve (docs/fhir.md)."""
+parameters channels/fhir_search.py and channels/fhir_api.py serve (docs/fhir.md)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from booking.clock import FixedClock
 from booking.his.clients import add_client
 from booking.protect import Protector
 from booking.store import Database
-from bot.fhir_api import fhir_router
+from bot.fhir_handler import his_handlers
 from channels.fhir import FHIR_JSON, RESIDENT_ID
+from channels.fhir_api import fhir_router
 from tests.support import id_number
 
 # The tests' patient, and 张伟's Wednesday afternoon (H01, 00868, cardiology, expert clinic:
@@ -44,7 +45,7 @@ async def fhir_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     services = FhirServices(db, clock, protector)
-    app.include_router(fhir_router(lambda: services))
+    app.include_router(fhir_router(his_handlers(lambda: services)))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     transport = httpx.ASGITransport(app=app, client=("10.9.8.7", 50000))
     async with httpx.AsyncClient(

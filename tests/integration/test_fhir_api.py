@@ -20,9 +20,10 @@ from booking.clock import FixedClock
 from booking.his.clients import revoke_client
 from booking.protect import Protector
 from booking.store import Database
-from bot.fhir_api import bad_token_gate, fhir_router
-from bot.fhir_search import PARAMETERS
+from bot.fhir_handler import his_handlers
 from channels.fhir import CONSULTATION_FEE, REGISTRATION_FEE, WORK_NO
+from channels.fhir_api import bad_token_gate, fhir_router
+from channels.fhir_search import PARAMETERS
 from tests.fhir_client import (
     BORN,
     ID_NUMBER,
@@ -102,7 +103,7 @@ async def test_an_address_sending_many_wrong_tokens_is_made_to_wait_and_counted_
     app = FastAPI()  # as `guahao serve` mounts it, with the default limit
     services = FhirServices(demo, clock, protector)
     gate = bad_token_gate("20/15 minutes", "async+memory://")
-    app.include_router(fhir_router(lambda: services, bad_tokens=gate))
+    app.include_router(fhir_router(his_handlers(lambda: services), bad_tokens=gate))
 
     def from_address(address: str, token: str | None) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(address, 50000))

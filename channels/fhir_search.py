@@ -1,39 +1,28 @@
-"""The searches of /fhir: each reads its parameters (unknown ones are refused with a 400, so
-that a client's typo is not silently taken for "everything"), asks the booking read models,
+"""The searches and reads of /fhir: each search reads its parameters (unknown ones are refused
+with a 400, so that a client's typo is not silently taken for "everything"), asks the handler,
 and gives one page of resources (_count, at most 500; _offset for the next page) with the
-number of every match."""
+number of every match. The ids of the resources: Practitioner and Schedule ``H01-00868``
+(hospital, work number: one schedule per doctor), Slot ``<session id>-<queue number>``,
+Appointment: the booking number."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from booking.appointments.model import AppointmentStatus
-from booking.catalogue.schedule import PlaceStatus
-from booking.clock import Clock
-from booking.errors import InvalidInput, NotFound
-from booking.his.ports import PlaceFilter
-from booking.his.reads import SlotView, appointments, doctor_cards, schedules, slots
-from booking.protect import Protector
-from booking.unit_of_work import UnitOfWorkFactory
-from booking.work import HospitalWork
-from bot.fhir_records import (
-    appointment_record,
-    doctor_record,
-    parse_doctor_id,
-    parse_slot_id,
-    schedule_record,
-    slot_record,
-)
 from channels import fhir
-from channels.fhir_in import (
-    APPOINTMENT_STATUSES,
-    SLOT_STATUSES,
-    FhirInvalid,
-    date_range,
-    token,
+from channels.fhir_handler import (
+    AppointmentQuery,
+    FhirError,
+    FhirHandler,
+    Params,
+    PractitionerQuery,
+    Resource,
+    ScheduleQuery,
+    SlotQuery,
 )
+from channels.fhir_in import APPOINTMENT_STATUSES, SLOT_STATUSES, FhirInvalid, date_range, token
 
 MAX_COUNT = 500
 DEFAULT_COUNT = 100
@@ -48,27 +37,38 @@ PARAMETERS = {
     "Appointment": {"patient.identifier", "identifier", "date", "status"},
 }
 _JSON_FORMATS = {"json", "application/json", fhir.FHIR_JSON}
+_DOCTOR_ID = re.compile(r"([A-Za-z0-9]{1,16})-([A-Za-z0-9.]{1,16})")
+_SLOT_ID = re.compile(r"([0-9]{1,12})-([0-9]{1,5})")
+_BOOKING_NO = re.compile(r"[0-9]{14}")
 
 
-class FhirServices(Protocol):
-    """What /fhir needs from the application, once it has started."""
+def doctor_id(hospital_code: str, work_no: str) -> str:
+    return f"{hospital_code}-{work_no}"
 
-    @property
-    def uows(self) -> UnitOfWorkFactory[HospitalWork]: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def protector(self) -> Protector: ...
+
+def parse_doctor_id(text: str) -> tuple[str, str] | None:
+    found = _DOCTOR_ID.fullmatch(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def parse_slot_id(text: str) -> tuple[int, int] | None:
+    found = _SLOT_ID.fullmatch(text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def audited_id(kind: str, rid: str) -> str:
+    """The id for the audit log: only when it has the shape of one of ours, since a client's
+    mistake (an ID number where a booking number goes) must not land there."""
+    shapes = {"Slot": _SLOT_ID, "Appointment": _BOOKING_NO}
+    shape = shapes.get(kind, _DOCTOR_ID)
+    return f"{kind}/{rid}" if shape.fullmatch(rid) else f"{kind}/?"
 
 
 @dataclass(frozen=True)
 class Page:
-    resources: list[dict[str, Any]]
+    resources: list[Resource]
     next_offset: int | None
     total: int  # every match, on every page (Bundle.total)
-
-
-Params = dict[str, list[str]]
 
 
 def _check(params: Params, allowed: set[str]) -> tuple[int, int]:
@@ -97,17 +97,17 @@ def _one(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _statuses(params: Params, allowed: tuple[str, ...]) -> list[str] | None:
+def _statuses(params: Params, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
     raw = _one(params, "status")
     if raw is None:
         return None
     wanted = [v.strip() for v in raw.split(",")]
     if not all(v in allowed for v in wanted):
         raise FhirInvalid(f"status is one or more of {', '.join(allowed)}")
-    return wanted
+    return tuple(wanted)
 
 
-def _paged(items: list[dict[str, Any]], count: int, offset: int) -> Page:
+def _paged(items: list[Resource], count: int, offset: int) -> Page:
     more = count > 0 and offset + count < len(items)
     return Page(items[offset : offset + count], offset + count if more else None, len(items))
 
@@ -119,51 +119,39 @@ def _doctor_ref(value: str, kind: str) -> tuple[str, str]:
     return key
 
 
-async def practitioners(s: FhirServices, params: Params) -> Page:
+async def practitioners(h: FhirHandler, params: Params) -> Page:
     count, offset = _check(params, PARAMETERS["Practitioner"])
     work_no = None
     if (raw := _one(params, "identifier")) is not None:
         system, work_no = token(raw, "identifier")
         if system not in (None, fhir.WORK_NO):
             return Page([], None, 0)
-    cards = await doctor_cards(s.uows, work_no=work_no, name=_one(params, "name"))
-    return _paged([fhir.practitioner(doctor_record(c)) for c in cards], count, offset)
+    cards = await h.practitioners(PractitionerQuery(work_no, _one(params, "name")))
+    return _paged([fhir.practitioner(c) for c in cards], count, offset)
 
 
-async def schedules_found(s: FhirServices, params: Params) -> Page:
+async def schedules(h: FhirHandler, params: Params) -> Page:
     count, offset = _check(params, PARAMETERS["Schedule"])
     actor = _one(params, "actor")
     first, last = date_range(params.get("date", []), "date")
-    views = await schedules(
-        s.uows,
-        doctor=_doctor_ref(actor, "Practitioner") if actor else None,
-        date_from=first,
-        date_to=last,
-    )
-    return _paged([fhir.schedule(schedule_record(v)) for v in views], count, offset)
+    doctor = _doctor_ref(actor, "Practitioner") if actor else None
+    found = await h.schedules(ScheduleQuery(doctor, first, last))
+    return _paged([fhir.schedule(s) for s in found], count, offset)
 
 
-async def slots_found(s: FhirServices, params: Params) -> Page:
+async def slots(h: FhirHandler, params: Params) -> Page:
     count, offset = _check(params, PARAMETERS["Slot"])
     schedule = _one(params, "schedule")
     hospital, work_no = _doctor_ref(schedule, "Schedule") if schedule else (None, None)
     first, last = date_range(params.get("start", []), "start")
     statuses = _statuses(params, SLOT_STATUSES)
-    f = PlaceFilter(
-        hospital_code=hospital,
-        doctor_work_no=work_no,
-        date_from=first,
-        date_to=last,
-        statuses=tuple(PlaceStatus(v) for v in statuses) if statuses else None,
-        offset=offset,
-        limit=count,
-    )
-    found, total = await slots(s.uows, f)
+    query = SlotQuery(hospital, work_no, first, last, statuses, offset=offset, limit=count)
+    found, total = await h.slots(query)
     following = offset + count if count > 0 and offset + count < total else None
-    return Page([fhir.slot(slot_record(v)) for v in found], following, total)
+    return Page([fhir.slot(s) for s in found], following, total)
 
 
-async def appointments_found(s: FhirServices, params: Params) -> Page:
+async def appointments(h: FhirHandler, params: Params) -> Page:
     count, offset = _check(params, PARAMETERS["Appointment"])
     id_number = booking_no = None
     if (raw := _one(params, "patient.identifier")) is not None:
@@ -176,51 +164,42 @@ async def appointments_found(s: FhirServices, params: Params) -> Page:
             return Page([], None, 0)
     first, last = date_range(params.get("date", []), "date")
     statuses = _statuses(params, APPOINTMENT_STATUSES)
-    try:
-        views = await appointments(
-            s.uows,
-            s.protector,
-            id_number=id_number,
-            booking_no=booking_no,
-            date_from=first,
-            date_to=last,
-            statuses=tuple(AppointmentStatus(v) for v in statuses) if statuses else None,
-        )
-    except InvalidInput as error:  # e.g. an ID number with a wrong check digit
-        raise FhirInvalid(error.message) from None
-    return _paged([fhir.appointment(appointment_record(v)) for v in views], count, offset)
+    query = AppointmentQuery(id_number, booking_no, first, last, statuses)
+    return _paged([fhir.appointment(a) for a in await h.appointments(query)], count, offset)
 
 
-SEARCHES: dict[str, Callable[[FhirServices, Params], Awaitable[Page]]] = {
+SEARCHES: dict[str, Callable[[FhirHandler, Params], Awaitable[Page]]] = {
     "Practitioner": practitioners,
-    "Schedule": schedules_found,
-    "Slot": slots_found,
-    "Appointment": appointments_found,
+    "Schedule": schedules,
+    "Slot": slots,
+    "Appointment": appointments,
 }
 
 
-async def read_one(s: FhirServices, kind: str, rid: str) -> dict[str, Any]:
-    """One resource by its id (NotFound otherwise)."""
+def _not_found(message: str) -> FhirError:
+    return FhirError(404, "not-found", message, "not_found")
+
+
+async def read_one(h: FhirHandler, kind: str, rid: str) -> Resource:
+    """One resource by its id (a 404 otherwise)."""
     if kind == "Slot":
         place = parse_slot_id(rid)
-        found: list[SlotView] = []
-        if place is not None:
-            f = PlaceFilter(session_id=place[0], queue_no=place[1], limit=1)
-            found, _ = await slots(s.uows, f)
-        if not found:
-            raise NotFound("no such slot", what="slot")
-        return fhir.slot(slot_record(found[0]))
+        found = None if place is None else await h.slot(*place)
+        if found is None:
+            raise _not_found("no such slot")
+        return fhir.slot(found)
     if kind == "Appointment":
-        views = await appointments(s.uows, s.protector, booking_no=rid) if rid.isdigit() else []
-        if not views:
-            raise NotFound("no booking with this number", what="booking")
-        return fhir.appointment(appointment_record(views[0]))
+        booked = await h.appointment(rid) if rid.isdigit() else None
+        if booked is None:
+            raise _not_found("no booking with this number")
+        return fhir.appointment(booked)
     key = parse_doctor_id(rid)
     if key is not None and kind == "Practitioner":
-        for card in await doctor_cards(s.uows, work_no=key[1]):
-            if card.hospital.code == key[0]:
-                return fhir.practitioner(doctor_record(card))
+        doctor = await h.practitioner(*key)
+        if doctor is not None:
+            return fhir.practitioner(doctor)
     if key is not None and kind == "Schedule":
-        for view in await schedules(s.uows, doctor=key):
-            return fhir.schedule(schedule_record(view))
-    raise NotFound(f"no such {kind}", what=kind.lower())
+        schedule = await h.schedule(*key)
+        if schedule is not None:
+            return fhir.schedule(schedule)
+    raise _not_found(f"no such {kind}")
