@@ -51,7 +51,7 @@ async def test_a_reply_from_the_web_console_reaches_the_web_chat_without_a_staff
 
     bot = await started(tmp_path, MONDAY_9AM.isoformat())
     try:
-        assert bot.complaints.staff_chats is None  # no staff group configured
+        assert bot.staff is None  # no staff group configured
         await bot.one_round()
         [told] = await bot.collect_web(WEB_CHAT)
         assert filed.complaint_no in told.text and "我们已调整叫号" in told.text
