@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,9 +19,8 @@ from tests.support import (
     NLU_DATA,
     SECRET,
     demo_catalogue,
-    postgres_database,
-    sqlite_database,
 )
+from tests.templates import DatabaseTemplates
 
 
 @pytest.fixture
@@ -31,22 +33,40 @@ def protector() -> Protector:
     return Protector(SECRET)
 
 
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplates]:
+    made = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield made
+    asyncio.run(made.drop())
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """The same tests run on SQLite and on the PostgreSQL server of this machine."""
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: DatabaseTemplates
+) -> AsyncIterator[Database]:
+    """The same tests run on SQLite and on the PostgreSQL server of this machine, each on a
+    database of its own: empty, or with the demo hospital when the test asks for `demo`."""
+    name, fill = "empty", None
+    if "demo" in request.fixturenames:
+        clock: FixedClock = request.getfixturevalue("clock")
+        name, fill = f"demo-{clock.now():%Y%m%dT%H%M%S}", partial(_load_demo, now=clock.now())
     if request.param == "sqlite":
-        async with sqlite_database(tmp_path / "guahao.sqlite3") as database:
-            yield database
+        copy = templates.sqlite(tmp_path / "guahao.sqlite3", name, fill)
     else:
-        async with postgres_database() as database:
-            yield database
+        copy = templates.postgres(name, fill)
+    async with copy as database:
+        yield database
+
+
+async def _load_demo(db: Database, now: datetime) -> None:
+    await import_catalogue(db, demo_catalogue())
+    await generate_sessions(db, FixedClock(now))
 
 
 @pytest.fixture
-async def demo(db: Database, clock: FixedClock) -> Database:
-    """The demo hospital loaded, with its sessions for the booking window."""
-    await import_catalogue(db, demo_catalogue())
-    await generate_sessions(db, clock)
+async def demo(db: Database) -> Database:
+    """The demo hospital loaded, with its sessions for the booking window (as the clock
+    stands when the test starts)."""
     return db
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 from stdnum.cn import ric
 
 from booking.catalogue.model import Catalogue
@@ -61,11 +62,18 @@ async def sqlite_database(path: Path) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-async def on_postgres(sql: str) -> None:
-    """Run one statement on the test server, outside any schema."""
+def postgres_url(database: str) -> str:
+    """The test server's address, for another database on it."""
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+async def on_postgres(sql: str, database: str | None = None) -> None:
+    """Run one statement on the test server, outside any schema (in `database`, or the test
+    database)."""
     import asyncpg  # type: ignore[import-untyped]
 
-    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
+    url = postgres_url(database) if database is not None else POSTGRES_URL
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         await conn.execute(sql)
     finally:
