@@ -274,6 +274,7 @@ async def test_stopping_a_session_cancels_its_bookings_for_refund(
         await book(demo, clock, patient_id=late.id, session_id=wed, channel="web")
     with pytest.raises(WrongStatus):
         await stop_session(demo, clock, wed, "again")
+    assert not await search_sessions(demo, clock, doctor="00868", date_from=WED, date_to=WED)
 
 
 async def test_a_ban_blocks_booking_until_it_ends(demo: MemoryDatabase, clock: FixedClock) -> None:

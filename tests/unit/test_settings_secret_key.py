@@ -13,22 +13,26 @@ from bot.secret_key import refusal, weakness
 from bot.settings import Settings
 
 HOW = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# By a name of its own: a random draw in a test's id would differ between pytest-xdist's workers.
 GUESSABLE = [
-    "0123456789abcdef0123456789abcdef",  # 32 characters: what production took before
-    "0123456789abcdef" * 4,  # as long as a real hex key
-    "".join(f"{i:02x}" for i in range(32)),  # hex counting 000102…1f
-    "a" * 64,
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-    "Hospital-2026!" * 4,
-    "change-me-to-a-long-random-value-before-going-live-please",
-    "my-example-key-Qm9vW2x8Lk3Jd7Hs5Fa1Zp0Rt6Yu4Ie8Wo2",
-    secrets.token_hex(16),  # random, but 16 bytes of it
-    "Tr0ub4dor&3xQ!zKp9" * 3,  # 18 characters of randomness, repeated
-    "Tr0ub4dor&3xQ!zKp9" * 4,
-    secrets.token_urlsafe(12) * 4,  # 96 random bits, four times
-    "the quick brown fox jumps over the lazy dog 12345",  # a sentence is not a key
-    "correct horse battery staple " + secrets.token_urlsafe(32),
-    secrets.token_urlsafe(32) + "\u3000",
+    pytest.param(key, id=name)
+    for name, key in [
+        ("32-characters", "0123456789abcdef0123456789abcdef"),  # what production took before
+        ("hex-repeated", "0123456789abcdef" * 4),  # as long as a real hex key
+        ("hex-counting", "".join(f"{i:02x}" for i in range(32))),  # 000102…1f
+        ("one-letter", "a" * 64),
+        ("alphabet", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        ("word-repeated", "Hospital-2026!" * 4),
+        ("change-me", "change-me-to-a-long-random-value-before-going-live-please"),
+        ("example", "my-example-key-Qm9vW2x8Lk3Jd7Hs5Fa1Zp0Rt6Yu4Ie8Wo2"),
+        ("random-16-bytes", secrets.token_hex(16)),  # random, but 16 bytes of it
+        ("random-18-repeated-3", "Tr0ub4dor&3xQ!zKp9" * 3),  # 18 characters, repeated
+        ("random-18-repeated-4", "Tr0ub4dor&3xQ!zKp9" * 4),
+        ("random-96-bits-repeated", secrets.token_urlsafe(12) * 4),  # 96 random bits, 4 times
+        ("sentence", "the quick brown fox jumps over the lazy dog 12345"),  # not a key
+        ("passphrase-and-key", "correct horse battery staple " + secrets.token_urlsafe(32)),
+        ("ideographic-space", secrets.token_urlsafe(32) + "\u3000"),
+    ]
 ]
 
 
@@ -48,7 +52,9 @@ def test_a_guessable_key_is_refused_in_production_naming_the_setting_and_the_rem
     assert key not in message  # the key itself is never printed
 
 
-@pytest.mark.parametrize("key", [secrets.token_urlsafe(32), secrets.token_hex(32)])
+@pytest.mark.parametrize(
+    "key", [secrets.token_urlsafe(32), secrets.token_hex(32)], ids=["token_urlsafe", "token_hex"]
+)
 def test_keys_made_as_the_message_says_are_accepted(key: str) -> None:
     assert production(key).secret_key == key
 
