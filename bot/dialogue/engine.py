@@ -122,6 +122,7 @@ class DialogueEngine:
                     network_address=inbound.address,
                 )
                 replies = await self._respond(context, inbound)
+                conversation.state = context.state.to_json()
                 answered = (
                     (inbound.message_id, [_stored(reply) for reply in replies])
                     if inbound.message_id is not None

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from bot.dialogue.state import DialogueState
+from bot.dialogue.tasks import ComplaintTask
 from nlu.result import Parse
 
 # The tasks the dialogue can carry out (its menu): what a patient may want instead of answering.
@@ -77,7 +78,7 @@ def awaited(state: DialogueState) -> str | None:
         if answers.get("code_for"):
             return "code"
         return next((step for step in _REGISTRATION_STEPS if step not in answers), None)
-    if state.task == "complaint" and "category" in slots:
+    if isinstance(state.current, ComplaintTask) and state.current.category is not None:
         return "complaint_text"
     return None
 
