@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from bot.dialogue.state import DialogueState
-from bot.dialogue.tasks import ComplaintTask
+from bot.dialogue.tasks import BookTask, ComplaintTask, RegisterTask
 from nlu.result import Parse
 
 # The tasks the dialogue can carry out (its menu): what a patient may want instead of answering.
@@ -32,7 +32,6 @@ SURE_OF_TASK = 0.8
 # classifier from a name such as "Kathleen Sharp".
 SIGN_FOUND = 0.99
 
-_REGISTRATION_STEPS = ("name", "id_number", "phone")
 _LANGUAGE_ZH = (
     r"(?:请|麻烦|能|能不能|可以|我要|我想)?你?"
     r"(?:用|说|讲|改用|换成|换回|改成|改回|切成|切换成|切换到|切换为|切换回|切换|换到|转成|转到|要)?"
@@ -72,13 +71,13 @@ _NOT_LATIN_NAMES = frozenset(_SENTENCE_WORDS.split())
 def awaited(state: DialogueState) -> str | None:
     """The field the bot waits for: name, id_number, phone, code or complaint_text; None
     when it waits for nothing typed in particular (a choice, a new request)."""
-    slots = state.slots if state.task else {}
-    if state.task == "register" or (state.task == "book" and slots.get("registering")):
-        answers = slots.get("registration") or {}
-        if answers.get("code_for"):
+    task = state.current
+    if isinstance(task, RegisterTask) or (isinstance(task, BookTask) and task.registering):
+        answers = task.registration
+        if answers.code_for:
             return "code"
-        return next((step for step in _REGISTRATION_STEPS if step not in answers), None)
-    if isinstance(state.current, ComplaintTask) and state.current.category is not None:
+        return next(iter(answers.missing()), None)
+    if isinstance(task, ComplaintTask) and task.category is not None:
         return "complaint_text"
     return None
 

@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 from bot.dialogue.tasks import (
     TASK_TYPES,
+    BookTask,
     CancelTask,
     ComplaintTask,
+    RegisterTask,
     RescheduleTask,
     Task,
     UnlinkTask,
@@ -27,11 +29,11 @@ class DialogueState:
         """`data`: the state as stored."""
         data = data or {}
         self.language: str | None = data.get("lang")
-        self.current: Task | None = None
-        self._name: str | None = data.get("task")
-        self._slots: dict[str, Any] = dict(data.get("slots") or {})
-        if self._name in TASK_TYPES:
-            self.current = load_task(self._name, self._slots)
+        name = data.get("task")
+        # A task this version does not know is left, as one finished.
+        self.current: Task | None = (
+            load_task(name, data.get("slots") or {}) if name in TASK_TYPES else None
+        )
         self._offered: list[list[str]] | None = data.get("offered")
 
     def to_json(self) -> dict[str, Any]:
@@ -41,8 +43,6 @@ class DialogueState:
             data["lang"] = self.language
         if self.current is not None:
             data["task"], data["slots"] = self.current.NAME, dump_task(self.current)
-        elif self._name is not None:
-            data["task"], data["slots"] = self._name, self._slots
         if self._offered is not None:
             data["offered"] = self._offered
         return data
@@ -50,28 +50,33 @@ class DialogueState:
     @property
     def task(self) -> str | None:
         """What the patient is doing (book, cancel, …); None between tasks."""
-        return self.current.NAME if self.current is not None else self._name
+        return self.current.NAME if self.current is not None else None
 
-    @property
-    def slots(self) -> dict[str, Any]:
-        return self._slots
-
-    def start(self, task: T | str) -> T:
-        self.finish()
-        if isinstance(task, str):
-            self._name = task
-            return None  # type: ignore[return-value]
+    def start(self, task: T) -> T:
         self.current = task
         return task
 
     def finish(self) -> None:
         self.current = None
-        self._name = None
-        self._slots = {}
 
     def _doing(self, kind: type[T]) -> T:
         if not isinstance(self.current, kind):
             raise LookupError(f"no {kind.NAME} task in progress")
+        return self.current
+
+    @property
+    def book(self) -> BookTask:
+        return self._doing(BookTask)
+
+    @property
+    def register(self) -> RegisterTask:
+        return self._doing(RegisterTask)
+
+    @property
+    def registering(self) -> BookTask | RegisterTask:
+        """The task a registration's answers belong to: on its own, or inside a booking."""
+        if not isinstance(self.current, BookTask | RegisterTask):
+            raise LookupError("no registration in progress")
         return self.current
 
     @property

@@ -8,8 +8,8 @@ a conversation saved mid-task by an earlier version reads the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
 
 
 @dataclass(slots=True)
@@ -22,6 +22,18 @@ class Registration:
     # "phone" while a code sent to that phone waits to be typed back.
     code_for: str | None = None
     phone_masked: str | None = None
+
+    STEPS: ClassVar[tuple[str, ...]] = ("name", "id_number", "phone")
+
+    def missing(self) -> list[str]:
+        """The steps not answered yet, in the order they are asked."""
+        return [step for step in self.STEPS if getattr(self, step) is None]
+
+    def answered(self) -> tuple[str, str, str] | None:
+        """(name, ID number, phone) once all three are given."""
+        if self.name is None or self.id_number is None or self.phone is None:
+            return None
+        return self.name, self.id_number, self.phone
 
     def forget_phone(self) -> None:
         """The phone is asked again (another number, or the registered one)."""
@@ -61,15 +73,73 @@ class UnlinkTask:
     patient: int | None = None  # the patient to remove, to confirm
 
 
-Task = CancelTask | RescheduleTask | ComplaintTask | ComplaintStatusTask | UnlinkTask
+@dataclass(slots=True)
+class RegisterTask:
+    NAME: ClassVar[str] = "register"
+    registration: Registration = field(default_factory=Registration)
+    patient: int | None = None  # once registered
+
+
+# Changing one of these forgets what was chosen after it.
+DEPENDS = {
+    "department": ("doctor", "session", "waitlist", "specialty"),
+    "doctor": ("session", "waitlist"),
+    "date": ("session", "waitlist"),
+    "part": ("session", "waitlist"),
+}
+
+
+@dataclass(slots=True)
+class BookTask:
+    """预约挂号: department → doctor → session → patient → confirm (bot.dialogue.book)."""
+
+    NAME: ClassVar[str] = "book"
+    hospital: str | None = None  # named by the patient: every later step is narrowed to it
+    department: str | None = None
+    # A department name several hospitals share (骨伤科): which one is asked.
+    department_candidates: list[str] = field(default_factory=list)
+    not_here: str | None = None  # a department the hospital named has not: said once
+    specialty: str | None = None  # 糖尿病专家: the doctors who treat it, no department yet
+    doctor: str | None = None  # work number
+    candidates: list[str] = field(default_factory=list)  # a sound-alike: which doctor is asked
+    not_doctor: str | None = None  # 换个医生: not offered again
+    date: str | None = None  # ISO day asked for
+    part: str | None = None  # am / pm / eve
+    list_sessions: bool = False  # list the sessions even when one fits the day and part asked
+    session: int | None = None
+    waitlist: bool = False  # a full session chosen: join its waiting list (候补)
+    for_name: str | None = None  # whom it is for, as said: asked about at the patient step
+    for_relation: str | None = None
+    patient: int | None = None
+    registering: bool = False  # a new patient is being registered on the way
+    registration: Registration = field(default_factory=Registration)
+
+    def choose(self, name: Literal["department", "doctor", "date", "part"], value: str) -> None:
+        """A department, doctor, day or part of day: a new value forgets what depended on it."""
+        if getattr(self, name) != value:
+            forget(self, *DEPENDS[name])
+        setattr(self, name, value)
+
+
+Task = (
+    BookTask
+    | CancelTask
+    | RescheduleTask
+    | ComplaintTask
+    | ComplaintStatusTask
+    | UnlinkTask
+    | RegisterTask
+)
 TASK_TYPES: dict[str, type[Task]] = {
     kind.NAME: kind
     for kind in (
+        BookTask,
         CancelTask,
         RescheduleTask,
         ComplaintTask,
         ComplaintStatusTask,
         UnlinkTask,
+        RegisterTask,
     )
 }
 

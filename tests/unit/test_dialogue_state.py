@@ -59,3 +59,81 @@ def test_starting_a_task_forgets_the_last() -> None:
     started = state.start(CancelTask())
     assert state.cancel is started and state.task == "cancel"
     assert state.to_json()["slots"] == {}
+
+
+# Booking and registration, as the code before typed tasks saved them on the way.
+SAVED_BOOK = [
+    {"task": "book", "slots": {}},
+    {"task": "book", "slots": {"hospital": "H2", "not_here": "CARD"}},
+    {"task": "book", "slots": {"department_candidates": ["ORTH1", "ORTH2"], "date": "2026-12-09"}},
+    {"task": "book", "slots": {"specialty": "糖尿病", "for_relation": "son"}},
+    {"task": "book", "slots": {"department": "CARD", "candidates": ["D001", "D002"]}},
+    {
+        "task": "book",
+        "slots": {
+            "department": "CARD",
+            "doctor": "D001",
+            "not_doctor": "D002",
+            "date": "2026-12-09",
+            "part": "pm",
+            "list_sessions": True,
+            "session": 12,
+            "waitlist": True,
+            "for_name": "王小红",
+            "registering": True,
+            "registration": {
+                "name": "王小红",
+                "id_number": "110105198005170012",
+                "phone": "13812345678",
+                "code_for": "phone",
+                "phone_masked": "138****5678",
+            },
+        },
+    },
+    {
+        "task": "book",
+        "slots": {"department": "CARD", "doctor": "D001", "session": 12, "patient": 3},
+    },
+    {"task": "register", "slots": {}},
+    {"task": "register", "slots": {"registration": {"phone": "13812345678"}}},
+    {"task": "register", "slots": {"registration": {"id_number": "110105198005170012"}}},
+]
+
+
+@pytest.mark.parametrize("saved", SAVED_BOOK)
+def test_a_saved_booking_or_registration_is_saved_again_as_it_was(
+    saved: dict[str, object],
+) -> None:
+    assert DialogueState(saved).to_json() == saved
+
+
+def test_a_booking_reads_typed() -> None:
+    task = DialogueState(SAVED_BOOK[5]).book
+    assert (task.doctor, task.session, task.waitlist, task.registering) == ("D001", 12, True, True)
+    assert task.registration.missing() == [] and task.registration.code_for == "phone"
+    assert DialogueState(SAVED_BOOK[4]).book.candidates == ["D001", "D002"]
+    assert DialogueState(SAVED_BOOK[8]).registering.registration.missing() == ["name", "id_number"]
+
+
+def test_values_saved_false_or_empty_read_as_not_chosen() -> None:
+    # The booking saved "waitlist": false when a session was pressed, and an empty
+    # registration when it began on the web chat.
+    state = DialogueState(
+        {"task": "book", "slots": {"session": 12, "waitlist": False, "registration": {}}}
+    )
+    assert state.book.waitlist is False and state.book.registration.missing() == [
+        "name",
+        "id_number",
+        "phone",
+    ]
+    assert state.to_json() == {"task": "book", "slots": {"session": 12}}
+
+
+def test_a_new_value_forgets_what_depended_on_it() -> None:
+    task = DialogueState(SAVED_BOOK[5]).book
+    task.choose("department", "CARD")  # the same: nothing forgotten
+    assert task.doctor == "D001"
+    task.choose("date", "2026-12-10")
+    assert (task.session, task.waitlist, task.doctor) == (None, False, "D001")
+    task.choose("department", "ORTH1")
+    assert task.doctor is None and task.specialty is None
