@@ -154,29 +154,24 @@ def forget(task: Task, *names: str) -> None:
 def load_task(name: str, slots: dict[str, Any]) -> Task:
     """A task as stored (see the module's docstring)."""
     kind = TASK_TYPES[name]
-    values = {f.name: slots[f.name] for f in fields(kind) if slots.get(f.name) is not None}
+    values = _given(kind, slots)
     if "registration" in values:
-        values["registration"] = _load(Registration, values["registration"])
+        values["registration"] = Registration(**_given(Registration, values["registration"]))
     return kind(**values)
 
 
-def dump_task(task: Task) -> dict[str, Any]:
-    return _dump(task)
-
-
-def _load(kind: type[Registration], saved: dict[str, Any]) -> Registration:
-    return kind(**{f.name: saved[f.name] for f in fields(kind) if saved.get(f.name) is not None})
-
-
-def _dump(item: Any) -> dict[str, Any]:
+def dump_task(task: Task | Registration) -> dict[str, Any]:
+    """A task to store: a field None, False or empty is left out."""
     saved: dict[str, Any] = {}
-    for each in fields(item):
-        value = getattr(item, each.name)
+    for each in fields(task):
+        value = getattr(task, each.name)
         if isinstance(value, Registration):
-            value = _dump(value)
-        elif isinstance(value, list):
-            value = list(value)
+            value = dump_task(value)
         if value is None or value is False or value == [] or value == {}:
             continue
-        saved[each.name] = value
+        saved[each.name] = list(value) if isinstance(value, list) else value
     return saved
+
+
+def _given(kind: type[Task | Registration], saved: dict[str, Any]) -> dict[str, Any]:
+    return {f.name: saved[f.name] for f in fields(kind) if saved.get(f.name) is not None}
