@@ -90,7 +90,7 @@ def _stop(ctx: Context) -> Choice:
 
 
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
-    """(finished, replies): finished with the new patient's id in the `patient` slot."""
+    """(finished, replies): finished with the new patient's id in the task's `patient`."""
     answers = ctx.state.registering.registration
     if answers.code_for:
         return await _check_code(ctx, turn)
@@ -136,11 +136,11 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
 def _also_given(ctx: Context, turn: Turn, answers: Registration, step: str) -> None:
     """ "我叫王小明，身份证110101199003074514": the fields after the one asked for, when the
     message gives them too and they are right; any other is asked for in its turn."""
-    number = turn.value("id_number") if step != "id_number" and not answers.id_number else None
+    number = turn.value("id_number") if step != "id_number" and answers.id_number is None else None
     if number is not None:
         with contextlib.suppress(BookingError):
             answers.id_number = parse_id_number(number, today=ctx.now().date()).number
-    phone = turn.value("phone") if step != "phone" and not answers.phone else None
+    phone = turn.value("phone") if step != "phone" and answers.phone is None else None
     if phone is not None:
         with contextlib.suppress(BookingError):
             answers.phone = parse_mobile(phone)
