@@ -130,7 +130,9 @@ class Conversations:
         is taken by answering its number, like any other choice."""
         for _ in range(3):  # a message of the patient's saved meanwhile: read it again
             conversation = await self.load(channel, user_id)
-            DialogueState(conversation.state).offer(choices)
+            state = DialogueState(conversation.state)
+            state.offer(choices)
+            conversation.state = state.to_json()
             if await self.save(channel, user_id, conversation):
                 return
 

@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header's name
-STAFF = "staff:"  # buttons under staff group messages carry data starting so
+# Buttons under staff group messages carry data starting so (made by bot.complaints.staff_keys).
+STAFF = "staff:"
 APOLOGY = "系统有点忙，请稍后再试。 Something went wrong, please try again."
 # The command menu, by Telegram language code ("" for everyone else).
 COMMANDS: Mapping[str, Mapping[str, str]] = {

@@ -5,6 +5,8 @@ They are NLU data (data/nlu/commands.yml, Rasa lookup tables) and are read here 
 parses the messages, so a Rasa server in its place changes nothing of how a conversation stops.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,6 +15,7 @@ from nlu.training_data import load_file
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "nlu" / "commands.yml"
 _CLOSING = "。.!！"
+_PUNCTUATION = re.compile(r"[\s\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class CommandWords:
     chinese: tuple[str, ...]
     quiet: dict[str, bool]  # TD / 退订: True; 订阅: False
     quiet_by_sms: dict[str, bool]  # and STOP / START, by SMS only
+    language_request: re.Pattern[str]  # a whole message that only asks for a language
 
 
 @cache
@@ -33,6 +37,21 @@ def command_words() -> CommandWords:
     def words(name: str) -> tuple[str, ...]:
         return tuple(word.lower() for word in lookups.get(name, []))
 
+    def one_of(name: str) -> str:
+        return "(?:" + "|".join(re.escape(word) for word in words(name)) + ")"
+
+    chinese = (
+        f"{one_of('language_ask_zh')}?你?{one_of('language_verb_zh')}?(?:简体)?"
+        f"{one_of('language_name_zh')}{one_of('language_tail_zh')}*"
+    )
+    english = (
+        "".join(
+            f"(?:{one_of(f'language_{part}_en')} )?"
+            for part in ("please", "ask", "switch", "to", "verb")
+        )
+        + f"{one_of('language_name_en')}(?: {one_of('language_tail_en')})?"
+    )
+    whole = "|".join(re.escape(_plain(phrase)) for phrase in words("language_request"))
     quiet = dict.fromkeys(words("quiet_on"), True) | dict.fromkeys(words("quiet_off"), False)
     by_sms = dict.fromkeys(words("quiet_on_by_sms"), True)
     by_sms |= dict.fromkeys(words("quiet_off_by_sms"), False)
@@ -44,7 +63,14 @@ def command_words() -> CommandWords:
         words("language_zh"),
         quiet,
         quiet | by_sms,
+        re.compile(f"^(?:{chinese}|{english}|{whole})$"),
     )
+
+
+def _plain(text: str) -> str:
+    """Lower case, full-width letters as ASCII, punctuation as one space."""
+    said = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(_PUNCTUATION.sub(" ", said).split())
 
 
 def stops_booking(text: str) -> bool:
@@ -61,6 +87,14 @@ def stops_registering(text: str) -> bool:
 def goes_back(text: str) -> bool:
     """The whole message asks for the step before (返回, "go back")."""
     return text.strip().lower() in command_words().go_back
+
+
+def asks_language(text: str) -> bool:
+    """The whole message asks for a language, or to switch ("English please", "说中文",
+    "切换到English", 切换语言), whether or not it names one."""
+    said = _plain(text)
+    request = command_words().language_request
+    return bool(request.match(said) or request.match(said.replace(" ", "")))
 
 
 def language_named(text: str) -> str | None:

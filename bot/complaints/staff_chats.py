@@ -44,6 +44,7 @@ from booking.patients.identity import mask_in_text
 from booking.protect import Protector
 from booking.unit_of_work import UnitOfWorkFactory
 from booking.work import HospitalWork
+from bot.complaints import staff_keys
 from bot.complaints.answers import ComplaintAnswers
 from bot.texts import Texts
 from channels.messages import Choice, Outbound
@@ -54,7 +55,6 @@ NAME_LENGTH = 128  # as stored; Telegram's full names may be longer (64 + 64 + 1
 Post = Callable[[str, list[Outbound]], Awaitable[None]]
 TellPatient = Callable[[str, str, list[Outbound]], Awaitable[None]]
 
-BUTTONS = ("accept", "reply", "forward", "escalate", "resolve")
 # "/reply TS2611250001 text", also as "/reply@OurBot …", which group chats send.
 _COMMAND = re.compile(r"^/(reply|resolve)(?:@\w+)?(?=\s|$)(?:\s+(\S+))?\s*(.*)$", re.DOTALL)
 _DONE = {"reply": "staff.replied", "resolve": "staff.resolved"}
@@ -145,15 +145,13 @@ class StaffDesk:
         if user_id not in self.rooms.staff_ids:
             log.info("complaint button pressed by someone not on the complaint staff")
             return self._say("staff.not_staff")
-        parts = data.split(":")
-        if len(parts) == 4 and parts[:2] == ["staff", "to"]:
-            return await self._forward(
-                chat_id, StaffMember(user_id, user_name[:NAME_LENGTH]), *parts[2:]
-            )
-        if len(parts) != 3 or parts[0] != "staff" or parts[1] not in BUTTONS:
+        pressed = staff_keys.read(data)
+        if pressed is None:
             return self._say("staff.button_gone")
-        button, number = parts[1], normal_no(parts[2])
         staff = StaffMember(user_id, user_name[:NAME_LENGTH])
+        if pressed.action == staff_keys.FORWARD_TO:
+            return await self._forward(chat_id, staff, pressed.complaint_no, pressed.department)
+        button, number = pressed.action, normal_no(pressed.complaint_no)
         try:
             if button == "accept":
                 return await self._accept(chat_id, staff, number)
@@ -227,7 +225,7 @@ class StaffDesk:
     async def _departments(self, number: str) -> Outbound:
         catalogue = await load_catalogue(self.uows)
         choices = tuple(
-            Choice(f"staff:to:{number}:{d.code}", self._name(d.name_zh, d.name_en))
+            Choice(staff_keys.forward_to(number, d.code), self._name(d.name_zh, d.name_en))
             for d in catalogue.departments
         )
         return Outbound(self._say("staff.pick_department", complaint_no=number), choices)
@@ -293,7 +291,8 @@ class StaffDesk:
         # The group is wider than the record (back office): ID and phone numbers masked there.
         lines.append(self._say("staff.post.text", text=mask_in_text(post.text)))
         buttons = tuple(
-            Choice(f"staff:{b}:{c.complaint_no}", self._say(f"staff.button.{b}")) for b in BUTTONS
+            Choice(staff_keys.button(b, c.complaint_no), self._say(f"staff.button.{b}"))
+            for b in staff_keys.BUTTONS
         )
         return Outbound("\n".join(lines), buttons)
 

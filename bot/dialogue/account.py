@@ -22,6 +22,7 @@ from booking.patients.accounts import unlink_patient
 from booking.patients.registration import patients_of_account
 from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.tasks import UnlinkTask
 from channels.messages import Choice, Outbound
 
 # The kinds of choice key this module answers (history pages, 删除就诊人).
@@ -132,7 +133,7 @@ async def start_unlink(ctx: Context) -> list[Outbound]:
     if not patients:
         ctx.state.finish()
         return [ctx.reply(ctx.say("patients.none"))]
-    ctx.state.start("unlink")
+    ctx.state.start(UnlinkTask())
     choices = tuple(
         Choice(
             choice_keys.unlink(p.id), ctx.say("patients.pick", name=p.name, id_masked=p.id_masked)
@@ -148,8 +149,7 @@ async def _confirm(ctx: Context, patient_id: int) -> list[Outbound]:
     if patient is None:
         ctx.state.finish()
         return [ctx.reply(ctx.say("choice_gone"))]
-    ctx.state.start("unlink")
-    ctx.state.slots["patient"] = patient_id
+    ctx.state.start(UnlinkTask(patient=patient_id))
     text = ctx.say("patients.confirm_remove", name=patient.name, id_masked=patient.id_masked)
     yes = Choice(choice_keys.UNLINK_YES, ctx.say("patients.remove_yes"))
     return [ctx.reply(text, (yes, _keep(ctx)))]
@@ -165,12 +165,12 @@ async def continue_unlink(ctx: Context, turn: Turn) -> list[Outbound] | None:
     pressed = choice_keys.read(turn.choice or "")
     if pressed.kind == "unlink" and pressed.value.isdigit():
         return await _confirm(ctx, int(pressed.value))
-    patient_id = ctx.state.slots.get("patient")
+    patient_id = ctx.state.unlink.patient
     yes = turn.choice == choice_keys.UNLINK_YES or (turn.choice is None and turn.intent == "affirm")
     no = turn.choice == choice_keys.UNLINK_NO or (turn.choice is None and turn.intent == "deny")
     if yes and patient_id is not None:
         ctx.state.finish()
-        return await _unlink(ctx, int(patient_id))
+        return await _unlink(ctx, patient_id)
     if no:
         ctx.state.finish()
         return [ctx.reply(ctx.say("patients.kept"))]

@@ -18,7 +18,7 @@ from booking.errors import BookingError, SlotFull
 from booking.patients.identity import age_on
 from booking.patients.registration import patients_of_account
 from bot.dialogue import choice_keys, waitlist
-from bot.dialogue.booking_slots import absorb, names_something, set_slot
+from bot.dialogue.booking_slots import absorb, names_something
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.departments import department_choices, department_name
 from bot.dialogue.for_whom import ask_patient, wrong_age
@@ -32,23 +32,24 @@ from bot.dialogue.offers import (
     session_label,
 )
 from bot.dialogue.register import continue_registration, start_registration
+from bot.dialogue.tasks import BookTask
 from channels.messages import Choice, Outbound
 
 OFFERED_SESSIONS = 6
 
 
 async def start_book(ctx: Context, turn: Turn) -> list[Outbound]:
-    ctx.state.start("book")
+    ctx.state.start(BookTask())
     return await continue_book(ctx, turn)
 
 
 async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
-    slots = ctx.state.slots
-    if slots.get("registering"):
+    task = ctx.state.book
+    if task.registering:
         done, replies = await continue_registration(ctx, turn)
         if not done:
             return replies
-        slots.pop("registering", None)
+        task.registering = False
         return replies + await _next(ctx)
     catalogue = await ctx.catalogue()
     if turn.choice is not None:
@@ -57,25 +58,28 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
         if kind == "confirm":
             if value != "yes":
                 return stop(ctx)
-            return await _join(ctx) if slots.get("waitlist") else await _book(ctx)
+            return await _join(ctx) if task.waitlist else await _book(ctx)
         if kind == "patient" and value == "new":
-            slots["registering"] = True
+            task.registering = True
             return start_registration(ctx)
         if kind in ("session", "waitlist"):  # session:<id>:<doctor's work number>
             session_id, work_no = value, pressed.extra
-            set_slot(slots, "doctor", work_no)
-            slots["department"] = find_doctor(catalogue, work_no).department_code
-            slots["session"] = int(session_id)
-            slots["waitlist"] = kind == "waitlist"
-        elif kind in ("department", "doctor", "patient"):
-            set_slot(slots, kind, int(value) if kind == "patient" else value)
-            if kind == "doctor":
-                slots.pop("candidates", None)
-                slots["department"] = find_doctor(catalogue, value).department_code
+            task.choose("doctor", work_no)
+            task.department = find_doctor(catalogue, work_no).department_code
+            task.session = int(session_id)
+            task.waitlist = kind == "waitlist"
+        elif kind == "patient":
+            task.patient = int(value)
+        elif kind == "department":
+            task.choose("department", value)
+        elif kind == "doctor":
+            task.choose("doctor", value)
+            task.candidates = []
+            task.department = find_doctor(catalogue, value).department_code
     elif turn.parse is not None:
-        at_confirmation = "session" in slots and "patient" in slots
+        at_confirmation = task.session is not None and task.patient is not None
         if at_confirmation and turn.intent == "affirm":
-            return await _join(ctx) if slots.get("waitlist") else await _book(ctx)
+            return await _join(ctx) if task.waitlist else await _book(ctx)
         if turn.intent == "deny" and not names_something(turn):
             return stop(ctx)
         absorb(ctx, turn, catalogue)
@@ -85,7 +89,7 @@ async def continue_book(ctx: Context, turn: Turn) -> list[Outbound]:
 def stays(ctx: Context, turn: Turn) -> bool:
     """Whether a typed message belongs to the booking under way, rather than starting
     something else ("我的预约" in the middle of a booking)."""
-    if ctx.state.slots.get("registering") or turn.parse is None:
+    if ctx.state.book.registering or turn.parse is None:
         return True
     if turn.intent in ("book", "inform", "affirm", "deny") or names_something(turn):
         return True
@@ -94,28 +98,28 @@ def stays(ctx: Context, turn: Turn) -> bool:
 
 async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbound]:
     """Ask for the first thing still missing, or confirm when nothing is."""
-    slots = ctx.state.slots
+    task = ctx.state.book
     catalogue = catalogue or await ctx.catalogue()
-    if "session" not in slots:
-        if slots.get("candidates"):
-            doctors = [find_doctor(catalogue, no) for no in slots["candidates"]]
+    if task.session is None:
+        if task.candidates:
+            doctors = [find_doctor(catalogue, no) for no in task.candidates]
             return [
                 ctx.reply(
                     ctx.say("book.which_doctor"),
                     doctor_choices(ctx, catalogue, doctors) + _nav(ctx),
                 )
             ]
-        if "doctor" not in slots:
-            if "department" not in slots and slots.get("specialty"):
-                specialty = str(slots["specialty"])
+        if task.doctor is None:
+            if task.department is None and task.specialty:
+                specialty = task.specialty
                 doctors = search_doctors(catalogue, specialty=specialty)
                 text = ctx.say("duty.specialty", specialty=specialty)
                 return [ctx.reply(text, doctor_choices(ctx, catalogue, doctors) + _nav(ctx))]
-            if "department" not in slots:
+            if task.department is None:
                 return [_ask_department(ctx, catalogue)]
-            return await _ask_doctor(ctx, catalogue)
-        return await _ask_session(ctx, catalogue)
-    if "patient" not in slots:
+            return await _ask_doctor(ctx, catalogue, task.department)
+        return await _ask_session(ctx, catalogue, task.doctor)
+    if task.patient is None:
         asked = await ask_patient(ctx)
         if asked is not None:
             return asked
@@ -123,40 +127,38 @@ async def _next(ctx: Context, catalogue: Catalogue | None = None) -> list[Outbou
 
 
 def _ask_department(ctx: Context, catalogue: Catalogue) -> Outbound:
-    slots = ctx.state.slots
-    codes = slots.pop("department_candidates", None)
+    task = ctx.state.book
+    codes, task.department_candidates = task.department_candidates, []
     if codes:
         shared = [d for d in catalogue.departments if d.code in codes]
         choices = department_choices(ctx, catalogue, shared, stop=True)
         return ctx.reply(ctx.say("book.which_department"), choices)
     text = ctx.say("book.ask_department")
-    missing = slots.pop("not_here", None)
-    hospital = slots.get("hospital")
+    missing, task.not_here = task.not_here, None
+    hospital = task.hospital
     if missing is not None and hospital is not None:
         named = next(h for h in catalogue.hospitals if h.code == hospital)
         text = ctx.say(
             "book.not_in_hospital",
             hospital=named.name_en if ctx.language == "en" else named.name_zh,
-            department=_department_name(ctx, catalogue, str(missing)),
+            department=_department_name(ctx, catalogue, missing),
         )
     return ctx.reply(text, department_choices(ctx, catalogue, hospital=hospital, stop=True))
 
 
-async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
-    slots = ctx.state.slots
-    offers = await _offers(
-        ctx, department=slots["department"], day=slots.get("date"), part=slots.get("part")
-    )
-    rejected = slots.get("not_doctor")
+async def _ask_doctor(ctx: Context, catalogue: Catalogue, department: str) -> list[Outbound]:
+    task = ctx.state.book
+    offers = await _offers(ctx, department=department, day=task.date, part=task.part)
+    rejected = task.not_doctor
     working = {o.doctor.work_no for o in offers} - {rejected}
     doctors = [
         d
         for d in catalogue.doctors
-        if d.department_code == slots["department"] and d.active and d.work_no != rejected
+        if d.department_code == department and d.active and d.work_no != rejected
     ]
     if working:  # only those who work when the patient asked, if anyone does
         doctors = [d for d in doctors if d.work_no in working]
-    name = _department_name(ctx, catalogue, slots["department"])
+    name = _department_name(ctx, catalogue, department)
     return [
         ctx.reply(
             ctx.say("book.ask_doctor", department=name),
@@ -165,14 +167,17 @@ async def _ask_doctor(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
     ]
 
 
-async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
-    slots = ctx.state.slots
-    doctor = find_doctor(catalogue, slots["doctor"])
-    wanted = await _offers(
-        ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part")
-    )
-    if len(wanted) == 1 and "date" in slots and "part" in slots and not slots.get("list_sessions"):
-        slots["session"] = wanted[0].session.id
+async def _ask_session(ctx: Context, catalogue: Catalogue, work_no: str) -> list[Outbound]:
+    task = ctx.state.book
+    doctor = find_doctor(catalogue, work_no)
+    wanted = await _offers(ctx, doctor=doctor.work_no, day=task.date, part=task.part)
+    if (
+        len(wanted) == 1
+        and task.date is not None
+        and task.part is not None
+        and not task.list_sessions
+    ):
+        task.session = wanted[0].session.id
         return await _next(ctx, catalogue)
     name = doctor_name(ctx, doctor)
     text = ctx.say("book.ask_session", doctor=name)
@@ -181,8 +186,7 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         full = waitlist.open_lines(
             ctx,
             await _offers(
-                ctx, doctor=doctor.work_no, day=slots.get("date"), part=slots.get("part"),
-                full=True,
+                ctx, doctor=doctor.work_no, day=task.date, part=task.part, full=True,
             ),
         )  # fmt: skip
         lines = tuple(waitlist.choice(ctx, o, describe_offer(ctx, o)) for o in full)
@@ -190,7 +194,7 @@ async def _ask_session(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
         text = ctx.say("book.no_sessions" if wanted else "book.none_at_all", doctor=name)
         if lines:
             text = ctx.say("waitlist.full_asked", doctor=name)
-        text = "\n".join(filter(None, [_why_none(ctx, catalogue, doctor, slots.get("date")), text]))
+        text = "\n".join(filter(None, [_why_none(ctx, catalogue, doctor, task.date), text]))
     choices = tuple(Choice(session_key(o), session_label(ctx, o)) for o in wanted)
     return [ctx.reply(text, lines + choices[:OFFERED_SESSIONS] + _nav(ctx))]
 
@@ -212,11 +216,10 @@ def _why_none(ctx: Context, catalogue: Catalogue, doctor: Doctor, day: str | Non
 async def _full(ctx: Context, session_id: int) -> list[Outbound]:
     """The session filled up before the patient confirmed: the nearest others instead, the
     same doctor on other days first, then the department's other doctors that day."""
-    slots = ctx.state.slots
-    slots.pop("date", None)
-    slots.pop("part", None)
+    task = ctx.state.book
+    task.date = task.part = None
     found = await search_sessions(
-        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
+        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=task.doctor
     )
     full = next((o for o in found if o.session.id == session_id), None)
     if full is None:  # stopped meanwhile, or no longer listed: ask afresh
@@ -239,8 +242,7 @@ async def _full(ctx: Context, session_id: int) -> list[Outbound]:
         Choice(session_key(o), f"{doctor_name(ctx, o.doctor)} {session_label(ctx, o)}")
         for o in same_day
     )
-    slots["list_sessions"] = True
-    slots.pop("waitlist", None)
+    task.list_sessions, task.waitlist = True, False
     text = ctx.say("book.full_try_these" if choices else "book.full_nothing_else")
     return [ctx.reply(text, choices + _nav(ctx))]
 
@@ -270,25 +272,24 @@ async def _offers(
 
 
 async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
-    slots = ctx.state.slots
+    task = ctx.state.book
     offers = await search_sessions(
-        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=slots["doctor"]
+        ctx.uows, ctx.clock, catalogue=await ctx.catalogue(), doctor=task.doctor
     )
-    offer = next((o for o in offers if o.session.id == slots["session"]), None)
+    offer = next((o for o in offers if o.session.id == task.session), None)
     patients = await patients_of_account(ctx.uows, *ctx.account)
-    patient = next((p for p in patients if p.id == slots["patient"]), None)
+    patient = next((p for p in patients if p.id == task.patient), None)
     if offer is None or patient is None:
-        slots.pop("session", None)
-        slots.pop("patient", None)
+        task.session = task.patient = None
         return await _next(ctx, catalogue)
     day = offer.session.visit_date
     if not offer.department.admits(age_on(patient.birth_date, day)):
         return [wrong_age(ctx, offer, patient, patients)]
-    waiting = bool(slots.get("waitlist")) and offer.free == 0
+    waiting = task.waitlist and offer.free == 0
     if waiting:
         text = waitlist.confirm_text(ctx, offer, patient.name, describe_offer(ctx, offer))
     else:
-        slots.pop("waitlist", None)  # places again: booked at once, no need to wait
+        task.waitlist = False  # places again: booked at once, no need to wait
         text = ctx.say("book.confirm", patient=patient.name, **describe_offer(ctx, offer))
     choices = (
         Choice(
@@ -303,22 +304,23 @@ async def _confirm(ctx: Context, catalogue: Catalogue) -> list[Outbound]:
 
 
 async def _book(ctx: Context) -> list[Outbound]:
-    slots = ctx.state.slots
-    if "session" not in slots or "patient" not in slots:
+    task = ctx.state.book
+    if task.session is None or task.patient is None:
         return await _next(ctx)
     try:
         receipt = await book(
             ctx.uows,
             ctx.clock,
-            patient_id=slots["patient"],
-            session_id=slots["session"],
+            patient_id=task.patient,
+            session_id=task.session,
             channel=ctx.channel,
             account=ctx.account,
             address=ctx.address,
             request=ctx.request,
         )
     except SlotFull:
-        return await _full(ctx, slots.pop("session"))
+        full, task.session = task.session, None
+        return await _full(ctx, full)
     except BookingError as error:
         ctx.state.finish()
         return [ctx.refusal(error)]
@@ -327,12 +329,12 @@ async def _book(ctx: Context) -> list[Outbound]:
 
 
 async def _join(ctx: Context) -> list[Outbound]:
-    slots = ctx.state.slots
-    if "session" not in slots or "patient" not in slots:
+    task = ctx.state.book
+    if task.session is None or task.patient is None:
         return await _next(ctx)
-    joined = await waitlist.join(ctx, slots["session"], slots["patient"])
+    joined = await waitlist.join(ctx, task.session, task.patient)
     if joined is None:  # a place came free meanwhile: confirm a booking instead
-        slots.pop("waitlist", None)
+        task.waitlist = False
         return await _next(ctx)
     return joined
 
@@ -349,12 +351,16 @@ async def go_back(ctx: Context) -> list[Outbound]:
 
 def back(ctx: Context) -> None:
     """Forget the last thing chosen, so that it is asked again."""
-    for name in ("patient", "session", "doctor", "department"):
-        if name in ctx.state.slots:
-            ctx.state.slots.pop(name)
-            if name == "session":  # show the sessions, even when one fits what was asked
-                ctx.state.slots["list_sessions"] = True
-            return
+    task = ctx.state.book
+    if task.patient is not None:
+        task.patient = None
+    elif task.session is not None:
+        task.session = None
+        task.list_sessions = True  # show the sessions, even when one fits what was asked
+    elif task.doctor is not None:
+        task.doctor = None
+    elif task.department is not None:
+        task.department = None
 
 
 def _nav(ctx: Context) -> tuple[Choice, ...]:

@@ -10,23 +10,8 @@ from booking.catalogue.model import Catalogue
 from booking.catalogue.search import search_doctors
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.offers import find_doctor
+from bot.dialogue.tasks import DEPENDS, BookTask, forget
 from bot.dialogue.triage import suggest
-
-# Changing one of these forgets what was chosen after it.
-DEPENDS = {
-    "department": ("doctor", "session", "waitlist", "specialty"),
-    "doctor": ("session", "waitlist"),
-    "date": ("session", "waitlist"),
-    "part": ("session", "waitlist"),
-}
-
-
-def set_slot(slots: dict[str, object], name: str, value: object) -> None:
-    if slots.get(name) != value:
-        for later in DEPENDS.get(name, ()):
-            slots.pop(later, None)
-    slots[name] = value
-
 
 _OTHER_DOCTOR = (
     "换个医生",
@@ -54,50 +39,50 @@ def absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
     """What this message says about the booking: new values replace old ones; 换个医生 /
     换个时间 forget the doctor or the time, so that they are asked again."""
     assert turn.parse is not None
-    slots = ctx.state.slots
+    task = ctx.state.book
     said = turn.text.lower()
     if any(words in said for words in _OTHER_DOCTOR):
-        if "doctor" in slots:
-            slots["not_doctor"] = slots["doctor"]
-        for name in ("doctor", "candidates", "session"):
-            slots.pop(name, None)
+        if task.doctor is not None:
+            task.not_doctor = task.doctor
+        forget(task, "doctor", "candidates", "session")
     if any(words in said for words in _OTHER_TIME):
-        for name in ("date", "part", "session"):
-            slots.pop(name, None)
+        forget(task, "date", "part", "session")
     hospital = turn.value("hospital")
     if hospital is not None:
-        _narrow_to(slots, catalogue, hospital)
+        _narrow_to(task, catalogue, hospital)
     department = turn.parse.first("department")
     if department is not None:
-        _absorb_department(slots, catalogue, department.candidates or (department.value,))
+        _absorb_department(task, catalogue, department.candidates or (department.value,))
     doctor = turn.parse.first("doctor")
     if doctor is not None:
         # 张维 while booking cardiology is its 张伟, not orthopaedics' 张卫.
-        inside = [c for c in doctor.candidates if _in_department(catalogue, c, slots)]
+        inside = [c for c in doctor.candidates if _in_department(catalogue, c, task)]
         if len(inside) == 1:
             doctor = replace(doctor, value=inside[0], candidates=())
         if doctor.candidates:
-            slots["candidates"] = list(doctor.candidates)
-            slots.pop("doctor", None)
+            task.candidates = list(doctor.candidates)
+            task.doctor = None
         else:
-            set_slot(slots, "doctor", doctor.value)
+            task.choose("doctor", doctor.value)
             named = find_doctor(catalogue, doctor.value)
-            slots["department"] = named.department_code
-            if slots.get("hospital") not in (None, named.hospital_code):
-                slots.pop("hospital")  # the doctor named wins; the confirmation names the hospital
-    if "patient" not in slots:  # who it is for, as the message says: asked at the patient step
-        for entity, slot in (("relation", "for_relation"), ("person_name", "for_name")):
-            if turn.value(entity) is not None:
-                slots[slot] = turn.value(entity)
+            task.department = named.department_code
+            if task.hospital not in (None, named.hospital_code):
+                task.hospital = None  # the doctor named wins; the confirmation names the hospital
+    if task.patient is None:  # who it is for, as the message says: asked at the patient step
+        relation, name = turn.value("relation"), turn.value("person_name")
+        if relation is not None:
+            task.for_relation = relation
+        if name is not None:
+            task.for_name = name
     when = turn.value("date")
     if when is not None:
-        set_slot(slots, "date", when)
+        task.choose("date", when)
     part = turn.value("time_of_day") or _part_of(turn.value("time"))
     if part is not None:
-        set_slot(slots, "part", part)
+        task.choose("part", part)
     if when is not None and part is not None:  # one session named: no list needed any more
-        slots.pop("list_sessions", None)
-    if not {"department", "doctor", "candidates"} & slots.keys():
+        task.list_sessions = False
+    if task.department is None and task.doctor is None and not task.candidates:
         _absorb_what_for(ctx, turn, catalogue)
 
 
@@ -106,46 +91,43 @@ def _absorb_what_for(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
     给孩子挂个号: the department triage names, when it names one."""
     specialty = turn.value("specialty")
     if specialty is not None and search_doctors(catalogue, specialty=specialty):
-        ctx.state.slots["specialty"] = specialty
+        ctx.state.book.specialty = specialty
         return
     found = suggest(turn.parse, ctx.triage, catalogue)
     if found.suggested == 1:
-        _absorb_department(ctx.state.slots, catalogue, (found.departments[0].code,))
+        _absorb_department(ctx.state.book, catalogue, (found.departments[0].code,))
 
 
-def _in_department(catalogue: Catalogue, work_no: str, slots: dict[str, object]) -> bool:
+def _in_department(catalogue: Catalogue, work_no: str, task: BookTask) -> bool:
     return (
-        "department" in slots
-        and find_doctor(catalogue, work_no).department_code == slots["department"]
+        task.department is not None
+        and find_doctor(catalogue, work_no).department_code == task.department
     )
 
 
-def _narrow_to(slots: dict[str, object], catalogue: Catalogue, hospital: str) -> None:
+def _narrow_to(task: BookTask, catalogue: Catalogue, hospital: str) -> None:
     """A hospital named ("在市中医院挂号") narrows every later step; what was chosen in another
     hospital is forgotten."""
-    slots["hospital"] = hospital
-    department = slots.get("department")
-    if department is not None and _hospital_of(catalogue, str(department)) != hospital:
-        for name in ("department", *DEPENDS["department"], "candidates"):
-            slots.pop(name, None)
+    task.hospital = hospital
+    department = task.department
+    if department is not None and _hospital_of(catalogue, department) != hospital:
+        forget(task, "department", *DEPENDS["department"], "candidates")
 
 
-def _absorb_department(
-    slots: dict[str, object], catalogue: Catalogue, codes: tuple[str, ...]
-) -> None:
+def _absorb_department(task: BookTask, catalogue: Catalogue, codes: tuple[str, ...]) -> None:
     """A department named: one that takes bookings, in the hospital named if one was; a name
     several hospitals share (骨伤科) is asked about, each choice saying which hospital."""
     bookable = [c for c in codes if _bookable_department(catalogue, c)]
-    hospital = slots.get("hospital")
+    hospital = task.hospital
     inside = [c for c in bookable if hospital is None or _hospital_of(catalogue, c) == hospital]
     if bookable and not inside:
-        slots["not_here"] = bookable[0]  # 市中医院没有心血管内科: said, and its own listed
+        task.not_here = bookable[0]  # 市中医院没有心血管内科: said, and its own listed
     if len(inside) == 1:
-        set_slot(slots, "department", inside[0])
-        slots.pop("department_candidates", None)
+        task.choose("department", inside[0])
+        task.department_candidates = []
     elif inside:
-        slots["department_candidates"] = inside
-        slots.pop("department", None)
+        task.department_candidates = inside
+        task.department = None
 
 
 def _bookable_department(catalogue: Catalogue, code: str) -> bool:

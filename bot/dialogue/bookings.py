@@ -11,6 +11,7 @@ from booking.errors import BookingError
 from booking.patients.registration import patients_of_account
 from bot.dialogue import account, choice_keys, waitlist
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.tasks import CancelTask
 from bot.texts import doctor_named
 from channels.messages import Choice, Outbound
 
@@ -71,7 +72,7 @@ async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:
     named = turn.value("booking_no")
     chosen = next((v for v in views if v.booking_no == named), None)
     if chosen is None and len(views) > 1:
-        ctx.state.start("cancel")
+        ctx.state.start(CancelTask())
         choices = tuple(
             Choice(choice_keys.cancel(v.booking_no), ctx.say("bookings.line", **describe(ctx, v)))
             for v in views
@@ -81,8 +82,7 @@ async def start_cancel(ctx: Context, turn: Turn) -> list[Outbound]:
 
 
 def _confirm(ctx: Context, view: BookingView) -> list[Outbound]:
-    ctx.state.start("cancel")
-    ctx.state.slots["booking_no"] = view.booking_no
+    ctx.state.start(CancelTask(booking_no=view.booking_no))
     choices = (
         Choice(choice_keys.CONFIRM_YES, ctx.say("bookings.confirm_yes")),
         Choice(choice_keys.CONFIRM_NO, ctx.say("bookings.confirm_no")),
@@ -92,7 +92,7 @@ def _confirm(ctx: Context, view: BookingView) -> list[Outbound]:
 
 async def continue_cancel(ctx: Context, turn: Turn) -> list[Outbound] | None:
     """The next step of a cancellation, or None when the message is about something else."""
-    booking_no = ctx.state.slots.get("booking_no")
+    booking_no = ctx.state.cancel.booking_no
     pressed = choice_keys.read(turn.choice or "")
     if pressed.kind == "cancel":
         views = {v.booking_no: v for v in await upcoming(ctx)}

@@ -10,16 +10,14 @@ from booking.complaints.model import ComplaintCategory
 from booking.errors import BookingError
 from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.tasks import ComplaintStatusTask, ComplaintTask
 from channels.messages import Choice, Outbound
 
 log = logging.getLogger(__name__)
 
 
 def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
-    ctx.state.start("complaint")
-    department = turn.value("department")
-    if department:
-        ctx.state.slots["department"] = department
+    ctx.state.start(ComplaintTask(department=turn.value("department") or None))
     choices = tuple(
         Choice(choice_keys.category(c.value), ctx.say(f"complaint.category.{c.value}"))
         for c in ComplaintCategory
@@ -28,19 +26,19 @@ def start_complaint(ctx: Context, turn: Turn) -> list[Outbound]:
 
 
 async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
-    slots = ctx.state.slots
+    task = ctx.state.complaint
     pressed = choice_keys.read(turn.choice or "")
     if pressed.kind == "category":
-        slots["category"] = pressed.value
+        task.category = pressed.value
         return [ctx.reply(ctx.say("complaint.ask_text"))]
-    if "category" not in slots:
+    if task.category is None:
         if turn.choice is None and turn.text:  # told straight away: "other", and the text
-            slots["category"] = ComplaintCategory.OTHER.value
+            task.category = ComplaintCategory.OTHER.value
         else:
             return None
     if turn.choice is not None or not turn.text:
         return None
-    department = turn.value("department") or slots.get("department")
+    department = turn.value("department") or task.department
     ctx.state.finish()
     try:
         complaint = await file_complaint(
@@ -49,7 +47,7 @@ async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
             ctx.clock,
             channel=ctx.channel,
             user_id=ctx.user_id,
-            category=ComplaintCategory(slots["category"]),
+            category=ComplaintCategory(task.category),
             text=turn.text,
             department_code=department,
             language=ctx.language,  # replies and the result are told in it
@@ -70,7 +68,7 @@ async def continue_complaint(ctx: Context, turn: Turn) -> list[Outbound] | None:
 async def status(ctx: Context, turn: Turn) -> list[Outbound]:
     number = turn.value("complaint_no")
     if number is None:
-        ctx.state.start("complaint_status")
+        ctx.state.start(ComplaintStatusTask())
         return [ctx.reply(ctx.say("complaint.ask_number"))]
     ctx.state.finish()
     try:

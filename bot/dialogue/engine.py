@@ -122,6 +122,7 @@ class DialogueEngine:
                     network_address=inbound.address,
                 )
                 replies = await self._respond(context, inbound)
+                conversation.state = context.state.to_json()
                 answered = (
                     (inbound.message_id, [_stored(reply) for reply in replies])
                     if inbound.message_id is not None
@@ -167,12 +168,12 @@ class DialogueEngine:
                 state.language = "en" if asked.english else (inbound.language_hint or "zh")
             await set_quiet(ctx.uows, ctx.clock, ctx.account, asked.quiet)
             return [ctx.reply(ctx.say("quiet_on" if asked.quiet else "quiet_off"))]
-        chosen = state.slots.get("department") if state.task == "book" else None
+        chosen = state.book.department if state.task == "book" else None
         parse = self._nlu.parse(
             text,
             now=ctx.now(),
             lang_hint=state.language or inbound.language_hint,
-            department=str(chosen) if chosen else None,
+            department=chosen,
         )
         field = fields.awaited(state)
         if field is None and _clearly_in(text, parse.language):

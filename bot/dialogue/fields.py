@@ -10,6 +10,8 @@ import re
 import unicodedata
 
 from bot.dialogue.state import DialogueState
+from bot.dialogue.tasks import BookTask, ComplaintTask, RegisterTask
+from nlu.commands import asks_language
 from nlu.result import Parse
 
 # The tasks the dialogue can carry out (its menu): what a patient may want instead of answering.
@@ -31,26 +33,6 @@ SURE_OF_TASK = 0.8
 # classifier from a name such as "Kathleen Sharp".
 SIGN_FOUND = 0.99
 
-_REGISTRATION_STEPS = ("name", "id_number", "phone")
-_LANGUAGE_ZH = (
-    r"(?:请|麻烦|能|能不能|可以|我要|我想)?你?"
-    r"(?:用|说|讲|改用|换成|换回|改成|改回|切成|切换成|切换到|切换为|切换回|切换|换到|转成|转到|要)?"
-    r"(?:简体)?(?:英文|英语|中文|汉语|普通话|english|chinese)"
-    r"(?:吧|吗|好吗|可以吗|行吗|交流|回复|回答|模式|版|界面)*"
-)
-_LANGUAGE_EN = (
-    r"(?:please )?(?:(?:can|could|do) you )?(?:(?:switch|change|go back|back) )?"
-    r"(?:(?:to|into|in) )?(?:(?:speak|use|reply in|answer in|talk in|write in) )?"
-    r"(?:english|chinese|mandarin)(?: please| pls| language| only| mode| version)?"
-)
-_LANGUAGE_REQUEST = re.compile(
-    rf"^(?:{_LANGUAGE_ZH}|{_LANGUAGE_EN}"
-    r"|(?:change |switch )?lang(?:uage)?(?: settings)?|en|zh"
-    r"|(?:切换|设置|换个)?语言(?:设置)?|中英切换"
-    r"|i don'?t (?:understand|speak|read) (?:chinese|english)"
-    r"|我?看不懂(?:英文|中文)|不要(?:英文|中文))$"
-)
-_PUNCTUATION = re.compile(r"[\s\W_]+")
 # Words no name is made of: the menu's tasks, and the little words of a sentence.
 _NOT_IN_NAMES = re.compile(
     r"预约|挂号|退号|退掉|改约|转号|取消|投诉|查询|帮助|菜单|出诊|医生|科室|身份证|手机|验证码"
@@ -71,13 +53,13 @@ _NOT_LATIN_NAMES = frozenset(_SENTENCE_WORDS.split())
 def awaited(state: DialogueState) -> str | None:
     """The field the bot waits for: name, id_number, phone, code or complaint_text; None
     when it waits for nothing typed in particular (a choice, a new request)."""
-    slots = state.slots if state.task else {}
-    if state.task == "register" or (state.task == "book" and slots.get("registering")):
-        answers = slots.get("registration") or {}
-        if answers.get("code_for"):
+    task = state.current
+    if isinstance(task, RegisterTask) or (isinstance(task, BookTask) and task.registering):
+        answers = task.registration
+        if answers.code_for:
             return "code"
-        return next((step for step in _REGISTRATION_STEPS if step not in answers), None)
-    if state.task == "complaint" and "category" in slots:
+        return next(iter(answers.missing()), None)
+    if isinstance(task, ComplaintTask) and task.category is not None:
         return "complaint_text"
     return None
 
@@ -87,9 +69,7 @@ def asks_for_language(field: str, text: str, parse: Parse | None) -> bool:
     message asks for a language ("English please", "说中文", "切换到English"), or the NLU is
     sure it does and the message cannot be an answer ("my mum can't read English, switch to
     Chinese for her"; not "Elaine English", not 刘中文)."""
-    said = unicodedata.normalize("NFKC", text).lower()
-    said = " ".join(_PUNCTUATION.sub(" ", said).split())
-    if _LANGUAGE_REQUEST.match(said) or _LANGUAGE_REQUEST.match(said.replace(" ", "")):
+    if asks_language(text):
         return True
     return (
         field != "complaint_text"

@@ -18,29 +18,29 @@ async def ask_patient(ctx: Context) -> list[Outbound] | None:
     """Whom the booking is for. Said by name, that patient; a name not on the account is
     registered; a relation said (给我儿子挂…) is asked about, even with one patient on the
     account, who is then most likely the writer. None: the patient is chosen (in the slot)."""
-    slots = ctx.state.slots
+    task = ctx.state.book
     patients = await patients_of_account(ctx.uows, *ctx.account)
-    named = slots.get("for_name")
+    named = task.for_name
     if named is not None:
-        same = [p for p in patients if p.name.casefold() == str(named).casefold()]
+        same = [p for p in patients if p.name.casefold() == named.casefold()]
         if len(same) == 1:
-            slots["patient"] = same[0].id
+            task.patient = same[0].id
             return None
         if not same:
-            slots["registering"] = True
+            task.registering = True
             missing = ctx.reply(ctx.say("book.not_on_account", name=named))
-            return [missing, *start_registration(ctx, name=str(named))]
+            return [missing, *start_registration(ctx, name=named)]
     if not patients:
-        slots["registering"] = True
+        task.registering = True
         return start_registration(ctx)
-    if len(patients) == 1 and not slots.get("for_relation"):
-        slots["patient"] = patients[0].id
+    if len(patients) == 1 and not task.for_relation:
+        task.patient = patients[0].id
         return None
     choices = (
         *patient_choices(patients),
         Choice(choice_keys.NEW_PATIENT, ctx.say("book.new_patient")),
     )
-    relation = slots.get("for_relation")
+    relation = task.for_relation
     text = (
         ctx.say("book.ask_patient_for", relation=ctx.say(f"relation.{relation}"))
         if relation
@@ -53,7 +53,7 @@ def wrong_age(
     ctx: Context, offer: SessionOffer, patient: Patient, patients: list[Patient]
 ) -> Outbound:
     """儿科 for a grown-up: said before confirming, with the account's patients who fit."""
-    ctx.state.slots.pop("patient", None)
+    ctx.state.book.patient = None
     department, day = offer.department, offer.session.visit_date
     ages = {"min_age": department.min_age, "max_age": department.max_age}
     text = ctx.say("refusal.age_range_of", ages=ctx.ages(ages), age=age_on(patient.birth_date, day))

@@ -18,6 +18,7 @@ from booking.patients.registration import patients_of_account
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.for_whom import patient_choices
 from bot.dialogue.offers import receipt_text, session_key, session_label
+from bot.dialogue.tasks import BookTask
 from channels.messages import Choice, Outbound
 
 
@@ -76,11 +77,12 @@ async def quick_book(ctx: Context, turn: Turn) -> list[Outbound]:
 def _which_patient(ctx: Context, offer: SessionOffer, patients: list[Patient]) -> list[Outbound]:
     """Two patients of the account share the name (and both may see this doctor): asked,
     and the booking goes on as any booking does, from the patient step."""
-    ctx.state.start("book")
-    ctx.state.slots.update(
-        department=offer.department.code,
-        doctor=offer.doctor.work_no,
-        session=offer.session.id,
+    ctx.state.start(
+        BookTask(
+            department=offer.department.code,
+            doctor=offer.doctor.work_no,
+            session=offer.session.id,
+        )
     )
     text = ctx.say("quick.which_patient", name=patients[0].name, count=len(patients))
     return [ctx.reply(text, patient_choices(patients))]

@@ -41,9 +41,9 @@ from booking.patients.registration import (
 from booking.patients.sms_codes import CodeToSend
 from bot.dialogue import choice_keys
 from bot.dialogue.context import Context, Turn
+from bot.dialogue.tasks import RegisterTask, Registration
 from channels.messages import Choice, Outbound
 
-_STEPS = ("name", "id_number", "phone")
 _QUESTIONS = {
     "name": "register.ask_name",
     "id_number": "register.ask_id",
@@ -57,21 +57,21 @@ def start_registration(ctx: Context, name: str | None = None) -> list[Outbound]:
     answers = _known(ctx)
     if name is not None:
         with contextlib.suppress(BookingError):  # not a name after all: asked for, then
-            answers["name"] = clean_name(name)
-    ctx.state.slots["registration"] = answers
-    return [ask(ctx, next(s for s in _STEPS if s not in answers))]
+            answers.name = clean_name(name)
+    ctx.state.registering.registration = answers
+    return [ask(ctx, answers.missing()[0])]
 
 
 # Typed instead of an answer, these leave a registration (on its own; inside a booking, the
 # booking's words apply): what people say, and the stop button's own label.
-def _known(ctx: Context) -> dict[str, str]:
+def _known(ctx: Context) -> Registration:
     """By SMS the patient's phone is the one writing (a parent's for a child, too)."""
     if ctx.channel != "sms":
-        return {}
+        return Registration()
     try:
-        return {"phone": parse_mobile(ctx.user_id)}
+        return Registration(phone=parse_mobile(ctx.user_id))
     except BookingError:  # a gateway's short code or a foreign number: ask for it
-        return {}
+        return Registration()
 
 
 def ask(ctx: Context, step: str) -> Outbound:
@@ -90,40 +90,41 @@ def _stop(ctx: Context) -> Choice:
 
 
 async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
-    """(finished, replies): finished with the new patient's id in the `patient` slot."""
-    answers: dict[str, str] = ctx.state.slots.setdefault("registration", {})
-    if answers.get("code_for"):
+    """(finished, replies): finished with the new patient's id in the task's `patient`."""
+    answers = ctx.state.registering.registration
+    if answers.code_for:
         return await _check_code(ctx, turn)
-    step = next(s for s in _STEPS if s not in answers)
+    step = answers.missing()[0]
     _also_given(ctx, turn, answers, step)
     given = turn.value(step if step != "name" else "person_name") or turn.text
     try:
         if step == "name":
-            answers["name"] = clean_name(given)
+            answers.name = clean_name(given)
         elif step == "id_number":
-            answers["id_number"] = parse_id_number(given, today=ctx.now().date()).number
+            answers.id_number = parse_id_number(given, today=ctx.now().date()).number
         else:
-            answers["phone"] = parse_mobile(given)
+            answers.phone = parse_mobile(given)
     except BookingError as error:
         return False, [ctx.reply(ctx.say(f"refusal.{error.reason}")), ask(ctx, step)]
-    missing = [s for s in _STEPS if s not in answers]
-    if missing:
-        return False, [ask(ctx, missing[0])]
+    answered = answers.answered()
+    if answered is None:
+        return False, [ask(ctx, answers.missing()[0])]
+    name, id_number, phone = answered
     try:
         patient = await register_from_chat(
             ctx.uows,
             ctx.protector,
             ctx.clock,
-            name=answers["name"],
-            id_number=answers["id_number"],
-            phone=answers["phone"],
+            name=name,
+            id_number=id_number,
+            phone=phone,
             account=ctx.account,
             # Proof of the phone only when it is the number the SMS came from (the gateway
             # signs it), not one typed by someone writing from another phone.
-            phone_proven=answers["phone"] == _known(ctx).get("phone"),
+            phone_proven=phone == _known(ctx).phone,
         )
     except NeedsPhoneCode as asked:
-        answers["code_for"] = PHONE
+        answers.code_for = PHONE
         return False, await _text_code(ctx, for_registered=asked.to_registered_phone)
     except RegisteredPhoneDiffers:
         return False, _ask_registered_phone(ctx)
@@ -132,25 +133,22 @@ async def continue_registration(ctx: Context, turn: Turn) -> tuple[bool, list[Ou
     return True, _added(ctx, patient)
 
 
-def _also_given(ctx: Context, turn: Turn, answers: dict[str, str], step: str) -> None:
+def _also_given(ctx: Context, turn: Turn, answers: Registration, step: str) -> None:
     """ "我叫王小明，身份证110101199003074514": the fields after the one asked for, when the
     message gives them too and they are right; any other is asked for in its turn."""
-    for later, entity in (("id_number", "id_number"), ("phone", "phone")):
-        given = turn.value(entity) if later != step and later not in answers else None
-        if given is None:
-            continue
-        try:
-            if later == "id_number":
-                answers[later] = parse_id_number(given, today=ctx.now().date()).number
-            else:
-                answers[later] = parse_mobile(given)
-        except BookingError:
-            continue
+    number = turn.value("id_number") if step != "id_number" and answers.id_number is None else None
+    if number is not None:
+        with contextlib.suppress(BookingError):
+            answers.id_number = parse_id_number(number, today=ctx.now().date()).number
+    phone = turn.value("phone") if step != "phone" and answers.phone is None else None
+    if phone is not None:
+        with contextlib.suppress(BookingError):
+            answers.phone = parse_mobile(phone)
 
 
 def _added(ctx: Context, patient: Patient) -> list[Outbound]:
-    ctx.state.slots.pop("registration", None)
-    ctx.state.slots["patient"] = patient.id
+    task = ctx.state.registering
+    task.registration, task.patient = Registration(), patient.id
     done = ctx.say("register.done", name=patient.name, id_masked=patient.id_masked)
     return [ctx.reply(done)]
 
@@ -167,28 +165,27 @@ def _refused(ctx: Context, error: BookingError) -> list[Outbound]:
 def _ask_registered_phone(ctx: Context) -> list[Outbound]:
     """A proven phone that is not the one registered for this ID number: that one is asked
     for (its code proves it), without showing it or saying whether the name was right."""
-    answers = ctx.state.slots["registration"]
-    for typed in ("code_for", "phone", "phone_masked"):
-        answers.pop(typed, None)
+    ctx.state.registering.registration.forget_phone()
     return [ctx.reply(ctx.say("register.ask_registered_phone"), (_stop(ctx),))]
 
 
 async def _text_code(ctx: Context, *, for_registered: bool = False) -> list[Outbound]:
     """A code by SMS to the number being registered; `for_registered`: it is the phone of a
     patient registered already, whose owner is warned that another account is adding them."""
-    answers = ctx.state.slots["registration"]
+    answers = ctx.state.registering.registration
     if ctx.texting is None:  # no SMS gateway: nothing can be proven here
         ctx.state.finish()
         return [ctx.reply(ctx.say("register.cannot_text"))]
+    assert answers.phone is not None  # a code is sent to the phone given
     try:
         sent = await send_phone_code(
-            ctx.uows, ctx.protector, ctx.clock, account=ctx.account, phone=answers["phone"]
+            ctx.uows, ctx.protector, ctx.clock, account=ctx.account, phone=answers.phone
         )
     except CodeTooSoon as error:  # "send again" pressed at once: the code sent still works
         return [ctx.reply(ctx.say(f"refusal.{error.reason}"), _code_choices(ctx))]
     except BookingError as error:  # too many codes: later, or the desk
         return _refused(ctx, error)
-    answers["phone_masked"] = sent.phone_masked
+    answers.phone_masked = sent.phone_masked
     sms = "register.code_sms" if for_registered else "register.phone_code_sms"
     await ctx.texting(sent.phone, ctx.say(sms, code=sent.code))
     said = ctx.say("register.phone_code_sent", phone_masked=sent.phone_masked)
@@ -212,21 +209,22 @@ def _code_choices(ctx: Context) -> tuple[Choice, ...]:
 
 
 async def _check_code(ctx: Context, turn: Turn) -> tuple[bool, list[Outbound]]:
-    answers = ctx.state.slots["registration"]
+    answers = ctx.state.registering.registration
     if turn.choice == choice_keys.CODE_AGAIN:
         return False, await _text_code(ctx)
     if turn.choice == choice_keys.CODE_OTHER_PHONE:
-        for typed in ("code_for", "phone", "phone_masked"):
-            answers.pop(typed, None)
+        answers.forget_phone()
         return False, [ask(ctx, "phone")]
     code = "".join(ch for ch in turn.text if ch.isdigit())
     if len(code) != 6:
         return False, [ctx.reply(ctx.say("register.code_format"), _code_choices(ctx))]
+    answered = answers.answered()
+    assert answered is not None  # a code is sent once all three are given
+    name, id_number, phone = answered
     try:
         patient = await register_with_code(
-            ctx.uows, ctx.protector, ctx.clock, name=answers["name"],
-            id_number=answers["id_number"], phone=answers["phone"], account=ctx.account,
-            code=code,
+            ctx.uows, ctx.protector, ctx.clock, name=name, id_number=id_number, phone=phone,
+            account=ctx.account, code=code,
         )  # fmt: skip
     except WrongCode as wrong:
         left = int(wrong.details["tries_left"])
@@ -244,9 +242,10 @@ async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
     """An ID number on its own (by SMS, how a phone is registered: C2.1) starts a
     registration with it; the name comes next. Nothing is looked up before the name is given,
     so an ID number alone tells nobody whether its owner is a patient here."""
-    ctx.state.start("register")
+    task = ctx.state.start(RegisterTask())
     number = parse_id_number(turn.value("id_number") or "", today=ctx.now().date()).number
-    ctx.state.slots["registration"] = {**_known(ctx), "id_number": number}
+    task.registration = _known(ctx)
+    task.registration.id_number = number
     if turn.value("person_name"):  # "王小明 110101…", "register Li Lei 110101…"
         return await continue_register(ctx, turn)
     return [ask(ctx, "name")]
@@ -254,7 +253,7 @@ async def by_id_number(ctx: Context, turn: Turn) -> list[Outbound]:
 
 async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:
     """实名注册 / 添加就诊人: the account's patients (masked), then a new one."""
-    ctx.state.start("register")
+    ctx.state.start(RegisterTask())
     patients = await patients_of_account(ctx.uows, *ctx.account)
     replies = []
     if patients:

@@ -12,6 +12,7 @@ from bot.dialogue import choice_keys
 from bot.dialogue.bookings import describe, upcoming
 from bot.dialogue.context import Context, Turn
 from bot.dialogue.offers import describe_offer, doctor_name, session_label
+from bot.dialogue.tasks import RescheduleTask
 from channels.messages import Choice, Outbound
 
 SHOWN = 6
@@ -21,9 +22,7 @@ async def start_reschedule(ctx: Context, turn: Turn) -> list[Outbound]:
     views = await upcoming(ctx)
     if not views:
         return [ctx.reply(ctx.say("bookings.none"))]
-    ctx.state.start("reschedule")
-    slots = ctx.state.slots
-    slots["date"], slots["part"] = turn.value("date"), turn.value("time_of_day")
+    ctx.state.start(RescheduleTask(date=turn.value("date"), part=turn.value("time_of_day")))
     named = turn.value("booking_no")
     chosen = next((v for v in views if v.booking_no == named), None)
     if chosen is None and len(views) > 1:
@@ -37,22 +36,22 @@ async def start_reschedule(ctx: Context, turn: Turn) -> list[Outbound]:
 
 async def move_from_notice(ctx: Context, booking_no: str) -> list[Outbound]:
     """改约 pressed under a reminder: the sessions it may move to (if it is this account's)."""
-    ctx.state.start("reschedule")
+    ctx.state.start(RescheduleTask())
     if booking_no not in {v.booking_no for v in await upcoming(ctx)}:
         ctx.state.finish()
         return [ctx.reply(ctx.say("choice_gone"))]
     return await _sessions(ctx, booking_no)
 
 
-async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
+async def _sessions(ctx: Context, booking_no: str | None) -> list[Outbound]:
     views = {v.booking_no: v for v in await upcoming(ctx)}
-    view = views.get(booking_no)
+    view = views.get(booking_no) if booking_no is not None else None
     if view is None:
         ctx.state.finish()
         return [ctx.reply(ctx.say("refusal.not_found"))]
-    slots = ctx.state.slots
-    slots["booking_no"] = booking_no
-    day = date.fromisoformat(slots["date"]) if slots.get("date") else None
+    task = ctx.state.reschedule
+    task.booking_no = booking_no
+    day = date.fromisoformat(task.date) if task.date else None
     found = await search_sessions(
         ctx.uows,
         ctx.clock,
@@ -61,7 +60,7 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
         hospital=view.hospital_code,
         date_from=day or ctx.local(ctx.now()).date(),
         date_to=day,
-        part=Part(slots["part"]) if slots.get("part") else None,
+        part=Part(task.part) if task.part else None,
     )
     offers = [o for o in found if o.bookable and o.free and o.session.id != view.session_id]
     if not offers:
@@ -79,7 +78,7 @@ async def _sessions(ctx: Context, booking_no: str) -> list[Outbound]:
 
 
 async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None:
-    slots = ctx.state.slots
+    task = ctx.state.reschedule
     choice = turn.choice or ""
     pressed = choice_keys.read(choice)
     if pressed.kind == "move":
@@ -91,12 +90,12 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
         )
         offer = next((o for o in offers if o.session.id == int(session_id)), None)
         if offer is None:
-            return await _sessions(ctx, slots["booking_no"])
-        slots["to"] = offer.session.id
+            return await _sessions(ctx, task.booking_no)
+        task.to = offer.session.id
         described = describe_offer(ctx, offer)
         text = ctx.say(
             "reschedule.confirm",
-            booking_no=slots["booking_no"],
+            booking_no=task.booking_no,
             date=described["date"],
             weekday=described["weekday"],
             part=described["part"],
@@ -109,11 +108,11 @@ async def continue_reschedule(ctx: Context, turn: Turn) -> list[Outbound] | None
         return [ctx.reply(text, choices)]
     yes = choice == choice_keys.CONFIRM_YES or (not choice and turn.intent == "affirm")
     no = choice == choice_keys.CONFIRM_NO or (not choice and turn.intent == "deny")
-    if yes and "to" in slots:
+    if yes and task.booking_no is not None and task.to is not None:
         ctx.state.finish()
         try:
             receipt = await transfer(
-                ctx.uows, ctx.clock, slots["booking_no"], slots["to"], account=ctx.account,
+                ctx.uows, ctx.clock, task.booking_no, task.to, account=ctx.account,
                 address=ctx.address,
             )  # fmt: skip
         except BookingError as error:

@@ -3,6 +3,7 @@
 import pytest
 
 from nlu.commands import (
+    asks_language,
     asks_quiet,
     goes_back,
     language_named,
@@ -38,6 +39,23 @@ def test_going_back() -> None:
 )  # fmt: skip
 def test_the_language_named(text: str, language: str | None) -> None:
     assert language_named(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["说英文", "请你用英文回复吧", "切换到English", "ＥＮＧＬＩＳＨ！", "English please",
+     "Can you speak Chinese?", "switch to mandarin", "切换语言", "change language", "中英 切换",
+     "i dont speak chinese", "我看不懂英文", "en"],
+)  # fmt: skip
+def test_asking_for_a_language(text: str) -> None:
+    assert asks_language(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["刘中文", "Elaine English", "说中国话", "my mum can't read English", "中文名", ""]
+)
+def test_not_only_asking_for_a_language(text: str) -> None:
+    assert not asks_language(text)
 
 
 @pytest.mark.parametrize(
