@@ -35,7 +35,8 @@ def test_going_back() -> None:
 @pytest.mark.parametrize(
     ("text", "language"),
     [("说英语", "en"), ("English please", "en"), ("改回中文", "zh"), ("Chinese", "zh"),
-     ("English not Chinese", "en"), ("hello", None), ("说普通话", None)],
+     ("English not Chinese", "en"), ("hello", None), ("说普通话", "zh"),
+     ("switch to Mandarin", "zh")],
 )  # fmt: skip
 def test_the_language_named(text: str, language: str | None) -> None:
     assert language_named(text) == language
@@ -45,7 +46,7 @@ def test_the_language_named(text: str, language: str | None) -> None:
     "text",
     ["说英文", "请你用英文回复吧", "切换到English", "ＥＮＧＬＩＳＨ！", "English please",
      "Can you speak Chinese?", "switch to mandarin", "切换语言", "change language", "中英 切换",
-     "i dont speak chinese", "我看不懂英文", "en"],
+     "i dont speak chinese", "I don't speak Chinese", "我看不懂英文", "en"],
 )  # fmt: skip
 def test_asking_for_a_language(text: str) -> None:
     assert asks_language(text)
