@@ -26,9 +26,11 @@ run: install
 	$(BIN)/guahao serve --host 127.0.0.1 --port 8000
 
 ## Set up, then lint, type-check, check the dependency rule and run every test
-## (on SQLite and on the PostgreSQL server at GUAHAO_TEST_POSTGRES_URL).
+## (on SQLite and on the PostgreSQL server at GUAHAO_TEST_POSTGRES_URL), in TEST_PROCESSES
+## processes: docs/testing.md says why more than the cores.
+TEST_PROCESSES ?= 3
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,7 +44,7 @@ unit: install
 ## The population test at full size: 600 generated families (about 1,200 patients) register and
 ## book on the web chat and by SMS, on SQLite and PostgreSQL (`make test` runs 60 of them).
 population: install
-	GUAHAO_POPULATION=600 $(BIN)/pytest tests/integration/test_population.py
+	GUAHAO_POPULATION=600 $(BIN)/pytest --numprocesses 2 tests/integration/test_population.py
 
 ## Benchmarks (booking, NLU, dialogue, notices); each writes its part of docs/benchmarks.md.
 bench: install
