@@ -267,7 +267,9 @@ async def start_register(ctx: Context, turn: Turn) -> list[Outbound]:
         replies.append(ctx.reply("\n".join(lines)))
     first = start_registration(ctx)
     if turn.parse is not None and turn.value("person_name"):
-        _, more = await continue_registration(ctx, turn)  # 我叫王小明: the name is given
+        done, more = await continue_registration(ctx, turn)  # 我叫王小明: the name is given
+        if done:
+            ctx.state.finish()
         return replies + more
     return replies + first
 
