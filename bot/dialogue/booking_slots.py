@@ -60,8 +60,9 @@ def absorb(ctx: Context, turn: Turn, catalogue: Catalogue) -> None:
         if len(inside) == 1:
             doctor = replace(doctor, value=inside[0], candidates=())
         if doctor.candidates:
+            # Asked which of them: what was picked for another doctor goes, as on a choice.
+            forget(task, "doctor", *DEPENDS["doctor"])
             task.candidates = list(doctor.candidates)
-            task.doctor = None
         else:
             task.choose("doctor", doctor.value)
             named = find_doctor(catalogue, doctor.value)
