@@ -30,7 +30,8 @@ run: install
 ## processes: docs/testing.md says why more than the cores.
 TEST_PROCESSES ?= 3
 test: install lint
-	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist worksteal
+	$(BIN)/pytest --numprocesses $(TEST_PROCESSES) --dist worksteal -m "not serial"
+	$(BIN)/pytest -m serial
 
 lint: install
 	$(BIN)/ruff check .

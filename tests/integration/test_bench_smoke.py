@@ -1,4 +1,8 @@
-"""The benchmarks still run and their correctness checks pass (no timing asserted)."""
+"""The benchmarks still run and their correctness checks pass (no timing asserted).
+
+They run alone (`serial`): the notices benchmark checks that the Bot API never refused a message
+for going too fast, which pacing within Telegram's 30 a second cannot promise while other test
+processes take the cores for seconds at a time."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import sys
 import pytest
 
 from tests.support import ROOT
+
+pytestmark = pytest.mark.serial
 
 
 def test_quick_benchmark_on_sqlite_books_correctly() -> None:
