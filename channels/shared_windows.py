@@ -73,6 +73,7 @@ class SharedCounts:
             raise ValueError(f"not an asynchronous storage: {storage}")
         self._limiter = MovingWindowRateLimiter(backend)
         self._down_until: float | None = None  # monotonic; None while the storage answers
+        self._back_at = 0.0  # monotonic: when it last answered again after being down
 
     async def take(self, item: RateLimitItem, key: tuple[str, ...]) -> bool:
         """Counts one call if it fits; True too while the storage cannot be asked."""
@@ -85,12 +86,17 @@ class SharedCounts:
         return None if stats is None or stats.remaining > 0 else stats.reset_time
 
     async def _ask(self, call: Callable[[], Awaitable[T]]) -> T | None:
-        if self._down_until is not None and time.monotonic() < self._down_until:
+        asked = time.monotonic()
+        if self._down_until is not None and asked < self._down_until:
             return None
         try:
             async with asyncio.timeout(self.TIMEOUT):
                 answer = await call()
         except (StorageError, TimeoutError, OSError) as error:
+            if asked < self._back_at:
+                # Asked before the storage answered again (on a connection the restart broke,
+                # say): old news, not a new outage.
+                return None
             if self._down_until is None:
                 log.warning(
                     "the shared rate-limit storage cannot be reached (%s): this process paces "
@@ -102,6 +108,7 @@ class SharedCounts:
         if self._down_until is not None:
             log.warning("the shared rate-limit storage is reachable again: pacing is shared")
             self._down_until = None
+            self._back_at = time.monotonic()
         return answer
 
 
