@@ -3,6 +3,7 @@ token count in one Redis (GUAHAO_RATE_LIMIT_STORAGE), so that together they stay
 30 messages a second Telegram allows the bot, where each counting alone would go over it. The
 local Bot API here enforces Telegram's limits (tests/fakes/bot_api.FloodLimits) and counts what
 it refuses. These tests need the Redis server at 127.0.0.1:6379; each uses keys of its own.
+They run alone (`serial`, see docs/testing.md): "never refused" is a matter of timing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from tests.webserver import serving
 REDIS = "async+redis://127.0.0.1:6379"
 LIMIT = 30  # Telegram's messages a second for one bot, and our pacing's
 EACH = 60  # messages each process sends: two seconds' worth at the limit
+
+pytestmark = pytest.mark.serial
 
 
 @pytest.fixture
