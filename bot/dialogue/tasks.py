@@ -9,7 +9,7 @@ a conversation saved mid-task by an earlier version reads the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 
 @dataclass(slots=True)
@@ -130,18 +130,7 @@ Task = (
     | UnlinkTask
     | RegisterTask
 )
-TASK_TYPES: dict[str, type[Task]] = {
-    kind.NAME: kind
-    for kind in (
-        BookTask,
-        CancelTask,
-        RescheduleTask,
-        ComplaintTask,
-        ComplaintStatusTask,
-        UnlinkTask,
-        RegisterTask,
-    )
-}
+TASK_TYPES: dict[str, type[Task]] = {kind.NAME: kind for kind in get_args(Task)}
 
 
 def forget(task: Task, *names: str) -> None:
